@@ -1,0 +1,50 @@
+# Two commands do all set-up (see README):
+#   make run   - virtualenv, install, migrate, seed the demo if the store is empty, serve :8050
+#   make test  - install test needs (and Chromium when possible), lint, type-check, run every test
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_SCALE ?= small
+HOST ?= 127.0.0.1
+PORT ?= 8050
+
+.PHONY: run test lint seed serve chromium clean
+
+$(BIN)/.installed: requirements.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+seed: $(BIN)/.installed
+	$(BIN)/flask --app app init-db
+	$(BIN)/flask --app app seed-demo --if-empty --scale $(DEMO_SCALE)
+
+serve: $(BIN)/.installed
+	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+run: seed serve
+
+# Chromium for the browser tests: installed with apt when we are root, otherwise those tests
+# skip with a reason (CI sets REQUIRE_BROWSER=1, which turns the skip into a failure).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -q chromium fonts-wqy-zenhei poppler-utils >/dev/null \
+	    || (apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-wqy-zenhei poppler-utils >/dev/null); \
+	  else echo "Chromium not found and not root: browser tests will be skipped."; fi; \
+	fi
+
+lint: $(BIN)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(BIN)/.installed-dev chromium lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts

@@ -1,0 +1,43 @@
+"""The app: a Flask server carrying the Dash UI, the JSON API and the CLI commands.
+
+`flask --app app <command>` finds `create_app` by itself; serve with
+`gunicorn -w 4 -b 0.0.0.0:8050 'app:create_app()'`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dash
+import dash_mantine_components as dmc
+from flask import Flask, jsonify
+
+from data import db, demo, schema
+from settings import load_settings
+
+ROOT = Path(__file__).resolve().parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask server and the Dash app on it, configured from `config`, env and defaults."""
+    server = Flask(__name__, instance_path=str(ROOT / "instance"))
+    server.config.update(load_settings(config))
+    if config:
+        server.config.update(config)
+    db.init_app(server)
+    schema.init_app(server)
+    demo.init_app(server)
+    server.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
+
+    app = dash.Dash(
+        __name__,
+        server=server,  # type: ignore[arg-type]  # Dash's hint omits Flask instances
+        use_pages=True,
+        pages_folder=str(ROOT / "pages"),
+        title="互联网+营销服务渠道运营 · Internet+ Channel Operations",
+        suppress_callback_exceptions=True,
+    )
+    app.layout = dmc.MantineProvider(dash.page_container)
+    server.extensions["dash"] = app
+    return server

@@ -1,0 +1,298 @@
+"""The deterministic demo-data generator behind `flask --app app seed-demo`.
+
+Named units in all five tiers, customers per outlet in the thousands to tens of thousands, weekly
+and seasonal patterns, online shares rising over time, regional differences wide enough that units
+land in every operating stage, targets for every KPI, and a few injected incidents (recorded in
+`demo_incident`). The same scale, seed and end day give the same rows on every database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import click
+import numpy as np
+import pandas as pd
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from data import demo_geo
+from data.bulk import bulk_insert
+from data.catalog import ensure_catalog
+from data.db import get_engine
+from data.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, outlet_frames
+from data.demo_targets import target_frame
+from data.models import FACT_TABLES, Meta, OrgUnit
+from data.units import path_for
+
+
+@dataclass(frozen=True)
+class Scale:
+    cities: int  # how many of demo_geo.CITIES
+    counties: int | None  # per city; None = all of them
+    outlets: int  # per county
+    days: int
+
+
+SCALES = {
+    "tiny": Scale(cities=2, counties=2, outlets=2, days=180),
+    "small": Scale(cities=4, counties=3, outlets=4, days=730),
+    "province": Scale(cities=11, counties=None, outlets=5, days=1095),
+}
+
+FACT_ORDER = ("channel_daily", "user_stock_daily", "content_daily", "campaign_daily",
+              "monthly_active", "monthly_active_total", "work_order", "data_load")
+
+
+@dataclass
+class UnitPlan:
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    tier: int
+    parent_id: int | None
+    path: str
+    level: float = 0.5  # economic level, outlets' maturity is drawn around it
+
+
+def yesterday(tz: str) -> dt.date:
+    """Return yesterday's local date in the company's time zone."""
+    return dt.datetime.now(ZoneInfo(tz)).date() - dt.timedelta(days=1)
+
+
+def plan_units(scale: Scale) -> list[UnitPlan]:
+    """Lay out the organisation for a scale, in tree order with ids from 1."""
+    units: list[UnitPlan] = []
+
+    def add(code: str, zh: str, en: str, tier: int, parent: UnitPlan | None,
+            level: float = 0.5) -> UnitPlan:
+        uid = len(units) + 1
+        path = path_for(parent.path if parent else None, uid)
+        unit = UnitPlan(uid, code, zh, en, tier, parent.id if parent else None, path, level)
+        units.append(unit)
+        return unit
+
+    hq = add(*demo_geo.HQ, tier=1, parent=None)
+    province = add(*demo_geo.PROVINCE, tier=2, parent=hq)
+    for city_code, zh, en, level, counties in demo_geo.CITIES[: scale.cities]:
+        city = add(f"ZJ-{city_code}", f"{zh}供电局", f"{en} Power Supply Bureau", 3, province,
+                   level)
+        for ci, (county_zh, county_en) in enumerate(counties[: scale.counties], start=1):
+            county = add(f"{city.code}-{ci:02d}", f"{county_zh}供电局",
+                         f"{county_en} Power Supply Bureau", 4, city, level)
+            short_zh = county_zh[:2] if len(county_zh) > 2 else county_zh
+            for oi, (out_zh, out_en, _) in enumerate(demo_geo.OUTLETS[: scale.outlets], start=1):
+                add(f"{county.code}-{oi:02d}", f"{short_zh}{out_zh}", f"{county_en} {out_en}", 5,
+                    county, level)
+    return units
+
+
+def outlet_profiles(units: list[UnitPlan], seed: int) -> list[OutletProfile]:
+    """Give every outlet a maturity spread over 0..1 (ranked, so every stage appears) and a size."""
+    outlets = [u for u in units if u.tier == 5]
+    rng = np.random.default_rng([seed, 7919])
+    by_parent: dict[int | None, float] = {}
+    raw = []
+    for u in outlets:
+        county_offset = by_parent.setdefault(u.parent_id, rng.normal(0, 0.08))
+        raw.append(u.level + county_offset + rng.normal(0, 0.12))
+    ranks = np.argsort(np.argsort(raw))
+    maturity = (ranks + 0.5) / len(outlets)
+    profiles = []
+    for i, u in enumerate(outlets):
+        hall = u.name_en.endswith("Service Hall")
+        urban = "区" in u.name_zh[:3] or hall
+        size = rng.lognormal(np.log(18000 if urban else 7000), 0.35)
+        profiles.append(OutletProfile(unit_id=u.id, index=i, maturity=float(maturity[i]),
+                                      customers=int(np.clip(size, 2500, 60000)),
+                                      service_hall=hall))
+    return profiles
+
+
+def incidents(units: list[UnitPlan], end: dt.date) -> list[dict]:
+    """Choose the injected incidents: where, on which carrier and days."""
+    cities = [u for u in units if u.tier == 3]
+    counties = {c.id: [u for u in units if u.parent_id == c.id] for c in cities}
+    first, second, last = counties[cities[0].id], counties[cities[1].id], cities[-1]
+    day = lambda n: end - dt.timedelta(days=n)  # noqa: E731
+    return [
+        dict(kind="carrier_outage", unit=last, carrier_id=APP, start=day(9), end=day(9),
+             zh=f"{last.name_zh} App 故障：可用率约 35%", en=f"{last.name_en}: app outage, ~35% available"),
+        dict(kind="carrier_silence", unit=first[0], carrier_id=WECHAT, start=day(15), end=day(15),
+             zh=f"{first[0].name_zh} 微信渠道全天无流量",
+             en=f"{first[0].name_en}: WeChat carried no traffic all day"),
+        dict(kind="complaint_surge", unit=first[1], carrier_id=None, start=day(24), end=day(18),
+             zh=f"{first[1].name_zh} 投诉激增（约 6 倍）",
+             en=f"{first[1].name_en}: complaint surge (about 6x)"),
+        dict(kind="load_delay", unit=second[0], carrier_id=None, start=day(40), end=day(34),
+             zh=f"{second[0].name_zh} 数据延迟 3 天到达",
+             en=f"{second[0].name_en}: data arrived 3 days late"),
+    ]
+
+
+def _effects_for(outlet: UnitPlan, chosen: list[dict]) -> Effects:
+    effects = Effects()
+    for inc in chosen:
+        if not outlet.path.startswith(inc["unit"].path):
+            continue
+        start, end = np.datetime64(inc["start"], "D"), np.datetime64(inc["end"], "D")
+        if inc["kind"] == "carrier_outage":
+            effects.outage_app_day = start
+        elif inc["kind"] == "carrier_silence":
+            effects.silence_wechat_day = start
+        elif inc["kind"] == "complaint_surge":
+            effects.complaint_surge = (start, end)
+        elif inc["kind"] == "load_delay":
+            effects.load_delay = (start, end)
+    return effects
+
+
+def store_is_empty(session: Session) -> bool:
+    """Tell whether the store holds no organisation (and so no facts)."""
+    return not session.scalar(select(func.count()).select_from(OrgUnit))
+
+
+def clear_store(conn: Connection) -> None:
+    """Delete every unit, fact, target and demo record; the catalogue stays."""
+    tables = [m.__tablename__ for m in FACT_TABLES] + ["target", "demo_incident"]
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"TRUNCATE {', '.join(tables)}, org_unit"))
+    else:
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
+        conn.execute(delete(OrgUnit))
+    conn.execute(delete(Meta).where(Meta.key.like("demo%")))
+
+
+def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
+              end: dt.date | None = None, reset: bool = False, tz: str = "Asia/Shanghai",
+              progress=None) -> dict[str, float]:
+    """Fill the store with demo data ending on `end` (yesterday by default); return row counts and seconds."""
+    scale = SCALES[scale_name]
+    end = end or yesterday(tz)
+    started = time.perf_counter()
+    units = plan_units(scale)
+    profiles = outlet_profiles(units, seed)
+    chosen = incidents(units, end)
+    days = np.arange(np.datetime64(end - dt.timedelta(days=scale.days - 1), "D"),
+                     np.datetime64(end, "D") + 1)
+    cal = Calendar(days=days, end=end)
+    counts: dict[str, float] = {name: 0 for name in FACT_ORDER}
+
+    with engine.begin() as conn:
+        with Session(bind=conn) as session:
+            ensure_catalog(session)
+            if not store_is_empty(session) and not reset:
+                raise StoreNotEmpty(session.scalar(select(func.count()).select_from(OrgUnit)))
+            session.flush()
+        if reset:
+            clear_store(conn)
+        bulk_insert(conn, "org_unit", pd.DataFrame([
+            {"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en,
+             "tier": u.tier, "parent_id": u.parent_id, "path": u.path} for u in units]
+        ).astype({"parent_id": "Int64"}))
+        by_id = {u.id: u for u in units}
+        next_wo = 1
+        yearly = []
+        chunk: dict[str, list[pd.DataFrame]] = {name: [] for name in FACT_ORDER}
+        for i, prof in enumerate(profiles, start=1):
+            frames = outlet_frames(prof, cal, seed, _effects_for(by_id[prof.unit_id], chosen),
+                                   next_wo)
+            next_wo += len(frames["work_order"])
+            yearly.append(_yearly_sums(prof.unit_id, frames))
+            for name in FACT_ORDER:
+                chunk[name].append(frames[name])
+            if i % 20 == 0 or i == len(profiles):
+                for name in FACT_ORDER:
+                    counts[name] += bulk_insert(conn, name, pd.concat(chunk[name], ignore_index=True))
+                    chunk[name] = []
+                if progress:
+                    progress(i, len(profiles))
+        counts["target"] = bulk_insert(conn, "target",
+                                       target_frame(units, pd.concat(yearly), cal, seed))
+        bulk_insert(conn, "demo_incident", pd.DataFrame([
+            {"id": k, "kind": inc["kind"], "unit_id": inc["unit"].id,
+             "carrier_id": inc["carrier_id"], "start_day": inc["start"].isoformat(),
+             "end_day": inc["end"].isoformat(), "description_zh": inc["zh"],
+             "description_en": inc["en"]} for k, inc in enumerate(chosen, start=1)]).astype(
+                 {"carrier_id": "Int64"}))
+        meta = {"demo": "true", "demo_scale": scale_name, "demo_seed": str(seed),
+                "demo_start": str(days[0]), "demo_end": end.isoformat()}
+        conn.execute(insert(Meta), [{"key": k, "value": v} for k, v in meta.items()])
+        if conn.dialect.name == "postgresql":
+            for table in ("org_unit", "work_order", "target", "demo_incident"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"COALESCE((SELECT max(id) FROM {table}), 1))"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    counts["units"] = len(units)
+    counts["seconds"] = round(time.perf_counter() - started, 1)
+    return counts
+
+
+def _yearly_sums(unit_id: int, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per outlet and calendar year: the sums the demo's plan targets are set from."""
+    ch = frames["channel_daily"].assign(year=lambda d: d["day"].str[:4])
+    sums = ch.groupby("year")[["visits", "transactions", "registrations",
+                                "payment_amount_total"]].sum()
+    sums["days"] = ch.groupby("year")["day"].nunique()
+    for name, col in (("content_daily", "pushes"), ("campaign_daily", "participants")):
+        f = frames[name].assign(year=lambda d: d["day"].str[:4])
+        sums[col] = f.groupby("year")[col].sum()
+    stock = frames["user_stock_daily"].assign(year=lambda d: d["day"].str[:4])
+    sums["registered"] = stock.groupby("year")["registered"].last()
+    mau = frames["monthly_active_total"].assign(year=lambda d: d["month"].str[:4])
+    sums["mau"] = mau.groupby("year")["active_users"].max()
+    return sums.fillna(0).reset_index().assign(unit_id=unit_id)
+
+
+class StoreNotEmpty(click.ClickException):
+    """Seeding was asked of a store that already holds data."""
+
+    def __init__(self, units: int | None) -> None:
+        super().__init__(
+            f"The store already holds data ({units} org units). Seeding would mix demo rows into "
+            "it; run again with --reset to delete everything (units, facts, targets) and seed "
+            "afresh.")
+
+
+def init_app(app: Flask) -> None:
+    """Register `seed-demo`."""
+    app.cli.add_command(seed_demo_command)
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--scale", type=click.Choice(list(SCALES)), default="small", show_default=True,
+              help="tiny: unit tests; small: the everyday demo; province: benchmarks.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed.")
+@click.option("--reset", is_flag=True, help="Delete all existing data first.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if the store has data.")
+@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of data (default: yesterday in TIMEZONE).")
+def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
+                      end: dt.datetime | None) -> None:
+    """Fill the store with deterministic demo data ending yesterday."""
+    engine = get_engine()
+    if if_empty:
+        with Session(engine) as session:
+            if not store_is_empty(session):
+                click.echo("The store already holds data; not seeding.")
+                return
+    click.echo(f"Seeding the {scale} demo (seed {seed}) into "
+               f"{engine.url.render_as_string(hide_password=True)} ...")
+    counts = seed_demo(engine, scale, seed, end.date() if end else None, reset,
+                       current_app.config["TIMEZONE"],
+                       progress=lambda i, n: click.echo(f"  {i}/{n} outlets", err=True))
+    click.echo(json.dumps(counts))

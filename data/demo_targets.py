@@ -1,0 +1,100 @@
+"""The demo's targets (指标管控): set at the top and passed down, as the paper describes.
+
+- Ratio KPIs: one target per year at HQ that cascades to every unit, with overrides for the
+  strongest and weakest cities so that the cascade has something to show.
+- Per-10k service KPIs: monthly targets at HQ (their value depends on the period's length).
+- Volume, stock and distinct KPIs: yearly plans per unit (they scale with the unit's size), set from
+  each unit's pace in the generated data, some above it and some below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from data.demo_facts import Calendar
+
+# kpi -> (level at the end of the data for a typical unit, yearly improvement)
+RATIO_TARGETS = {
+    "channel_availability": (0.99, 0.0),
+    "online_substitution": (0.70, 0.08),
+    "online_handling": (0.80, 0.06),
+    "online_payment": (0.80, 0.07),
+    "binding_rate": (0.68, 0.06),
+    "profile_coverage": (0.60, 0.08),
+    "activity_rate": (0.26, 0.04),
+    "ebill_rate": (0.70, 0.08),
+    "avg_handling_days": (4.5, -0.5),
+    "open_rate": (0.16, 0.0),
+    "click_rate": (0.23, 0.0),
+    "conversion_rate": (0.17, 0.0),
+    "cost_per_conversion": (12.0, 0.0),
+    "first_contact_resolution": (0.75, 0.02),
+    "on_time_rate": (0.93, 0.01),
+    "avg_response_minutes": (20.0, -2.0),
+    "satisfaction": (0.90, 0.01),
+}
+# Per-10k KPIs, per month.
+MONTHLY_TARGETS = {"work_orders_per_10k": 130.0, "complaints_per_10k": 5.5}
+# Plans per unit: kpi -> column of the yearly sums, and how it scales to a year.
+PLAN_TARGETS = {
+    "visits": ("visits", "flow"),
+    "transactions": ("transactions", "flow"),
+    "new_registrations": ("registrations", "flow"),
+    "payment_amount": ("payment_amount_total", "flow"),
+    "pushes": ("pushes", "flow"),
+    "participants": ("participants", "flow"),
+    "registered_users": ("registered", "level"),
+    "mau": ("mau", "level"),
+}
+CITY_OVERRIDES = {"ZJ-HZ": 0.03, "ZJ-LS": -0.05}  # added to HQ's ratio targets (higher-better ones)
+
+
+def target_frame(units: list, yearly: pd.DataFrame, cal: Calendar, seed: int) -> pd.DataFrame:
+    """Build every target row for the demo organisation."""
+    rng = np.random.default_rng([seed, 104729])
+    years = sorted({int(y) for y in yearly["year"]})
+    hq = units[0]
+    rows = []
+    for year in years:
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        t = (cal.end - dt.date(year, 7, 1)).days / 365.0
+        for kpi, (level, per_year) in RATIO_TARGETS.items():
+            value = level - per_year * t
+            rows.append((kpi, hq.id, start, end, round(value, 4)))
+            if per_year > 0:
+                for u in units:
+                    if u.code in CITY_OVERRIDES:
+                        rows.append((kpi, u.id, start, end, round(value + CITY_OVERRIDES[u.code], 4)))
+    months = pd.period_range(str(cal.days[0])[:7], str(cal.days[-1])[:7], freq="M")
+    for month in months:
+        for kpi, value in MONTHLY_TARGETS.items():
+            rows.append((kpi, hq.id, month.start_time.date(), month.end_time.date(), value))
+    rows.extend(_plans(units, yearly, rng))
+    frame = pd.DataFrame(rows, columns=["kpi", "unit_id", "period_start", "period_end", "value"])
+    frame["period_start"] = frame["period_start"].astype(str)
+    frame["period_end"] = frame["period_end"].astype(str)
+    frame.insert(0, "id", np.arange(1, len(frame) + 1))
+    return frame
+
+
+def _plans(units: list, yearly: pd.DataFrame, rng: np.random.Generator) -> list[tuple]:
+    """Yearly plans per unit from the outlets' yearly sums, rolled up through the tree."""
+    ancestors = {u.id: [int(x) for x in u.path.strip("/").split("/")] for u in units}
+    expanded = yearly.assign(ancestor=yearly["unit_id"].map(ancestors)).explode("ancestor")
+    rolled = expanded.groupby(["ancestor", "year"]).sum(numeric_only=True)
+    days = expanded.groupby(["ancestor", "year"])["days"].max()
+    rows = []
+    for (unit_id, year), sums in rolled.iterrows():
+        y = int(year)
+        year_days = 366 if y % 4 == 0 else 365
+        stretch = rng.uniform(0.92, 1.06)  # about half the plans are met
+        for kpi, (col, how) in PLAN_TARGETS.items():
+            value = float(sums[col])
+            if how == "flow":
+                value *= year_days / max(int(days[(unit_id, year)]), 1)
+            rows.append((kpi, int(unit_id), dt.date(y, 1, 1), dt.date(y, 12, 31),
+                         round(value * stretch, 2)))
+    return rows

@@ -1,0 +1,345 @@
+"""The SQL store: typed SQLAlchemy 2.x models for the catalogue, the org tree and the fact tables.
+
+Conventions
+- Facts sit at the outlet (tier 5) grain; parents are never stored, they are rolled up in SQL.
+- `day` columns are local days in the company's time zone (setting TIMEZONE); timestamps of work
+  orders are naive local times in that zone, with their local day stored beside them so that
+  grouping by day never depends on the database's time-zone functions.
+- Monthly facts use the first day of the month as `month`.
+- Money is in yuan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Reusable column types.
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+count = Annotated[int, mapped_column(Integer, nullable=False, default=0)]
+bigcount = Annotated[int, mapped_column(BigInteger, nullable=False, default=0)]
+yuan = Annotated[float, mapped_column(Numeric(16, 2, asdecimal=False), nullable=False, default=0)]
+unit_fk = Annotated[int, mapped_column(ForeignKey("org_unit.id"), nullable=False)]
+carrier_fk = Annotated[int, mapped_column(SmallInteger, ForeignKey("carrier.id"), nullable=False)]
+
+TIERS = {
+    1: ("网/总部", "Grid HQ"),
+    2: ("省公司", "Province"),
+    3: ("地市供电局", "City"),
+    4: ("区县供电局", "County"),
+    5: ("供电所/营业厅", "Outlet"),
+}
+OUTLET_TIER = 5
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalogue
+# ---------------------------------------------------------------------------------------------
+
+
+class Core(Base):
+    """One of the six operating cores (运营核心)."""
+
+    __tablename__ = "core"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    question_zh: Mapped[str] = mapped_column(String(200), default="")
+    question_en: Mapped[str] = mapped_column(String(200), default="")
+    sort_order: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class Carrier(Base):
+    """One of the six supporting carriers (支撑载体); `kind` is online, remote or offline."""
+
+    __tablename__ = "carrier"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    sort_order: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisation
+# ---------------------------------------------------------------------------------------------
+
+
+class OrgUnit(Base):
+    """A unit of the five-tier organisation.
+
+    `path` is a materialised path of zero-padded ids, "/000001/000004/000017/", so a unit's whole
+    subtree is the single
+    indexed range query `path >= p AND path < p[:-1] + "0"` (see `data.units.subtree_filter`).
+    A range, not LIKE, so that it uses the index under any collation on both SQLite and PostgreSQL.
+    """
+
+    __tablename__ = "org_unit"
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    tier: Mapped[int] = mapped_column(SmallInteger, index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    path: Mapped[str] = mapped_column(
+        String(255).with_variant(String(255, collation="C"), "postgresql"), unique=True
+    )
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side="OrgUnit.id")
+
+    def __repr__(self) -> str:
+        return f"OrgUnit({self.code!r}, tier={self.tier})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts
+# ---------------------------------------------------------------------------------------------
+
+
+class ChannelDaily(Base):
+    """Traffic, availability, registrations, applications and payments per outlet, carrier and day."""
+
+    __tablename__ = "channel_daily"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    visits: Mapped[count]
+    transactions: Mapped[count]
+    minutes_scheduled: Mapped[count]
+    minutes_available: Mapped[count]
+    registrations: Mapped[count]
+    applications_total: Mapped[count]
+    applications_online: Mapped[count]
+    applications_completed: Mapped[count]
+    completion_days_sum: Mapped[float] = mapped_column(Float, nullable=False, default=0)
+    payments_total: Mapped[count]
+    payments_online: Mapped[count]
+    payment_amount_total: Mapped[yuan]
+    payment_amount_online: Mapped[yuan]
+
+    __table_args__ = (
+        Index("ix_channel_daily_day_carrier", "day", "carrier_id"),
+        Index("ix_channel_daily_carrier", "carrier_id"),
+    )
+
+
+class ContentDaily(Base):
+    """Pushed messages and their reach per outlet, carrier and day."""
+
+    __tablename__ = "content_daily"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    pushes: Mapped[count]
+    delivered: Mapped[count]
+    opens: Mapped[count]
+    clicks: Mapped[count]
+
+    __table_args__ = (
+        Index("ix_content_daily_day_carrier", "day", "carrier_id"),
+        Index("ix_content_daily_carrier", "carrier_id"),
+    )
+
+
+class CampaignDaily(Base):
+    """Campaign participants, conversions and cost per outlet, carrier and day."""
+
+    __tablename__ = "campaign_daily"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    participants: Mapped[count]
+    conversions: Mapped[count]
+    cost: Mapped[yuan]
+
+    __table_args__ = (
+        Index("ix_campaign_daily_day_carrier", "day", "carrier_id"),
+        Index("ix_campaign_daily_carrier", "carrier_id"),
+    )
+
+
+class UserStockDaily(Base):
+    """End-of-day user stocks per outlet: customers served and their online accounts."""
+
+    __tablename__ = "user_stock_daily"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    customers: Mapped[count]
+    registered: Mapped[count]
+    bound: Mapped[count]
+    profiled: Mapped[count]
+    ebill: Mapped[count]
+
+    __table_args__ = (Index("ix_user_stock_daily_day", "day"),)
+
+
+class MonthlyActive(Base):
+    """Distinct active users per outlet, carrier and month."""
+
+    __tablename__ = "monthly_active"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    active_users: Mapped[count]
+
+    __table_args__ = (Index("ix_monthly_active_month_carrier", "month", "carrier_id"),)
+
+
+class MonthlyActiveTotal(Base):
+    """Distinct active users per outlet and month over all carriers together.
+
+    Not the sum of the per-carrier rows: one person active on the app and on WeChat is one user.
+    """
+
+    __tablename__ = "monthly_active_total"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    active_users: Mapped[count]
+
+    __table_args__ = (Index("ix_monthly_active_total_month", "month"),)
+
+
+WORK_ORDER_CATEGORIES = {
+    "consultation": ("咨询", "Consultation"),
+    "repair": ("故障报修", "Fault repair"),
+    "business": ("业务办理", "Service request"),
+    "complaint": ("投诉", "Complaint"),
+    "opinion": ("意见建议", "Opinion"),
+}
+
+
+class WorkOrder(Base):
+    """A customer work order (95598 and online), at event grain.
+
+    `response_minutes` is stored (first response minus creation) because interval arithmetic is
+    spelled differently on each database; `created_day` and `closed_day` are the local days.
+    """
+
+    __tablename__ = "work_order"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    unit_id: Mapped[unit_fk]
+    carrier_id: Mapped[carrier_fk]
+    category: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_day: Mapped[dt.date] = mapped_column(Date)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    response_minutes: Mapped[float | None] = mapped_column(Float)
+    sla_deadline: Mapped[dt.datetime] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_day: Mapped[dt.date | None] = mapped_column(Date)
+    first_contact_resolved: Mapped[bool | None]
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        Index("ix_work_order_unit_created", "unit_id", "created_day"),
+        Index("ix_work_order_unit_closed", "unit_id", "closed_day"),
+        Index("ix_work_order_created_day", "created_day"),
+        Index("ix_work_order_closed_day", "closed_day"),
+        Index("ix_work_order_carrier", "carrier_id"),
+        Index("ix_work_order_category", "category"),
+    )
+
+
+class DataLoad(Base):
+    """When a unit's data for a day was loaded: the basis of completeness and timeliness."""
+
+    __tablename__ = "data_load"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(64), default="")
+
+    __table_args__ = (Index("ix_data_load_day", "day"),)
+
+
+class Target(Base):
+    """A KPI's target for a unit over a period (a year, quarter or month); cascades down the tree."""
+
+    __tablename__ = "target"
+
+    id: Mapped[intpk]
+    kpi: Mapped[str] = mapped_column(String(48), index=True)
+    unit_id: Mapped[unit_fk]
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("kpi", "unit_id", "period_start", "period_end", name="uq_target_key"),
+        Index("ix_target_unit", "unit_id"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Bookkeeping
+# ---------------------------------------------------------------------------------------------
+
+
+class Meta(Base):
+    """Key-value facts about the store itself (e.g. whether and how it holds demo data)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class DemoIncident(Base):
+    """An incident that `seed-demo` injected on purpose, for the risk rules to find."""
+
+    __tablename__ = "demo_incident"
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[unit_fk]
+    carrier_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("carrier.id"))
+    start_day: Mapped[dt.date] = mapped_column(Date)
+    end_day: Mapped[dt.date] = mapped_column(Date)
+    description_zh: Mapped[str] = mapped_column(String(200))
+    description_en: Mapped[str] = mapped_column(String(200))
+
+
+FACT_TABLES = (
+    ChannelDaily,
+    ContentDaily,
+    CampaignDaily,
+    UserStockDaily,
+    MonthlyActive,
+    MonthlyActiveTotal,
+    WorkOrder,
+    DataLoad,
+)

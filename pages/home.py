@@ -1,0 +1,47 @@
+"""Home: what the store holds (units per tier, the data's date range) until the dashboard lands."""
+
+from __future__ import annotations
+
+import dash
+import dash_mantine_components as dmc
+from dash import html
+
+from data.db import get_session
+from data.models import TIERS
+from data.units import roots, subtree
+from metrics.freshness import is_demo, loaded_range
+
+dash.register_page(__name__, path="/", name="Home")
+
+
+def layout(**_query: str) -> dmc.Container:
+    """Render the list of units and the loaded date range."""
+    session = get_session()
+    span = loaded_range(session)
+    units = [u for root in roots(session) for u in subtree(session, root)]
+    header = [
+        dmc.Title("互联网+营销服务渠道运营 · Internet+ Channel Operations", order=2),
+        dmc.Text(
+            f"数据范围 Data range: {span[0]} — {span[1]}" if span else
+            "尚无数据 No data yet: run `flask --app app seed-demo` or import files.",
+            id="data-range",
+        ),
+    ]
+    if is_demo(session):
+        header.append(dmc.Badge("演示数据 Demo data", color="orange", id="demo-badge"))
+    rows = [
+        html.Tr([
+            html.Td(u.code),
+            html.Td(("\u3000" * (u.tier - 1)) + u.name_zh),
+            html.Td(u.name_en),
+            html.Td(f"{TIERS[u.tier][0]} {TIERS[u.tier][1]}"),
+        ])
+        for u in units
+    ]
+    table = dmc.Table(
+        [html.Thead(html.Tr([html.Th(h) for h in ("代码 Code", "名称", "Name", "层级 Tier")])),
+         html.Tbody(rows)],
+        id="unit-table", striped=True, highlightOnHover=True, style={"textAlign": "left"},
+    )
+    return dmc.Container([dmc.Stack(header, gap="xs"), dmc.Space(h="md"),
+                          dmc.Text(f"{len(units)} 个单位 units"), table], size="lg", py="md")

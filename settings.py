@@ -1,0 +1,68 @@
+"""Every setting of the app, declared once with its default and help text.
+
+Values come, in order of precedence, from the config dict passed to `create_app`, the environment,
+and the defaults below. Secrets are never defaults: they come from the environment or the instance
+folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL of the store, e.g. postgresql+psycopg://user@host/db. "
+        "Unset: an embedded SQLite file, data/dashboard.sqlite3.",
+    ),
+    Setting(
+        "TIMEZONE",
+        "Asia/Shanghai",
+        "The company's time zone; day boundaries, 'yesterday' and months use it.",
+    ),
+    Setting(
+        "DEMO_SCALE",
+        "small",
+        "Scale that `make run` seeds into an empty store: tiny, small or province.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Resolve every declared setting from overrides, then the environment, then defaults."""
+    overrides = overrides or {}
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in overrides:
+            values[setting.name] = overrides[setting.name]
+        elif setting.name in os.environ:
+            values[setting.name] = os.environ[setting.name]
+        else:
+            values[setting.name] = setting.default
+    return values
+
+
+def describe() -> str:
+    """Return the settings as a Markdown table (for the README and `flask settings`)."""
+    rows = ["| setting | default | meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | `{s.default}` | {s.help} |")
+    return "\n".join(rows)
+
+
+def setting_help(name: str) -> str:
+    """Return the help text of one declared setting."""
+    return _BY_NAME[name].help

@@ -1,0 +1,118 @@
+"""Shared fixtures: stores on SQLite (always) and PostgreSQL (when TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from app import create_app
+from data.db import make_engine
+from data.demo import seed_demo
+from data.schema import upgrade
+
+# A fixed last day keeps the demo identical run to run; 2026-06-30 puts the Spring Festival of
+# 2026 inside the tiny demo's 180 days.
+DEMO_END = dt.date(2026, 6, 30)
+DB_KINDS = ["sqlite", "postgresql"]
+
+
+def _postgres_base_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. "
+                    "postgresql+psycopg://postgres@127.0.0.1:5432/test); .ci/run sets it")
+    return url
+
+
+class Store:
+    """A fresh, migrated, empty store in its own file (SQLite) or schema (PostgreSQL)."""
+
+    def __init__(self, kind: str, tmp: Path) -> None:
+        self.kind = kind
+        self.schema: str | None = None
+        if kind == "sqlite":
+            self.url = f"sqlite:///{tmp / f'store-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        else:
+            base = make_url(_postgres_base_url())
+            self.schema = f"t_{uuid.uuid4().hex[:10]}"
+            self._admin = create_engine(base, isolation_level="AUTOCOMMIT")
+            with self._admin.connect() as conn:
+                conn.execute(text(f"CREATE SCHEMA {self.schema}"))
+            self.url = base.update_query_dict(
+                {"options": f"-csearch_path={self.schema}"}).render_as_string(hide_password=False)
+        self.engine: Engine = make_engine(self.url)
+
+    def drop(self) -> None:
+        """Dispose of the engine and drop the PostgreSQL schema."""
+        self.engine.dispose()
+        if self.schema:
+            with self._admin.connect() as conn:
+                conn.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
+            self._admin.dispose()
+
+
+def new_store(kind: str, tmp: Path, migrate: bool = True) -> Store:
+    """Make a store of `kind`, migrated to head unless `migrate` is False."""
+    store = Store(kind, tmp)
+    if migrate:
+        upgrade(store.engine)
+    return store
+
+
+@pytest.fixture(params=DB_KINDS)
+def empty_store(request, tmp_path) -> Iterator[Store]:
+    """A migrated store with the catalogue and no data, on each database."""
+    store = new_store(request.param, tmp_path)
+    yield store
+    store.drop()
+
+
+@pytest.fixture(scope="session", params=DB_KINDS)
+def tiny_store(request, tmp_path_factory) -> Iterator[Store]:
+    """The tiny demo (seed 42, ending DEMO_END) on each database; read-only for tests."""
+    store = new_store(request.param, tmp_path_factory.mktemp("tiny"))
+    seed_demo(store.engine, "tiny", 42, DEMO_END)
+    yield store
+    store.drop()
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory) -> Iterator[Store]:
+    """The small demo on SQLite, for the shapes that need two years of data; read-only."""
+    store = new_store("sqlite", tmp_path_factory.mktemp("small"))
+    seed_demo(store.engine, "small", 42, DEMO_END)
+    yield store
+    store.drop()
+
+
+@pytest.fixture
+def app(tiny_store):
+    """The app over the tiny demo."""
+    flask_app = create_app({"TESTING": True, "DATABASE_URL": tiny_store.url})
+    yield flask_app
+    flask_app.extensions["engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner_for():
+    """Build a CLI runner for an app over the given store URL."""
+    apps = []
+
+    def make(url: str):
+        apps.append(create_app({"TESTING": True, "DATABASE_URL": url}))
+        return apps[-1].test_cli_runner()
+
+    yield make
+    for flask_app in apps:
+        flask_app.extensions["engine"].dispose()
