@@ -25,7 +25,7 @@ seed: $(BIN)/.installed
 	$(BIN)/flask --app app seed-demo --if-empty --scale $(DEMO_SCALE)
 
 serve: $(BIN)/.installed
-	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 run: seed serve
 

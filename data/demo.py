@@ -242,19 +242,37 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
 
 
 def _yearly_sums(unit_id: int, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per outlet and calendar year: the sums the demo's plan targets are set from."""
-    ch = frames["channel_daily"].assign(year=lambda d: d["day"].str[:4])
-    sums = ch.groupby("year")[["visits", "transactions", "registrations",
-                                "payment_amount_total"]].sum()
-    sums["days"] = ch.groupby("year")["day"].nunique()
-    for name, col in (("content_daily", "pushes"), ("campaign_daily", "participants")):
-        f = frames[name].assign(year=lambda d: d["day"].str[:4])
-        sums[col] = f.groupby("year")[col].sum()
-    stock = frames["user_stock_daily"].assign(year=lambda d: d["day"].str[:4])
-    sums["registered"] = stock.groupby("year")["registered"].last()
-    mau = frames["monthly_active_total"].assign(year=lambda d: d["month"].str[:4])
-    sums["mau"] = mau.groupby("year")["active_users"].max()
-    return sums.fillna(0).reset_index().assign(unit_id=unit_id)
+    """Per outlet, year, KPI and carrier (0 = all carriers): the figures the demo's plans come from.
+
+    Flows are totals over the year's days with data (`days` says how many), levels the last one.
+    """
+    def with_year(df: pd.DataFrame, col: str = "day") -> pd.DataFrame:
+        return df.assign(year=df[col].str[:4])
+
+    def by_carrier(df: pd.DataFrame, kpi: str, col: str, how: str) -> list[pd.DataFrame]:
+        per = df.groupby(["year", "carrier_id"])[col].agg(how).rename("value").reset_index()
+        total = df.groupby("year")[col].agg(how).rename("value").reset_index().assign(carrier_id=0)
+        return [per.assign(kpi=kpi), total.assign(kpi=kpi)]
+
+    channel = with_year(frames["channel_daily"])
+    parts: list[pd.DataFrame] = []
+    for kpi, col in (("visits", "visits"), ("transactions", "transactions"),
+                     ("new_registrations", "registrations"),
+                     ("payment_amount", "payment_amount_total")):
+        parts += by_carrier(channel, kpi, col, "sum")
+    parts += by_carrier(with_year(frames["content_daily"]), "pushes", "pushes", "sum")
+    parts += by_carrier(with_year(frames["campaign_daily"]), "participants", "participants", "sum")
+    stock = with_year(frames["user_stock_daily"]).groupby("year")["registered"].last()
+    parts.append(stock.rename("value").reset_index().assign(carrier_id=0, kpi="registered_users"))
+    mau = with_year(frames["monthly_active"], "month")
+    parts.append(mau.groupby(["year", "carrier_id"])["active_users"].max().rename("value")
+                 .reset_index().assign(kpi="mau"))
+    total_mau = with_year(frames["monthly_active_total"], "month")
+    parts.append(total_mau.groupby("year")["active_users"].max().rename("value").reset_index()
+                 .assign(carrier_id=0, kpi="mau"))
+    days = channel.groupby("year")["day"].nunique().rename("days")
+    out = pd.concat(parts, ignore_index=True).join(days, on="year")
+    return out.assign(unit_id=unit_id)
 
 
 class StoreNotEmpty(click.ClickException):

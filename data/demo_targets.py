@@ -3,8 +3,9 @@
 - Ratio KPIs: one target per year at HQ that cascades to every unit, with overrides for the
   strongest and weakest cities so that the cascade has something to show.
 - Per-10k service KPIs: monthly targets at HQ (their value depends on the period's length).
-- Volume, stock and distinct KPIs: yearly plans per unit (they scale with the unit's size), set from
-  each unit's pace in the generated data, some above it and some below.
+- Volume, stock and distinct KPIs: yearly plans per unit, in total and per carrier where the KPI
+  splits by carrier (they scale with the unit's size), set from each unit's pace in the generated
+  data, some above it and some below.
 """
 
 from __future__ import annotations
@@ -38,17 +39,9 @@ RATIO_TARGETS = {
 }
 # Per-10k KPIs, per month.
 MONTHLY_TARGETS = {"work_orders_per_10k": 130.0, "complaints_per_10k": 5.5}
-# Plans per unit: kpi -> column of the yearly sums, and how it scales to a year.
-PLAN_TARGETS = {
-    "visits": ("visits", "flow"),
-    "transactions": ("transactions", "flow"),
-    "new_registrations": ("registrations", "flow"),
-    "payment_amount": ("payment_amount_total", "flow"),
-    "pushes": ("pushes", "flow"),
-    "participants": ("participants", "flow"),
-    "registered_users": ("registered", "level"),
-    "mau": ("mau", "level"),
-}
+# Plans per unit (and per carrier where the KPI splits by carrier): flows are scaled to a full year.
+PLAN_FLOWS = {"visits", "transactions", "new_registrations", "payment_amount", "pushes",
+              "participants"}
 CITY_OVERRIDES = {"ZJ-HZ": 0.03, "ZJ-LS": -0.05}  # added to HQ's ratio targets (higher-better ones)
 
 
@@ -63,17 +56,19 @@ def target_frame(units: list, yearly: pd.DataFrame, cal: Calendar, seed: int) ->
         t = (cal.end - dt.date(year, 7, 1)).days / 365.0
         for kpi, (level, per_year) in RATIO_TARGETS.items():
             value = level - per_year * t
-            rows.append((kpi, hq.id, start, end, round(value, 4)))
+            rows.append((kpi, hq.id, None, start, end, round(value, 4)))
             if per_year > 0:
                 for u in units:
                     if u.code in CITY_OVERRIDES:
-                        rows.append((kpi, u.id, start, end, round(value + CITY_OVERRIDES[u.code], 4)))
+                        rows.append((kpi, u.id, None, start, end,
+                                     round(value + CITY_OVERRIDES[u.code], 4)))
     months = pd.period_range(str(cal.days[0])[:7], str(cal.days[-1])[:7], freq="M")
     for month in months:
         for kpi, value in MONTHLY_TARGETS.items():
-            rows.append((kpi, hq.id, month.start_time.date(), month.end_time.date(), value))
+            rows.append((kpi, hq.id, None, month.start_time.date(), month.end_time.date(), value))
     rows.extend(_plans(units, yearly, rng))
-    frame = pd.DataFrame(rows, columns=["kpi", "unit_id", "period_start", "period_end", "value"])
+    frame = pd.DataFrame(rows, columns=["kpi", "unit_id", "carrier_id", "period_start", "period_end",
+                                        "value"]).astype({"carrier_id": "Int64"})
     frame["period_start"] = frame["period_start"].astype(str)
     frame["period_end"] = frame["period_end"].astype(str)
     frame.insert(0, "id", np.arange(1, len(frame) + 1))
@@ -81,20 +76,20 @@ def target_frame(units: list, yearly: pd.DataFrame, cal: Calendar, seed: int) ->
 
 
 def _plans(units: list, yearly: pd.DataFrame, rng: np.random.Generator) -> list[tuple]:
-    """Yearly plans per unit from the outlets' yearly sums, rolled up through the tree."""
+    """Yearly plans per unit and carrier from the outlets' yearly figures, rolled up the tree."""
     ancestors = {u.id: [int(x) for x in u.path.strip("/").split("/")] for u in units}
     expanded = yearly.assign(ancestor=yearly["unit_id"].map(ancestors)).explode("ancestor")
-    rolled = expanded.groupby(["ancestor", "year"]).sum(numeric_only=True)
-    days = expanded.groupby(["ancestor", "year"])["days"].max()
+    rolled = expanded.groupby(["ancestor", "year", "kpi", "carrier_id"]).agg(
+        value=("value", "sum"), days=("days", "max"))
     rows = []
-    for (unit_id, year), sums in rolled.iterrows():
+    for (unit_id, year, kpi, carrier), r in rolled.iterrows():
         y = int(year)
-        year_days = 366 if y % 4 == 0 else 365
+        value = float(r["value"])
+        if value <= 0:
+            continue  # nothing flows there (e.g. payments on the hotline): no plan
+        if kpi in PLAN_FLOWS:
+            value *= (366 if y % 4 == 0 else 365) / max(int(r["days"]), 1)
         stretch = rng.uniform(0.92, 1.06)  # about half the plans are met
-        for kpi, (col, how) in PLAN_TARGETS.items():
-            value = float(sums[col])
-            if how == "flow":
-                value *= year_days / max(int(days[(unit_id, year)]), 1)
-            rows.append((kpi, int(unit_id), dt.date(y, 1, 1), dt.date(y, 12, 31),
-                         round(value * stretch, 2)))
+        rows.append((kpi, int(unit_id), int(carrier) or None, dt.date(y, 1, 1), dt.date(y, 12, 31),
+                     round(value * stretch, 2)))
     return rows

@@ -286,20 +286,28 @@ class DataLoad(Base):
 
 
 class Target(Base):
-    """A KPI's target for a unit over a period (a year, quarter or month); cascades down the tree."""
+    """A KPI's target for a unit over a period (a year, quarter or month); cascades down the tree.
+
+    `carrier_id` is NULL for the target over all carriers together, or names the one carrier it is
+    for (a volume plan split by carrier, say).
+    """
 
     __tablename__ = "target"
 
     id: Mapped[intpk]
     kpi: Mapped[str] = mapped_column(String(48), index=True)
     unit_id: Mapped[unit_fk]
+    carrier_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("carrier.id"))
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
     value: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
-        UniqueConstraint("kpi", "unit_id", "period_start", "period_end", name="uq_target_key"),
+        # NULL carrier = all carriers; PostgreSQL enforces that as one key too (SQLite cannot, so
+        # writers upsert on the natural key themselves).
+        UniqueConstraint("kpi", "unit_id", "carrier_id", "period_start", "period_end",
+                         name="uq_target_key", postgresql_nulls_not_distinct=True),
         Index("ix_target_unit", "unit_id"),
     )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 12:21:46.827174
+Create Date: 2026-11-23 12:44:02.870990
 """
 
 from __future__ import annotations
@@ -167,13 +167,15 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kpi', sa.String(length=48), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('carrier_id', sa.SmallInteger(), nullable=True),
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
     sa.Column('value', sa.Float(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['carrier_id'], ['carrier.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('kpi', 'unit_id', 'period_start', 'period_end', name='uq_target_key')
+    sa.UniqueConstraint('kpi', 'unit_id', 'carrier_id', 'period_start', 'period_end', name='uq_target_key', postgresql_nulls_not_distinct=True)
     )
     with op.batch_alter_table('target', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_target_kpi'), ['kpi'], unique=False)
