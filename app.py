@@ -13,6 +13,7 @@ import dash
 import dash_mantine_components as dmc
 from flask import Flask, jsonify
 
+from api import v1 as api_v1
 from data import db, demo, schema
 from settings import load_settings
 
@@ -28,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(server)
     schema.init_app(server)
     demo.init_app(server)
+    api_v1.init_app(server)
     server.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
 
     app = dash.Dash(

@@ -32,6 +32,16 @@ SETTINGS: tuple[Setting, ...] = (
         "The company's time zone; day boundaries, 'yesterday' and months use it.",
     ),
     Setting(
+        "ATTAINMENT_GREEN",
+        1.0,
+        "Attainment (value against target, direction-aware) from which a KPI shows green.",
+    ),
+    Setting(
+        "ATTAINMENT_AMBER",
+        0.95,
+        "Attainment from which a KPI shows amber; below it, red.",
+    ),
+    Setting(
         "DEMO_SCALE",
         "small",
         "Scale that `make run` seeds into an empty store: tiny, small or province.",

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import DataLoad, Meta
+from data.models import DataLoad, Meta, OrgUnit
+from data.units import children, subtree_bounds
 
 
 def loaded_range(session: Session) -> tuple[dt.date, dt.date] | None:
@@ -19,3 +20,15 @@ def loaded_range(session: Session) -> tuple[dt.date, dt.date] | None:
 def is_demo(session: Session) -> bool:
     """Tell whether the store holds generated demo data (which must be labelled as such)."""
     return session.scalar(select(Meta.value).where(Meta.key == "demo")) == "true"
+
+
+def last_loaded(session: Session, unit: OrgUnit, by_child: bool = False) -> dict[str, dt.date | None]:
+    """Return the last loaded day of the unit's subtree, or of each of its children, by unit code."""
+    targets = children(session, unit) if by_child else [unit]
+    out: dict[str, dt.date | None] = {}
+    for u in targets:
+        low, high = subtree_bounds(u.path)
+        out[u.code] = session.scalar(
+            select(func.max(DataLoad.day)).join(OrgUnit, OrgUnit.id == DataLoad.unit_id)
+            .where(OrgUnit.path >= low, OrgUnit.path < high))
+    return out

@@ -1,0 +1,89 @@
+"""Parsing and validating API query parameters; every failure names the parameter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session
+
+from data.models import OrgUnit
+from data.units import unit_by_code
+from metrics.compute import BY_OPTIONS
+from metrics.registry import REGISTRY
+
+MAX_RANGE_DAYS = 5 * 366
+
+
+class BadParameter(ValueError):
+    """A query parameter is missing or wrong; answered with 400 and the parameter's name."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+def required(args: Mapping[str, str], name: str) -> str:
+    """Return a required parameter's value."""
+    value = (args.get(name) or "").strip()
+    if not value:
+        raise BadParameter(name, f"'{name}' is required")
+    return value
+
+
+def unit(session: Session, args: Mapping[str, str], name: str = "unit") -> OrgUnit:
+    """Return the unit named by a required code parameter."""
+    code = required(args, name)
+    found = unit_by_code(session, code)
+    if found is None:
+        raise BadParameter(name, f"unknown unit code '{code}'")
+    return found
+
+
+def date(args: Mapping[str, str], name: str) -> dt.date:
+    """Return a required YYYY-MM-DD date parameter."""
+    raw = required(args, name)
+    try:
+        return dt.date.fromisoformat(raw) if len(raw) == 10 else _bad_date(name, raw)
+    except ValueError:
+        return _bad_date(name, raw)
+
+
+def _bad_date(name: str, raw: str) -> dt.date:
+    raise BadParameter(name, f"'{name}' must be a date YYYY-MM-DD, not '{raw}'")
+
+
+def date_range(args: Mapping[str, str]) -> tuple[dt.date, dt.date]:
+    """Return start and end, in order and at most five years apart."""
+    start, end = date(args, "start"), date(args, "end")
+    if end < start:
+        raise BadParameter("end", f"'end' ({end}) is before 'start' ({start})")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise BadParameter("start", "the range from 'start' to 'end' is longer than 5 years")
+    return start, end
+
+
+def listed(args: Mapping[str, str], name: str, allowed: set[str] | dict) -> list[str] | None:
+    """Return a comma-separated list parameter checked against `allowed` (None when absent)."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    items = [x.strip() for x in raw.split(",") if x.strip()]
+    unknown = [x for x in items if x not in allowed]
+    if unknown:
+        raise BadParameter(name, f"unknown {name} value(s): {', '.join(unknown)}")
+    return list(dict.fromkeys(items))
+
+
+def kpis(args: Mapping[str, str]) -> list[str]:
+    """Return the requested KPI ids (all of them when the parameter is absent)."""
+    return listed(args, "kpi", REGISTRY) or list(REGISTRY)
+
+
+def by(args: Mapping[str, str]) -> str | None:
+    """Return the grouping, or None."""
+    raw = (args.get("by") or "").strip() or None
+    if raw is not None and raw not in BY_OPTIONS:
+        raise BadParameter("by", f"'by' must be one of {', '.join(BY_OPTIONS)}, not '{raw}'")
+    return raw

@@ -1,0 +1,98 @@
+"""GET /api/v1/...: catalog, units, kpis, matrix. Read-only; numbers come from metrics/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlalchemy import select
+
+from api import params
+from api.params import BadParameter
+from data.db import get_session
+from data.models import Carrier, Core, OrgUnit
+from data.units import children, roots
+from metrics.compute import compute
+from metrics.matrix import matrix
+from metrics.registry import KPIS
+from metrics.targets import Bands
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+
+def init_app(app: Flask) -> None:
+    """Register the API blueprint."""
+    app.register_blueprint(bp)
+
+
+@bp.errorhandler(BadParameter)
+def _bad_parameter(exc: BadParameter):
+    return jsonify(error=exc.message, parameter=exc.parameter), 400
+
+
+def _jsonable(value):
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _rows(frame) -> list[dict]:
+    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+@bp.get("/catalog")
+def catalog():
+    """The KPI registry with the cores and carriers of the store's catalogue."""
+    session = get_session()
+    cores = session.scalars(select(Core).order_by(Core.sort_order))
+    carriers = session.scalars(select(Carrier).order_by(Carrier.sort_order))
+    return jsonify(
+        kpis=[{"id": k.id, "name_zh": k.name_zh, "name_en": k.name_en, "core": k.core,
+               "kind": k.kind, "unit": k.unit, "format": k.fmt, "better": k.better,
+               "carriers": list(k.carriers), "formula_zh": k.formula_zh,
+               "formula_en": k.formula_en} for k in KPIS],
+        cores=[{"id": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
+                "question_zh": c.question_zh, "question_en": c.question_en} for c in cores],
+        carriers=[{"id": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "kind": c.kind}
+                  for c in carriers],
+    )
+
+
+def _unit_row(u: OrgUnit, parent_code: str | None) -> dict:
+    return {"code": u.code, "name_zh": u.name_zh, "name_en": u.name_en, "tier": u.tier,
+            "parent": parent_code}
+
+
+@bp.get("/units")
+def units():
+    """The children of ?parent=CODE, or the units at the top of the caller's scope."""
+    session = get_session()
+    if request.args.get("parent"):
+        parent = params.unit(session, request.args, "parent")
+        return jsonify([_unit_row(u, parent.code) for u in children(session, parent)])
+    return jsonify([_unit_row(u, u.parent.code if u.parent else None) for u in roots(session)])
+
+
+@bp.get("/kpis")
+def kpis():
+    """KPI values for a unit's subtree over a range, optionally by child, carrier, core or period."""
+    session = get_session()
+    unit = params.unit(session, request.args)
+    start, end = params.date_range(request.args)
+    carrier_codes = set(session.scalars(select(Carrier.code)))
+    frame = compute(session, params.kpis(request.args), unit, start, end,
+                    params.listed(request.args, "carrier", carrier_codes),
+                    params.by(request.args))
+    return jsonify(_rows(frame))
+
+
+@bp.get("/matrix")
+def matrix_view():
+    """The 6x6 matrix of scores for a unit's subtree over a range."""
+    session = get_session()
+    unit = params.unit(session, request.args)
+    start, end = params.date_range(request.args)
+    return jsonify(_rows(matrix(session, unit, start, end, Bands.from_config(current_app.config))))

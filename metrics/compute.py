@@ -1,0 +1,236 @@
+"""Compute KPIs for a unit's subtree over a date range, aggregated in the database.
+
+`compute(session, kpis, unit, start, end, carriers=None, by=None)` returns a DataFrame with the key
+of `by` (`unit`, `carrier`, `core` or `period`), `kpi`, `value`, `numerator` and `denominator`.
+
+One SQL query per source touched, grouped in the database over the subtree (found through the
+indexed materialised path). Ratios are sum(numerator) / sum(denominator) over the whole selection;
+levels (stocks, monthly actives) take each outlet's level on its last day (month) with data in the
+range, then add up over outlets; a missing or zero denominator gives None, never 0. For ratios
+with a scale (per 10k), `value` = scale x numerator / denominator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from data.models import Carrier, OrgUnit
+from data.units import subtree_bounds
+from metrics import sql
+from metrics.registry import REGISTRY, SOURCES, Kpi, Measure
+
+BY_OPTIONS = ("child", "carrier", "core", "day", "week", "month")
+BY_KEY = {"child": "unit", "carrier": "carrier", "core": "core", "day": "period", "week": "period",
+          "month": "period"}
+EVERY_KEY = "*"  # a measure with no split by the grouping serves every key (customers by carrier)
+
+Values = dict[str, dict[object, float | None]]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What is measured: a unit's subtree, a date range, and the carriers (None = all together)."""
+
+    unit: OrgUnit
+    start: dt.date
+    end: dt.date
+    carriers: tuple[str, ...] | None
+    group: str | None  # child, carrier, day, week, month or None
+    carrier_ids: dict[str, int]
+
+    @property
+    def all_carriers(self) -> bool:
+        """Whether no carrier filter applies (none given, or every carrier given)."""
+        return self.carriers is None or set(self.carriers) >= set(self.carrier_ids)
+
+
+def compute(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date, end: dt.date,
+            carriers: Sequence[str] | None = None, by: str | None = None) -> pd.DataFrame:
+    """Compute `kpis` for `unit`'s subtree from `start` to `end` (both inclusive), grouped `by`."""
+    if by is not None and by not in BY_OPTIONS:
+        raise ValueError(f"by must be one of {', '.join(BY_OPTIONS)}; got {by!r}")
+    chosen = [REGISTRY[k] for k in kpis]
+    carrier_ids = dict(session.execute(select(Carrier.code, Carrier.id)).all())
+    unknown = [c for c in carriers or () if c not in carrier_ids]
+    if unknown:
+        raise ValueError(f"unknown carrier(s): {', '.join(unknown)}")
+    sel = Selection(unit, start, end, tuple(carriers) if carriers else None,
+                    None if by == "core" else by, carrier_ids)
+    needed: dict[str, list[Measure]] = {}
+    for kpi in chosen:
+        for m in kpi.measures:
+            src = answering_source(m, sel)
+            if src is not None and m not in needed.setdefault(src, []):
+                needed[src].append(m)
+    values: Values = {}
+    for src, measures in needed.items():
+        values.update(_query_source(session, src, measures, sel))
+    return _assemble(session, chosen, sel, by, values)
+
+
+def answering_source(m: Measure, sel: Selection) -> str | None:
+    """Return the source that answers a measure in this selection, or None if none can exactly.
+
+    Distinct actives come from the all-carriers table unless the view is per carrier (grouped by
+    carrier, or one carrier selected): adding several carriers' actives would count people twice.
+    """
+    if m.source != "actives_total":
+        return m.source
+    if sel.group == "carrier":
+        return "actives"
+    if sel.all_carriers:
+        return "actives_total"
+    assert sel.carriers is not None
+    return "actives" if len(sel.carriers) == 1 else None
+
+
+# -- SQL -----------------------------------------------------------------------------------------
+
+
+def _query_source(session: Session, source_name: str, measures: list[Measure],
+                  sel: Selection) -> Values:
+    """Run one grouped query over a source; return {label: {group key: value}}."""
+    source = SOURCES[source_name]
+    labels = [label(source_name, m) for m in measures]
+    if sel.group == "carrier" and source.carrier_column is None:
+        whole = Selection(sel.unit, sel.start, sel.end, sel.carriers, None, sel.carrier_ids)
+        totals = _query_source(session, source_name, measures, whole)
+        return {lab: {EVERY_KEY: vals.get(None)} for lab, vals in totals.items()}
+    if source.monthly and sel.group in ("day", "week"):
+        return {lab: {} for lab in labels}  # monthly data has no daily or weekly values
+
+    t = sql.table(source.table)
+    ou = OrgUnit.__table__.alias("ou")
+    low, high = subtree_bounds(sel.unit.path)
+    date_col = t.c[source.date_column]
+    start = sql.month_start(sel.start) if source.monthly else sel.start
+    where: list[ColumnElement[bool]] = [ou.c.path >= low, ou.c.path < high,
+                                        date_col >= start, date_col <= sel.end]
+    if source.carrier_column and not sel.all_carriers:
+        assert sel.carriers is not None
+        where.append(t.c[source.carrier_column].in_([sel.carrier_ids[c] for c in sel.carriers]))
+    key = _group_key(session, sel, t, ou, source, session.get_bind().dialect.name)
+    exprs = [_measure_expr(t, m).label(lab) for m, lab in zip(measures, labels, strict=True)]
+    base = t.join(ou, ou.c.id == t.c.unit_id)
+    keyed = [key.label("k")] if key is not None else []
+
+    if source.rollup == "flow":
+        stmt = select(*keyed, *[func.sum(e).label(e.name) for e in exprs]).select_from(base)
+        stmt = stmt.where(*where)
+    else:
+        # Levels: each outlet's (and carrier's) rows on its last date in the range or period.
+        partition = [t.c.unit_id]
+        if source.carrier_column:
+            partition.append(t.c[source.carrier_column])
+        if sel.group in ("day", "week", "month"):
+            partition.append(key)
+        inner = (select(*keyed, date_col.label("d"),
+                        func.max(date_col).over(partition_by=partition).label("last_d"), *exprs)
+                 .select_from(base).where(*where).subquery("levels"))
+        stmt = select(*([inner.c.k] if key is not None else []),
+                      *[func.sum(inner.c[lab]).label(lab) for lab in labels]
+                      ).where(inner.c.d == inner.c.last_d)
+        key = inner.c.k if key is not None else None
+    if key is not None:
+        stmt = stmt.group_by(key if source.rollup != "flow" else stmt.selected_columns.k)
+
+    out: Values = {lab: {} for lab in labels}
+    for row in session.execute(stmt).mappings():
+        k = _normalise_key(row["k"], sel.group) if key is not None else None
+        if key is not None and k is None:
+            continue
+        for lab in labels:
+            v = row[lab]
+            out[lab][k] = float(v) if v is not None else None
+    return out
+
+
+def _group_key(session: Session, sel: Selection, t, ou, source, dialect: str):
+    if sel.group is None:
+        return None
+    if sel.group == "child":
+        kids = session.execute(select(OrgUnit.id, OrgUnit.path).where(
+            OrgUnit.parent_id == sel.unit.id)).all()
+        if not kids:
+            return literal(None)
+        return case(*[(and_(ou.c.path >= subtree_bounds(p)[0], ou.c.path < subtree_bounds(p)[1]),
+                       uid) for uid, p in kids], else_=None)
+    if sel.group == "carrier":
+        return t.c[source.carrier_column]
+    return sql.period_expr(t.c[source.date_column], sel.group, dialect, source.monthly)
+
+
+def _measure_expr(t, m: Measure):
+    value = t.c[m.column] if m.column else literal(1)
+    if m.filter is None:
+        return value
+    return case((sql.filter_expr(t, m.filter), value), else_=0)
+
+
+def _normalise_key(k, group: str | None):
+    if group in ("day", "week", "month"):
+        return sql.as_date(k)
+    return k
+
+
+def label(source_name: str, m: Measure) -> str:
+    """Return the SQL label of a measure read from a source."""
+    return f"{source_name}__{m.column or 'rows'}__{m.filter or 'all'}"
+
+
+# -- assembling rows -----------------------------------------------------------------------------
+
+
+def _assemble(session: Session, chosen: list[Kpi], sel: Selection, by: str | None,
+              values: Values) -> pd.DataFrame:
+    key_name = BY_KEY.get(by) if by else None
+    if sel.group is None:
+        keys: list = [None]
+    else:
+        found = {k for vals in values.values() for k in vals if k != EVERY_KEY}
+        keys = sorted(found, key=str)
+    show = _key_display(session, sel, keys)
+    rows = []
+    for kpi in chosen:
+        if sel.group == "carrier" and not kpi.splits_by_carrier:
+            continue
+        for k in keys:
+            num = _lookup(values, kpi.numerator, sel, k)
+            den = _lookup(values, kpi.denominator, sel, k) if kpi.denominator else None
+            if kpi.denominator is None:
+                value = num
+            else:
+                value = kpi.scale * num / den if (num is not None and den) else None
+            row: dict[str, object] = {"kpi": kpi.id, "value": value, "numerator": num,
+                                      "denominator": den}
+            if by == "core":
+                row = {"core": kpi.core, **row}
+            elif key_name:
+                row = {key_name: show.get(k, k), **row}
+            rows.append(row)
+    columns = ([key_name] if key_name else []) + ["kpi", "value", "numerator", "denominator"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _lookup(values: Values, m: Measure, sel: Selection, k) -> float | None:
+    src = answering_source(m, sel)
+    if src is None:
+        return None
+    vals = values.get(label(src, m), {})
+    return vals[EVERY_KEY] if EVERY_KEY in vals else vals.get(k)
+
+
+def _key_display(session: Session, sel: Selection, keys: list) -> dict:
+    if sel.group == "carrier":
+        return {v: k for k, v in sel.carrier_ids.items()}
+    if sel.group == "child" and keys:
+        return dict(session.execute(select(OrgUnit.id, OrgUnit.code).where(
+            OrgUnit.id.in_([k for k in keys if k is not None]))).all())
+    return {}

@@ -1,0 +1,48 @@
+"""League tables: a unit's children ranked on one KPI, against their targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from data.models import OrgUnit
+from data.units import children
+from metrics.compute import compute
+from metrics.registry import REGISTRY
+from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
+
+
+def league_table(session: Session, kpi_id: str, parent: OrgUnit, start: dt.date, end: dt.date,
+                 carriers: Sequence[str] | None = None, bands: Bands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Rank the children of `parent` on one KPI: by attainment where every child has a target,
+    else by value in the KPI's better direction; units without a value rank last."""
+    kpi = REGISTRY[kpi_id]
+    kids = children(session, parent)
+    values = compute(session, [kpi_id], parent, start, end, carriers, by="child")
+    by_code = {r.unit: r for r in values.itertuples()}
+    carrier = carriers[0] if carriers and len(carriers) == 1 else None
+    rows = []
+    for child in kids:
+        r = by_code.get(child.code)
+        value = r.value if r is not None else None
+        target = targets_for(session, [kpi_id], child, start, end, carrier)[kpi_id]
+        att = attainment(kpi, value, target.value if target else None)
+        rows.append({"unit": child.code, "name_zh": child.name_zh, "name_en": child.name_en,
+                     "value": value, "numerator": r.numerator if r is not None else None,
+                     "denominator": r.denominator if r is not None else None,
+                     "target": target.value if target else None, "attainment": att,
+                     "status": status(att, bands)})
+    frame = pd.DataFrame(rows, columns=["unit", "name_zh", "name_en", "value", "numerator",
+                                        "denominator", "target", "attainment", "status"])
+    by_attainment = len(frame) > 0 and frame["attainment"].notna().all()
+    if by_attainment:
+        order = frame["attainment"].rank(ascending=False, method="min")
+    else:
+        order = frame["value"].astype(float).rank(ascending=kpi.better == "lower", method="min")
+    frame["rank"] = order.astype("Int64")
+    frame["ranked_by"] = "attainment" if by_attainment else "value"
+    frame = frame.sort_values("rank", na_position="last").reset_index(drop=True)
+    return frame.astype(object).where(frame.notna(), None)

@@ -1,0 +1,58 @@
+"""SQL building blocks shared by the computations: tables, row filters, period keys per dialect."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, Date, Table, cast, func, select, true
+
+from data.models import Base, Carrier
+
+
+def table(name: str) -> Table:
+    """Return the Core table of a model by name."""
+    return Base.metadata.tables[name]
+
+
+def month_start(day: dt.date) -> dt.date:
+    """Return the first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def filter_expr(t: Table, name: str) -> ColumnElement[bool]:
+    """Return the row filter `name` of a measure over table `t`."""
+    if name == "online_carrier":
+        return t.c.carrier_id.in_(select(Carrier.id).where(Carrier.kind == "online"))
+    if name == "complaint":
+        return t.c.category == "complaint"
+    if name == "first_contact":
+        return t.c.first_contact_resolved == true()
+    if name == "on_time":
+        return t.c.closed_at <= t.c.sla_deadline
+    if name == "satisfied":
+        return t.c.rating >= 4
+    if name == "rated":
+        return t.c.rating.is_not(None)
+    if name == "responded":
+        return t.c.response_minutes.is_not(None)
+    raise KeyError(f"unknown measure filter {name!r}")
+
+
+def period_expr(column, grain: str, dialect: str, monthly: bool = False):
+    """Return the start of the day, ISO week (Monday) or month that `column` falls in."""
+    if grain == "day" or (monthly and grain == "month"):
+        return column
+    if dialect == "postgresql":
+        return cast(func.date_trunc(grain, column), Date)
+    if grain == "week":
+        return func.date(column, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01", column)
+
+
+def as_date(value) -> dt.date | None:
+    """Return a period key as a date (SQLite hands dates back as text)."""
+    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])
