@@ -14,6 +14,7 @@ from data.db import get_session
 from data.models import Carrier, Core, OrgUnit
 from data.units import children, roots
 from metrics.compute import compute
+from metrics.freshness import last_loaded
 from metrics.matrix import matrix
 from metrics.registry import KPIS
 from metrics.targets import Bands
@@ -96,3 +97,15 @@ def matrix_view():
     unit = params.unit(session, request.args)
     start, end = params.date_range(request.args)
     return jsonify(_rows(matrix(session, unit, start, end, Bands.from_config(current_app.config))))
+
+
+@bp.get("/freshness")
+def freshness():
+    """The last loaded day of a unit's subtree, or of each child with ?by=child."""
+    session = get_session()
+    unit = params.unit(session, request.args)
+    by = (request.args.get("by") or "").strip()
+    if by not in ("", "child"):
+        raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
+    days = last_loaded(session, unit, by_child=by == "child")
+    return jsonify([{"unit": code, "last_loaded": _jsonable(day)} for code, day in days.items()])

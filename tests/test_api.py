@@ -94,3 +94,12 @@ def test_a_range_without_data_gives_nulls_not_zeros(client):
     assert all(r["value"] is None for r in rows)
     cells = client.get("/api/v1/matrix?unit=ZJ&start=2025-01-01&end=2025-01-31").get_json()
     assert {c["status"] for c in cells} <= {"n/a", "no_data"}
+
+
+def test_freshness(client):
+    assert client.get("/api/v1/freshness?unit=ZJ").get_json() == [
+        {"unit": "ZJ", "last_loaded": "2026-06-30"}]
+    rows = client.get("/api/v1/freshness?unit=ZJ&by=child").get_json()
+    assert [r["unit"] for r in rows] == ["ZJ-HZ", "ZJ-NB"]
+    assert all(r["last_loaded"] <= "2026-06-30" for r in rows)
+    assert client.get("/api/v1/freshness?unit=ZJ&by=carrier").status_code == 400
