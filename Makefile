@@ -22,7 +22,7 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 
 seed: $(BIN)/.installed
 	$(BIN)/flask --app app init-db
-	$(BIN)/flask --app app seed-demo --if-empty --scale $(DEMO_SCALE)
+	$(BIN)/flask --app app seed-demo --if-empty --demo-users --scale $(DEMO_SCALE)
 
 serve: $(BIN)/.installed
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'

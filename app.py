@@ -13,6 +13,7 @@ import dash
 import dash_mantine_components as dmc
 from flask import Flask, jsonify
 
+import auth
 from api import v1 as api_v1
 from data import db, demo, schema
 from settings import load_settings
@@ -22,11 +23,13 @@ ROOT = Path(__file__).resolve().parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask server and the Dash app on it, configured from `config`, env and defaults."""
-    server = Flask(__name__, instance_path=str(ROOT / "instance"))
+    instance = (config or {}).get("INSTANCE_PATH") or str(ROOT / "instance")
+    server = Flask(__name__, instance_path=instance)
     server.config.update(load_settings(config))
     if config:
         server.config.update(config)
     db.init_app(server)
+    auth.init_app(server)
     schema.init_app(server)
     demo.init_app(server)
     api_v1.init_app(server)

@@ -6,17 +6,20 @@ import datetime as dt
 import math
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from flask_login import current_user
 from sqlalchemy import select
 
 from api import params
 from api.params import BadParameter
+from auth import audit
 from data.db import get_session
 from data.models import Carrier, Core, OrgUnit
-from data.units import children, roots
+from data.units import children
 from metrics.compute import compute
 from metrics.freshness import last_loaded
 from metrics.matrix import matrix
 from metrics.registry import KPIS
+from metrics.scope import OutOfScope, Scope
 from metrics.targets import Bands
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -30,6 +33,18 @@ def init_app(app: Flask) -> None:
 @bp.errorhandler(BadParameter)
 def _bad_parameter(exc: BadParameter):
     return jsonify(error=exc.message, parameter=exc.parameter), 400
+
+
+@bp.errorhandler(OutOfScope)
+def _out_of_scope(exc: OutOfScope):
+    audit.record(get_session(), "forbidden", current_user.username, target=request.full_path,
+                 outcome="refused", detail=f"unit {exc.unit_code}")
+    return jsonify(error=str(exc), parameter="unit"), 403
+
+
+def _scope() -> Scope:
+    """The signed-in caller's scope (the guard has made sure there is a caller)."""
+    return Scope.of(current_user.unit)
 
 
 def _jsonable(value):
@@ -69,12 +84,14 @@ def _unit_row(u: OrgUnit, parent_code: str | None) -> dict:
 
 @bp.get("/units")
 def units():
-    """The children of ?parent=CODE, or the units at the top of the caller's scope."""
+    """The children of ?parent=CODE, or the unit at the top of the caller's scope."""
     session = get_session()
     if request.args.get("parent"):
         parent = params.unit(session, request.args, "parent")
+        _scope().check(parent)
         return jsonify([_unit_row(u, parent.code) for u in children(session, parent)])
-    return jsonify([_unit_row(u, u.parent.code if u.parent else None) for u in roots(session)])
+    home = current_user.unit
+    return jsonify([_unit_row(home, home.parent.code if home.parent else None)])
 
 
 @bp.get("/kpis")
@@ -86,7 +103,7 @@ def kpis():
     carrier_codes = set(session.scalars(select(Carrier.code)))
     frame = compute(session, params.kpis(request.args), unit, start, end,
                     params.listed(request.args, "carrier", carrier_codes),
-                    params.by(request.args))
+                    params.by(request.args), scope=_scope())
     return jsonify(_rows(frame))
 
 
@@ -96,7 +113,8 @@ def matrix_view():
     session = get_session()
     unit = params.unit(session, request.args)
     start, end = params.date_range(request.args)
-    return jsonify(_rows(matrix(session, unit, start, end, Bands.from_config(current_app.config))))
+    bands = Bands.from_config(current_app.config)
+    return jsonify(_rows(matrix(session, unit, start, end, bands, scope=_scope())))
 
 
 @bp.get("/freshness")
@@ -107,5 +125,5 @@ def freshness():
     by = (request.args.get("by") or "").strip()
     if by not in ("", "child"):
         raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
-    days = last_loaded(session, unit, by_child=by == "child")
+    days = last_loaded(session, unit, by_child=by == "child", scope=_scope())
     return jsonify([{"unit": code, "last_loaded": _jsonable(day)} for code, day in days.items()])

@@ -160,8 +160,9 @@ def store_is_empty(session: Session) -> bool:
 
 
 def clear_store(conn: Connection) -> None:
-    """Delete every unit, fact, target and demo record; the catalogue stays."""
-    tables = [m.__tablename__ for m in FACT_TABLES] + ["target", "demo_incident"]
+    """Delete every unit, fact, target, account and demo record; the catalogue and audit log stay."""
+    tables = [m.__tablename__ for m in FACT_TABLES] + ["target", "demo_incident", "api_token",
+                                                      "app_user"]
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"TRUNCATE {', '.join(tables)}, org_unit"))
     else:
@@ -299,14 +300,18 @@ def init_app(app: Flask) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if the store has data.")
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of data (default: yesterday in TIMEZONE).")
+@click.option("--demo-users", is_flag=True,
+              help="Also create the documented demo accounts (one per role) where missing.")
 def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
-                      end: dt.datetime | None) -> None:
+                      end: dt.datetime | None, demo_users: bool) -> None:
     """Fill the store with deterministic demo data ending yesterday."""
     engine = get_engine()
     if if_empty:
         with Session(engine) as session:
             if not store_is_empty(session):
                 click.echo("The store already holds data; not seeding.")
+                if demo_users:
+                    _demo_users(engine)
                 return
     click.echo(f"Seeding the {scale} demo (seed {seed}) into "
                f"{engine.url.render_as_string(hide_password=True)} ...")
@@ -314,3 +319,14 @@ def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
                        current_app.config["TIMEZONE"],
                        progress=lambda i, n: click.echo(f"  {i}/{n} outlets", err=True))
     click.echo(json.dumps(counts))
+    if demo_users:
+        _demo_users(engine)
+
+
+def _demo_users(engine: Engine) -> None:
+    from auth.demo_users import ensure_demo_users
+
+    with Session(engine) as session:
+        for line in ensure_demo_users(session):
+            click.echo(line)
+        session.commit()

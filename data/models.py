@@ -341,6 +341,82 @@ class DemoIncident(Base):
     description_en: Mapped[str] = mapped_column(String(200))
 
 
+# ---------------------------------------------------------------------------------------------
+# People, tokens and the audit log
+# ---------------------------------------------------------------------------------------------
+
+ROLES = ("admin", "manager", "viewer", "display")
+
+
+class User(Base):
+    """A person (or a wall display) who signs in; sees their home unit's subtree only."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[unit_fk]
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    unit: Mapped[OrgUnit] = relationship(lazy="joined")
+
+    # The flask-login user protocol.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the account may sign in (deactivated accounts stop on their next request)."""
+        return self.active
+
+    def get_id(self) -> str:
+        """Return the id flask-login keeps in the session."""
+        return str(self.id)
+
+
+class ApiToken(Base):
+    """An API token: stored as a SHA-256 hash (the token itself is shown once), revocable."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(Base):
+    """One line of the append-only audit log."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(255), default="")
+    outcome: Mapped[str] = mapped_column(String(32), default="ok")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ix_audit_event_action_at", "action", "at"),
+        Index("ix_audit_event_username_at", "username", "at"),
+        Index("ix_audit_event_address_at", "address", "at"),
+    )
+
+
 FACT_TABLES = (
     ChannelDaily,
     ContentDaily,

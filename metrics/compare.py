@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.models import OrgUnit
 from metrics.compute import compute
+from metrics.scope import Scope, enforce
 
 
 def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
@@ -39,8 +40,9 @@ def change(current: float | None, before: float | None) -> tuple[float | None, f
 
 
 def compare(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date, end: dt.date,
-            carriers: Sequence[str] | None = None) -> pd.DataFrame:
+            carriers: Sequence[str] | None = None, scope: Scope | None = None) -> pd.DataFrame:
     """Return per KPI: value, previous-period value and change, last-year value and change."""
+    enforce(scope, unit)
     now = compute(session, kpis, unit, start, end, carriers).set_index("kpi")["value"]
     prev = compute(session, kpis, unit, *previous_period(start, end), carriers).set_index(
         "kpi")["value"]

@@ -24,6 +24,7 @@ from data.models import Carrier, OrgUnit
 from data.units import subtree_bounds
 from metrics import sql
 from metrics.registry import REGISTRY, SOURCES, Kpi, Measure
+from metrics.scope import Scope, enforce
 
 BY_OPTIONS = ("child", "carrier", "core", "day", "week", "month")
 BY_KEY = {"child": "unit", "carrier": "carrier", "core": "core", "day": "period", "week": "period",
@@ -51,8 +52,13 @@ class Selection:
 
 
 def compute(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date, end: dt.date,
-            carriers: Sequence[str] | None = None, by: str | None = None) -> pd.DataFrame:
-    """Compute `kpis` for `unit`'s subtree from `start` to `end` (both inclusive), grouped `by`."""
+            carriers: Sequence[str] | None = None, by: str | None = None,
+            scope: Scope | None = None) -> pd.DataFrame:
+    """Compute `kpis` for `unit`'s subtree from `start` to `end` (both inclusive), grouped `by`.
+
+    With a `scope`, a unit outside it raises OutOfScope before anything is read.
+    """
+    enforce(scope, unit)
     if by is not None and by not in BY_OPTIONS:
         raise ValueError(f"by must be one of {', '.join(BY_OPTIONS)}; got {by!r}")
     chosen = [REGISTRY[k] for k in kpis]
@@ -203,6 +209,8 @@ def _assemble(session: Session, chosen: list[Kpi], sel: Selection, by: str | Non
         for k in keys:
             num = _lookup(values, kpi.numerator, sel, k)
             den = _lookup(values, kpi.denominator, sel, k) if kpi.denominator else None
+            if num is None and den and SOURCES[kpi.numerator.source].events:
+                num = 0.0  # the unit had customers then, and no work order came in
             if kpi.denominator is None:
                 value = num
             else:

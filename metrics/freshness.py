@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from data.models import DataLoad, Meta, OrgUnit
 from data.units import children, subtree_bounds
+from metrics.scope import Scope, enforce
 
 
 def loaded_range(session: Session) -> tuple[dt.date, dt.date] | None:
@@ -22,8 +23,10 @@ def is_demo(session: Session) -> bool:
     return session.scalar(select(Meta.value).where(Meta.key == "demo")) == "true"
 
 
-def last_loaded(session: Session, unit: OrgUnit, by_child: bool = False) -> dict[str, dt.date | None]:
+def last_loaded(session: Session, unit: OrgUnit, by_child: bool = False,
+                scope: Scope | None = None) -> dict[str, dt.date | None]:
     """Return the last loaded day of the unit's subtree, or of each of its children, by unit code."""
+    enforce(scope, unit)
     targets = children(session, unit) if by_child else [unit]
     out: dict[str, dt.date | None] = {}
     for u in targets:

@@ -12,13 +12,16 @@ from data.models import OrgUnit
 from data.units import children
 from metrics.compute import compute
 from metrics.registry import REGISTRY
+from metrics.scope import Scope, enforce
 from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
 
 
 def league_table(session: Session, kpi_id: str, parent: OrgUnit, start: dt.date, end: dt.date,
-                 carriers: Sequence[str] | None = None, bands: Bands = DEFAULT_BANDS) -> pd.DataFrame:
+                 carriers: Sequence[str] | None = None, bands: Bands = DEFAULT_BANDS,
+                 scope: Scope | None = None) -> pd.DataFrame:
     """Rank the children of `parent` on one KPI: by attainment where every child has a target,
     else by value in the KPI's better direction; units without a value rank last."""
+    enforce(scope, parent)
     kpi = REGISTRY[kpi_id]
     kids = children(session, parent)
     values = compute(session, [kpi_id], parent, start, end, carriers, by="child")

@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 from data.models import Carrier, OrgUnit
 from metrics.compute import compute
 from metrics.registry import CORES, KPIS, applicable
+from metrics.scope import Scope, enforce
 from metrics.targets import DEFAULT_BANDS, Bands, ancestor_ids, attainment, resolve, status, target_rows
 
 
 def matrix(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
-           bands: Bands = DEFAULT_BANDS) -> pd.DataFrame:
+           bands: Bands = DEFAULT_BANDS, scope: Scope | None = None) -> pd.DataFrame:
     """Return 36 rows: core, carrier, score (0-100 or None), status, scored and applicable KPIs."""
+    enforce(scope, unit)
     kpis = [k.id for k in KPIS if k.carriers]
     values = compute(session, kpis, unit, start, end, by="carrier")
     value_of = {(r.kpi, r.carrier): r.value for r in values.itertuples()}

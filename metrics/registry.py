@@ -34,6 +34,7 @@ class Source:
     carrier_column: str | None
     rollup: Literal["flow", "level", "distinct"]
     monthly: bool = False
+    events: bool = False  # rows are events: none in a covered range means zero, not "no data"
 
 
 SOURCES = {s.name: s for s in (
@@ -43,8 +44,8 @@ SOURCES = {s.name: s for s in (
     Source("stock", "user_stock_daily", "day", None, "level"),
     Source("actives", "monthly_active", "month", "carrier_id", "distinct", monthly=True),
     Source("actives_total", "monthly_active_total", "month", None, "distinct", monthly=True),
-    Source("orders_created", "work_order", "created_day", "carrier_id", "flow"),
-    Source("orders_closed", "work_order", "closed_day", "carrier_id", "flow"),
+    Source("orders_created", "work_order", "created_day", "carrier_id", "flow", events=True),
+    Source("orders_closed", "work_order", "closed_day", "carrier_id", "flow", events=True),
 )}
 
 # Row filters a measure may apply (SQL over the source table's columns, written in metrics.sql).

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from data.models import Carrier, OrgUnit, Target
 from metrics.registry import REGISTRY, Kpi
+from metrics.scope import Scope, enforce
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,10 @@ def resolve(rows: Sequence[Target], kpi: Kpi, unit: OrgUnit, start: dt.date, end
 
 
 def targets_for(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date, end: dt.date,
-                carrier: str | None = None) -> dict[str, ResolvedTarget | None]:
+                carrier: str | None = None, scope: Scope | None = None
+                ) -> dict[str, ResolvedTarget | None]:
     """Return each KPI's target for `unit` over the range (optionally for one carrier)."""
+    enforce(scope, unit)
     rows = target_rows(session, kpis, unit, start, end)
     codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code).where(
         OrgUnit.id.in_(ancestor_ids(unit)))).all())

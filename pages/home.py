@@ -5,10 +5,11 @@ from __future__ import annotations
 import dash
 import dash_mantine_components as dmc
 from dash import html
+from flask_login import current_user
 
 from data.db import get_session
 from data.models import TIERS
-from data.units import roots, subtree
+from data.units import subtree
 from metrics.freshness import is_demo, loaded_range
 
 dash.register_page(__name__, path="/", name="Home")
@@ -18,7 +19,7 @@ def layout(**_query: str) -> dmc.Container:
     """Render the list of units and the loaded date range."""
     session = get_session()
     span = loaded_range(session)
-    units = [u for root in roots(session) for u in subtree(session, root)]
+    units = subtree(session, current_user.unit)  # the signed-in user's scope only
     header = [
         dmc.Title("互联网+营销服务渠道运营 · Internet+ Channel Operations", order=2),
         dmc.Text(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session
 
 from app import create_app
+from auth.accounts import create_user
 from data.db import make_engine
 from data.demo import seed_demo
 from data.schema import upgrade
@@ -20,6 +23,10 @@ from data.schema import upgrade
 # 2026 inside the tiny demo's 180 days.
 DEMO_END = dt.date(2026, 6, 30)
 DB_KINDS = ["sqlite", "postgresql"]
+PASSWORD = "correct horse battery"
+# The tiny demo's accounts: username -> (role, home unit).
+USERS = {"admin": ("admin", "HQ"), "manager": ("manager", "ZJ-HZ-01"),
+         "viewer": ("viewer", "ZJ-HZ"), "display": ("display", "ZJ")}
 
 
 def _postgres_base_url() -> str:
@@ -78,6 +85,10 @@ def tiny_store(request, tmp_path_factory) -> Iterator[Store]:
     """The tiny demo (seed 42, ending DEMO_END) on each database; read-only for tests."""
     store = new_store(request.param, tmp_path_factory.mktemp("tiny"))
     seed_demo(store.engine, "tiny", 42, DEMO_END)
+    with Session(store.engine) as session:
+        for username, (role, unit) in USERS.items():
+            create_user(session, username, role, unit, PASSWORD)
+        session.commit()
     yield store
     store.drop()
 
@@ -94,14 +105,48 @@ def small_store(tmp_path_factory) -> Iterator[Store]:
 @pytest.fixture
 def app(tiny_store):
     """The app over the tiny demo."""
-    flask_app = create_app({"TESTING": True, "DATABASE_URL": tiny_store.url})
+    flask_app = create_app({"TESTING": True, "DATABASE_URL": tiny_store.url,
+                            "SECRET_KEY": "test-only-secret"})
     yield flask_app
     flask_app.extensions["engine"].dispose()
 
 
 @pytest.fixture
-def client(app):
+def anon(app):
+    """A client that has not signed in."""
     return app.test_client()
+
+
+@pytest.fixture
+def client(app):
+    """A client signed in as the HQ administrator."""
+    c = app.test_client()
+    login(c, "admin")
+    return c
+
+
+@pytest.fixture
+def manager(app):
+    """A client signed in as the manager of county ZJ-HZ-01."""
+    c = app.test_client()
+    login(c, "manager")
+    return c
+
+
+def csrf_from(html: str) -> str:
+    """Return the CSRF token of a page's form."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+def login(c, username: str, password: str = "", remember: bool = False):
+    """Sign in through the form, as a browser would; return the response."""
+    token = csrf_from(c.get("/login").get_data(as_text=True))
+    form = {"username": username, "password": password or PASSWORD, "csrf_token": token}
+    if remember:
+        form["remember"] = "1"
+    return c.post("/login", data=form)
 
 
 @pytest.fixture

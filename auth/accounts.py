@@ -1,0 +1,98 @@
+"""Accounts and API tokens: creation, passwords (scrypt hashes), deactivation, tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from auth.audit import now
+from data.models import ROLES, ApiToken, User
+from data.units import unit_by_code
+
+MIN_PASSWORD = 10
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be carried out; the message says why."""
+
+
+def check_password_rules(password: str) -> None:
+    """Refuse passwords that are too short."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def create_user(session: Session, username: str, role: str, unit_code: str, password: str,
+                display_name: str = "", language: str = "zh") -> User:
+    """Create an active user; the caller commits."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role '{role}' (roles: {', '.join(ROLES)})")
+    unit = unit_by_code(session, unit_code)
+    if unit is None:
+        raise AccountError(f"unknown unit code '{unit_code}'")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise AccountError(f"user '{username}' already exists")
+    check_password_rules(password)
+    user = User(username=username, display_name=display_name or username, role=role,
+                unit_id=unit.id, language=language, active=True, created_at=now(),
+                password_hash=generate_password_hash(password, method="scrypt"))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user(session: Session, username: str) -> User:
+    """Return the user with this username or raise AccountError."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"no user '{username}'")
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace the user's password hash."""
+    check_password_rules(password)
+    user.password_hash = generate_password_hash(password, method="scrypt")
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Tell whether `password` is the user's."""
+    return check_password_hash(user.password_hash, password)
+
+
+def token_hash(token: str) -> str:
+    """Return the stored form of an API token (a SHA-256 hex digest; tokens are 256-bit random)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, label: str = "") -> str:
+    """Create an API token for `user` and return it; only its hash is kept."""
+    token = "cod_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label,
+                         created_at=now()))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the active user a valid, unrevoked token belongs to, or None."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token),
+                                                ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.active:
+        return None
+    row.last_used_at = now()
+    session.commit()
+    return row.user
+
+
+def revoke_tokens(session: Session, user: User) -> int:
+    """Revoke every live token of `user`; return how many."""
+    live = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                  ApiToken.revoked_at.is_(None))).all()
+    for t in live:
+        t.revoked_at = now()
+    return len(live)

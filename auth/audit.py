@@ -1,0 +1,40 @@
+"""The append-only audit log: who did what, from where, with what outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import has_request_context, request
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from data.models import AuditEvent
+
+
+def now() -> dt.datetime:
+    """Return the current UTC time without tzinfo (how the audit log stores times)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def client_address() -> str | None:
+    """Return the requesting address (behind a proxy, ProxyFix supplies the real one)."""
+    return request.remote_addr if has_request_context() else None
+
+
+def record(session: Session, action: str, username: str | None, target: str = "",
+           outcome: str = "ok", detail: str = "") -> None:
+    """Append one event and commit it on its own (it must survive the request failing)."""
+    session.add(AuditEvent(at=now(), username=username, address=client_address(), action=action,
+                           target=target[:255], outcome=outcome, detail=detail))
+    session.commit()
+
+
+def recent_failures(session: Session, username: str, address: str | None,
+                    minutes: int = 15) -> int:
+    """Count failed sign-ins for this username or this address in the last `minutes`."""
+    since = now() - dt.timedelta(minutes=minutes)
+    who = [AuditEvent.username == username]
+    if address:
+        who.append(AuditEvent.address == address)
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "login_failed", AuditEvent.at >= since, or_(*who))) or 0

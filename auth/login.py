@@ -1,0 +1,130 @@
+"""The sign-in page, sign-out, CSRF tokens, the lock-out after repeated failures."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlparse
+
+from flask import Flask, abort, redirect, render_template_string, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+from markupsafe import Markup
+
+from auth import accounts, audit
+from data.db import get_session
+from data.models import User
+
+login_manager = LoginManager()
+MAX_FAILURES = 5
+LOCKOUT_MINUTES = 15
+
+
+def init_app(app: Flask) -> None:
+    """Register flask-login, /login and /logout."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth_login"
+    app.add_url_rule("/login", "auth_login", login_view, methods=["GET", "POST"])
+    app.add_url_rule("/logout", "auth_logout", logout_view, methods=["POST"])
+    app.jinja_env.globals["csrf_field"] = csrf_field
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    # A deactivated user's session stops working on the next request.
+    user = get_session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def csrf_token() -> str:
+    """Return this session's CSRF token, creating it on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def csrf_field() -> Markup:
+    """Return the hidden form field carrying the CSRF token."""
+    return Markup(f'<input type="hidden" name="csrf_token" value="{csrf_token()}">')
+
+
+def csrf_valid() -> bool:
+    """Tell whether the request carries this session's CSRF token (form field or header)."""
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    expected = str(session.get("csrf") or "")
+    return bool(expected) and hmac.compare_digest(sent, expected)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site relative paths: never an open redirect.
+    if not target or urlparse(target).netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def login_view():
+    """Show the sign-in form; check the password, the lock-out and the CSRF token on POST."""
+    error = None
+    if request.method == "POST":
+        if not csrf_valid():
+            abort(400, "The form has expired or did not come from this site; reload and try again.")
+        db = get_session()
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        failures = audit.recent_failures(db, username, audit.client_address(), LOCKOUT_MINUTES)
+        if failures >= MAX_FAILURES:
+            audit.record(db, "login_refused", username, outcome="locked")
+            error = (f"尝试次数过多，请 {LOCKOUT_MINUTES} 分钟后再试。"
+                     f" Too many failed attempts; try again in {LOCKOUT_MINUTES} minutes.")
+        else:
+            user = db.query(User).filter(User.username == username).one_or_none()
+            if user is None or not user.active or not accounts.verify_password(user, password):
+                audit.record(db, "login_failed", username, outcome="failed")
+                error = "用户名或密码错误。 Wrong username or password."
+            else:
+                login_user(user, remember=bool(request.form.get("remember")))
+                session["csrf"] = secrets.token_urlsafe(32)  # a new token after sign-in
+                user.last_login_at = audit.now()
+                audit.record(db, "login", username)
+                return redirect(_safe_next(request.args.get("next")))
+    return render_template_string(LOGIN_PAGE, error=error), (200 if error is None else 401)
+
+
+def logout_view():
+    """Sign out (POST with the CSRF token)."""
+    if not csrf_valid():
+        abort(400, "The form has expired or did not come from this site; reload and try again.")
+    if current_user.is_authenticated:
+        audit.record(get_session(), "logout", current_user.username)
+    logout_user()
+    return redirect(url_for("auth_login"))
+
+
+LOGIN_PAGE = """<!doctype html>
+<html lang="zh"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>登录 Sign in · 互联网+营销服务渠道运营</title>
+<style>
+ body{font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Zen Hei",sans-serif;background:#f1f3f5;
+      display:flex;align-items:center;justify-content:center;min-height:100vh;margin:0}
+ form{background:#fff;padding:32px 36px;border-radius:10px;box-shadow:0 2px 12px #0002;width:340px}
+ h1{font-size:18px;margin:0 0 4px} p.sub{color:#666;margin:0 0 20px;font-size:13px}
+ label{display:block;font-size:13px;margin:12px 0 4px;color:#333}
+ input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:9px;border:1px solid #ccc;
+      border-radius:6px;font-size:15px}
+ .row{display:flex;align-items:center;gap:6px;margin-top:12px;font-size:13px}
+ button{margin-top:18px;width:100%;padding:10px;border:0;border-radius:6px;background:#1c7ed6;color:#fff;
+      font-size:15px;cursor:pointer}
+ .error{background:#fff5f5;color:#c92a2a;border:1px solid #ffc9c9;padding:8px;border-radius:6px;
+        font-size:13px}
+</style></head><body>
+<form method="post" autocomplete="on">
+ <h1>互联网+营销服务渠道运营</h1><p class="sub">Internet+ Channel Operations · 请登录 Sign in</p>
+ {% if error %}<div class="error" id="login-error">{{ error }}</div>{% endif %}
+ {{ csrf_field() }}
+ <label for="username">用户名 Username</label>
+ <input type="text" id="username" name="username" required autofocus autocomplete="username">
+ <label for="password">密码 Password</label>
+ <input type="password" id="password" name="password" required autocomplete="current-password">
+ <div class="row"><input type="checkbox" id="remember" name="remember" value="1">
+  <label for="remember" style="margin:0">记住我 Remember me</label></div>
+ <button type="submit" id="login-submit">登录 Sign in</button>
+</form></body></html>"""

@@ -1,0 +1,36 @@
+"""The session secret and cookie settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+def configure(app: Flask) -> None:
+    """Set SECRET_KEY (environment, else a random key kept in the instance folder) and cookies."""
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_key(app)
+    secure = str(app.config.get("BEHIND_HTTPS", "")).lower() in ("1", "true", "yes")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_DURATION=dt.timedelta(days=int(app.config.get("REMEMBER_DAYS", 180))),
+    )
+
+
+def _instance_key(app: Flask) -> str:
+    """Return the key stored in the instance folder, creating it (mode 600) on first use."""
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
