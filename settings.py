@@ -32,6 +32,17 @@ SETTINGS: tuple[Setting, ...] = (
         "The company's time zone; day boundaries, 'yesterday' and months use it.",
     ),
     Setting(
+        "BEHIND_HTTPS",
+        False,
+        "Set when served behind an HTTPS proxy: cookies get Secure, and the proxy's "
+        "X-Forwarded-For/-Proto are trusted (one hop).",
+    ),
+    Setting(
+        "REMEMBER_DAYS",
+        180,
+        "How long 'remember me' keeps a browser signed in (wall displays survive reboots).",
+    ),
+    Setting(
         "ATTAINMENT_GREEN",
         1.0,
         "Attainment (value against target, direction-aware) from which a KPI shows green.",
