@@ -7,19 +7,36 @@ import dash_mantine_components as dmc
 from dash import html
 from flask_login import current_user
 
+from auth import audit
+from components.notices import not_permitted, wall_display_only
 from data.db import get_session
 from data.models import TIERS
-from data.units import subtree
+from data.units import subtree, unit_by_code
 from metrics.freshness import is_demo, loaded_range
+from metrics.scope import OutOfScope, Scope
 
 dash.register_page(__name__, path="/", name="Home")
 
 
-def layout(**_query: str) -> dmc.Container:
-    """Render the list of units and the loaded date range."""
+def layout(unit: str | None = None, **_query: str) -> dmc.Container:
+    """Render the units of `unit`'s subtree (default: the user's home unit) and the data's range."""
+    if current_user.role == "display":
+        return wall_display_only()
     session = get_session()
+    root = current_user.unit
+    if unit:
+        asked = unit_by_code(session, unit)
+        if asked is None:
+            return not_permitted(f"unknown unit {unit}")
+        try:
+            Scope.of(current_user.unit).check(asked)
+        except OutOfScope:
+            audit.record(session, "forbidden", current_user.username, target=f"/?unit={unit}",
+                         outcome="refused", detail=f"unit {unit}")
+            return not_permitted(unit)
+        root = asked
     span = loaded_range(session)
-    units = subtree(session, current_user.unit)  # the signed-in user's scope only
+    units = subtree(session, root)  # never outside the signed-in user's scope
     header = [
         dmc.Title("互联网+营销服务渠道运营 · Internet+ Channel Operations", order=2),
         dmc.Text(

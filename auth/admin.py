@@ -1,0 +1,102 @@
+"""What the admin page does: list accounts and tokens, change them, browse the audit log.
+
+Every function checks that the acting user is an admin (role checks are on the server, not in the
+layout) and records what it changed in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from auth import accounts, audit
+from auth.accounts import AccountError
+from data.models import ApiToken, AuditEvent, User
+
+
+class NotPermitted(PermissionError):
+    """The acting user's role does not allow this."""
+
+
+def require_admin(actor: User) -> None:
+    """Raise NotPermitted unless `actor` is an active admin."""
+    if getattr(actor, "role", None) != "admin" or not getattr(actor, "active", False):
+        raise NotPermitted("only administrators may manage accounts and read the audit log")
+
+
+def list_users(session: Session, actor: User) -> list[dict]:
+    """Return every account with its unit and number of live tokens."""
+    require_admin(actor)
+    live = dict(session.execute(select(ApiToken.user_id, func.count()).where(
+        ApiToken.revoked_at.is_(None)).group_by(ApiToken.user_id)).all())
+    users = session.scalars(select(User).order_by(User.username)).all()
+    return [{"username": u.username, "display_name": u.display_name, "role": u.role,
+             "unit": u.unit.code, "unit_name": u.unit.name_zh, "language": u.language,
+             "active": u.active, "created_at": _t(u.created_at), "last_login_at": _t(u.last_login_at),
+             "tokens": live.get(u.id, 0)} for u in users]
+
+
+def _t(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def create(session: Session, actor: User, username: str, role: str, unit: str, password: str,
+           display_name: str = "", language: str = "zh") -> None:
+    """Create an account (the acting admin's action is audited)."""
+    require_admin(actor)
+    accounts.create_user(session, username.strip(), role, unit.strip(), password, display_name,
+                         language)
+    audit.record(session, "user_create", actor.username, target=username, detail=f"{role}@{unit}")
+
+
+def set_active(session: Session, actor: User, username: str, active: bool) -> None:
+    """Activate or deactivate an account (an admin cannot deactivate themself)."""
+    require_admin(actor)
+    user = accounts.find_user(session, username)
+    if user.id == actor.id and not active:
+        raise AccountError("you cannot deactivate your own account")
+    user.active = active
+    audit.record(session, "user_activate" if active else "user_deactivate", actor.username,
+                 target=username)
+
+
+def reset_password(session: Session, actor: User, username: str, password: str) -> None:
+    """Set a new password for an account."""
+    require_admin(actor)
+    accounts.set_password(accounts.find_user(session, username), password)
+    audit.record(session, "user_password", actor.username, target=username)
+
+
+def revoke_tokens(session: Session, actor: User, username: str) -> int:
+    """Revoke every live token of an account; return how many."""
+    require_admin(actor)
+    n = accounts.revoke_tokens(session, accounts.find_user(session, username))
+    audit.record(session, "token_revoke", actor.username, target=username, detail=str(n))
+    return n
+
+
+def audit_events(session: Session, actor: User, action: str | None = None,
+                 username: str | None = None, start: dt.date | None = None,
+                 end: dt.date | None = None, limit: int = 1000) -> list[dict]:
+    """Return the newest audit events matching the filters (at most `limit`)."""
+    require_admin(actor)
+    q = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    if action:
+        q = q.where(AuditEvent.action == action)
+    if username:
+        q = q.where(AuditEvent.username == username)
+    if start:
+        q = q.where(AuditEvent.at >= dt.datetime.combine(start, dt.time()))
+    if end:
+        q = q.where(AuditEvent.at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+    return [{"at": e.at.strftime("%Y-%m-%d %H:%M:%S"), "username": e.username or "",
+             "address": e.address or "", "action": e.action, "target": e.target,
+             "outcome": e.outcome, "detail": e.detail} for e in session.scalars(q)]
+
+
+def audit_actions(session: Session, actor: User) -> list[str]:
+    """Return the distinct actions in the audit log (for the filter)."""
+    require_admin(actor)
+    return sorted(session.scalars(select(AuditEvent.action).distinct()))

@@ -1,0 +1,175 @@
+"""Admin: accounts (list, create, deactivate, reset passwords, revoke tokens) and the audit log.
+
+Thin: every action calls `auth.admin`, which checks the role on the server and audits the change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import Input, Output, State, callback, dcc, html, no_update
+from flask_login import current_user
+
+from auth import admin
+from auth.accounts import AccountError
+from data.db import get_session
+from data.models import ROLES
+
+dash.register_page(__name__, path="/admin", name="Admin · 管理")
+
+USER_COLUMNS = [
+    {"field": "username", "headerName": "用户名 Username"},
+    {"field": "display_name", "headerName": "姓名 Name"},
+    {"field": "role", "headerName": "角色 Role"},
+    {"field": "unit", "headerName": "单位 Unit"},
+    {"field": "unit_name", "headerName": "单位名称 Unit name"},
+    {"field": "active", "headerName": "启用 Active", "cellDataType": "text"},
+    {"field": "tokens", "headerName": "令牌 Tokens"},
+    {"field": "last_login_at", "headerName": "最近登录 Last sign-in"},
+    {"field": "created_at", "headerName": "创建 Created"},
+]
+AUDIT_COLUMNS = [{"field": f, "headerName": h} for f, h in (
+    ("at", "时间 Time (UTC)"), ("username", "用户 User"), ("address", "地址 Address"),
+    ("action", "动作 Action"), ("target", "对象 Target"), ("outcome", "结果 Outcome"),
+    ("detail", "详情 Detail"))]
+
+
+def _grid(grid_id: str, columns: list[dict], selectable: bool = False) -> dag.AgGrid:
+    options: dict = {"pagination": True, "paginationPageSize": 20}
+    if selectable:
+        options["rowSelection"] = {"mode": "singleRow", "enableClickSelection": True}
+    return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], dashGridOptions=options,
+                      defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                      columnSize="responsiveSizeToFit", style={"height": "460px"},
+                      csvExportParams={"fileName": f"{grid_id}.csv"})
+
+
+def layout(**_query: str):
+    """Render the admin page for admins; anyone else gets a 'not permitted' message."""
+    if getattr(current_user, "role", None) != "admin":
+        return dmc.Container(dmc.Alert("仅管理员可用。 Only administrators may use this page.",
+                                       title="无权限 Not permitted", color="red", id="admin-denied"),
+                             py="xl")
+    users = dmc.Stack([
+        dmc.Group([
+            dmc.Button("停用/启用 Deactivate / activate", id="admin-toggle", variant="light"),
+            dmc.PasswordInput(id="admin-reset-password", placeholder="新密码 New password (>= 10)",
+                              w=260),
+            dmc.Button("重置密码 Reset password", id="admin-reset", variant="light"),
+            dmc.Button("吊销令牌 Revoke tokens", id="admin-revoke", variant="light", color="red"),
+        ]),
+        _grid("admin-users", USER_COLUMNS, selectable=True),
+        dmc.Title("新建用户 New user", order=4),
+        dmc.Group([
+            dmc.TextInput(id="new-username", label="用户名 Username", w=160),
+            dmc.TextInput(id="new-display-name", label="姓名 Name", w=180),
+            dmc.Select(id="new-role", label="角色 Role", data=list(ROLES), value="viewer", w=130),
+            dmc.TextInput(id="new-unit", label="单位代码 Unit code", w=150),
+            dmc.Select(id="new-language", label="语言 Language", data=["zh", "en"], value="zh", w=100),
+            dmc.PasswordInput(id="new-password", label="密码 Password (>= 10)", w=200),
+            dmc.Button("创建 Create", id="admin-create", mt=24),
+        ], align="flex-start"),
+    ], gap="sm")
+    audit_tab = dmc.Stack([
+        dmc.Group([
+            dmc.Select(id="audit-action", label="动作 Action", data=[], clearable=True, w=200),
+            dmc.TextInput(id="audit-username", label="用户 User", w=180),
+            html.Div([dmc.Text("日期 Dates", size="sm"),
+                      dcc.DatePickerRange(id="audit-dates", display_format="YYYY-MM-DD")]),
+            dmc.Button("导出 CSV Export", id="audit-export", variant="light", mt=24),
+        ], align="flex-start"),
+        _grid("admin-audit", AUDIT_COLUMNS),
+    ], gap="sm")
+    return dmc.Container([
+        dmc.Title("管理 Admin", order=2),
+        dmc.Alert(id="admin-message", children="", color="blue", hide=True, my="sm"),
+        dcc.Store(id="admin-changed", data=0),
+        dmc.Tabs([
+            dmc.TabsList([dmc.TabsTab("用户 Users", value="users"),
+                          dmc.TabsTab("审计日志 Audit log", value="audit")]),
+            dmc.TabsPanel(users, value="users", pt="sm"),
+            dmc.TabsPanel(audit_tab, value="audit", pt="sm"),
+        ], value="users", id="admin-tabs"),
+    ], size="xl", py="md")
+
+
+def _message(text: str, ok: bool):
+    return text, False, "green" if ok else "red"
+
+
+def _act(action, *args):
+    """Run an admin action for the signed-in user; return (message, hidden, colour)."""
+    session = get_session()
+    try:
+        result = action(session, current_user, *args)
+    except (AccountError, admin.NotPermitted) as exc:
+        session.rollback()
+        return _message(f"未完成 Not done: {exc}", False), None
+    return _message("已完成 Done.", True), result
+
+
+@callback(Output("admin-users", "rowData"), Input("admin-changed", "data"))
+def show_users(_changed):
+    """Fill the accounts table."""
+    try:
+        return admin.list_users(get_session(), current_user)
+    except admin.NotPermitted:
+        return []
+
+
+@callback(Output("admin-message", "children"), Output("admin-message", "hide"),
+          Output("admin-message", "color"), Output("admin-changed", "data"),
+          Input("admin-create", "n_clicks"), Input("admin-toggle", "n_clicks"),
+          Input("admin-reset", "n_clicks"), Input("admin-revoke", "n_clicks"),
+          State("admin-users", "selectedRows"), State("new-username", "value"),
+          State("new-display-name", "value"), State("new-role", "value"),
+          State("new-unit", "value"), State("new-language", "value"),
+          State("new-password", "value"), State("admin-reset-password", "value"),
+          State("admin-changed", "data"), prevent_initial_call=True)
+def account_action(_create, _toggle, _reset, _revoke, selected, username, display_name, role,
+                   unit, language, password, new_password, changed):
+    """Carry out the clicked account action on the selected (or new) account."""
+    trigger = dash.ctx.triggered_id
+    if trigger == "admin-create":
+        (msg, hide, colour), _ = _act(admin.create, username or "", role or "", unit or "",
+                                      password or "", display_name or "", language or "zh")
+        return msg, hide, colour, changed + 1
+    if not selected:
+        return "请先选择一个用户。 Select an account first.", False, "yellow", no_update
+    target = selected[0]["username"]
+    if trigger == "admin-toggle":
+        (msg, hide, colour), _ = _act(admin.set_active, target, not selected[0]["active"])
+    elif trigger == "admin-reset":
+        (msg, hide, colour), _ = _act(admin.reset_password, target, new_password or "")
+    else:
+        (msg, hide, colour), n = _act(admin.revoke_tokens, target)
+        if n is not None:
+            msg = f"已吊销 {n} 个令牌。 Revoked {n} token(s) of {target}."
+    return msg, hide, colour, changed + 1
+
+
+@callback(Output("admin-audit", "rowData"), Output("audit-action", "data"),
+          Input("audit-action", "value"), Input("audit-username", "value"),
+          Input("audit-dates", "start_date"), Input("audit-dates", "end_date"),
+          Input("admin-changed", "data"))
+def show_audit(action, username, start, end, _changed):
+    """Fill the audit table with the newest events matching the filters."""
+    session = get_session()
+    try:
+        rows = admin.audit_events(session, current_user, action or None,
+                                  (username or "").strip() or None,
+                                  dt.date.fromisoformat(start) if start else None,
+                                  dt.date.fromisoformat(end) if end else None)
+        return rows, admin.audit_actions(session, current_user)
+    except admin.NotPermitted:
+        return [], []
+
+
+@callback(Output("admin-audit", "exportDataAsCsv"), Input("audit-export", "n_clicks"),
+          prevent_initial_call=True)
+def export_audit(_clicks):
+    """Download what the audit table shows, as CSV."""
+    return True
