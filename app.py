@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import dash
-import dash_mantine_components as dmc
 from flask import Flask, jsonify
 
 import auth
+import components.theme  # noqa: F401  (registers the plotly template)
+import shell
 from api import v1 as api_v1
 from data import db, demo, schema
 from settings import load_settings
@@ -43,6 +44,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         title="互联网+营销服务渠道运营 · Internet+ Channel Operations",
         suppress_callback_exceptions=True,
     )
-    app.layout = dmc.MantineProvider(dash.page_container)
+    shell.init_app(app)
     server.extensions["dash"] = app
     return server

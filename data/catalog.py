@@ -64,3 +64,13 @@ def ensure_catalog(session: Session) -> int:
 def carrier_ids(session: Session) -> dict[str, int]:
     """Map carrier code to id, as stored."""
     return {code: id_ for code, id_ in session.execute(select(Carrier.code, Carrier.id))}
+
+
+def carriers(session: Session) -> list[Carrier]:
+    """Return the carriers in display order."""
+    return list(session.scalars(select(Carrier).order_by(Carrier.sort_order)))
+
+
+def cores(session: Session) -> list[Core]:
+    """Return the operating cores in display order."""
+    return list(session.scalars(select(Core).order_by(Core.sort_order)))

@@ -54,3 +54,10 @@ def tier_counts(session: Session) -> dict[int, int]:
     """Return how many units each tier has."""
     rows = session.execute(select(OrgUnit.tier, func.count()).group_by(OrgUnit.tier))
     return {tier: n for tier, n in rows}
+
+
+def ancestors(session: Session, unit: OrgUnit) -> list[OrgUnit]:
+    """Return the units on the path from the top down to `unit` (inclusive)."""
+    ids = [int(p) for p in unit.path.strip("/").split("/")]
+    found = {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]

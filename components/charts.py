@@ -1,0 +1,112 @@
+"""Figures as plain functions of DataFrames that metrics/ computed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from components.format import NO_DATA, number
+from components.i18n import t
+from components.theme import CARRIER_COLOURS, STATUS_COLOURS
+
+
+def message_figure(text: str) -> go.Figure:
+    """A blank figure carrying a message (no data, or an error in this figure only)."""
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, font={"size": 14, "color": "#868E96"},
+                       xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, height=260)
+    return fig
+
+
+def matrix_heatmap(cells: pd.DataFrame, cores: list, carriers: list, lang: str) -> go.Figure:
+    """The 6x6 matrix: cores down, carriers across; n/a and no-data cells blank with a label."""
+    by = {(r.core, r.carrier): r for r in cells.itertuples()}
+    z, text, custom = [], [], []
+    for core in cores:
+        z_row, t_row, c_row = [], [], []
+        for carrier in carriers:
+            cell = by.get((core.code, carrier.code))
+            score = None if cell is None else cell.score
+            z_row.append(score)
+            if cell is None or cell.status == "n/a":
+                t_row.append(t("status.n/a", lang))
+            elif score is None:
+                t_row.append(NO_DATA)
+            else:
+                t_row.append(f"{score:.0f}")
+            c_row.append([core.code, carrier.code])
+        z.append(z_row)
+        text.append(t_row)
+        custom.append(c_row)
+    names = lambda objs: [o.name_en if lang == "en" else o.name_zh for o in objs]  # noqa: E731
+    fig = go.Figure(go.Heatmap(
+        z=z, x=names(carriers), y=names(cores), text=text, texttemplate="%{text}",
+        customdata=custom, zmin=60, zmax=100, xgap=3, ygap=3,
+        colorscale=[[0, STATUS_COLOURS["red"]], [0.7, STATUS_COLOURS["amber"]],
+                    [1, STATUS_COLOURS["green"]]],
+        hovertemplate="%{y} × %{x}: %{text}<extra></extra>", colorbar={"title": ""}))
+    fig.update_layout(height=380, yaxis={"autorange": "reversed"}, margin={"l": 110, "t": 10})
+    return fig
+
+
+def ranking_bars(rows: pd.DataFrame, kpi, lang: str) -> go.Figure:
+    """Child units ranked on one KPI (best first), coloured by status; click a bar to drill."""
+    if rows.empty or rows["value"].isna().all():
+        return message_figure(t("nodata", lang))
+    data = rows.dropna(subset=["value"])
+    labels = data["name_en" if lang == "en" else "name_zh"]
+    fig = go.Figure(go.Bar(
+        x=data["value"], y=labels, orientation="h", customdata=data["unit"],
+        marker_color=[STATUS_COLOURS.get(s, STATUS_COLOURS[None]) for s in data["status"]],
+        text=[number(v, kpi.unit, lang) for v in data["value"]], textposition="auto",
+        hovertemplate="%{y}: %{text}<extra></extra>"))
+    fig.update_layout(height=max(260, 32 * len(data) + 60), yaxis={"autorange": "reversed"},
+                      margin={"l": 160})
+    if kpi.unit == "%":
+        fig.update_xaxes(tickformat=".0%")
+    return fig
+
+
+def trend_lines(frame: pd.DataFrame, series: str, kpi, lang: str,
+                colours: dict | None = None, labels: dict | None = None) -> go.Figure:
+    """One line per value of `series` (e.g. carrier) over `period`."""
+    if frame.empty or frame["value"].isna().all():
+        return message_figure(t("nodata", lang))
+    fig = go.Figure()
+    for key, part in frame.groupby(series, sort=False):
+        fig.add_trace(go.Scatter(
+            x=part["period"], y=part["value"], mode="lines", name=(labels or {}).get(key, key),
+            line={"color": (colours or CARRIER_COLOURS).get(key)}))
+    fig.update_layout(height=300)
+    if kpi.unit == "%":
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def share_bars(shares: pd.DataFrame, lang: str, carrier_names: dict) -> go.Figure:
+    """Stacked 100% bars: each carrier's share of transactions and of payments."""
+    if shares.empty:
+        return message_figure(t("nodata", lang))
+    fig = go.Figure()
+    for carrier, part in shares.groupby("carrier", sort=False):
+        fig.add_trace(go.Bar(x=part["share"], y=part["measure"], orientation="h",
+                             name=carrier_names.get(carrier, carrier),
+                             marker_color=CARRIER_COLOURS.get(carrier),
+                             hovertemplate="%{y}: %{x:.1%}<extra>" + carrier_names.get(
+                                 carrier, carrier) + "</extra>"))
+    fig.update_layout(barmode="stack", height=220, xaxis={"tickformat": ".0%", "range": [0, 1]})
+    return fig
+
+
+def distribution(values: pd.Series, kpi, lang: str) -> go.Figure:
+    """Box and points of the child units' values."""
+    clean = values.dropna()
+    if clean.empty:
+        return message_figure(t("nodata", lang))
+    fig = go.Figure(go.Box(x=clean, boxpoints="all", jitter=0.4, name="",
+                           marker_color=CARRIER_COLOURS["app"]))
+    fig.update_layout(height=200, showlegend=False)
+    if kpi.unit == "%":
+        fig.update_xaxes(tickformat=".0%")
+    return fig

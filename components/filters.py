@@ -1,0 +1,49 @@
+"""The filter bar of every analytical page: breadcrumb, drill-down, period, carriers, compare-to."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import dcc
+
+from components.i18n import name, t
+from components.view_state import COMPARES, PERIODS, ViewState
+
+CARRIER_ORDER = ("app", "wechat", "alipay", "web", "hotline", "hall")
+
+
+def breadcrumb(path_units: list, view: ViewState, page_path: str, lang: str) -> dmc.Breadcrumbs:
+    """HQ > Province > City > County > Outlet, each a link to that unit's view of this page."""
+    links = [dcc.Link(name(u, lang), href=page_path + view.query(unit=u.code),
+                      id={"type": "crumb", "code": u.code}) for u in path_units]
+    return dmc.Breadcrumbs(links, separator="›", id="breadcrumb")
+
+
+def filter_bar(path_units: list, children: list, carriers: list, view: ViewState,
+               page_path: str, lang: str) -> dmc.Paper:
+    """Return the bar; its controls' ids start with `f-` and one shell callback turns them into
+    a new URL query string (so browser back and forward work and a link reproduces the view)."""
+    child_options = [{"value": c.code, "label": name(c, lang)} for c in children]
+    controls = [
+        dmc.Select(id="f-child", label=t("filter.child", lang), data=child_options, value=None,
+                   searchable=True, clearable=True, w=220, disabled=not children,
+                   placeholder="—" if not children else None),
+        dmc.Select(id="f-period", label=t("filter.period", lang), w=150, value=view.period,
+                   data=[{"value": p, "label": t(f"period.{p}", lang)} for p in PERIODS],
+                   allowDeselect=False),
+        dmc.Stack([dmc.Text(f"{t('filter.start', lang)} – {t('filter.end', lang)}", size="sm",
+                            fw=500),
+                   dcc.DatePickerRange(id="f-dates", start_date=view.start.isoformat(),
+                                       end_date=view.end.isoformat(), display_format="YYYY-MM-DD",
+                                       minimum_nights=0)], gap=2),
+        dmc.MultiSelect(id="f-carriers", label=t("filter.carriers", lang), w=260, clearable=True,
+                        placeholder=t("filter.all_carriers", lang), value=list(view.carriers),
+                        data=[{"value": c.code, "label": name(c, lang)} for c in carriers]),
+        dmc.SegmentedControl(id="f-compare", value=view.compare, mt=22,
+                             data=[{"value": c, "label": t(f"compare.{c}", lang)}
+                                   for c in COMPARES]),
+    ]
+    return dmc.Paper([
+        breadcrumb(path_units, view, page_path, lang),
+        dmc.Group(controls, gap="md", align="flex-end", mt="xs", wrap="wrap"),
+        dcc.Store(id="view-state", data={"path": page_path, "query": view.query()}),
+    ], p="sm", withBorder=True, radius="md", mb="md")

@@ -1,0 +1,48 @@
+"""Numbers as people read them: by unit and locale; "-" for no data, never 0 or NaN."""
+
+from __future__ import annotations
+
+import math
+
+NO_DATA = "-"
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
+
+
+def number(value, unit: str = "count", lang: str = "zh", digits: int | None = None) -> str:
+    """Format a KPI value: 12.3%, 1,234, 1.2万 / 12.3k, ¥ for yuan, min for minutes."""
+    if _missing(value):
+        return NO_DATA
+    v = float(value)
+    if unit == "%":
+        return f"{v * 100:.{1 if digits is None else digits}f}%"
+    if unit in ("days", "minutes", "per 10k"):
+        suffix = {"days": (" 天", " d"), "minutes": (" 分钟", " min"), "per 10k": ("", "")}[unit]
+        return f"{v:,.{1 if digits is None else digits}f}{suffix[1 if lang == 'en' else 0]}"
+    prefix = "¥" if unit == "yuan" else ""
+    if abs(v) >= 1e8:
+        return prefix + (f"{v / 1e8:,.2f}亿" if lang != "en" else f"{v / 1e9:,.2f}B")
+    if abs(v) >= 1e4:
+        return prefix + (f"{v / 1e4:,.1f}万" if lang != "en" else
+                         (f"{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.1f}k"))
+    if unit == "yuan" and abs(v) < 100:
+        return f"{prefix}{v:,.2f}"
+    return f"{prefix}{v:,.0f}"
+
+
+def change(value, unit: str, relative=None, lang: str = "zh") -> str:
+    """Format a change: percentage points for rates, relative % for volumes; '-' when unknown."""
+    if unit == "%":
+        if _missing(value):
+            return NO_DATA
+        return f"{float(value) * 100:+.1f}{' pp' if lang == 'en' else ' 个百分点'}"
+    if _missing(relative):
+        return NO_DATA
+    return f"{float(relative) * 100:+.1f}%"
+
+
+def pct(value) -> str:
+    """Format a share or attainment as a percentage."""
+    return NO_DATA if _missing(value) else f"{float(value) * 100:.1f}%"

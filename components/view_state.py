@@ -1,0 +1,123 @@
+"""The view state of every analytical page, read from and written to the URL query string.
+
+`?unit=ZJ-HZ&period=last30` or `?unit=ZJ-HZ&start=2026-10-01&end=2026-10-31`, plus `carrier=app,wechat`,
+`compare=previous|last_year`, and page extras (`kpi`, `core`). A link reproduces the exact view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl, urlencode
+
+PERIODS = ("last7", "last30", "mtd", "last_month", "qtd", "ytd", "custom")
+COMPARES = ("previous", "last_year")
+CARRIERS = ("app", "wechat", "alipay", "web", "hotline", "hall")
+
+
+class BadView(ValueError):
+    """A query parameter that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class ViewState:
+    unit: str
+    start: dt.date
+    end: dt.date
+    period: str = "last30"
+    carriers: tuple[str, ...] = ()
+    compare: str = "previous"
+    kpi: str | None = None
+    core: str | None = None
+
+    def query(self, **changes) -> str:
+        """Return the query string of this view with `changes` applied ('?...')."""
+        v = replace(self, **changes) if changes else self
+        params: dict[str, str] = {"unit": v.unit}
+        if v.period == "custom":
+            params.update(start=v.start.isoformat(), end=v.end.isoformat())
+        else:
+            params["period"] = v.period
+        if v.carriers:
+            params["carrier"] = ",".join(v.carriers)
+        if v.compare != "previous":
+            params["compare"] = v.compare
+        if v.kpi:
+            params["kpi"] = v.kpi
+        if v.core:
+            params["core"] = v.core
+        return "?" + urlencode(params, safe=",")
+
+
+def period_range(period: str, anchor: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the dates of a preset period ending at `anchor` (the last day with data)."""
+    if period == "last7":
+        return anchor - dt.timedelta(days=6), anchor
+    if period == "last30":
+        return anchor - dt.timedelta(days=29), anchor
+    if period == "mtd":
+        return anchor.replace(day=1), anchor
+    if period == "last_month":
+        end = anchor.replace(day=1) - dt.timedelta(days=1)
+        return end.replace(day=1), end
+    if period == "qtd":
+        return dt.date(anchor.year, 3 * ((anchor.month - 1) // 3) + 1, 1), anchor
+    if period == "ytd":
+        return dt.date(anchor.year, 1, 1), anchor
+    raise BadView(f"period must be one of {', '.join(PERIODS)}")
+
+
+def parse(query: dict[str, str], home_unit: str, anchor: dt.date) -> ViewState:
+    """Read a view from query parameters; unknown values raise BadView naming the parameter."""
+    unit = (query.get("unit") or home_unit).strip()
+    period = (query.get("period") or "").strip()
+    if query.get("start") or query.get("end"):
+        try:
+            start = dt.date.fromisoformat(query.get("start") or "")
+            end = dt.date.fromisoformat(query.get("end") or "")
+        except ValueError as exc:
+            raise BadView("start and end must be dates YYYY-MM-DD") from exc
+        if end < start:
+            raise BadView("end is before start")
+        if (end - start).days > 5 * 366:
+            raise BadView("the range is longer than 5 years")
+        period = "custom"
+    else:
+        period = period or "last30"
+        if period not in PERIODS or period == "custom":
+            raise BadView(f"period must be one of {', '.join(PERIODS[:-1])}")
+        start, end = period_range(period, anchor)
+    carriers = tuple(c for c in (query.get("carrier") or "").split(",") if c)
+    unknown = [c for c in carriers if c not in CARRIERS]
+    if unknown:
+        raise BadView(f"unknown carrier {', '.join(unknown)}")
+    compare = query.get("compare") or "previous"
+    if compare not in COMPARES:
+        raise BadView("compare must be previous or last_year")
+    return ViewState(unit, start, end, period, carriers, compare, query.get("kpi") or None,
+                     query.get("core") or None)
+
+
+KEEP = ("unit", "period", "start", "end", "carrier", "compare")  # carried from page to page
+
+
+def carry(search: str | None, **changes: str | None) -> str:
+    """Return the view part of a query string (unit, period, carriers, compare) with changes."""
+    kept = {k: v for k, v in parse_qsl((search or "").lstrip("?")) if k in KEEP}
+    for key, value in changes.items():
+        if value is None:
+            kept.pop(key, None)
+        else:
+            kept[key] = value
+    return "?" + urlencode(kept, safe=",") if kept else ""
+
+
+def update(search: str | None, **changes: str | None) -> str:
+    """Return the whole query string with `changes` applied (None removes a parameter)."""
+    params = dict(parse_qsl((search or "").lstrip("?")))
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + urlencode(params, safe=",")

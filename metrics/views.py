@@ -1,0 +1,57 @@
+"""Composite views the pages show, built from `compute` and friends (never from fact rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from data.models import OrgUnit
+from metrics.compare import compare
+from metrics.compute import compute
+from metrics.registry import REGISTRY
+from metrics.scope import Scope, enforce
+from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
+
+
+def headline(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date,
+             end: dt.date, carriers: Sequence[str] | None, scope: Scope | None,
+             bands: Bands = DEFAULT_BANDS) -> list[dict]:
+    """Per KPI: value row, comparison, target, attainment, status and a sparkline series."""
+    enforce(scope, unit)
+    now = compute(session, kpis, unit, start, end, carriers).set_index("kpi")
+    comp = compare(session, kpis, unit, start, end, carriers).set_index("kpi")
+    carrier = carriers[0] if carriers and len(carriers) == 1 else None
+    targets = targets_for(session, kpis, unit, start, end, carrier)
+    grain = "day" if (end - start).days <= 62 else "week"
+    spark = compute(session, kpis, unit, start, end, carriers, by=grain)
+    out = []
+    for k in kpis:
+        kpi = REGISTRY[k]
+        row = now.loc[k].to_dict()
+        target = targets[k]
+        att = attainment(kpi, row["value"], target.value if target else None)
+        series = spark[spark["kpi"] == k].sort_values("period")["value"].tolist()
+        out.append({"kpi": kpi, "row": row, "comparison": comp.loc[k].to_dict(), "target": target,
+                    "attainment": att, "status": status(att, bands), "spark": series})
+    return out
+
+
+def carrier_mix(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+                scope: Scope | None) -> pd.DataFrame:
+    """Each carrier's share of transactions and of payments (count) in the unit's subtree."""
+    enforce(scope, unit)
+    frame = compute(session, ["transactions", "online_payment"], unit, start, end, by="carrier")
+    rows = []
+    for measure, kpi, column in (("transactions", "transactions", "value"),
+                                 ("payments", "online_payment", "denominator")):
+        part = frame[frame["kpi"] == kpi]
+        total = sum(v for v in part[column] if v is not None)
+        for r in part.itertuples():
+            value = getattr(r, column)
+            if total and value is not None:
+                rows.append({"measure": measure, "carrier": r.carrier, "share": value / total,
+                             "count": value})
+    return pd.DataFrame(rows, columns=["measure", "carrier", "share", "count"])

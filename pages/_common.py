@@ -1,0 +1,87 @@
+"""What every analytical page does first: who is asking, which view, and is it allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dash_mantine_components as dmc
+from flask import current_app
+from flask_login import current_user
+
+from auth import audit
+from components.filters import filter_bar
+from components.i18n import t
+from components.notices import not_permitted, wall_display_only
+from components.view_state import BadView, ViewState, parse
+from data.catalog import carriers, cores
+from data.db import get_session
+from data.models import OrgUnit
+from data.units import ancestors, children, unit_by_code
+from metrics.freshness import is_demo, last_loaded, loaded_range
+from metrics.scope import OutOfScope, Scope
+from metrics.targets import Bands
+
+
+@dataclass
+class PageContext:
+    session: object
+    lang: str
+    view: ViewState
+    unit: OrgUnit
+    scope: Scope
+    path_units: list
+    children: list
+    carriers: list
+    cores: list
+    loaded: str
+    demo: bool
+    bands: Bands
+
+
+def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
+    """Resolve the view for the signed-in user, or return the notice to show instead."""
+    if current_user.role == "display":
+        return wall_display_only()
+    session = get_session()
+    lang = current_user.language or "zh"
+    span = loaded_range(session)
+    if span is None:
+        return dmc.Container(dmc.Alert(t("nodata", lang), color="gray"), py="xl")
+    try:
+        view = parse(query, current_user.unit.code, span[1])
+    except BadView as exc:
+        return dmc.Container(dmc.Alert(f"{t('error.bad_param', lang)}{exc}", color="red",
+                                       id="bad-view"), py="xl")
+    unit = unit_by_code(session, view.unit)
+    scope = Scope.of(current_user.unit)
+    if unit is None:
+        return not_permitted(view.unit)
+    try:
+        scope.check(unit)
+    except OutOfScope:
+        audit.record(session, "forbidden", current_user.username, target=page_path + view.query(),
+                     outcome="refused", detail=f"unit {view.unit}")
+        return not_permitted(view.unit)
+    path_units = [u for u in ancestors(session, unit) if scope.allows(u)]
+    loaded = last_loaded(session, unit, scope=scope)[unit.code]
+    return PageContext(session, lang, view, unit, scope, path_units, children(session, unit),
+                       carriers(session), cores(session), loaded.isoformat() if loaded else "",
+                       is_demo(session), Bands.from_config(current_app.config))
+
+
+def frame(ctx: PageContext, page_path: str, title_key: str, body: list) -> dmc.Container:
+    """Wrap a page's body with its title, the filter bar and the "data as of" line."""
+    head = dmc.Group([
+        dmc.Title(t(title_key, ctx.lang), order=3),
+        dmc.Group([dmc.Text(f"{t('asof', ctx.lang)} {ctx.loaded or '-'}", size="sm", c="dimmed",
+                            id="as-of"),
+                   dmc.Badge(t("demo", ctx.lang), color="orange", id="demo-badge")
+                   if ctx.demo else None], gap="xs"),
+    ], justify="space-between")
+    bar = filter_bar(ctx.path_units, ctx.children, ctx.carriers, ctx.view, page_path, ctx.lang)
+    return dmc.Container([head, bar, *body], fluid=True, px="md", py="sm", maw=1880)
+
+
+def pending(ctx: PageContext, key: str) -> dmc.Alert:
+    """An honest notice for a part that a later feature fills in."""
+    return dmc.Alert(t(key, ctx.lang), color="gray", variant="light")

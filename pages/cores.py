@@ -1,0 +1,79 @@
+"""Operating cores: one core at a time, its KPIs with targets, across carriers and over time."""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import Input, Output, State, callback, dcc
+
+from components.cards import kpi_card
+from components.charts import trend_lines
+from components.format import number
+from components.i18n import name, t
+from components.view_state import update
+from metrics.compute import compute
+from metrics.registry import CORES, for_core
+from metrics.views import headline
+from pages._common import frame, page_context
+
+dash.register_page(__name__, path="/cores", name="Cores", title="运营核心 Operating cores")
+
+PATH = "/cores"
+
+
+def layout(**query: str):
+    """Render one operating core of the unit in the URL."""
+    ctx = page_context(query, PATH)
+    if not hasattr(ctx, "view"):
+        return ctx
+    v = ctx.view
+    core = v.core if v.core in CORES else CORES[0]
+    kpis = for_core(core)
+    carriers = list(v.carriers) or None
+    picker = dmc.SegmentedControl(
+        id="cores-core", value=core, mb="sm",
+        data=[{"value": c.code, "label": name(c, ctx.lang)} for c in ctx.cores])
+    cards = [kpi_card(h["kpi"], h["row"], h["comparison"], h["target"], h["attainment"],
+                      h["status"], h["spark"], ctx.loaded, ctx.lang)
+             for h in headline(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end,
+                               carriers, ctx.scope, ctx.bands)]
+    by_carrier = compute(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end,
+                         by="carrier", scope=ctx.scope)
+    values = {(r.kpi, r.carrier): r.value for r in by_carrier.itertuples()}
+    rows = [{"kpi": name(k, ctx.lang), **{
+        c.code: number(values.get((k.id, c.code)), k.unit, ctx.lang) if c.code in k.carriers
+        else t("status.n/a", ctx.lang) for c in ctx.carriers}} for k in kpis]
+    grid = dag.AgGrid(
+        id="cores-table", rowData=rows,
+        columnDefs=[{"field": "kpi", "headerName": t("col.kpi", ctx.lang), "pinned": "left",
+                     "minWidth": 170}]
+        + [{"field": c.code, "headerName": name(c, ctx.lang)} for c in ctx.carriers],
+        defaultColDef={"sortable": True, "resizable": True}, columnSize="responsiveSizeToFit",
+        dashGridOptions={"domLayout": "autoHeight"}, csvExportParams={"fileName": "core.csv"})
+    grain = "day" if (v.end - v.start).days <= 92 else "week"
+    trend = compute(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
+                    by=grain, scope=ctx.scope)
+    graphs = [dmc.Paper([dmc.Text(name(k, ctx.lang), fw=600, size="sm"),
+                         dcc.Graph(figure=trend_lines(
+                             trend[trend["kpi"] == k.id].assign(series=name(k, ctx.lang)),
+                             "series", k, ctx.lang, {name(k, ctx.lang): "#0072B2"}),
+                             config={"displayModeBar": False})],
+                        p="sm", withBorder=True, radius="md") for k in kpis]
+    body = [
+        picker,
+        dmc.SimpleGrid(cards, cols={"base": 1, "sm": 2, "md": 3, "xl": 6}, spacing="sm"),
+        dmc.Paper([dmc.Text(t("cores.by_carrier", ctx.lang), fw=600), grid], p="sm",
+                  withBorder=True, radius="md", mt="md"),
+        dmc.Text(t("cores.trend", ctx.lang), fw=600, mt="md", mb="xs"),
+        dmc.SimpleGrid(graphs, cols={"base": 1, "md": 2, "xl": 3}, spacing="sm"),
+    ]
+    return frame(ctx, PATH, "nav.cores", body)
+
+
+@callback(Output("_pages_location", "search", allow_duplicate=True),
+          Input("cores-core", "value"), State("_pages_location", "search"),
+          prevent_initial_call=True)
+def choose_core(core, search):
+    """Show another core."""
+    return update(search, core=core)

@@ -1,0 +1,72 @@
+"""Overview (6+6): the matrix, headline KPI cards, the operating stage and open risk events."""
+
+from __future__ import annotations
+
+import dash
+import dash_mantine_components as dmc
+from dash import Input, Output, State, callback, dcc, no_update
+
+from components.cards import kpi_card
+from components.charts import matrix_heatmap, message_figure
+from components.i18n import t
+from components.view_state import carry
+from metrics.matrix import matrix
+from metrics.views import headline
+from pages._common import frame, page_context, pending
+
+dash.register_page(__name__, path="/", name="Overview", title="总览 Overview")
+
+PATH = "/"
+HEADLINE = ("online_substitution", "channel_availability", "binding_rate", "mau",
+            "online_payment", "online_handling", "satisfaction", "work_orders_per_10k")
+
+
+def layout(**query: str):
+    """Render the overview of the unit in the URL for the signed-in user."""
+    ctx = page_context(query, PATH)
+    if not hasattr(ctx, "view"):
+        return ctx
+    v = ctx.view
+    carriers = list(v.carriers) or None
+    try:
+        cells = matrix(ctx.session, ctx.unit, v.start, v.end, ctx.bands, scope=ctx.scope)
+        heat = matrix_heatmap(cells, ctx.cores, ctx.carriers, ctx.lang)
+    except Exception as exc:  # one figure failing must not break the page
+        heat = message_figure(t("error.figure", ctx.lang) + str(exc))
+    cards = [
+        kpi_card(h["kpi"], h["row"], h["comparison"], h["target"],
+                 h["attainment"], h["status"], h["spark"], ctx.loaded, ctx.lang)
+        for h in headline(ctx.session, HEADLINE, ctx.unit, v.start, v.end, carriers, ctx.scope,
+                          ctx.bands)
+    ]
+    body = [
+        dmc.Grid([
+            dmc.GridCol(dmc.Paper([
+                dmc.Text(t("overview.matrix", ctx.lang), fw=600),
+                dmc.Text(t("overview.matrix_hint", ctx.lang), size="xs", c="dimmed"),
+                dcc.Graph(id="overview-matrix", figure=heat, config={"displayModeBar": False}),
+            ], p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
+            dmc.GridCol(dmc.Stack([
+                dmc.Paper([dmc.Text(t("overview.stage", ctx.lang), fw=600),
+                           pending(ctx, "pending.stages")], p="sm", withBorder=True, radius="md"),
+                dmc.Paper([dmc.Text(t("overview.risk", ctx.lang), fw=600),
+                           pending(ctx, "pending.risk")], p="sm", withBorder=True, radius="md"),
+            ]), span={"base": 12, "lg": 6}),
+        ]),
+        dmc.Text(t("overview.headline", ctx.lang), fw=600, mt="md", mb="xs"),
+        dmc.SimpleGrid(cards, cols={"base": 1, "sm": 2, "md": 4}, spacing="sm",
+                       id="headline-cards"),
+    ]
+    return frame(ctx, PATH, "nav.overview", body)
+
+
+@callback(Output("_pages_location", "pathname", allow_duplicate=True),
+          Output("_pages_location", "search", allow_duplicate=True),
+          Input("overview-matrix", "clickData"), State("_pages_location", "search"),
+          prevent_initial_call=True)
+def open_cell(click, search):
+    """Open the clicked core on the clicked carrier."""
+    if not click or not click.get("points"):
+        return no_update, no_update
+    core, carrier = click["points"][0]["customdata"]
+    return "/cores", carry(search, core=core, carrier=carrier)

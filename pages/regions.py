@@ -1,0 +1,119 @@
+"""Regions: the unit's children ranked on a KPI, a league table against targets, the distribution.
+At an outlet (no children) the same KPI is shown by carrier and by day."""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import Input, Output, State, callback, dcc, no_update
+
+from components.charts import distribution, ranking_bars, trend_lines
+from components.format import number, pct
+from components.i18n import name, t
+from components.view_state import update
+from metrics.compute import compute
+from metrics.league import league_table
+from metrics.registry import KPIS, REGISTRY
+from pages._common import frame, page_context
+
+dash.register_page(__name__, path="/regions", name="Regions", title="区域 Regions")
+
+PATH = "/regions"
+DEFAULT_KPI = "online_substitution"
+
+
+def layout(**query: str):
+    """Render the regional view of the unit in the URL."""
+    ctx = page_context(query, PATH)
+    if not hasattr(ctx, "view"):
+        return ctx
+    v = ctx.view
+    kpi = REGISTRY.get(v.kpi or DEFAULT_KPI) or REGISTRY[DEFAULT_KPI]
+    picker = dmc.Select(id="regions-kpi", label=t("regions.kpi", ctx.lang), value=kpi.id, w=280,
+                        searchable=True, allowDeselect=False,
+                        data=[{"value": k.id, "label": name(k, ctx.lang)} for k in KPIS])
+    carriers = list(v.carriers) or None
+    if not ctx.children:
+        by_day = compute(ctx.session, [kpi.id], ctx.unit, v.start, v.end, carriers, by="day",
+                         scope=ctx.scope).assign(series=name(kpi, ctx.lang))
+        by_carrier = compute(ctx.session, [kpi.id], ctx.unit, v.start, v.end, carriers,
+                             by="carrier", scope=ctx.scope)
+        rows = [{"carrier": next((name(c, ctx.lang) for c in ctx.carriers if c.code == r.carrier),
+                                 r.carrier), "value": number(r.value, kpi.unit, ctx.lang)}
+                for r in by_carrier.itertuples()]
+        body = [picker, dmc.Alert(t("regions.outlet", ctx.lang), color="gray", my="sm"),
+                dmc.Grid([
+                    dmc.GridCol(_grid("regions-carriers", rows, [
+                        ("carrier", "col.carrier"), ("value", "col.value")], ctx.lang),
+                        span={"base": 12, "md": 4}),
+                    dmc.GridCol(dcc.Graph(figure=trend_lines(by_day, "series", kpi, ctx.lang)),
+                                span={"base": 12, "md": 8}),
+                ])]
+        return frame(ctx, PATH, "nav.regions", body)
+
+    table = league_table(ctx.session, kpi.id, ctx.unit, v.start, v.end, carriers, ctx.bands,
+                         scope=ctx.scope)
+    rows = [{"rank": r["rank"], "unit": r["unit"], "name": r["name_en" if ctx.lang == "en" else
+                                                              "name_zh"],
+             "value": number(r["value"], kpi.unit, ctx.lang),
+             "target": number(r["target"], kpi.unit, ctx.lang),
+             "attainment": pct(r["attainment"]),
+             "status": t(f"status.{r['status']}", ctx.lang) if r["status"] else "-"}
+            for r in table.to_dict("records")]
+    body = [
+        dmc.Group([picker, dmc.Text(t("regions.click", ctx.lang), size="xs", c="dimmed")],
+                  align="flex-end"),
+        dmc.Grid([
+            dmc.GridCol(dmc.Paper([dmc.Text(t("regions.ranking", ctx.lang), fw=600),
+                                   dcc.Graph(id="regions-ranking",
+                                             figure=ranking_bars(table, kpi, ctx.lang),
+                                             config={"displayModeBar": False})],
+                                  p="sm", withBorder=True, radius="md"),
+                        span={"base": 12, "lg": 6}),
+            dmc.GridCol(dmc.Paper([dmc.Text(t("regions.league", ctx.lang), fw=600),
+                                   _grid("regions-league", rows, [
+                                       ("rank", "col.rank"), ("name", "col.unit"),
+                                       ("value", "col.value"), ("target", "col.target"),
+                                       ("attainment", "col.attainment"),
+                                       ("status", "col.status")], ctx.lang, row_id="unit")],
+                                  p="sm", withBorder=True, radius="md"),
+                        span={"base": 12, "lg": 6}),
+        ], mt="sm"),
+        dmc.Paper([dmc.Text(t("regions.distribution", ctx.lang), fw=600),
+                   dcc.Graph(figure=distribution(table["value"].astype(float), kpi, ctx.lang),
+                             config={"displayModeBar": False})],
+                  p="sm", withBorder=True, radius="md", mt="sm"),
+    ]
+    return frame(ctx, PATH, "nav.regions", body)
+
+
+def _grid(grid_id: str, rows: list[dict], columns: list[tuple[str, str]], lang: str,
+          row_id: str | None = None):
+    return dag.AgGrid(
+        id=grid_id, rowData=rows, getRowId=f"params.data.{row_id}" if row_id else None,
+        columnDefs=[{"field": f, "headerName": t(k, lang)} for f, k in columns],
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        columnSize="responsiveSizeToFit", dashGridOptions={"domLayout": "autoHeight"},
+        csvExportParams={"fileName": f"{grid_id}.csv"})
+
+
+@callback(Output("_pages_location", "search", allow_duplicate=True),
+          Input("regions-kpi", "value"), State("_pages_location", "search"),
+          prevent_initial_call=True)
+def choose_kpi(kpi, search):
+    """Show another KPI."""
+    return update(search, kpi=kpi)
+
+
+@callback(Output("_pages_location", "search", allow_duplicate=True),
+          Input("regions-ranking", "clickData"), Input("regions-league", "cellClicked"),
+          State("_pages_location", "search"), prevent_initial_call=True)
+def drill(click, cell, search):
+    """Drill down to the clicked child unit (bar or league-table row)."""
+    code = None
+    if dash.ctx.triggered_id == "regions-ranking" and click and click.get("points"):
+        code = click["points"][0]["customdata"]
+    elif cell:
+        code = cell.get("rowId")
+    return update(search, unit=code) if code else no_update

@@ -1,0 +1,112 @@
+"""The frame around every page: header with navigation, language, sign-out; and the callbacks
+that turn filter changes, drill clicks and the language switch into navigation."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+import dash_mantine_components as dmc
+from dash import ALL, Input, Output, State, dcc, html, no_update
+from flask import has_request_context
+from flask_login import current_user
+
+from auth.login import csrf_token
+from components.i18n import t
+from components.view_state import carry
+from data.db import get_session
+
+NAV = (("/", "nav.overview"), ("/carriers", "nav.carriers"), ("/cores", "nav.cores"),
+       ("/regions", "nav.regions"), ("/stages", "nav.stages"), ("/risk", "nav.risk"))
+
+
+def layout() -> dmc.MantineProvider:
+    """Build the page frame for the signed-in user (Dash calls this per page load)."""
+    signed_in = has_request_context() and current_user.is_authenticated
+    lang = current_user.language if signed_in else "zh"
+    links = [dcc.Link(t(key, lang), href=path, id={"type": "nav", "path": path},
+                      className="nav-link") for path, key in NAV]
+    if signed_in and current_user.role == "admin":
+        links.append(dcc.Link(t("nav.admin", lang), href="/admin", className="nav-link"))
+    user_box = []
+    if signed_in:
+        user_box = [
+            dmc.Text(f"{current_user.display_name} · {current_user.unit.code}", size="sm"),
+            dmc.Button(t("lang", lang), id="lang-switch", variant="subtle", size="compact-sm"),
+            html.Form([dcc.Input(type="hidden", name="csrf_token", value=csrf_token()),
+                       html.Button(t("nav.signout", lang), type="submit", className="signout")],
+                      method="post", action="/logout", style={"margin": 0}),
+        ]
+    header = dmc.Group([
+        dmc.Group([dmc.Text(t("app.title", lang), fw=700, size="lg"),
+                   dmc.Group(links, gap="lg", id="nav")], gap="xl"),
+        dmc.Group(user_box, gap="sm"),
+    ], justify="space-between", px="md", py="xs",
+        style={"borderBottom": "1px solid #dee2e6", "background": "#fff"})
+    return dmc.MantineProvider([
+        header, dcc.Store(id="lang-saved"), html.Div(id="lang-reload", hidden=True),
+        dmc.Box(dash.page_container),
+    ])
+
+
+def init_app(app: dash.Dash) -> None:
+    """Install the frame and its callbacks on this Dash app (not on a process-global list, so
+    every app the factory builds gets its own)."""
+    app.layout = layout
+    app.callback(Output({"type": "nav", "path": ALL}, "href"), Input("_pages_location", "search"),
+                 State({"type": "nav", "path": ALL}, "id"))(keep_view_across_pages)
+    app.callback(Output("_pages_location", "search", allow_duplicate=True),
+                 Input("f-child", "value"), Input("f-period", "value"),
+                 Input("f-dates", "start_date"), Input("f-dates", "end_date"),
+                 Input("f-carriers", "value"), Input("f-compare", "value"),
+                 State("_pages_location", "search"), prevent_initial_call=True)(apply_filters)
+    app.callback(Output("lang-saved", "data"), Input("lang-switch", "n_clicks"),
+                 prevent_initial_call=True)(switch_language)
+    # Reload once the choice is saved, so the frame and the page come back in the new language.
+    app.clientside_callback("(lang) => { if (lang) { window.location.reload(); } return ''; }",
+                            Output("lang-reload", "children"), Input("lang-saved", "data"),
+                            prevent_initial_call=True)
+
+
+def keep_view_across_pages(search, ids):
+    """Navigation links keep the unit, period, carriers and comparison."""
+    return [i["path"] + carry(search) for i in ids]
+
+
+def apply_filters(child, period, start, end, carriers, compare, search):
+    """Turn a change in the filter bar into the new URL (the page re-renders from it)."""
+    params = dict(parse_qsl((search or "").lstrip("?")))
+    trigger = dash.ctx.triggered_id
+    if trigger == "f-child":
+        if not child:
+            return no_update
+        params["unit"] = child
+    elif trigger == "f-period":
+        if period == "custom":
+            params.update(start=start, end=end)
+            params.pop("period", None)
+        else:
+            params["period"] = period
+            params.pop("start", None)
+            params.pop("end", None)
+    elif trigger == "f-dates":
+        if not (start and end):
+            return no_update
+        params.update(start=start[:10], end=end[:10])
+        params.pop("period", None)
+    elif trigger == "f-carriers":
+        if carriers:
+            params["carrier"] = ",".join(carriers)
+        else:
+            params.pop("carrier", None)
+    elif trigger == "f-compare":
+        params["compare"] = compare
+    new = "?" + urlencode(params, safe=",")
+    return new if new != (search or "") else no_update
+
+
+def switch_language(_clicks):
+    """Switch the signed-in user's language (remembered on their account)."""
+    current_user.language = "en" if current_user.language == "zh" else "zh"
+    get_session().commit()
+    return current_user.language

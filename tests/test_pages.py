@@ -1,0 +1,165 @@
+"""The dashboard pages: layout functions for each role and view, and a real browser session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from flask_login import login_user
+from sqlalchemy import select
+
+from app import create_app
+from components.format import number
+from data.db import get_session
+from data.models import User
+from data.units import unit_by_code
+from metrics.compute import compute
+from metrics.registry import REGISTRY
+from tests.browser import ARTIFACTS, browser_page, live_server
+from tests.conftest import PASSWORD
+
+PAGES = ["/", "/carriers", "/cores", "/regions", "/stages", "/risk"]
+
+
+def test_factory_reads_config_over_defaults(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "TIMEZONE": "UTC",
+                      "SECRET_KEY": "k" * 32})
+    assert app.config["TIMEZONE"] == "UTC"
+    assert "dash" in app.extensions
+
+
+def test_health(anon):
+    response = anon.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def texts(component) -> str:
+    """Flatten a Dash component tree into its text (ids of components included)."""
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(texts(c) for c in component)
+    own = getattr(component, "id", None)
+    parts = [json.dumps(own) if isinstance(own, dict) else str(own or "")]
+    for attr in ("children", "label", "data", "rowData", "value"):
+        value = getattr(component, attr, None)
+        if value is not None and attr != "data" or isinstance(value, list):
+            parts.append(texts(value) if not isinstance(value, list) or not value
+                         or not isinstance(value[0], dict) else json.dumps(value, ensure_ascii=False))
+    return " ".join(parts)
+
+
+def render(app, module: str, username: str, **query: str) -> str:
+    import importlib
+
+    page = importlib.import_module(f"pages.{module}")
+    with app.test_request_context("/"):
+        login_user(get_session().scalar(select(User).where(User.username == username)))
+        return texts(page.layout(**query))
+
+
+@pytest.mark.parametrize("module", ["overview", "carriers", "cores", "regions", "stages", "risk"])
+def test_every_page_renders_for_a_manager(app, module):
+    page = render(app, module, "manager", period="last30")
+    assert "上城区供电局" in page and "2026-06-30" in page  # breadcrumb, data as of
+    assert "演示数据" in page
+
+
+def test_overview_cards_show_what_metrics_computes(app, tiny_store):
+    page = render(app, "overview", "admin", unit="ZJ-HZ", start="2026-06-01", end="2026-06-30")
+    from sqlalchemy.orm import Session
+
+    with Session(tiny_store.engine) as s:
+        frame = compute(s, ["online_substitution", "mau", "satisfaction"],
+                        unit_by_code(s, "ZJ-HZ"), dt.date(2026, 6, 1), dt.date(2026, 6, 30))
+    for row in frame.itertuples():
+        assert number(row.value, REGISTRY[row.kpi].unit, "zh") in page
+
+
+def test_out_of_scope_unit_is_not_permitted(app):
+    page = render(app, "overview", "manager", unit="ZJ-HZ-02")
+    assert "not-permitted" in page and "as-of" not in page
+
+
+def test_bad_period_names_the_problem(app):
+    page = render(app, "regions", "admin", period="fortnight")
+    assert "bad-view" in page and "period" in page
+
+
+def test_display_accounts_get_the_wall_display_notice(app):
+    assert "display-only" in render(app, "overview", "display")
+
+
+def test_outlet_regions_fall_back_to_carriers_and_days(app):
+    page = render(app, "regions", "admin", unit="ZJ-HZ-01-01")
+    assert "regions-carriers" in page and "regions-ranking" not in page
+
+
+def test_english_labels(app, tiny_store):
+    from sqlalchemy.orm import Session
+
+    with Session(tiny_store.engine) as s:
+        s.scalar(select(User).where(User.username == "viewer")).language = "en"
+        s.commit()
+    page = render(app, "overview", "viewer")
+    assert "Online substitution rate" in page and "Data as of" in page
+    with Session(tiny_store.engine) as s:
+        s.scalar(select(User).where(User.username == "viewer")).language = "zh"
+        s.commit()
+
+
+@pytest.mark.browser
+def test_a_manager_session_in_the_browser(app, tiny_store):
+    if tiny_store.kind != "sqlite":
+        pytest.skip("the browser walk-through runs once, on SQLite")
+    card = "[id='{\"kpi\":\"online_substitution\",\"type\":\"kpi-value\"}']"
+    with live_server(app) as base, browser_page(1920, 1080) as (page, errors):
+        page.goto(base + "/")
+        page.fill("#username", "admin")
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector(card)
+        for path in PAGES:
+            page.goto(base + path + "?unit=ZJ")
+            page.wait_for_selector("#as-of")
+            page.wait_for_timeout(800)
+            name = path.strip("/") or "overview"
+            page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"))
+
+        # Drill from HQ down to an outlet with the filter bar, then back up by the breadcrumb.
+        page.goto(base + "/?unit=HQ&start=2026-06-01&end=2026-06-30")
+        for child in ("浙江省电力公司", "杭州供电局", "上城区供电局", "上城城区供电所"):
+            page.click("#f-child")
+            page.get_by_role("option", name=child).click()
+            page.wait_for_selector(f"#breadcrumb >> text={child}")
+        assert "unit=ZJ-HZ-01-01" in page.url
+        shown = page.inner_text(card)
+        page.click("#breadcrumb >> text=杭州供电局")
+        page.wait_for_function("() => location.search.includes('unit=ZJ-HZ&')")
+        page.wait_for_selector(card)
+        page.go_back()
+        page.wait_for_function("() => location.search.includes('unit=ZJ-HZ-01-01')")
+
+        from sqlalchemy.orm import Session
+
+        with Session(tiny_store.engine) as s:
+            value = compute(s, ["online_substitution"], unit_by_code(s, "ZJ-HZ-01-01"),
+                            dt.date(2026, 6, 1), dt.date(2026, 6, 30))["value"][0]
+        assert shown == number(value, "%", "zh")
+
+        # Change the period: the URL and the numbers follow.
+        page.click("#f-period")
+        page.get_by_role("option", name="近 7 天").click()
+        page.wait_for_function("() => location.search.includes('period=last7')")
+        page.wait_for_selector(card)
+
+        # Switch language: labels change and the choice is kept on the account.
+        page.click("#lang-switch")
+        page.wait_for_selector("text=Online substitution rate")
+        page.screenshot(path=str(ARTIFACTS / "page-overview-en.png"))
+        page.click("#lang-switch")
+        page.wait_for_selector("text=线上业务替代率")
+    assert [e for e in errors if "favicon" not in e] == []
