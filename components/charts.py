@@ -27,7 +27,7 @@ def matrix_heatmap(cells: pd.DataFrame, cores: list, carriers: list, lang: str) 
         z_row, t_row, c_row = [], [], []
         for carrier in carriers:
             cell = by.get((core.code, carrier.code))
-            score = None if cell is None else cell.score
+            score = None if cell is None or pd.isna(cell.score) else float(cell.score)
             z_row.append(score)
             if cell is None or cell.status == "n/a":
                 t_row.append(t("status.n/a", lang))

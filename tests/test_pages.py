@@ -163,3 +163,21 @@ def test_a_manager_session_in_the_browser(app, tiny_store):
         page.click("#lang-switch")
         page.wait_for_selector("text=线上业务替代率")
     assert [e for e in errors if "favicon" not in e] == []
+
+
+def test_matrix_heatmap_shows_dash_for_no_data_and_na_label():
+    import pandas as pd
+
+    from components.charts import matrix_heatmap
+
+    class Obj:
+        def __init__(self, code):
+            self.code, self.name_zh, self.name_en = code, code, code
+
+    cells = pd.DataFrame([
+        {"core": "a", "carrier": "x", "score": 91.0, "status": "amber"},
+        {"core": "a", "carrier": "y", "score": None, "status": "no_data"},
+        {"core": "b", "carrier": "x", "score": None, "status": "n/a"},
+        {"core": "b", "carrier": "y", "score": 100.0, "status": "green"}])
+    fig = matrix_heatmap(cells, [Obj("a"), Obj("b")], [Obj("x"), Obj("y")], "en")
+    assert [list(r) for r in fig.data[0].text] == [["91", "-"], ["n/a", "100"]]
