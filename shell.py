@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import dash
 import dash_mantine_components as dmc
-from dash import ALL, Input, Output, State, dcc, html, no_update
+from dash import ALL, MATCH, Input, Output, State, dcc, html, no_update
 from flask import has_request_context
 from flask_login import current_user
 
@@ -45,7 +45,8 @@ def layout() -> dmc.MantineProvider:
         style={"borderBottom": "1px solid #dee2e6", "background": "#fff"})
     return dmc.MantineProvider([
         header, dcc.Store(id="lang-saved"), html.Div(id="lang-reload", hidden=True),
-        dmc.Box(dash.page_container),
+        dcc.Loading(dash.page_container, delay_show=400, type="dot", color="#1c7ed6",
+                    overlay_style={"visibility": "visible", "opacity": 0.6}),
     ])
 
 
@@ -53,13 +54,18 @@ def init_app(app: dash.Dash) -> None:
     """Install the frame and its callbacks on this Dash app (not on a process-global list, so
     every app the factory builds gets its own)."""
     app.layout = layout
-    app.callback(Output({"type": "nav", "path": ALL}, "href"), Input("_pages_location", "search"),
+    app.callback(Output({"type": "nav", "path": ALL}, "href"),
+                 Output({"type": "nav", "path": ALL}, "className"),
+                 Input("_pages_location", "search"), Input("_pages_location", "pathname"),
                  State({"type": "nav", "path": ALL}, "id"))(keep_view_across_pages)
     app.callback(Output("_pages_location", "search", allow_duplicate=True),
                  Input("f-child", "value"), Input("f-period", "value"),
                  Input("f-dates", "start_date"), Input("f-dates", "end_date"),
                  Input("f-carriers", "value"), Input("f-compare", "value"),
                  State("_pages_location", "search"), prevent_initial_call=True)(apply_filters)
+    app.callback(Output({"type": "csv-grid", "name": MATCH}, "exportDataAsCsv"),
+                 Input({"type": "csv", "name": MATCH}, "n_clicks"),
+                 prevent_initial_call=True)(lambda _n: True)
     app.callback(Output("lang-saved", "data"), Input("lang-switch", "n_clicks"),
                  prevent_initial_call=True)(switch_language)
     # Reload once the choice is saved, so the frame and the page come back in the new language.
@@ -68,9 +74,10 @@ def init_app(app: dash.Dash) -> None:
                             prevent_initial_call=True)
 
 
-def keep_view_across_pages(search, ids):
-    """Navigation links keep the unit, period, carriers and comparison."""
-    return [i["path"] + carry(search) for i in ids]
+def keep_view_across_pages(search, pathname, ids):
+    """Navigation links keep the unit, period, carriers and comparison; the current one is marked."""
+    return ([i["path"] + carry(search) for i in ids],
+            ["nav-link active" if i["path"] == pathname else "nav-link" for i in ids])
 
 
 def apply_filters(child, period, start, end, carriers, compare, search):

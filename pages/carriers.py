@@ -4,7 +4,6 @@ over time."""
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_mantine_components as dmc
 import pandas as pd
 from dash import dcc
@@ -12,6 +11,7 @@ from dash import dcc
 from components.charts import share_bars, trend_lines
 from components.format import number
 from components.i18n import name, t
+from components.tables import grid
 from metrics.compute import compute
 from metrics.registry import KPIS, REGISTRY
 from metrics.views import carrier_mix
@@ -41,14 +41,10 @@ def layout(**query: str):
             row[c.code] = (number(values.get((k.id, c.code)), k.unit, ctx.lang)
                            if c.code in k.carriers else t("status.n/a", ctx.lang))
         rows.append(row)
-    grid = dag.AgGrid(
-        id="carriers-table", rowData=rows,
-        columnDefs=[{"field": "kpi", "headerName": t("col.kpi", ctx.lang), "pinned": "left",
-                     "minWidth": 170}]
-        + [{"field": c.code, "headerName": name(c, ctx.lang)} for c in shown],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        columnSize="responsiveSizeToFit", dashGridOptions={"domLayout": "autoHeight"},
-        csvExportParams={"fileName": "carriers.csv"})
+    table = grid("carriers-table", rows,
+                 [{"field": "kpi", "headerName": t("col.kpi", ctx.lang), "pinned": "left",
+                   "minWidth": 170}]
+                 + [{"field": c.code, "headerName": name(c, ctx.lang)} for c in shown], ctx.lang)
     grain = "day" if (v.end - v.start).days <= 92 else "week"
     trends = compute(ctx.session, ["transactions"], ctx.unit, v.start, v.end, None, by=grain,
                      scope=ctx.scope)
@@ -66,7 +62,7 @@ def layout(**query: str):
     mix["measure"] = mix["measure"].map({"transactions": name(REGISTRY["transactions"], ctx.lang),
                                          "payments": "交费笔数" if ctx.lang != "en" else "Payments"})
     body = [
-        dmc.Paper([dmc.Text(t("carriers.table", ctx.lang), fw=600), grid], p="sm",
+        dmc.Paper([dmc.Text(t("carriers.table", ctx.lang), fw=600), table], p="sm",
                   withBorder=True, radius="md"),
         dmc.Grid([
             dmc.GridCol(dmc.Paper([dmc.Text(t("carriers.mix", ctx.lang), fw=600),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc
 
@@ -11,6 +10,7 @@ from components.cards import kpi_card
 from components.charts import trend_lines
 from components.format import number
 from components.i18n import name, t
+from components.tables import grid
 from components.view_state import update
 from metrics.compute import compute
 from metrics.registry import CORES, for_core
@@ -44,13 +44,11 @@ def layout(**query: str):
     rows = [{"kpi": name(k, ctx.lang), **{
         c.code: number(values.get((k.id, c.code)), k.unit, ctx.lang) if c.code in k.carriers
         else t("status.n/a", ctx.lang) for c in ctx.carriers}} for k in kpis]
-    grid = dag.AgGrid(
-        id="cores-table", rowData=rows,
-        columnDefs=[{"field": "kpi", "headerName": t("col.kpi", ctx.lang), "pinned": "left",
-                     "minWidth": 170}]
-        + [{"field": c.code, "headerName": name(c, ctx.lang)} for c in ctx.carriers],
-        defaultColDef={"sortable": True, "resizable": True}, columnSize="responsiveSizeToFit",
-        dashGridOptions={"domLayout": "autoHeight"}, csvExportParams={"fileName": "core.csv"})
+    table = grid("cores-table", rows,
+                 [{"field": "kpi", "headerName": t("col.kpi", ctx.lang), "pinned": "left",
+                   "minWidth": 170}]
+                 + [{"field": c.code, "headerName": name(c, ctx.lang)} for c in ctx.carriers],
+                 ctx.lang)
     grain = "day" if (v.end - v.start).days <= 92 else "week"
     trend = compute(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
                     by=grain, scope=ctx.scope)
@@ -63,7 +61,7 @@ def layout(**query: str):
     body = [
         picker,
         dmc.SimpleGrid(cards, cols={"base": 1, "sm": 2, "md": 3, "xl": 6}, spacing="sm"),
-        dmc.Paper([dmc.Text(t("cores.by_carrier", ctx.lang), fw=600), grid], p="sm",
+        dmc.Paper([dmc.Text(t("cores.by_carrier", ctx.lang), fw=600), table], p="sm",
                   withBorder=True, radius="md", mt="md"),
         dmc.Text(t("cores.trend", ctx.lang), fw=600, mt="md", mb="xs"),
         dmc.SimpleGrid(graphs, cols={"base": 1, "md": 2, "xl": 3}, spacing="sm"),

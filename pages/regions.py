@@ -4,13 +4,13 @@ At an outlet (no children) the same KPI is shown by carrier and by day."""
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, no_update
 
 from components.charts import distribution, ranking_bars, trend_lines
 from components.format import number, pct
 from components.i18n import name, t
+from components.tables import grid
 from components.view_state import update
 from metrics.compute import compute
 from metrics.league import league_table
@@ -88,14 +88,11 @@ def layout(**query: str):
     return frame(ctx, PATH, "nav.regions", body)
 
 
-def _grid(grid_id: str, rows: list[dict], columns: list[tuple[str, str]], lang: str,
+def _grid(name: str, rows: list[dict], columns: list[tuple[str, str]], lang: str,
           row_id: str | None = None):
-    return dag.AgGrid(
-        id=grid_id, rowData=rows, getRowId=f"params.data.{row_id}" if row_id else None,
-        columnDefs=[{"field": f, "headerName": t(k, lang)} for f, k in columns],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        columnSize="responsiveSizeToFit", dashGridOptions={"domLayout": "autoHeight"},
-        csvExportParams={"fileName": f"{grid_id}.csv"})
+    defs = [{"field": f, "headerName": t(k, lang), **({"minWidth": 150} if f == "name" else {})}
+            for f, k in columns]
+    return grid(name, rows, defs, lang, row_id)
 
 
 @callback(Output("_pages_location", "search", allow_duplicate=True),
@@ -107,7 +104,8 @@ def choose_kpi(kpi, search):
 
 
 @callback(Output("_pages_location", "search", allow_duplicate=True),
-          Input("regions-ranking", "clickData"), Input("regions-league", "cellClicked"),
+          Input("regions-ranking", "clickData"),
+          Input({"type": "csv-grid", "name": "regions-league"}, "cellClicked"),
           State("_pages_location", "search"), prevent_initial_call=True)
 def drill(click, cell, search):
     """Drill down to the clicked child unit (bar or league-table row)."""

@@ -1,0 +1,24 @@
+"""Tables: dash-ag-grid, sortable and filterable, with a CSV export of what is shown."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+
+from components.i18n import t
+
+
+def grid(name: str, rows: list[dict], columns: list[dict], lang: str,
+         row_id: str | None = None, height: str | None = None) -> dmc.Stack:
+    """Return a grid and its 'Export CSV' button (the shell's callback does the export)."""
+    options: dict = {"domLayout": "autoHeight"} if height is None else {}
+    table = dag.AgGrid(
+        id={"type": "csv-grid", "name": name}, rowData=rows, columnDefs=columns,
+        getRowId=f"params.data.{row_id}" if row_id else None,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        columnSize="responsiveSizeToFit", dashGridOptions=options,
+        style={"height": height} if height else None,
+        csvExportParams={"fileName": f"{name}.csv"})
+    button = dmc.Button(t("export.csv", lang), id={"type": "csv", "name": name}, size="compact-xs",
+                        variant="subtle")
+    return dmc.Stack([dmc.Group([button], justify="flex-end"), table], gap=2)
