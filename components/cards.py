@@ -45,8 +45,18 @@ def explain(kpi, row: dict, target, loaded: str, lang: str) -> dmc.HoverCard:
     ], withArrow=True, shadow="md", openDelay=100)
 
 
+def comparison_line(kpi, comparison: dict, compare: str, lang: str) -> dmc.Text:
+    """The change against the chosen comparison (previous period or the same period last year)."""
+    prefix = "previous" if compare == "previous" else "last_year"
+    label = t("card.vs_previous" if compare == "previous" else "card.vs_last_year", lang)
+    text = change(comparison.get(f"{prefix}_change"), kpi.unit,
+                  comparison.get(f"{prefix}_change_pct"), lang)
+    return dmc.Text(f"{label} {text}", size="xs", c="dimmed", id={"type": "kpi-change",
+                                                                  "kpi": kpi.id})
+
+
 def kpi_card(kpi, row: dict, comparison: dict, target, attainment, status: str | None,
-             spark: list, loaded: str, lang: str) -> dmc.Card:
+             spark: list, loaded: str, lang: str, compare: str = "previous") -> dmc.Card:
     """One headline KPI card; `row` has value/numerator/denominator, `comparison` the changes."""
     title = kpi.name_en if lang == "en" else kpi.name_zh
     colour = STATUS_COLOURS.get(status, STATUS_COLOURS[None])
@@ -61,9 +71,7 @@ def kpi_card(kpi, row: dict, comparison: dict, target, attainment, status: str |
                  id={"type": "kpi-value", "kpi": kpi.id}),
         dmc.Group([dmc.Text(f"{t('card.target', lang)} {target_text}", size="xs", c="dimmed"),
                    badge], gap="xs"),
-        dmc.Text(f"{t('card.vs_previous', lang)} {change(comparison.get('previous_change'), kpi.unit, comparison.get('previous_change_pct'), lang)}"  # noqa: E501
-                 f" · {t('card.vs_last_year', lang)} {change(comparison.get('last_year_change'), kpi.unit, comparison.get('last_year_change_pct'), lang)}",  # noqa: E501
-                 size="xs", c="dimmed"),
+        comparison_line(kpi, comparison, compare, lang),
         sparkline(spark, colour),
     ], withBorder=True, radius="md", padding="sm",
         style={"borderTop": f"4px solid {colour}"}, id={"type": "kpi-card", "kpi": kpi.id})

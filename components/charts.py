@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from components.format import NO_DATA, number
 from components.i18n import t
 from components.theme import CARRIER_COLOURS, STATUS_COLOURS
+
+logger = logging.getLogger(__name__)
+
+
+def safe(builder, *args, lang: str = "zh", **kwargs) -> go.Figure:
+    """Build a figure; if that fails, a figure saying so (one broken chart never breaks a page)."""
+    try:
+        return builder(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - any failure is shown in the figure and logged
+        logger.exception("figure %s failed", getattr(builder, "__name__", builder))
+        return message_figure(t("error.figure", lang) + type(exc).__name__)
 
 
 def message_figure(text: str) -> go.Figure:

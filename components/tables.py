@@ -11,7 +11,9 @@ from components.i18n import t
 def grid(name: str, rows: list[dict], columns: list[dict], lang: str,
          row_id: str | None = None, height: str | None = None) -> dmc.Stack:
     """Return a grid and its 'Export CSV' button (the shell's callback does the export)."""
-    options: dict = {"domLayout": "autoHeight"} if height is None else {}
+    options: dict = {"tooltipShowDelay": 300}
+    if height is None:
+        options["domLayout"] = "autoHeight"
     table = dag.AgGrid(
         id={"type": "csv-grid", "name": name}, rowData=rows, columnDefs=columns,
         getRowId=f"params.data.{row_id}" if row_id else None,

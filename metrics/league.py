@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.models import OrgUnit
 from data.units import children
+from metrics.compare import change, previous_period, year_earlier
 from metrics.compute import compute
 from metrics.registry import REGISTRY
 from metrics.scope import Scope, enforce
@@ -18,14 +19,20 @@ from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_fo
 
 def league_table(session: Session, kpi_id: str, parent: OrgUnit, start: dt.date, end: dt.date,
                  carriers: Sequence[str] | None = None, bands: Bands = DEFAULT_BANDS,
-                 scope: Scope | None = None) -> pd.DataFrame:
+                 scope: Scope | None = None, compare: str | None = None) -> pd.DataFrame:
     """Rank the children of `parent` on one KPI: by attainment where every child has a target,
-    else by value in the KPI's better direction; units without a value rank last."""
+    else by value in the KPI's better direction; units without a value rank last. With
+    `compare` ("previous" or "last_year") each row also gets that period's value and the change."""
     enforce(scope, parent)
     kpi = REGISTRY[kpi_id]
     kids = children(session, parent)
     values = compute(session, [kpi_id], parent, start, end, carriers, by="child")
     by_code = {r.unit: r for r in values.itertuples()}
+    before: dict = {}
+    if compare in ("previous", "last_year"):
+        other = previous_period(start, end) if compare == "previous" else year_earlier(start, end)
+        before = {r.unit: r.value for r in compute(session, [kpi_id], parent, *other, carriers,
+                                                    by="child").itertuples()}
     carrier = carriers[0] if carriers and len(carriers) == 1 else None
     rows = []
     for child in kids:
@@ -37,9 +44,12 @@ def league_table(session: Session, kpi_id: str, parent: OrgUnit, start: dt.date,
                      "value": value, "numerator": r.numerator if r is not None else None,
                      "denominator": r.denominator if r is not None else None,
                      "target": target.value if target else None, "attainment": att,
-                     "status": status(att, bands)})
+                     "status": status(att, bands), "compared": before.get(child.code),
+                     "change": change(value, before.get(child.code))[0],
+                     "change_pct": change(value, before.get(child.code))[1]})
     frame = pd.DataFrame(rows, columns=["unit", "name_zh", "name_en", "value", "numerator",
-                                        "denominator", "target", "attainment", "status"])
+                                        "denominator", "target", "attainment", "status",
+                                        "compared", "change", "change_pct"])
     by_attainment = len(frame) > 0 and frame["attainment"].notna().all()
     if by_attainment:
         order = frame["attainment"].rank(ascending=False, method="min")

@@ -10,8 +10,10 @@ from flask_login import current_user
 
 from auth import audit
 from components.filters import filter_bar
-from components.i18n import t
+from components.format import number
+from components.i18n import name, t
 from components.notices import not_permitted, wall_display_only
+from components.tables import grid
 from components.view_state import BadView, ViewState, parse
 from data.catalog import carriers, cores
 from data.db import get_session
@@ -85,3 +87,38 @@ def frame(ctx: PageContext, page_path: str, title_key: str, body: list) -> dmc.C
 def pending(ctx: PageContext, key: str) -> dmc.Alert:
     """An honest notice for a part that a later feature fills in."""
     return dmc.Alert(t(key, ctx.lang), color="gray", variant="light")
+
+
+def explain_text(ctx: PageContext, kpi, numerator, denominator) -> str:
+    """"Explain this number" for a table cell: formula, numerator, denominator, last loaded day."""
+    formula = kpi.formula_en if ctx.lang == "en" else kpi.formula_zh
+    parts = [f"{t('explain.formula', ctx.lang)}: {formula}",
+             f"{t('explain.numerator', ctx.lang)}: {number(numerator, 'count', ctx.lang, 0)}"]
+    if kpi.denominator is not None:
+        parts.append(f"{t('explain.denominator', ctx.lang)}: "
+                     f"{number(denominator, 'count', ctx.lang, 0)}")
+    parts.append(f"{t('explain.loaded', ctx.lang)}: {ctx.loaded or '-'}")
+    return " · ".join(parts)
+
+
+def kpi_carrier_table(ctx: PageContext, grid_name: str, kpis: list, by_carrier, shown: list):
+    """A table of KPIs (rows) by carrier (columns) from a by-carrier computation; "n/a" where the
+    KPI does not apply to the carrier; each cell explains itself on hover."""
+    cells = {(r.kpi, r.carrier): r for r in by_carrier.itertuples()}
+    rows = []
+    for k in kpis:
+        row = {"kpi": name(k, ctx.lang)}
+        for c in shown:
+            cell = cells.get((k.id, c.code))
+            if c.code not in k.carriers:
+                row[c.code] = t("status.n/a", ctx.lang)
+                continue
+            row[c.code] = number(cell.value if cell else None, k.unit, ctx.lang)
+            row[f"{c.code}_tip"] = explain_text(ctx, k, cell.numerator if cell else None,
+                                                cell.denominator if cell else None)
+        rows.append(row)
+    columns = ([{"field": "kpi", "headerName": t("col.kpi", ctx.lang), "pinned": "left",
+                 "minWidth": 170}]
+               + [{"field": c.code, "headerName": name(c, ctx.lang), "tooltipField": f"{c.code}_tip"}
+                  for c in shown])
+    return grid(grid_name, rows, columns, ctx.lang)

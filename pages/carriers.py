@@ -8,14 +8,12 @@ import dash_mantine_components as dmc
 import pandas as pd
 from dash import dcc
 
-from components.charts import share_bars, trend_lines
-from components.format import number
+from components.charts import safe, share_bars, trend_lines
 from components.i18n import name, t
-from components.tables import grid
 from metrics.compute import compute
 from metrics.registry import KPIS, REGISTRY
 from metrics.views import carrier_mix
-from pages._common import frame, page_context
+from pages._common import frame, kpi_carrier_table, page_context
 
 dash.register_page(__name__, path="/carriers", name="Carriers", title="载体 Carriers")
 
@@ -33,18 +31,7 @@ def layout(**query: str):
                          by="carrier", scope=ctx.scope)
     wanted = set(v.carriers) or {c.code for c in ctx.carriers}
     shown = [c for c in ctx.carriers if c.code in wanted]
-    values = {(r.kpi, r.carrier): r.value for r in by_carrier.itertuples()}
-    rows = []
-    for k in per_carrier:
-        row = {"kpi": name(k, ctx.lang)}
-        for c in shown:
-            row[c.code] = (number(values.get((k.id, c.code)), k.unit, ctx.lang)
-                           if c.code in k.carriers else t("status.n/a", ctx.lang))
-        rows.append(row)
-    table = grid("carriers-table", rows,
-                 [{"field": "kpi", "headerName": t("col.kpi", ctx.lang), "pinned": "left",
-                   "minWidth": 170}]
-                 + [{"field": c.code, "headerName": name(c, ctx.lang)} for c in shown], ctx.lang)
+    table = kpi_carrier_table(ctx, "carriers-table", per_carrier, by_carrier, shown)
     grain = "day" if (v.end - v.start).days <= 92 else "week"
     trends = compute(ctx.session, ["transactions"], ctx.unit, v.start, v.end, None, by=grain,
                      scope=ctx.scope)
@@ -67,17 +54,20 @@ def layout(**query: str):
         dmc.Grid([
             dmc.GridCol(dmc.Paper([dmc.Text(t("carriers.mix", ctx.lang), fw=600),
                                    dcc.Graph(id="carriers-mix",
-                                             figure=share_bars(mix, ctx.lang, names))],
+                                             figure=safe(share_bars, mix, ctx.lang, names,
+                                                         lang=ctx.lang))],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Paper([dmc.Text(t("carriers.substitution", ctx.lang), fw=600),
-                                   dcc.Graph(figure=trend_lines(
-                                       substitution, "series", REGISTRY["online_substitution"],
-                                       ctx.lang, {t("carriers.substitution", ctx.lang): "#0072B2"}))],
+                                   dcc.Graph(figure=safe(
+                                       trend_lines, substitution, "series", REGISTRY["online_substitution"],
+                                       ctx.lang, {t("carriers.substitution", ctx.lang): "#0072B2"},
+                                       lang=ctx.lang))],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
         ], mt="sm"),
         dmc.Paper([dmc.Text(t("carriers.trend", ctx.lang), fw=600),
-                   dcc.Graph(figure=trend_lines(lines, "carrier", REGISTRY["transactions"],
-                                                ctx.lang, labels=names))],
+                   dcc.Graph(figure=safe(trend_lines, lines, "carrier",
+                                         REGISTRY["transactions"], ctx.lang, labels=names,
+                                         lang=ctx.lang))],
                   p="sm", withBorder=True, radius="md", mt="sm"),
     ]
     return frame(ctx, PATH, "nav.carriers", body)

@@ -7,15 +7,13 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc
 
 from components.cards import kpi_card
-from components.charts import trend_lines
-from components.format import number
+from components.charts import safe, trend_lines
 from components.i18n import name, t
-from components.tables import grid
 from components.view_state import update
 from metrics.compute import compute
 from metrics.registry import CORES, for_core
 from metrics.views import headline
-from pages._common import frame, page_context
+from pages._common import frame, kpi_carrier_table, page_context
 
 dash.register_page(__name__, path="/cores", name="Cores", title="运营核心 Operating cores")
 
@@ -35,27 +33,19 @@ def layout(**query: str):
         id="cores-core", value=core, mb="sm",
         data=[{"value": c.code, "label": name(c, ctx.lang)} for c in ctx.cores])
     cards = [kpi_card(h["kpi"], h["row"], h["comparison"], h["target"], h["attainment"],
-                      h["status"], h["spark"], ctx.loaded, ctx.lang)
+                      h["status"], h["spark"], ctx.loaded, ctx.lang, v.compare)
              for h in headline(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end,
                                carriers, ctx.scope, ctx.bands)]
     by_carrier = compute(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end,
                          by="carrier", scope=ctx.scope)
-    values = {(r.kpi, r.carrier): r.value for r in by_carrier.itertuples()}
-    rows = [{"kpi": name(k, ctx.lang), **{
-        c.code: number(values.get((k.id, c.code)), k.unit, ctx.lang) if c.code in k.carriers
-        else t("status.n/a", ctx.lang) for c in ctx.carriers}} for k in kpis]
-    table = grid("cores-table", rows,
-                 [{"field": "kpi", "headerName": t("col.kpi", ctx.lang), "pinned": "left",
-                   "minWidth": 170}]
-                 + [{"field": c.code, "headerName": name(c, ctx.lang)} for c in ctx.carriers],
-                 ctx.lang)
+    table = kpi_carrier_table(ctx, "cores-table", kpis, by_carrier, ctx.carriers)
     grain = "day" if (v.end - v.start).days <= 92 else "week"
     trend = compute(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
                     by=grain, scope=ctx.scope)
     graphs = [dmc.Paper([dmc.Text(name(k, ctx.lang), fw=600, size="sm"),
-                         dcc.Graph(figure=trend_lines(
-                             trend[trend["kpi"] == k.id].assign(series=name(k, ctx.lang)),
-                             "series", k, ctx.lang, {name(k, ctx.lang): "#0072B2"}),
+                         dcc.Graph(figure=safe(
+                             trend_lines, trend[trend["kpi"] == k.id].assign(series=name(k, ctx.lang)),
+                             "series", k, ctx.lang, {name(k, ctx.lang): "#0072B2"}, lang=ctx.lang),
                              config={"displayModeBar": False})],
                         p="sm", withBorder=True, radius="md") for k in kpis]
     body = [

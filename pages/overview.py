@@ -7,7 +7,7 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, no_update
 
 from components.cards import kpi_card
-from components.charts import matrix_heatmap, message_figure
+from components.charts import matrix_heatmap, safe
 from components.i18n import t
 from components.view_state import carry
 from metrics.matrix import matrix
@@ -28,14 +28,11 @@ def layout(**query: str):
         return ctx
     v = ctx.view
     carriers = list(v.carriers) or None
-    try:
-        cells = matrix(ctx.session, ctx.unit, v.start, v.end, ctx.bands, scope=ctx.scope)
-        heat = matrix_heatmap(cells, ctx.cores, ctx.carriers, ctx.lang)
-    except Exception as exc:  # one figure failing must not break the page
-        heat = message_figure(t("error.figure", ctx.lang) + str(exc))
+    cells = matrix(ctx.session, ctx.unit, v.start, v.end, ctx.bands, scope=ctx.scope)
+    heat = safe(matrix_heatmap, cells, ctx.cores, ctx.carriers, ctx.lang, lang=ctx.lang)
     cards = [
         kpi_card(h["kpi"], h["row"], h["comparison"], h["target"],
-                 h["attainment"], h["status"], h["spark"], ctx.loaded, ctx.lang)
+                 h["attainment"], h["status"], h["spark"], ctx.loaded, ctx.lang, v.compare)
         for h in headline(ctx.session, HEADLINE, ctx.unit, v.start, v.end, carriers, ctx.scope,
                           ctx.bands)
     ]

@@ -7,7 +7,8 @@ import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, no_update
 
-from components.charts import distribution, ranking_bars, trend_lines
+from components.charts import distribution, ranking_bars, safe, trend_lines
+from components.format import change as fmt_change
 from components.format import number, pct
 from components.i18n import name, t
 from components.tables import grid
@@ -15,7 +16,7 @@ from components.view_state import update
 from metrics.compute import compute
 from metrics.league import league_table
 from metrics.registry import KPIS, REGISTRY
-from pages._common import frame, page_context
+from pages._common import explain_text, frame, page_context
 
 dash.register_page(__name__, path="/regions", name="Regions", title="区域 Regions")
 
@@ -47,18 +48,21 @@ def layout(**query: str):
                     dmc.GridCol(_grid("regions-carriers", rows, [
                         ("carrier", "col.carrier"), ("value", "col.value")], ctx.lang),
                         span={"base": 12, "md": 4}),
-                    dmc.GridCol(dcc.Graph(figure=trend_lines(by_day, "series", kpi, ctx.lang)),
+                    dmc.GridCol(dcc.Graph(figure=safe(trend_lines, by_day, "series", kpi,
+                                                      ctx.lang, lang=ctx.lang)),
                                 span={"base": 12, "md": 8}),
                 ])]
         return frame(ctx, PATH, "nav.regions", body)
 
     table = league_table(ctx.session, kpi.id, ctx.unit, v.start, v.end, carriers, ctx.bands,
-                         scope=ctx.scope)
+                         scope=ctx.scope, compare=v.compare)
     rows = [{"rank": r["rank"], "unit": r["unit"], "name": r["name_en" if ctx.lang == "en" else
                                                               "name_zh"],
              "value": number(r["value"], kpi.unit, ctx.lang),
              "target": number(r["target"], kpi.unit, ctx.lang),
              "attainment": pct(r["attainment"]),
+             "change": fmt_change(r["change"], kpi.unit, r["change_pct"], ctx.lang),
+             "tip": explain_text(ctx, kpi, r["numerator"], r["denominator"]),
              "status": t(f"status.{r['status']}", ctx.lang) if r["status"] else "-"}
             for r in table.to_dict("records")]
     body = [
@@ -67,7 +71,7 @@ def layout(**query: str):
         dmc.Grid([
             dmc.GridCol(dmc.Paper([dmc.Text(t("regions.ranking", ctx.lang), fw=600),
                                    dcc.Graph(id="regions-ranking",
-                                             figure=ranking_bars(table, kpi, ctx.lang),
+                                             figure=safe(ranking_bars, table, kpi, ctx.lang, lang=ctx.lang),
                                              config={"displayModeBar": False})],
                                   p="sm", withBorder=True, radius="md"),
                         span={"base": 12, "lg": 6}),
@@ -76,12 +80,14 @@ def layout(**query: str):
                                        ("rank", "col.rank"), ("name", "col.unit"),
                                        ("value", "col.value"), ("target", "col.target"),
                                        ("attainment", "col.attainment"),
+                                       ("change", f"card.vs_{v.compare}"),
                                        ("status", "col.status")], ctx.lang, row_id="unit")],
                                   p="sm", withBorder=True, radius="md"),
                         span={"base": 12, "lg": 6}),
         ], mt="sm"),
         dmc.Paper([dmc.Text(t("regions.distribution", ctx.lang), fw=600),
-                   dcc.Graph(figure=distribution(table["value"].astype(float), kpi, ctx.lang),
+                   dcc.Graph(figure=safe(distribution, table["value"].astype(float), kpi, ctx.lang,
+                                                  lang=ctx.lang),
                              config={"displayModeBar": False})],
                   p="sm", withBorder=True, radius="md", mt="sm"),
     ]
@@ -90,8 +96,8 @@ def layout(**query: str):
 
 def _grid(name: str, rows: list[dict], columns: list[tuple[str, str]], lang: str,
           row_id: str | None = None):
-    defs = [{"field": f, "headerName": t(k, lang), **({"minWidth": 150} if f == "name" else {})}
-            for f, k in columns]
+    defs = [{"field": f, "headerName": t(k, lang), **({"minWidth": 150} if f == "name" else {}),
+             **({"tooltipField": "tip"} if f == "value" else {})} for f, k in columns]
     return grid(name, rows, defs, lang, row_id)
 
 

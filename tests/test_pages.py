@@ -181,3 +181,80 @@ def test_matrix_heatmap_shows_dash_for_no_data_and_na_label():
         {"core": "b", "carrier": "y", "score": 100.0, "status": "green"}])
     fig = matrix_heatmap(cells, [Obj("a"), Obj("b")], [Obj("x"), Obj("y")], "en")
     assert [list(r) for r in fig.data[0].text] == [["91", "-"], ["n/a", "100"]]
+
+
+def test_a_failing_figure_becomes_a_message():
+    from components.charts import safe
+
+    def broken():
+        raise ZeroDivisionError
+
+    fig = safe(broken, lang="en")
+    assert "could not be drawn" in fig.layout.annotations[0].text
+
+
+def _run_callback(func, triggered: str, *args):
+    """Call a Dash callback function as Dash would, with `triggered` as the trigger."""
+    from contextvars import copy_context
+
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    def run():
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": triggered, "value": None}]))
+        return func(*args)
+
+    return copy_context().run(run)
+
+
+@pytest.mark.parametrize("trigger, args, expected", [
+    ("f-child.value", ("ZJ-HZ", "last30", None, None, None, "previous"), "?unit=ZJ-HZ&period=last30"),
+    ("f-period.value", (None, "ytd", None, None, None, "previous"), "?unit=ZJ&period=ytd"),
+    ("f-dates.end_date", (None, "last30", "2026-05-01", "2026-05-31T00:00:00", None, "previous"),
+     "?unit=ZJ&start=2026-05-01&end=2026-05-31"),
+    ("f-carriers.value", (None, "last30", None, None, ["app", "hall"], "previous"),
+     "?unit=ZJ&period=last30&carrier=app,hall"),
+    ("f-compare.value", (None, "last30", None, None, None, "last_year"),
+     "?unit=ZJ&period=last30&compare=last_year"),
+])
+def test_filter_changes_become_the_url(trigger, args, expected):
+    import shell
+
+    assert _run_callback(shell.apply_filters, trigger, *args, "?unit=ZJ&period=last30") == expected
+
+
+def test_navigation_keeps_the_view_and_marks_the_page():
+    import shell
+
+    hrefs, classes = shell.keep_view_across_pages(
+        "?unit=ZJ&period=ytd&kpi=mau", "/regions", [{"path": "/"}, {"path": "/regions"}])
+    assert hrefs == ["/?unit=ZJ&period=ytd", "/regions?unit=ZJ&period=ytd"]
+    assert classes == ["nav-link", "nav-link active"]
+
+
+def test_drill_callbacks():
+    from pages import overview, regions
+
+    assert _run_callback(regions.drill, "regions-ranking.clickData",
+                         {"points": [{"customdata": "ZJ-NB"}]}, None,
+                         "?unit=ZJ&kpi=mau") == "?unit=ZJ-NB&kpi=mau"
+    assert _run_callback(regions.drill, '{"name":"regions-league","type":"csv-grid"}.cellClicked',
+                         None, {"rowId": "ZJ-HZ"}, "?unit=ZJ") == "?unit=ZJ-HZ"
+    assert overview.open_cell({"points": [{"customdata": ["service", "hotline"]}]},
+                              "?unit=ZJ&period=ytd") == (
+        "/cores", "?unit=ZJ&period=ytd&core=service&carrier=hotline")
+
+
+def test_view_state_parsing():
+    from components.view_state import BadView, parse
+
+    anchor = dt.date(2026, 6, 30)
+    assert parse({}, "ZJ", anchor).start == dt.date(2026, 6, 1)
+    v = parse({"period": "last_month"}, "ZJ", anchor)
+    assert (v.start, v.end) == (dt.date(2026, 5, 1), dt.date(2026, 5, 31))
+    v = parse({"period": "qtd", "carrier": "app"}, "ZJ", anchor)
+    assert (v.start, v.carriers) == (dt.date(2026, 4, 1), ("app",))
+    for bad in ({"period": "x"}, {"start": "2026-01-01"}, {"start": "2026-02-01", "end": "2026-01-01"},
+                {"carrier": "fax"}, {"compare": "never"}):
+        with pytest.raises(BadView):
+            parse(bad, "ZJ", anchor)
