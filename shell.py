@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from auth.login import csrf_token
 from components.i18n import t
+from components.theme import FONT
 from components.view_state import carry
 from data.db import get_session
 
@@ -24,6 +25,7 @@ def layout() -> dmc.MantineProvider:
     """Build the page frame for the signed-in user (Dash calls this per page load)."""
     signed_in = has_request_context() and current_user.is_authenticated
     lang = current_user.language if signed_in else "zh"
+    theme = current_user.theme if signed_in else "light"
     links = [dcc.Link(t(key, lang), href=path, id={"type": "nav", "path": path},
                       className="nav-link") for path, key in NAV]
     if signed_in and current_user.role == "admin":
@@ -33,6 +35,8 @@ def layout() -> dmc.MantineProvider:
         user_box = [
             dmc.Text(f"{current_user.display_name} · {current_user.unit.code}", size="sm"),
             dmc.Button(t("lang", lang), id="lang-switch", variant="subtle", size="compact-sm"),
+            dmc.Button(t("theme.dark" if theme == "light" else "theme.light", lang),
+                       id="theme-switch", variant="subtle", size="compact-sm"),
             html.Form([dcc.Input(type="hidden", name="csrf_token", value=csrf_token()),
                        html.Button(t("nav.signout", lang), type="submit", className="signout")],
                       method="post", action="/logout", style={"margin": 0}),
@@ -41,9 +45,8 @@ def layout() -> dmc.MantineProvider:
         dmc.Group([dmc.Text(t("app.title", lang), fw=700, size="lg"),
                    dmc.Group(links, gap="lg", id="nav")], gap="xl"),
         dmc.Group(user_box, gap="sm"),
-    ], justify="space-between", px="md", py="xs",
-        style={"borderBottom": "1px solid #dee2e6", "background": "#fff"})
-    return dmc.MantineProvider([
+    ], justify="space-between", px="md", py="xs", className="app-header")
+    return dmc.MantineProvider(forceColorScheme=theme, theme={"fontFamily": FONT}, children=[
         header, dcc.Store(id="lang-saved"), html.Div(id="lang-reload", hidden=True),
         dcc.Loading(dash.page_container, delay_show=400, type="dot", color="#1c7ed6",
                     overlay_style={"visibility": "visible", "opacity": 0.6}),
@@ -67,7 +70,7 @@ def init_app(app: dash.Dash) -> None:
                  Input({"type": "csv", "name": MATCH}, "n_clicks"),
                  prevent_initial_call=True)(lambda _n: True)
     app.callback(Output("lang-saved", "data"), Input("lang-switch", "n_clicks"),
-                 prevent_initial_call=True)(switch_language)
+                 Input("theme-switch", "n_clicks"), prevent_initial_call=True)(switch_preference)
     # Reload once the choice is saved, so the frame and the page come back in the new language.
     app.clientside_callback("(lang) => { if (lang) { window.location.reload(); } return ''; }",
                             Output("lang-reload", "children"), Input("lang-saved", "data"),
@@ -112,8 +115,11 @@ def apply_filters(child, period, start, end, carriers, compare, search):
     return new if new != (search or "") else no_update
 
 
-def switch_language(_clicks):
-    """Switch the signed-in user's language (remembered on their account)."""
-    current_user.language = "en" if current_user.language == "zh" else "zh"
+def switch_preference(_lang_clicks, _theme_clicks):
+    """Switch the signed-in user's language or theme (remembered on their account)."""
+    if dash.ctx.triggered_id == "theme-switch":
+        current_user.theme = "dark" if current_user.theme == "light" else "light"
+    else:
+        current_user.language = "en" if current_user.language == "zh" else "zh"
     get_session().commit()
-    return current_user.language
+    return f"{current_user.language}-{current_user.theme}"

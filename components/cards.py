@@ -46,13 +46,15 @@ def explain(kpi, row: dict, target, loaded: str, lang: str) -> dmc.HoverCard:
 
 
 def comparison_line(kpi, comparison: dict, compare: str, lang: str) -> dmc.Text:
-    """The change against the chosen comparison (previous period or the same period last year)."""
-    prefix = "previous" if compare == "previous" else "last_year"
-    label = t("card.vs_previous" if compare == "previous" else "card.vs_last_year", lang)
-    text = change(comparison.get(f"{prefix}_change"), kpi.unit,
-                  comparison.get(f"{prefix}_change_pct"), lang)
-    return dmc.Text(f"{label} {text}", size="xs", c="dimmed", id={"type": "kpi-change",
-                                                                  "kpi": kpi.id})
+    """The change against the previous period and the same period last year; the comparison
+    chosen in the filter bar comes first, in bold."""
+    parts = []
+    for prefix in (("previous", "last_year") if compare == "previous" else ("last_year", "previous")):
+        label = t("card.vs_previous" if prefix == "previous" else "card.vs_last_year", lang)
+        text = change(comparison.get(f"{prefix}_change"), kpi.unit,
+                      comparison.get(f"{prefix}_change_pct"), lang)
+        parts.append(html.B(f"{label} {text}") if prefix == compare else f" · {label} {text}")
+    return dmc.Text(parts, size="xs", c="dimmed", id={"type": "kpi-change", "kpi": kpi.id})
 
 
 def kpi_card(kpi, row: dict, comparison: dict, target, attainment, status: str | None,

@@ -60,6 +60,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "Risk events arrive with the Risk-control feature."),
     "carriers.table": ("各载体指标", "KPIs by carrier"),
     "carriers.mix": ("载体结构（业务量与交费笔数占比）", "Carrier mix (share of transactions and payments)"),
+    "carriers.payments": ("交费笔数", "Payments"),
     "carriers.substitution": ("线上业务替代率趋势", "Online substitution over time"),
     "carriers.trend": ("各载体业务量趋势", "Transactions by carrier over time"),
     "cores.choose": ("运营核心", "Operating core"),
@@ -93,6 +94,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nodata": ("所选范围无数据", "No data in the selected range"),
     "export.csv": ("导出 CSV", "Export CSV"),
     "lang": ("English", "中文"),
+    "theme.dark": ("深色", "Dark"),
+    "theme.light": ("浅色", "Light"),
 }
 
 

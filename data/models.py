@@ -360,6 +360,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     unit_id: Mapped[unit_fk]
     language: Mapped[str] = mapped_column(String(8), default="zh")
+    theme: Mapped[str] = mapped_column(String(8), default="light", server_default="light")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -47,7 +47,7 @@ def layout(**query: str):
     names = {c.code: name(c, ctx.lang) for c in ctx.carriers}
     mix = carrier_mix(ctx.session, ctx.unit, v.start, v.end, ctx.scope)
     mix["measure"] = mix["measure"].map({"transactions": name(REGISTRY["transactions"], ctx.lang),
-                                         "payments": "交费笔数" if ctx.lang != "en" else "Payments"})
+                                         "payments": t("carriers.payments", ctx.lang)})
     body = [
         dmc.Paper([dmc.Text(t("carriers.table", ctx.lang), fw=600), table], p="sm",
                   withBorder=True, radius="md"),

@@ -9,6 +9,7 @@ from dash import Input, Output, State, callback, dcc
 from components.cards import kpi_card
 from components.charts import safe, trend_lines
 from components.i18n import name, t
+from components.theme import CORE_COLOURS
 from components.view_state import update
 from metrics.compute import compute
 from metrics.registry import CORES, for_core
@@ -45,7 +46,7 @@ def layout(**query: str):
     graphs = [dmc.Paper([dmc.Text(name(k, ctx.lang), fw=600, size="sm"),
                          dcc.Graph(figure=safe(
                              trend_lines, trend[trend["kpi"] == k.id].assign(series=name(k, ctx.lang)),
-                             "series", k, ctx.lang, {name(k, ctx.lang): "#0072B2"}, lang=ctx.lang),
+                             "series", k, ctx.lang, {name(k, ctx.lang): CORE_COLOURS[core]}, lang=ctx.lang),
                              config={"displayModeBar": False})],
                         p="sm", withBorder=True, radius="md") for k in kpis]
     body = [

@@ -162,6 +162,15 @@ def test_a_manager_session_in_the_browser(app, tiny_store):
         page.screenshot(path=str(ARTIFACTS / "page-overview-en.png"))
         page.click("#lang-switch")
         page.wait_for_selector("text=线上业务替代率")
+
+        # Dark theme, kept on the account too.
+        page.click("#theme-switch")
+        page.wait_for_selector("html[data-mantine-color-scheme='dark']")
+        page.wait_for_selector(card)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "page-overview-dark.png"))
+        page.click("#theme-switch")
+        page.wait_for_selector("html[data-mantine-color-scheme='light']")
     assert [e for e in errors if "favicon" not in e] == []
 
 
