@@ -87,3 +87,14 @@ def by(args: Mapping[str, str]) -> str | None:
     if raw is not None and raw not in BY_OPTIONS:
         raise BadParameter("by", f"'by' must be one of {', '.join(BY_OPTIONS)}, not '{raw}'")
     return raw
+
+
+def month(args: Mapping[str, str], name: str = "period") -> dt.date:
+    """Return a required YYYY-MM month parameter as its first day."""
+    raw = required(args, name)
+    try:
+        if len(raw) != 7:
+            raise ValueError
+        return dt.date.fromisoformat(raw + "-01")
+    except ValueError:
+        raise BadParameter(name, f"'{name}' must be a month YYYY-MM, not '{raw}'") from None

@@ -16,10 +16,12 @@ from data.db import get_session
 from data.models import Carrier, Core, OrgUnit
 from data.units import children
 from metrics.compute import compute
-from metrics.freshness import last_loaded
+from metrics.freshness import last_loaded, loaded_range
 from metrics.matrix import matrix
+from metrics.quality import month_end
 from metrics.registry import KPIS
 from metrics.scope import OutOfScope, Scope
+from metrics.stages import assess, assess_children
 from metrics.targets import Bands
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -127,3 +129,25 @@ def freshness():
         raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
     days = last_loaded(session, unit, by_child=by == "child", scope=_scope())
     return jsonify([{"unit": code, "last_loaded": _jsonable(day)} for code, day in days.items()])
+
+
+@bp.get("/stages")
+def stages():
+    """The operating stage of a unit (or of each child with ?by=child) for a month."""
+    session = get_session()
+    unit = params.unit(session, request.args)
+    month = params.month(request.args)
+    by = (request.args.get("by") or "").strip()
+    if by not in ("", "child"):
+        raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
+    span = loaded_range(session)
+    if span is None or month > span[1] or month_end(month) < span[0]:
+        raise BadParameter("period", f"no data for {month:%Y-%m}")
+    scope = _scope()
+    found = (assess_children(session, unit, month, span[1], scope=scope) if by == "child"
+             else [assess(session, unit, month, span[1], scope=scope)])
+    return jsonify([{"unit": a.unit, "period": f"{a.month:%Y-%m}", "stage": a.stage,
+                     "rubric_version": a.rubric_version,
+                     "criteria": [{"id": c.id, "stage": c.stage, "value": _jsonable(c.value),
+                                   "threshold": c.threshold, "met": c.met} for c in a.criteria]}
+                    for a in found])

@@ -29,6 +29,7 @@ from data.db import get_engine
 from data.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, outlet_frames
 from data.demo_targets import target_frame
 from data.models import FACT_TABLES, Meta, OrgUnit
+from data.rubric import ensure_rubric
 from data.units import path_for
 
 
@@ -169,7 +170,7 @@ def clear_store(conn: Connection) -> None:
         for name in tables:
             conn.execute(text(f"DELETE FROM {name}"))
         conn.execute(delete(OrgUnit))
-    conn.execute(delete(Meta).where(Meta.key.like("demo%")))
+    conn.execute(delete(Meta).where(Meta.key.like("demo%")))  # the rubric version stays
 
 
 def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
@@ -190,6 +191,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
     with engine.begin() as conn:
         with Session(bind=conn) as session:
             ensure_catalog(session)
+            ensure_rubric(session)
             if not store_is_empty(session) and not reset:
                 raise StoreNotEmpty(session.scalar(select(func.count()).select_from(OrgUnit)))
             session.flush()

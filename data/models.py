@@ -341,6 +341,18 @@ class DemoIncident(Base):
     description_en: Mapped[str] = mapped_column(String(200))
 
 
+class StageCriterion(Base):
+    """A threshold of the operating-stage rubric (admin-editable; defaults from DOMAIN.md)."""
+
+    __tablename__ = "stage_criterion"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    stage: Mapped[int] = mapped_column(SmallInteger)
+    threshold: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
 # ---------------------------------------------------------------------------------------------
 # People, tokens and the audit log
 # ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from data.catalog import ensure_catalog
 from data.db import get_engine
+from data.rubric import ensure_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     if revision == "head":
         with Session(engine) as session, session.begin():
             ensure_catalog(session)
+            ensure_rubric(session)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, Date, Table, cast, func, select, true
+from sqlalchemy import ColumnElement, Date, Table, case, cast, func, select, true
 
 from data.models import Base, Carrier
 
@@ -56,3 +56,8 @@ def as_date(value) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     return dt.date.fromisoformat(str(value)[:10])
+
+
+def case_count(condition: ColumnElement[bool]):
+    """Return 1 where `condition` holds, else 0 (to be summed)."""
+    return case((condition, 1), else_=0)

@@ -1,0 +1,83 @@
+"""Data and channel quality behind the basic and digital stages: how much of the expected data
+arrived, how much arrived in time, and how many carriers carried traffic, per month."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import distinct, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from data.models import OUTLET_TIER, ChannelDaily, DataLoad, OrgUnit
+from data.units import subtree_bounds
+from metrics import sql
+from metrics.scope import Scope, enforce
+
+
+def _month_key(column, dialect: str):
+    return sql.period_expr(column, "month", dialect)
+
+
+def _in_subtree(unit: OrgUnit):
+    low, high = subtree_bounds(unit.path)
+    return (OrgUnit.path >= low) & (OrgUnit.path < high)
+
+
+def outlets_in(session: Session, unit: OrgUnit) -> int:
+    """Return how many outlets (units that load data) the unit's subtree has."""
+    return session.scalar(select(func.count()).select_from(OrgUnit).where(
+        _in_subtree(unit), OrgUnit.tier == OUTLET_TIER)) or 0
+
+
+def monthly_quality(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+                    scope: Scope | None = None) -> dict[dt.date, dict[str, float | None]]:
+    """Per month in [start, end]: data completeness, data timeliness and carriers active.
+
+    completeness = unit-days loaded / (outlets x days); timeliness = unit-days loaded by the end
+    of the next day / (outlets x days); carriers active = carriers with any transaction.
+    """
+    enforce(scope, unit)
+    dialect = session.get_bind().dialect.name
+    month = _month_key(DataLoad.day, dialect)
+    if dialect == "postgresql":
+        timely = DataLoad.loaded_at < DataLoad.day + literal_column("interval '2 day'")
+    else:
+        timely = func.julianday(DataLoad.loaded_at) < func.julianday(DataLoad.day) + 2
+    loads = session.execute(
+        select(month.label("m"), func.count(), func.sum(sql.case_count(timely)))
+        .join(OrgUnit, OrgUnit.id == DataLoad.unit_id)
+        .where(_in_subtree(unit), DataLoad.day >= start, DataLoad.day <= end)
+        .group_by(month)).all()
+    cmonth = _month_key(ChannelDaily.day, dialect)
+    active_raw: dict = dict(session.execute(
+        select(cmonth.label("m"), func.count(distinct(ChannelDaily.carrier_id)))
+        .join(OrgUnit, OrgUnit.id == ChannelDaily.unit_id)
+        .where(_in_subtree(unit), ChannelDaily.day >= start, ChannelDaily.day <= end,
+               ChannelDaily.transactions > 0)
+        .group_by(cmonth)).all())
+    active = {sql.as_date(k): v for k, v in active_raw.items()}
+    outlets = outlets_in(session, unit)
+    out: dict[dt.date, dict[str, float | None]] = {}
+    for first in months_between(start, end):
+        last = min(month_end(first), end)
+        expected = outlets * ((last - max(first, start)).days + 1)
+        out[first] = {"data_completeness": None, "data_timeliness": None,
+                      "carriers_active": float(active[first]) if first in active else None}
+        for m, n, n_timely in loads:
+            if sql.as_date(m) == first and expected:
+                out[first]["data_completeness"] = n / expected
+                out[first]["data_timeliness"] = (n_timely or 0) / expected
+    return out
+
+
+def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    months, m = [], start.replace(day=1)
+    while m <= end:
+        months.append(m)
+        m = month_end(m) + dt.timedelta(days=1)
+    return months
+
+
+def month_end(first: dt.date) -> dt.date:
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
