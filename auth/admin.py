@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from auth import accounts, audit
 from auth.accounts import AccountError
-from data.models import ApiToken, AuditEvent, User
+from data.models import ApiToken, AuditEvent, Meta, StageCriterion, User
+from data.rubric import BY_ID as RUBRIC_BY_ID
+from data.rubric import CRITERIA, thresholds
 
 
 class NotPermitted(PermissionError):
@@ -100,3 +102,38 @@ def audit_actions(session: Session, actor: User) -> list[str]:
     """Return the distinct actions in the audit log (for the filter)."""
     require_admin(actor)
     return sorted(session.scalars(select(AuditEvent.action).distinct()))
+
+
+def rubric(session: Session, actor: User) -> list[dict]:
+    """Return the stage criteria with their stored and default thresholds."""
+    require_admin(actor)
+    limits, version = thresholds(session)
+    return [{"id": c.id, "stage": c.stage, "name": f"{c.name_zh} {c.name_en}",
+             "threshold": limits[c.id], "default": c.threshold, "unit": c.unit,
+             "version": version} for c in CRITERIA]
+
+
+def set_threshold(session: Session, actor: User, criterion_id: str, value: float) -> int:
+    """Change one criterion's threshold; the rubric version goes up; return the new version."""
+    require_admin(actor)
+    criterion = RUBRIC_BY_ID.get(criterion_id)
+    if criterion is None:
+        raise AccountError(f"unknown criterion '{criterion_id}'")
+    upper = 6 if criterion.unit == "count" else 1
+    if not 0 <= value <= upper:
+        raise AccountError(f"the threshold of {criterion_id} must lie between 0 and {upper}")
+    row = session.get(StageCriterion, criterion_id)
+    if row is None:
+        row = StageCriterion(id=criterion_id, stage=criterion.stage, threshold=value)
+        session.add(row)
+    old = row.threshold
+    row.threshold, row.updated_at, row.updated_by = value, audit.now(), actor.username
+    meta = session.get(Meta, "rubric_version")
+    version = (int(meta.value) if meta else 1) + 1
+    if meta is None:
+        session.add(Meta(key="rubric_version", value=str(version)))
+    else:
+        meta.value = str(version)
+    audit.record(session, "rubric_change", actor.username, target=criterion_id,
+                 detail=f"{old} -> {value} (rubric v{version})")
+    return version

@@ -73,6 +73,12 @@ CRITERIA: tuple[Criterion, ...] = (
 BY_ID = {c.id: c for c in CRITERIA}
 
 
+def stage_label(stage: int, lang: str) -> str:
+    """Return '2 · Deepening operation' (or its Chinese) for a stage number."""
+    zh, en = STAGES[stage]
+    return f"{stage} · {en}" if lang == "en" else f"{stage} · {zh}"
+
+
 def ensure_rubric(session: Session) -> int:
     """Insert the criteria the store lacks, with their default thresholds; return how many."""
     have = set(session.scalars(select(StageCriterion.id)))

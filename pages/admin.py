@@ -83,15 +83,29 @@ def layout(**_query: str):
         ], align="flex-start"),
         _grid("admin-audit", AUDIT_COLUMNS),
     ], gap="sm")
+    rubric_tab = dmc.Stack([
+        dmc.Text("修改阈值后评估规则版本加一，并记入审计日志。 Changing a threshold raises the rubric "
+                 "version and is audited. Rates are fractions (0.95 = 95%).", size="sm", c="dimmed"),
+        dag.AgGrid(id="admin-rubric", rowData=[], getRowId="params.data.id",
+                   columnDefs=[{"field": "stage", "headerName": "阶段 Stage", "maxWidth": 110},
+                               {"field": "name", "headerName": "条件 Criterion"},
+                               {"field": "threshold", "headerName": "阈值 Threshold",
+                                "editable": True, "cellDataType": "number"},
+                               {"field": "default", "headerName": "默认 Default"},
+                               {"field": "version", "headerName": "版本 Version"}],
+                   columnSize="responsiveSizeToFit", dashGridOptions={"domLayout": "autoHeight"}),
+    ], gap="sm")
     return dmc.Container([
         dmc.Title("管理 Admin", order=2),
         dmc.Alert(id="admin-message", children="", color="blue", hide=True, my="sm"),
         dcc.Store(id="admin-changed", data=0),
         dmc.Tabs([
             dmc.TabsList([dmc.TabsTab("用户 Users", value="users"),
-                          dmc.TabsTab("审计日志 Audit log", value="audit")]),
+                          dmc.TabsTab("审计日志 Audit log", value="audit"),
+                          dmc.TabsTab("阶段规则 Stage rubric", value="rubric")]),
             dmc.TabsPanel(users, value="users", pt="sm"),
             dmc.TabsPanel(audit_tab, value="audit", pt="sm"),
+            dmc.TabsPanel(rubric_tab, value="rubric", pt="sm"),
         ], value="users", id="admin-tabs"),
     ], size="xl", py="md")
 
@@ -173,3 +187,31 @@ def show_audit(action, username, start, end, _changed):
 def export_audit(_clicks):
     """Download what the audit table shows, as CSV."""
     return True
+
+
+@callback(Output("admin-rubric", "rowData"), Input("admin-changed", "data"))
+def show_rubric(_changed):
+    """Fill the rubric table."""
+    try:
+        return admin.rubric(get_session(), current_user)
+    except admin.NotPermitted:
+        return []
+
+
+@callback(Output("admin-message", "children", allow_duplicate=True),
+          Output("admin-message", "hide", allow_duplicate=True),
+          Output("admin-message", "color", allow_duplicate=True),
+          Output("admin-changed", "data", allow_duplicate=True),
+          Input("admin-rubric", "cellValueChanged"), State("admin-changed", "data"),
+          prevent_initial_call=True)
+def change_threshold(changes, changed):
+    """Store an edited threshold (server-side checks: admin role, range)."""
+    change = (changes or [None])[0]
+    if not change:
+        return no_update, no_update, no_update, no_update
+    try:
+        value = float(change["value"])
+    except (TypeError, ValueError):
+        return "阈值须为数字。 The threshold must be a number.", False, "red", changed + 1
+    (msg, hide, colour), _ = _act(admin.set_threshold, change["rowId"], value)
+    return msg, hide, colour, changed + 1

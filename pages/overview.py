@@ -10,7 +10,9 @@ from components.cards import kpi_card
 from components.charts import matrix_heatmap, safe
 from components.i18n import t
 from components.view_state import carry
+from data.rubric import BY_ID, stage_label
 from metrics.matrix import matrix
+from metrics.stages import assess
 from metrics.views import headline
 from pages._common import frame, page_context, pending
 
@@ -45,7 +47,7 @@ def layout(**query: str):
             ], p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Stack([
                 dmc.Paper([dmc.Text(t("overview.stage", ctx.lang), fw=600),
-                           pending(ctx, "pending.stages")], p="sm", withBorder=True, radius="md"),
+                           _stage(ctx)], p="sm", withBorder=True, radius="md"),
                 dmc.Paper([dmc.Text(t("overview.risk", ctx.lang), fw=600),
                            pending(ctx, "pending.risk")], p="sm", withBorder=True, radius="md"),
             ]), span={"base": 12, "lg": 6}),
@@ -55,6 +57,22 @@ def layout(**query: str):
                        id="headline-cards"),
     ]
     return frame(ctx, PATH, "nav.overview", body)
+
+
+def _stage(ctx):
+    """The unit's stage in the month its period ends, what is missing, and a link to the detail."""
+    month = ctx.view.end.replace(day=1)
+    a = assess(ctx.session, ctx.unit, month, ctx.view.end, scope=ctx.scope)
+    missing = ", ".join(BY_ID[c.id].name_en if ctx.lang == "en" else BY_ID[c.id].name_zh
+                        for c in a.missing)
+    return dmc.Stack([
+        dmc.Group([dmc.Badge(stage_label(a.stage, ctx.lang), size="lg", id="overview-stage",
+                             color="teal" if a.stage else "gray"),
+                   dmc.Text(f"{month:%Y-%m}", size="sm", c="dimmed")]),
+        dmc.Text(f"{t('stages.next', ctx.lang).format(stage=stage_label(min(a.stage + 1, 4), ctx.lang))}"
+                 f" {missing or '-'}", size="sm"),
+        dcc.Link(t("nav.stages", ctx.lang) + " →", href="/stages" + ctx.view.query()),
+    ], gap=4)
 
 
 @callback(Output("_pages_location", "pathname", allow_duplicate=True),

@@ -13,7 +13,7 @@ from components.format import number
 from components.i18n import name, t
 from components.tables import grid
 from components.view_state import update
-from data.rubric import BY_ID, STAGES
+from data.rubric import BY_ID, stage_label
 from metrics.quality import month_end
 from metrics.stages import Assessment, assess_children, assess_months, distribution, movers
 from pages._common import frame, page_context
@@ -22,12 +22,6 @@ dash.register_page(__name__, path="/stages", name="Stages", title="运营阶段 
 
 PATH = "/stages"
 STAGE_COLOURS = {0: "#BDBDBD", 1: "#56B4E9", 2: "#0072B2", 3: "#009E73", 4: "#E69F00"}
-
-
-def stage_name(stage: int, lang: str) -> str:
-    """Return 'Stage 2 · Deepening operation' in the user's language."""
-    zh, en = STAGES[stage]
-    return f"{stage} · {en}" if lang == "en" else f"{stage} · {zh}"
 
 
 def layout(**query: str):
@@ -89,13 +83,13 @@ def _ladder(a: Assessment, lang: str) -> dmc.Paper:
                 dmc.Progress(value=share, color=colour, size="sm"),
             ], gap=2, id={"type": "criterion", "id": c.id}))
         rows.append(dmc.Paper([
-            dmc.Group([dmc.Badge(stage_name(stage, lang), color="teal" if reached else "gray",
+            dmc.Group([dmc.Badge(stage_label(stage, lang), color="teal" if reached else "gray",
                                  variant="filled" if stage == a.stage else "light")]),
             dmc.SimpleGrid(items, cols=3, spacing="sm", mt="xs"),
         ], p="sm", withBorder=True, radius="md", mb="xs",
             style={"opacity": 1 if reached or stage == a.stage + 1 else 0.75}))
     head = dmc.Group([dmc.Text(t("stages.current", lang), fw=600),
-                      dmc.Badge(stage_name(a.stage, lang), size="lg", id="current-stage",
+                      dmc.Badge(stage_label(a.stage, lang), size="lg", id="current-stage",
                                 color="teal" if a.stage else "gray")])
     version = dmc.Text(f"{t('stages.rubric', lang)} v{a.rubric_version}", size="xs", c="dimmed")
     return dmc.Paper([head, dmc.Space(h="xs"), *rows, version], p="sm", withBorder=True,
@@ -112,7 +106,7 @@ def _next_steps(a: Assessment, lang: str) -> dmc.Paper:
             + (t("stages.unknown", lang) if c.met is None else
                (BY_ID[c.id].next_en if lang == "en" else BY_ID[c.id].next_zh)))
             for c in a.missing], size="sm", id="next-steps")]
-    title = t("stages.next", lang).format(stage=stage_name(min(a.stage + 1, 4), lang))
+    title = t("stages.next", lang).format(stage=stage_label(min(a.stage + 1, 4), lang))
     return dmc.Paper([dmc.Text(title, fw=600), *content], p="sm", withBorder=True, radius="md")
 
 
@@ -130,14 +124,14 @@ def _history(history: list[Assessment], lang: str) -> dmc.Paper:
 def _children(kids: list[Assessment], moved: list[dict], ctx) -> dmc.Paper:
     lang = ctx.lang
     counts = distribution(kids)
-    dist = dmc.Group([dmc.Badge(f"{stage_name(s, lang)}: {n}", color="gray", variant="light",
+    dist = dmc.Group([dmc.Badge(f"{stage_label(s, lang)}: {n}", color="gray", variant="light",
                                 style={"borderLeft": f"6px solid {STAGE_COLOURS[s]}"})
                       for s, n in counts.items()], gap="xs", id="stage-distribution")
     names = {c.code: c for c in ctx.children}
     rows = []
     for a in kids:
         row = {"unit": a.unit, "name": name(names[a.unit], lang) if a.unit in names else a.unit,
-               "stage": stage_name(a.stage, lang)}
+               "stage": stage_label(a.stage, lang)}
         for c in a.criteria:
             row[c.id] = "✓" if c.met else ("?" if c.met is None else "✗")
         rows.append(row)

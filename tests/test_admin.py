@@ -134,4 +134,20 @@ def test_admin_creates_and_deactivates_a_user_in_the_browser(app, tiny_store):
         page.click("text=审计日志 Audit log")
         page.wait_for_selector("#admin-audit .ag-row:has-text('user_deactivate')")
         page.screenshot(path=str(ARTIFACTS / "admin-audit.png"))
+        page.click("text=阶段规则 Stage rubric")
+        cell = "#admin-rubric .ag-row[row-id='satisfaction'] [col-id='threshold']"
+        page.dblclick(cell)
+        page.keyboard.press("Control+A")
+        page.keyboard.type("0.85")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#admin-rubric .ag-row[row-id='satisfaction']:has-text('0.85')")
+        page.wait_for_selector("#admin-rubric .ag-row[row-id='satisfaction'] [col-id='version']"
+                               ":has-text('2')")
+        page.screenshot(path=str(ARTIFACTS / "admin-rubric.png"))
+        page.dblclick(cell)
+        page.keyboard.press("Control+A")
+        page.keyboard.type("0.9")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#admin-rubric .ag-row[row-id='satisfaction'] [col-id='version']"
+                               ":has-text('3')")
     assert errors == []
