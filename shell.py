@@ -18,7 +18,8 @@ from components.view_state import carry
 from data.db import get_session
 
 NAV = (("/", "nav.overview"), ("/carriers", "nav.carriers"), ("/cores", "nav.cores"),
-       ("/regions", "nav.regions"), ("/stages", "nav.stages"), ("/risk", "nav.risk"))
+       ("/regions", "nav.regions"), ("/stages", "nav.stages"), ("/targets", "nav.targets"),
+       ("/risk", "nav.risk"))
 
 
 def layout() -> dmc.MantineProvider:

@@ -19,7 +19,7 @@ from metrics.registry import REGISTRY
 from tests.browser import ARTIFACTS, browser_page, live_server
 from tests.conftest import PASSWORD
 
-PAGES = ["/", "/carriers", "/cores", "/regions", "/stages", "/risk"]
+PAGES = ["/", "/carriers", "/cores", "/regions", "/stages", "/targets", "/risk"]
 
 
 def test_factory_reads_config_over_defaults(tmp_path):
@@ -61,7 +61,8 @@ def render(app, module: str, username: str, **query: str) -> str:
         return texts(page.layout(**query))
 
 
-@pytest.mark.parametrize("module", ["overview", "carriers", "cores", "regions", "stages", "risk"])
+@pytest.mark.parametrize("module", ["overview", "carriers", "cores", "regions", "stages", "targets",
+                                    "risk"])
 def test_every_page_renders_for_a_manager(app, module):
     page = render(app, module, "manager", period="last30")
     assert "上城区供电局" in page and "2026-06-30" in page  # breadcrumb, data as of

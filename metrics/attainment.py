@@ -1,0 +1,50 @@
+"""Attainment views: every KPI against its target for each child unit (for the heatmap)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from data.models import OrgUnit
+from data.units import children
+from metrics.compute import compute
+from metrics.registry import KPIS, REGISTRY
+from metrics.scope import Scope, enforce
+from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
+
+
+def attainment_by_child(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+                        scope: Scope | None = None, bands: Bands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Rows (unit, kpi, value, target, set_at, attainment, status) for every child and KPI."""
+    enforce(scope, unit)
+    kpi_ids = [k.id for k in KPIS]
+    values = compute(session, kpi_ids, unit, start, end, by="child")
+    value_of = {(r.unit, r.kpi): r.value for r in values.itertuples()}
+    rows = []
+    for child in children(session, unit):
+        targets = targets_for(session, kpi_ids, child, start, end)
+        for k in kpi_ids:
+            target = targets[k]
+            value = value_of.get((child.code, k))
+            att = attainment(REGISTRY[k], value, target.value if target else None)
+            rows.append({"unit": child.code, "kpi": k, "value": value,
+                         "target": target.value if target else None,
+                         "set_at": target.set_at if target else None,
+                         "attainment": att, "status": status(att, bands)})
+    frame = pd.DataFrame(rows, columns=["unit", "kpi", "value", "target", "set_at", "attainment",
+                                        "status"])
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def own_targets(session: Session, kpi: str, units: list[OrgUnit], start: dt.date, end: dt.date,
+                scope: Scope | None = None) -> dict[str, dict]:
+    """For each unit: its effective target over [start, end] and where it was set."""
+    out = {}
+    for u in units:
+        enforce(scope, u)
+        t = targets_for(session, [kpi], u, start, end)[kpi]
+        out[u.code] = {"value": t.value if t else None, "set_at": t.set_at if t else None,
+                       "own": bool(t and not t.inherited)}
+    return out

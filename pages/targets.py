@@ -1,0 +1,153 @@
+"""Indicator control (指标管控): attainment of every KPI by child unit, and the year's targets of a
+KPI for the unit and its children (editable by admins, and by managers within their subtree)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_mantine_components as dmc
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, no_update
+from flask_login import current_user
+
+from auth.admin import NotPermitted
+from auth.indicator_control import TargetError, may_set_targets, set_target
+from components.charts import safe
+from components.format import number, pct
+from components.i18n import name, t
+from components.tables import grid
+from components.theme import STATUS_COLOURS
+from components.view_state import update
+from data.db import get_session
+from data.units import unit_by_code
+from metrics.attainment import attainment_by_child, own_targets
+from metrics.registry import KPIS, REGISTRY
+from metrics.scope import Scope
+from pages._common import frame, page_context
+
+dash.register_page(__name__, path="/targets", name="Targets", title="指标管控 Targets")
+
+PATH = "/targets"
+
+
+def layout(**query: str):
+    """Render the attainment heatmap and the target table of the unit in the URL."""
+    ctx = page_context(query, PATH)
+    if not hasattr(ctx, "view"):
+        return ctx
+    v = ctx.view
+    kpi = REGISTRY.get(v.kpi or "") or REGISTRY["online_substitution"]
+    year = v.end.year
+    units = [ctx.unit, *ctx.children]
+    editable = may_set_targets(current_user, ctx.unit)
+    body = [
+        dmc.Paper([dmc.Text(t("targets.heatmap", ctx.lang), fw=600),
+                   dcc.Graph(id="targets-heatmap", config={"displayModeBar": False},
+                             figure=safe(_heatmap, ctx, lang=ctx.lang))],
+                  p="sm", withBorder=True, radius="md") if ctx.children else
+        dmc.Alert(t("regions.outlet", ctx.lang), color="gray"),
+        dmc.Paper([
+            dmc.Group([dmc.Text(t("targets.table", ctx.lang).format(year=year), fw=600),
+                       dmc.Select(id="targets-kpi", value=kpi.id, w=280, searchable=True,
+                                  allowDeselect=False,
+                                  data=[{"value": k.id, "label": name(k, ctx.lang)}
+                                        for k in KPIS])]),
+            dmc.Text(t("targets.help" if editable else "targets.readonly", ctx.lang), size="xs",
+                     c="dimmed"),
+            dmc.Alert(id="targets-message", children="", hide=True, my="xs"),
+            grid("targets-table", _rows(ctx.session, kpi.id, units, year, ctx.lang),
+                 _columns(ctx.lang, editable), ctx.lang, row_id="unit"),
+            dcc.Store(id="targets-context", data={"kpi": kpi.id, "year": year,
+                                                  "units": [u.code for u in units]}),
+        ], p="sm", withBorder=True, radius="md", mt="sm"),
+    ]
+    return frame(ctx, PATH, "nav.targets", body)
+
+
+def _heatmap(ctx) -> go.Figure:
+    frame_ = attainment_by_child(ctx.session, ctx.unit, ctx.view.start, ctx.view.end,
+                                 scope=ctx.scope, bands=ctx.bands)
+    kids = [c.code for c in ctx.children]
+    labels = {c.code: name(c, ctx.lang) for c in ctx.children}
+    cells = {(r.unit, r.kpi): r for r in frame_.itertuples()}
+    z, text = [], []
+    for k in KPIS:
+        z.append([_capped(cells[(u, k.id)].attainment) for u in kids])
+        text.append([pct(cells[(u, k.id)].attainment) for u in kids])
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[labels[u] for u in kids], y=[name(k, ctx.lang) for k in KPIS], text=text,
+        texttemplate="%{text}", zmin=0.8, zmax=1.2, xgap=2, ygap=2,
+        colorscale=[[0, STATUS_COLOURS["red"]], [0.375, STATUS_COLOURS["amber"]],
+                    [0.5, STATUS_COLOURS["green"]], [1, STATUS_COLOURS["green"]]],
+        hovertemplate="%{y} · %{x}: %{text}<extra></extra>", customdata=[kids] * len(KPIS)))
+    fig.update_layout(height=26 * len(KPIS) + 80, margin={"l": 190, "t": 10},
+                      yaxis={"autorange": "reversed"})
+    return fig
+
+
+def _capped(att):
+    return None if att is None else max(0.8, min(1.2, att))
+
+
+def _rows(session, kpi: str, units, year: int, lang: str) -> list[dict]:
+    found = own_targets(session, kpi, units, dt.date(year, 1, 1), dt.date(year, 12, 31),
+                        scope=Scope.of(current_user.unit))
+    unit_kind = REGISTRY[kpi].unit
+    return [{"unit": u.code, "name": name(u, lang),
+             "effective": number(found[u.code]["value"], unit_kind, lang),
+             "set_at": found[u.code]["set_at"] or "-",
+             "own": found[u.code]["value"] if found[u.code]["own"] else None} for u in units]
+
+
+def _columns(lang: str, editable: bool) -> list[dict]:
+    return [{"field": "name", "headerName": t("col.unit", lang), "minWidth": 160},
+            {"field": "effective", "headerName": t("targets.effective", lang)},
+            {"field": "set_at", "headerName": t("explain.target_from", lang)},
+            {"field": "own", "headerName": t("targets.own", lang), "editable": editable,
+             "cellDataType": "number"}]
+
+
+@callback(Output({"type": "csv-grid", "name": "targets-table"}, "rowData"),
+          Output("targets-message", "children"), Output("targets-message", "hide"),
+          Output("targets-message", "color"),
+          Input({"type": "csv-grid", "name": "targets-table"}, "cellValueChanged"),
+          State("targets-context", "data"), prevent_initial_call=True)
+def change_target(changes, context):
+    """Store an edited yearly target (empty removes the unit's own target); checked and audited."""
+    change = (changes or [None])[0]
+    if not change:
+        return no_update, no_update, no_update, no_update
+    session = get_session()
+    lang = current_user.language
+    kpi, year = context["kpi"], context["year"]
+    raw = change.get("value")
+    try:
+        value = None if raw in (None, "") else float(raw)
+        set_target(session, current_user, kpi, change["rowId"], dt.date(year, 1, 1),
+                   dt.date(year, 12, 31), value)
+        session.commit()
+        message, colour = t("targets.saved", lang), "green"
+    except (TargetError, NotPermitted, ValueError) as exc:
+        session.rollback()
+        message, colour = f"{t('targets.not_saved', lang)} {exc}", "red"
+    units = [unit_by_code(session, code) for code in context["units"]]
+    return _rows(session, kpi, units, year, lang), message, False, colour
+
+
+@callback(Output("_pages_location", "search", allow_duplicate=True),
+          Input("targets-kpi", "value"), State("_pages_location", "search"),
+          prevent_initial_call=True)
+def choose_kpi(kpi, search):
+    """Show another KPI's targets."""
+    return update(search, kpi=kpi)
+
+
+@callback(Output("_pages_location", "search", allow_duplicate=True),
+          Input("targets-heatmap", "clickData"), State("_pages_location", "search"),
+          prevent_initial_call=True)
+def drill(click, search):
+    """Drill down to the clicked child unit."""
+    if not click or not click.get("points"):
+        return no_update
+    return update(search, unit=click["points"][0]["customdata"])
