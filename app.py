@@ -17,6 +17,7 @@ import components.theme  # noqa: F401  (registers the plotly template)
 import shell
 from api import v1 as api_v1
 from data import db, demo, schema
+from risk import cli as risk_cli
 from settings import load_settings
 
 ROOT = Path(__file__).resolve().parent
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     schema.init_app(server)
     demo.init_app(server)
     api_v1.init_app(server)
+    risk_cli.init_app(server)
     server.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
 
     app = dash.Dash(
@@ -46,4 +48,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     shell.init_app(app)
     server.extensions["dash"] = app
+    _register_resources(server, app)
     return server
+
+
+def _register_resources(server: Flask, app: dash.Dash) -> None:
+    # Dash learns which component bundles it may serve only when it first renders its index page,
+    # in that worker. With several gunicorn workers a worker that did not render the index would
+    # refuse the bundles ("not a registered library"); registering them up front avoids that.
+    with server.test_request_context("/"):
+        app._setup_dev_tools()  # noqa: SLF001 - Dash has no public hook for this
+        app._generate_scripts_html()  # noqa: SLF001
+        app._generate_css_dist_html()  # noqa: SLF001

@@ -13,16 +13,18 @@ from api import params
 from api.params import BadParameter
 from auth import audit
 from data.db import get_session
-from data.models import Carrier, Core, OrgUnit
+from data.models import RISK_STATES, Carrier, Core, OrgUnit
 from data.units import children
 from metrics.compute import compute
 from metrics.freshness import last_loaded, loaded_range
 from metrics.matrix import matrix
 from metrics.quality import month_end
 from metrics.registry import KPIS
+from metrics.risk import events
 from metrics.scope import OutOfScope, Scope
 from metrics.stages import assess, assess_children
 from metrics.targets import Bands
+from risk.workflow import local_now
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -52,6 +54,8 @@ def _scope() -> Scope:
 def _jsonable(value):
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="minutes")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -151,3 +155,15 @@ def stages():
                      "criteria": [{"id": c.id, "stage": c.stage, "value": _jsonable(c.value),
                                    "threshold": c.threshold, "met": c.met} for c in a.criteria]}
                     for a in found])
+
+
+@bp.get("/risk-events")
+def risk_events():
+    """Risk events of a unit's subtree, optionally in some states."""
+    session = get_session()
+    unit = params.unit(session, request.args)
+    states = params.listed(request.args, "state", set(RISK_STATES))
+    frame = events(session, unit, local_now(), states, scope=_scope())
+    keep = ["id", "rule", "rule_type", "severity", "unit", "carrier", "kpi", "date", "value",
+            "threshold", "state", "deadline", "overdue"]
+    return jsonify(_rows(frame[keep]))

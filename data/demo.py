@@ -31,6 +31,7 @@ from data.demo_targets import target_frame
 from data.models import FACT_TABLES, Meta, OrgUnit
 from data.rubric import ensure_rubric
 from data.units import path_for
+from risk.library import ensure_rules
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def store_is_empty(session: Session) -> bool:
 def clear_store(conn: Connection) -> None:
     """Delete every unit, fact, target, account and demo record; the catalogue and audit log stay."""
     tables = [m.__tablename__ for m in FACT_TABLES] + ["target", "demo_incident", "api_token",
-                                                      "app_user"]
+                                                      "app_user", "risk_event_step", "risk_event"]
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"TRUNCATE {', '.join(tables)}, org_unit"))
     else:
@@ -192,6 +193,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
         with Session(bind=conn) as session:
             ensure_catalog(session)
             ensure_rubric(session)
+            ensure_rules(session)
             if not store_is_empty(session) and not reset:
                 raise StoreNotEmpty(session.scalar(select(func.count()).select_from(OrgUnit)))
             session.flush()
@@ -233,6 +235,13 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             for table in ("org_unit", "work_order", "target", "demo_incident"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"COALESCE((SELECT max(id) FROM {table}), 1))"))
+    from risk.demo import seed_risk_history  # risk builds on the facts just loaded
+
+    with Session(engine) as session:
+        risk = seed_risk_history(session, cal.days[0].astype(object), end, seed,
+                                 max_days=None if scale_name != "province" else 120)
+        session.commit()
+    counts["risk_events"] = risk["new"]
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))

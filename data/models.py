@@ -354,6 +354,79 @@ class StageCriterion(Base):
 
 
 # ---------------------------------------------------------------------------------------------
+# Risk control
+# ---------------------------------------------------------------------------------------------
+
+RISK_TYPES = ("threshold", "change", "anomaly", "silence", "audit")
+RISK_STATES = ("open", "dispatched", "in_progress", "resolved", "closed", "reopened")
+
+
+class RiskRule(Base):
+    """A rule of the operational risk library (运营风险规则库); `params` is JSON per type."""
+
+    __tablename__ = "risk_rule"
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(String(48), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(16))
+    core: Mapped[str] = mapped_column(String(32))
+    kpi: Mapped[str | None] = mapped_column(String(48))
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    tiers: Mapped[str] = mapped_column(String(16), default="5")  # e.g. "3,4"
+    severity: Mapped[str] = mapped_column(String(8), default="medium")
+    owner_tier: Mapped[int] = mapped_column(SmallInteger, default=4)
+    deadline_hours: Mapped[int] = mapped_column(Integer, default=72)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class RiskEvent(Base):
+    """A breach of a rule by a unit: one event per continuing breach, worked to closure."""
+
+    __tablename__ = "risk_event"
+
+    id: Mapped[intpk]
+    rule_id: Mapped[int] = mapped_column(ForeignKey("risk_rule.id"), index=True)
+    unit_id: Mapped[unit_fk]
+    owner_unit_id: Mapped[unit_fk]
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    deadline: Mapped[dt.datetime] = mapped_column(DateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    rule: Mapped[RiskRule] = relationship(lazy="joined")
+    unit: Mapped[OrgUnit] = relationship(foreign_keys="RiskEvent.unit_id", lazy="joined")
+
+    __table_args__ = (
+        Index("ix_risk_event_unit_first", "unit_id", "first_day"),
+        Index("ix_risk_event_state", "state"),
+        Index("ix_risk_event_rule_unit", "rule_id", "unit_id", "carrier"),
+    )
+
+
+class RiskEventStep(Base):
+    """One step of an event's closed loop: who moved it from which state to which, and why."""
+
+    __tablename__ = "risk_event_step"
+
+    id: Mapped[intpk]
+    event_id: Mapped[int] = mapped_column(ForeignKey("risk_event.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    username: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+# ---------------------------------------------------------------------------------------------
 # People, tokens and the audit log
 # ---------------------------------------------------------------------------------------------
 

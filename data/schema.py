@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from data.catalog import ensure_catalog
 from data.db import get_engine
 from data.rubric import ensure_rubric
+from risk.library import ensure_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         with Session(engine) as session, session.begin():
             ensure_catalog(session)
             ensure_rubric(session)
+            ensure_rules(session)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -19,6 +19,7 @@ from data.units import children
 from metrics.compute import compute
 from metrics.quality import month_end, monthly_quality, months_between
 from metrics.registry import KPIS, REGISTRY
+from metrics.risk import closed_on_time
 from metrics.scope import Scope, enforce
 from metrics.targets import attainment, resolve, target_rows
 
@@ -80,6 +81,8 @@ def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date
     kpi_ids = [k.id for k in KPIS]
     values = compute(session, kpi_ids, unit, start, end, by="month")
     quality = monthly_quality(session, unit, start, end)
+    closure = closed_on_time(session, unit, start, end,
+                             dt.datetime.combine(end + dt.timedelta(days=1), dt.time(6, 0)))
     rows = target_rows(session, kpi_ids, unit, start, end)
     codes = {unit.id: unit.code}
     out = []
@@ -89,7 +92,7 @@ def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date
         found = {k: now.get(k) for k in KPI_CRITERIA}
         found.update(quality.get(month, {}))
         found["kpis_on_target"] = _share_on_target(now, rows, unit, month, last_day, codes)
-        found["risk_closed_on_time"] = None  # the risk-control feature supplies it
+        found["risk_closed_on_time"] = closure.get(month)
         results = judge(found, limits)
         out.append(Assessment(unit.code, month, stage_of(results), tuple(results), version))
     return out

@@ -12,9 +12,11 @@ from components.i18n import t
 from components.view_state import carry
 from data.rubric import BY_ID, stage_label
 from metrics.matrix import matrix
+from metrics.risk import open_counts
 from metrics.stages import assess
 from metrics.views import headline
-from pages._common import frame, page_context, pending
+from pages._common import frame, page_context
+from risk.workflow import local_now
 
 dash.register_page(__name__, path="/", name="Overview", title="总览 Overview")
 
@@ -49,7 +51,7 @@ def layout(**query: str):
                 dmc.Paper([dmc.Text(t("overview.stage", ctx.lang), fw=600),
                            _stage(ctx)], p="sm", withBorder=True, radius="md"),
                 dmc.Paper([dmc.Text(t("overview.risk", ctx.lang), fw=600),
-                           pending(ctx, "pending.risk")], p="sm", withBorder=True, radius="md"),
+                           _risk(ctx)], p="sm", withBorder=True, radius="md"),
             ]), span={"base": 12, "lg": 6}),
         ]),
         dmc.Text(t("overview.headline", ctx.lang), fw=600, mt="md", mb="xs"),
@@ -57,6 +59,16 @@ def layout(**query: str):
                        id="headline-cards"),
     ]
     return frame(ctx, PATH, "nav.overview", body)
+
+
+def _risk(ctx):
+    """Open and overdue risk events of the subtree, with a link to work them."""
+    counts = open_counts(ctx.session, ctx.unit, local_now(), scope=ctx.scope)
+    return dmc.Stack([
+        dmc.Text(t("risk.counts", ctx.lang).format(**counts), size="lg", fw=600,
+                 id="overview-risk", c="red" if counts["overdue"] else "dark"),
+        dcc.Link(t("nav.risk", ctx.lang) + " →", href="/risk" + ctx.view.query()),
+    ], gap=4)
 
 
 def _stage(ctx):

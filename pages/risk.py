@@ -1,17 +1,215 @@
-"""Risk control: filled in by the risk feature; until then it says so."""
+"""Risk: events by child unit x core, the open and overdue trend, the overdue list, and an event's
+detail (the KPI around the breach, its steps) where managers work it through the closed loop."""
 
 from __future__ import annotations
 
-import dash
+import datetime as dt
 
-from pages._common import frame, page_context, pending
+import dash
+import dash_mantine_components as dmc
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+from flask_login import current_user
+
+from components.charts import message_figure, safe
+from components.format import number
+from components.i18n import name, t
+from components.tables import grid
+from components.theme import CORE_COLOURS, STATUS_COLOURS
+from data.db import get_session
+from metrics.compute import compute
+from metrics.registry import CORES, REGISTRY
+from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend
+from metrics.scope import OutOfScope, Scope
+from pages._common import frame, page_context
+from risk.workflow import StepRefused, allowed_steps, local_now, step
 
 dash.register_page(__name__, path="/risk", name="Risk", title="风险 Risk")
 
+PATH = "/risk"
+STATE_KEYS = ("open", "dispatched", "in_progress", "resolved", "closed", "reopened")
+
 
 def layout(**query: str):
-    """Say what this page will hold."""
-    ctx = page_context(query, "/risk")
+    """Render the risk view of the unit in the URL."""
+    ctx = page_context(query, PATH)
     if not hasattr(ctx, "view"):
         return ctx
-    return frame(ctx, "/risk", "nav.risk", [pending(ctx, "pending.risk")])
+    v = ctx.view
+    now = local_now()
+    listed = events(ctx.session, ctx.unit, now, start=v.start, end=v.end, scope=ctx.scope)
+    overdue = events(ctx.session, ctx.unit, now, states=["open", "dispatched", "in_progress",
+                                                         "reopened"], scope=ctx.scope)
+    overdue = overdue[overdue["overdue"]]
+    body = [
+        dmc.Grid([
+            dmc.GridCol(dmc.Paper([dmc.Text(t("risk.heat", ctx.lang), fw=600),
+                                   dcc.Graph(figure=safe(_heat, ctx, now, lang=ctx.lang),
+                                             config={"displayModeBar": False})],
+                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
+            dmc.GridCol(dmc.Paper([dmc.Text(t("risk.trend", ctx.lang), fw=600),
+                                   dcc.Graph(figure=safe(_trend, ctx, lang=ctx.lang),
+                                             config={"displayModeBar": False})],
+                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
+        ]),
+        dmc.Paper([dmc.Text(f"{t('risk.overdue', ctx.lang)} ({len(overdue)})", fw=600),
+                   grid("risk-overdue", _rows(overdue, ctx.lang), _columns(ctx.lang), ctx.lang,
+                        row_id="id", height="260px")],
+                  p="sm", withBorder=True, radius="md", mt="sm"),
+        dmc.Grid([
+            dmc.GridCol(dmc.Paper([dmc.Text(f"{t('risk.events', ctx.lang)} ({len(listed)})",
+                                             fw=600),
+                                   dmc.Text(t("risk.pick", ctx.lang), size="xs", c="dimmed"),
+                                   grid("risk-events", _rows(listed, ctx.lang), _columns(ctx.lang),
+                                        ctx.lang, row_id="id", height="420px")],
+                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 7}),
+            dmc.GridCol(dmc.Paper(id="risk-detail", children=dmc.Text(t("risk.pick", ctx.lang),
+                                                                      c="dimmed"),
+                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 5}),
+        ], mt="sm"),
+        dcc.Store(id="risk-event-id"),
+    ]
+    return frame(ctx, PATH, "nav.risk", body)
+
+
+def _columns(lang: str) -> list[dict]:
+    return [{"field": f, "headerName": t(k, lang), **extra} for f, k, extra in (
+        ("date", "risk.date", {"maxWidth": 120}), ("unit_name", "col.unit", {"minWidth": 140}),
+        ("rule_name", "risk.rule", {"minWidth": 200}), ("severity", "risk.severity", {"maxWidth": 110}),
+        ("state_name", "col.status", {"maxWidth": 120}), ("deadline", "risk.deadline", {}),
+        ("overdue_mark", "risk.overdue_short", {"maxWidth": 100}))]
+
+
+def _rows(frame_, lang: str) -> list[dict]:
+    return [{"id": r.id, "date": r.date.isoformat(),
+             "unit_name": r.unit_en if lang == "en" else r.unit_zh,
+             "rule_name": r.rule_en if lang == "en" else r.rule_zh,
+             "severity": t(f"risk.sev.{r.severity}", lang),
+             "state_name": t(f"risk.state.{r.state}", lang),
+             "deadline": r.deadline.strftime("%Y-%m-%d %H:%M"),
+             "overdue_mark": "⚠" if r.overdue else ""} for r in frame_.itertuples()]
+
+
+def _heat(ctx, now) -> go.Figure:
+    counts = heat_by_child_and_core(ctx.session, ctx.unit, ctx.view.start, ctx.view.end, now,
+                                    scope=ctx.scope)
+    if counts.empty:
+        return message_figure(t("risk.none", ctx.lang))
+    rows = [c.code for c in ctx.children] or [ctx.unit.code]
+    labels = {c.code: name(c, ctx.lang) for c in [*ctx.children, ctx.unit]}
+    by = {(r.child, r.core): r.events for r in counts.itertuples()}
+    z = [[by.get((u, core), 0) for core in CORES] for u in rows]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[name(c, ctx.lang) for c in ctx.cores], y=[labels.get(u, u) for u in rows],
+        text=z, texttemplate="%{text}", xgap=2, ygap=2,
+        colorscale=[[0, "#F1F3F5"], [1, STATUS_COLOURS["red"]]], showscale=False,
+        hovertemplate="%{y} · %{x}: %{z}<extra></extra>"))
+    fig.update_layout(height=max(220, 34 * len(rows) + 80), margin={"l": 140, "t": 10},
+                      yaxis={"autorange": "reversed"})
+    return fig
+
+
+def _trend(ctx) -> go.Figure:
+    trend = open_trend(ctx.session, ctx.unit, ctx.view.start, ctx.view.end, scope=ctx.scope)
+    fig = go.Figure([
+        go.Scatter(x=trend["day"], y=trend["open"], name=t("risk.open", ctx.lang),
+                   line={"color": CORE_COLOURS["channel"]}),
+        go.Scatter(x=trend["day"], y=trend["overdue"], name=t("risk.overdue_short", ctx.lang),
+                   line={"color": STATUS_COLOURS["red"]})])
+    fig.update_layout(height=260)
+    return fig
+
+
+def render_detail(event_id: int | None, lang: str):
+    """The detail panel of one event: facts, the KPI around the breach, steps, and the actions."""
+    if not event_id:
+        return dmc.Text(t("risk.pick", lang), c="dimmed")
+    session = get_session()
+    try:
+        found = event_detail(session, int(event_id), scope=Scope.of(current_user.unit))
+    except OutOfScope:
+        return dmc.Alert(t("risk.not_permitted", lang), color="red")
+    if found is None:
+        return dmc.Alert(t("risk.not_found", lang), color="gray")
+    event, steps = found
+    rule = event.rule
+    kpi = REGISTRY.get(rule.kpi or "")
+    facts = [
+        (t("risk.rule", lang), rule.name_en if lang == "en" else rule.name_zh),
+        (t("col.unit", lang), name(event.unit, lang)),
+        (t("risk.date", lang), f"{event.first_day} – {event.last_day}"),
+        (t("col.value", lang), number(event.value, kpi.unit if kpi else "count", lang)),
+        (t("col.target", lang), number(event.threshold, kpi.unit if kpi else "count", lang)),
+        (t("col.status", lang), t(f"risk.state.{event.state}", lang)),
+        (t("risk.deadline", lang), event.deadline.strftime("%Y-%m-%d %H:%M")),
+    ]
+    chart = None
+    if kpi is not None:
+        around = compute(session, [kpi.id], event.unit, event.first_day - dt.timedelta(days=21),
+                         min(event.last_day + dt.timedelta(days=7), local_now().date()),
+                         [event.carrier] if event.carrier else None, by="day")
+        fig = go.Figure(go.Scatter(x=around["period"], y=around["value"], mode="lines+markers",
+                                   line={"color": CORE_COLOURS.get(rule.core, "#0072B2")}))
+        fig.add_vrect(x0=event.first_day - dt.timedelta(hours=12),
+                      x1=event.last_day + dt.timedelta(hours=12), fillcolor=STATUS_COLOURS["red"],
+                      opacity=0.15, line_width=0)
+        fig.update_layout(height=200, margin={"t": 10})
+        if kpi.unit == "%":
+            fig.update_yaxes(tickformat=".0%")
+        chart = dcc.Graph(figure=fig, config={"displayModeBar": False})
+    history = dmc.Timeline([dmc.TimelineItem(
+        title=t(f"risk.state.{s.to_state}", lang),
+        children=dmc.Text(f"{s.at:%Y-%m-%d %H:%M} · {s.username}" + (f" · {s.note}" if s.note
+                                                                      else ""), size="xs"))
+        for s in steps], active=len(steps) - 1, bulletSize=14, lineWidth=2)
+    actions = allowed_steps(event, current_user)
+    controls = dmc.Group([
+        dmc.TextInput(id="risk-note", placeholder=t("risk.note", lang), w=220),
+        *[dmc.Button(t(f"risk.to.{a}", lang), id={"type": "risk-step", "to": a},
+                     size="compact-sm", variant="light") for a in actions],
+    ]) if actions else dmc.Text(t("risk.read_only", lang), size="xs", c="dimmed")
+    return dmc.Stack([
+        dmc.Text(f"#{event.id}", fw=600, id="risk-detail-id"),
+        html.Table([html.Tr([html.Td(k, style={"paddingRight": "12px", "color": "#868e96"}),
+                             html.Td(v)]) for k, v in facts], style={"fontSize": "13px"}),
+        chart, controls, dmc.Text(t("risk.steps", lang), fw=600, size="sm"), history,
+    ], gap="xs")
+
+
+@callback(Output("risk-event-id", "data"),
+          Input({"type": "csv-grid", "name": "risk-events"}, "cellClicked"),
+          Input({"type": "csv-grid", "name": "risk-overdue"}, "cellClicked"),
+          prevent_initial_call=True)
+def pick_event(cell_a, cell_b):
+    """Remember the clicked event."""
+    cell = cell_a if dash.ctx.triggered_id and dash.ctx.triggered_id.get("name") == "risk-events" \
+        else cell_b
+    return int(cell["rowId"]) if cell and cell.get("rowId") else no_update
+
+
+@callback(Output("risk-detail", "children"), Input("risk-event-id", "data"))
+def show_event(event_id):
+    """Show the picked event."""
+    return render_detail(event_id, current_user.language)
+
+
+@callback(Output("risk-detail", "children", allow_duplicate=True),
+          Input({"type": "risk-step", "to": dash.ALL}, "n_clicks"),
+          State("risk-event-id", "data"), State("risk-note", "value"), prevent_initial_call=True)
+def take_step(clicks, event_id, note):
+    """Move the event one step along the closed loop (checked on the server, recorded)."""
+    if not event_id or not any(clicks or []):
+        return no_update
+    to_state = dash.ctx.triggered_id["to"]
+    session = get_session()
+    found = event_detail(session, int(event_id))
+    if found is None:
+        return no_update
+    event, _ = found
+    try:
+        step(session, event, current_user, to_state, note or "")
+        session.commit()
+    except StepRefused as exc:
+        session.rollback()
+        return dmc.Alert(str(exc), color="red")
+    return render_detail(event_id, current_user.language)

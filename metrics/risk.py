@@ -1,0 +1,136 @@
+"""Risk events as the pages and the API see them: lists, counts by child and core, closure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.models import Meta, OrgUnit, RiskEvent, RiskEventStep, RiskRule
+from data.units import subtree_bounds
+from metrics.quality import month_end, months_between
+from metrics.scope import Scope, enforce
+
+DONE = ("resolved", "closed")
+
+
+def _in_subtree(unit: OrgUnit):
+    low, high = subtree_bounds(unit.path)
+    return (OrgUnit.path >= low) & (OrgUnit.path < high)
+
+
+def events(session: Session, unit: OrgUnit, now: dt.datetime, states: list[str] | None = None,
+           start: dt.date | None = None, end: dt.date | None = None,
+           scope: Scope | None = None, limit: int = 2000) -> pd.DataFrame:
+    """Events of the unit's subtree (newest first) with rule, unit, state, deadline and overdue."""
+    enforce(scope, unit)
+    q = (select(RiskEvent, RiskRule, OrgUnit.code, OrgUnit.name_zh, OrgUnit.name_en)
+         .join(RiskRule, RiskRule.id == RiskEvent.rule_id)
+         .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+         .where(_in_subtree(unit)).order_by(RiskEvent.first_day.desc(), RiskEvent.id.desc())
+         .limit(limit))
+    if states:
+        q = q.where(RiskEvent.state.in_(states))
+    if start:
+        q = q.where(RiskEvent.last_day >= start)
+    if end:
+        q = q.where(RiskEvent.first_day <= end)
+    rows = []
+    for e, r, code, zh, en in session.execute(q):
+        rows.append({"id": e.id, "rule": r.code, "rule_zh": r.name_zh, "rule_en": r.name_en,
+                     "rule_type": r.type, "core": r.core, "severity": r.severity, "unit": code,
+                     "unit_zh": zh, "unit_en": en, "carrier": e.carrier, "kpi": r.kpi,
+                     "date": e.first_day, "last_day": e.last_day, "value": e.value,
+                     "threshold": e.threshold, "state": e.state, "deadline": e.deadline,
+                     "overdue": e.state not in DONE and now > e.deadline})
+    return pd.DataFrame(rows, columns=["id", "rule", "rule_zh", "rule_en", "rule_type", "core",
+                                       "severity", "unit", "unit_zh", "unit_en", "carrier", "kpi",
+                                       "date", "last_day", "value", "threshold", "state",
+                                       "deadline", "overdue"])
+
+
+def event_detail(session: Session, event_id: int, scope: Scope | None = None):
+    """Return (event, its steps in order), or None when there is no such event."""
+    event = session.get(RiskEvent, event_id)
+    if event is None:
+        return None
+    enforce(scope, event.unit)
+    steps = session.scalars(select(RiskEventStep).where(RiskEventStep.event_id == event_id)
+                            .order_by(RiskEventStep.at, RiskEventStep.id)).all()
+    return event, steps
+
+
+def closed_on_time(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+                   as_of: dt.datetime) -> dict[dt.date, float | None]:
+    """Per month: the share of the subtree's events due that month (by `as_of`) that were
+    resolved by their deadline. A month the scan covered with no event due counts as 1.0; a month
+    the scan has not covered is unknown (None)."""
+    scanned = session.get(Meta, "risk_scanned_through")
+    through = dt.date.fromisoformat(scanned.value) if scanned else None
+    rows = session.execute(
+        select(RiskEvent.deadline, RiskEvent.resolved_at)
+        .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+        .where(_in_subtree(unit), RiskEvent.deadline >= dt.datetime.combine(start, dt.time()),
+               RiskEvent.deadline < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+               RiskEvent.deadline <= as_of)).all()
+    out: dict[dt.date, float | None] = {}
+    for first in months_between(start, end):
+        due = [(d, r) for d, r in rows if d.date().replace(day=1) == first]
+        if due:
+            out[first] = sum(1 for d, r in due if r is not None and r <= d) / len(due)
+        else:
+            covered = through is not None and through >= min(month_end(first), end)
+            out[first] = 1.0 if covered else None
+    return out
+
+
+def open_counts(session: Session, unit: OrgUnit, now: dt.datetime,
+                scope: Scope | None = None) -> dict[str, int]:
+    """How many events of the subtree are not yet resolved, and how many of those are overdue."""
+    enforce(scope, unit)
+    base = (select(func.count()).select_from(RiskEvent)
+            .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+            .where(_in_subtree(unit), RiskEvent.state.not_in(DONE)))
+    return {"open": session.scalar(base) or 0,
+            "overdue": session.scalar(base.where(RiskEvent.deadline < now)) or 0}
+
+
+def heat_by_child_and_core(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+                           now: dt.datetime, scope: Scope | None = None) -> pd.DataFrame:
+    """Events touching [start, end], counted per child unit (the unit itself at an outlet) and core."""
+    enforce(scope, unit)
+    frame = events(session, unit, now, start=start, end=end)
+    kids = session.execute(select(OrgUnit.code, OrgUnit.path).where(
+        OrgUnit.parent_id == unit.id)).all()
+    paths = dict(session.execute(select(OrgUnit.code, OrgUnit.path).where(
+        OrgUnit.code.in_(list(frame["unit"].unique())))).all()) if len(frame) else {}
+
+    def child_of(code: str) -> str:
+        path = paths.get(code, "")
+        return next((k for k, p in kids if path.startswith(p)), unit.code)
+
+    if frame.empty:
+        return pd.DataFrame(columns=["child", "core", "events"])
+    frame = frame.assign(child=frame["unit"].map(child_of))
+    return frame.groupby(["child", "core"]).size().rename("events").reset_index()
+
+
+def open_trend(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+               scope: Scope | None = None) -> pd.DataFrame:
+    """Per day: events not yet resolved at the end of the day, and how many were overdue."""
+    enforce(scope, unit)
+    rows = session.execute(
+        select(RiskEvent.created_at, RiskEvent.deadline, RiskEvent.resolved_at)
+        .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+        .where(_in_subtree(unit), RiskEvent.created_at
+               < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))).all()
+    out = []
+    day = start
+    while day <= end:
+        at = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+        live = [(c, d) for c, d, r in rows if c < at and (r is None or r >= at)]
+        out.append({"day": day, "open": len(live), "overdue": sum(1 for _c, d in live if d < at)})
+        day += dt.timedelta(days=1)
+    return pd.DataFrame(out, columns=["day", "open", "overdue"])

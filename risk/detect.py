@@ -1,0 +1,125 @@
+"""Detection: whether a rule is breached on a day, from a unit's daily KPI series.
+
+The series come from `metrics.compute(..., by="day")` (aggregated in SQL); these functions only
+compare numbers, so each rule type is testable on constructed series.
+
+- threshold: the KPI on the day (or over a trailing window of `window` days) against a value;
+- change: the KPI over the last `window` days against the `window` days before (drop or rise);
+- anomaly: a robust z-score of the day's value against the unit's own trailing `weeks` weeks;
+- silence: no traffic on a carrier on a day when its trailing 4-week median is at least `min_usual`;
+- audit: repeated actions of one person in the audit log in a day (see `audit_breaches`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day of a unit's KPI: value, numerator and denominator (None when no data)."""
+
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+
+
+@dataclass(frozen=True)
+class Breach:
+    day: dt.date
+    value: float | None
+    threshold: float | None
+
+
+def _window(series: dict[dt.date, Day], end: dt.date, days: int, scale: float,
+            ratio: bool) -> tuple[float | None, float | None]:
+    """The KPI over `days` days ending on `end` (sum/sum for ratios), and its numerator."""
+    num = den = 0.0
+    seen = False
+    for i in range(days):
+        d = series.get(end - dt.timedelta(days=i))
+        if d is None or d.numerator is None:
+            continue
+        seen = True
+        num += d.numerator
+        den += d.denominator or 0.0
+    if not seen:
+        return None, None
+    if not ratio:
+        return num, num
+    return (scale * num / den if den else None), num
+
+
+def threshold(series, day, params, scale=1.0, ratio=True) -> Breach | None:
+    """Breach when the value (daily, or over `window` days) is beyond the limit."""
+    window = int(params.get("window", 1))
+    value = (series[day].value if day in series else None) if window == 1 else \
+        _window(series, day, window, scale, ratio)[0]
+    if value is None:
+        return None
+    limit = float(params["value"])
+    hit = value < limit if params.get("op", "<") == "<" else value > limit
+    return Breach(day, value, limit) if hit else None
+
+
+def change(series, day, params, scale=1.0, ratio=True) -> Breach | None:
+    """Breach when the last window moved beyond max_drop (down) or max_rise (up) vs the one before."""
+    w = int(params.get("window", 7))
+    now, num = _window(series, day, w, scale, ratio)
+    before, _ = _window(series, day - dt.timedelta(days=w), w, scale, ratio)
+    if now is None or not before or (num or 0) < float(params.get("min_numerator", 0)):
+        return None
+    rel = (now - before) / abs(before)
+    if "max_drop" in params and rel <= -float(params["max_drop"]):
+        return Breach(day, now, before * (1 - float(params["max_drop"])))
+    if "max_rise" in params and rel >= float(params["max_rise"]):
+        return Breach(day, now, before * (1 + float(params["max_rise"])))
+    return None
+
+
+def anomaly(series, day, params, scale=1.0, ratio=True) -> Breach | None:
+    """Breach when the day's robust z-score against the trailing weeks passes `z`."""
+    today = series.get(day)
+    if today is None or today.value is None:
+        return None
+    history = [series[d].value for d in (day - dt.timedelta(days=i)
+                                         for i in range(1, 7 * int(params.get("weeks", 8)) + 1))
+               if d in series and series[d].value is not None]
+    if len(history) < 14:
+        return None
+    median = statistics.median(history)
+    mad = statistics.median(abs(x - median) for x in history)
+    spread = mad / 0.6745 if mad else statistics.pstdev(history)
+    if not spread:
+        return None
+    z = (today.value - median) / spread
+    limit = float(params.get("z", 3.5))
+    side = params.get("side", "both")
+    hit = (z <= -limit) if side == "low" else (z >= limit) if side == "high" else abs(z) >= limit
+    bound = median - limit * spread if z < 0 else median + limit * spread
+    return Breach(day, today.value, bound) if hit else None
+
+
+def silence(series, day, params, scale=1.0, ratio=False) -> Breach | None:
+    """Breach when a carrier that usually has traffic had none on a day with data."""
+    today = series.get(day)
+    if today is None or today.value is None or today.value > 0:
+        return None
+    usual = [series[d].value for d in (day - dt.timedelta(days=i) for i in range(1, 29))
+             if d in series and series[d].value is not None]
+    if len(usual) < 14 or statistics.median(usual) < float(params.get("min_usual", 1)):
+        return None
+    return Breach(day, 0.0, statistics.median(usual))
+
+
+EVALUATORS = {"threshold": threshold, "change": change, "anomaly": anomaly, "silence": silence}
+
+
+def audit_breaches(counts: dict[tuple[str, dt.date], int], params) -> list[tuple[str, Breach]]:
+    """(username, breach) for each person and day whose count of an action reached `count`."""
+    limit = int(params.get("count", 5))
+    return [(user, Breach(day, float(n), float(limit)))
+            for (user, day), n in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+            if n >= limit]
