@@ -7,13 +7,14 @@ layout) and records what it changed in the audit log.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth import accounts, audit
 from auth.accounts import AccountError
-from data.models import ApiToken, AuditEvent, Meta, StageCriterion, User
+from data.models import ApiToken, AuditEvent, Meta, RiskRule, StageCriterion, User
 from data.rubric import BY_ID as RUBRIC_BY_ID
 from data.rubric import CRITERIA, thresholds
 
@@ -137,3 +138,62 @@ def set_threshold(session: Session, actor: User, criterion_id: str, value: float
     audit.record(session, "rubric_change", actor.username, target=criterion_id,
                  detail=f"{old} -> {value} (rubric v{version})")
     return version
+
+
+RULE_FIELDS = ("params", "tiers", "severity", "deadline_hours", "owner_tier", "active")
+
+
+def risk_rules(session: Session, actor: User) -> list[dict]:
+    """Return the risk rules as rows for the admin table."""
+    require_admin(actor)
+    return [{"code": r.code, "name": f"{r.name_zh} {r.name_en}", "type": r.type, "core": r.core,
+             "kpi": r.kpi or "", "carrier": r.carrier or "", "params": r.params, "tiers": r.tiers,
+             "severity": r.severity, "owner_tier": r.owner_tier,
+             "deadline_hours": r.deadline_hours, "active": r.active}
+            for r in session.scalars(select(RiskRule).order_by(RiskRule.id))]
+
+
+def update_rule(session: Session, actor: User, code: str, field: str, value) -> None:
+    """Change one field of a risk rule after checking it; audited."""
+    require_admin(actor)
+    rule = session.scalar(select(RiskRule).where(RiskRule.code == code))
+    if rule is None:
+        raise AccountError(f"unknown rule '{code}'")
+    if field not in RULE_FIELDS:
+        raise AccountError(f"'{field}' cannot be edited")
+    parsed = _check_rule_value(field, value)
+    old = getattr(rule, field)
+    setattr(rule, field, parsed)
+    audit.record(session, "rule_change", actor.username, target=f"{code}.{field}",
+                 detail=f"{old} -> {parsed}")
+
+
+def _check_rule_value(field: str, value):
+    if field == "params":
+        try:
+            parsed = json.loads(value) if isinstance(value, str) else value
+        except ValueError as exc:
+            raise AccountError(f"params must be JSON: {exc}") from exc
+        if not isinstance(parsed, dict):
+            raise AccountError("params must be a JSON object")
+        return json.dumps(parsed)
+    if field == "tiers":
+        tiers = [t.strip() for t in str(value).split(",") if t.strip()]
+        if not tiers or any(t not in {"1", "2", "3", "4", "5"} for t in tiers):
+            raise AccountError("tiers are numbers 1-5 separated by commas, e.g. 3,4")
+        return ",".join(tiers)
+    if field == "severity":
+        if value not in ("low", "medium", "high"):
+            raise AccountError("severity is low, medium or high")
+        return value
+    if field in ("deadline_hours", "owner_tier"):
+        try:
+            number = int(value)
+        except (TypeError, ValueError) as exc:
+            raise AccountError(f"{field} must be a whole number") from exc
+        if number < 1 or (field == "owner_tier" and number > 5):
+            raise AccountError(f"{field} is out of range")
+        return number
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)

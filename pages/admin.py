@@ -95,6 +95,25 @@ def layout(**_query: str):
                                {"field": "version", "headerName": "版本 Version"}],
                    columnSize="responsiveSizeToFit", dashGridOptions={"domLayout": "autoHeight"}),
     ], gap="sm")
+    rules_tab = dmc.Stack([
+        dmc.Text("可编辑：参数（JSON）、层级、级别、责任层级、时限（小时）、启用；修改记入审计日志。 "
+                 "Editable: params (JSON), tiers, severity, owner tier, deadline (hours), active; "
+                 "every change is audited.", size="sm", c="dimmed"),
+        dag.AgGrid(id="admin-rules", rowData=[], getRowId="params.data.code",
+                   columnDefs=[{"field": "code", "headerName": "代码 Code", "pinned": "left"},
+                               {"field": "name", "headerName": "规则 Rule", "minWidth": 260},
+                               {"field": "type", "headerName": "类型 Type"},
+                               {"field": "kpi", "headerName": "指标 KPI"},
+                               {"field": "carrier", "headerName": "载体 Carrier"}]
+                   + [{"field": f, "headerName": h, "editable": True,
+                       "cellDataType": "text" if f != "active" else "boolean"}
+                      for f, h in (("params", "参数 Params"), ("tiers", "层级 Tiers"),
+                                   ("severity", "级别 Severity"),
+                                   ("owner_tier", "责任层级 Owner tier"),
+                                   ("deadline_hours", "时限 Hours"), ("active", "启用 Active"))],
+                   defaultColDef={"resizable": True, "sortable": True},
+                   dashGridOptions={"domLayout": "autoHeight"}),
+    ], gap="sm")
     return dmc.Container([
         dmc.Title("管理 Admin", order=2),
         dmc.Alert(id="admin-message", children="", color="blue", hide=True, my="sm"),
@@ -102,10 +121,12 @@ def layout(**_query: str):
         dmc.Tabs([
             dmc.TabsList([dmc.TabsTab("用户 Users", value="users"),
                           dmc.TabsTab("审计日志 Audit log", value="audit"),
-                          dmc.TabsTab("阶段规则 Stage rubric", value="rubric")]),
+                          dmc.TabsTab("阶段规则 Stage rubric", value="rubric"),
+                          dmc.TabsTab("风险规则 Risk rules", value="rules")]),
             dmc.TabsPanel(users, value="users", pt="sm"),
             dmc.TabsPanel(audit_tab, value="audit", pt="sm"),
             dmc.TabsPanel(rubric_tab, value="rubric", pt="sm"),
+            dmc.TabsPanel(rules_tab, value="rules", pt="sm"),
         ], value="users", id="admin-tabs"),
     ], size="xl", py="md")
 
@@ -214,4 +235,29 @@ def change_threshold(changes, changed):
     except (TypeError, ValueError):
         return "阈值须为数字。 The threshold must be a number.", False, "red", changed + 1
     (msg, hide, colour), _ = _act(admin.set_threshold, change["rowId"], value)
+    return msg, hide, colour, changed + 1
+
+
+@callback(Output("admin-rules", "rowData"), Input("admin-changed", "data"))
+def show_rules(_changed):
+    """Fill the risk-rule table."""
+    try:
+        return admin.risk_rules(get_session(), current_user)
+    except admin.NotPermitted:
+        return []
+
+
+@callback(Output("admin-message", "children", allow_duplicate=True),
+          Output("admin-message", "hide", allow_duplicate=True),
+          Output("admin-message", "color", allow_duplicate=True),
+          Output("admin-changed", "data", allow_duplicate=True),
+          Input("admin-rules", "cellValueChanged"), State("admin-changed", "data"),
+          prevent_initial_call=True)
+def change_rule(changes, changed):
+    """Store an edited rule field (checked on the server, audited)."""
+    change = (changes or [None])[0]
+    if not change:
+        return no_update, no_update, no_update, no_update
+    (msg, hide, colour), _ = _act(admin.update_rule, change["rowId"], change["colId"],
+                                  change["value"])
     return msg, hide, colour, changed + 1

@@ -150,4 +150,17 @@ def test_admin_creates_and_deactivates_a_user_in_the_browser(app, tiny_store):
         page.keyboard.press("Enter")
         page.wait_for_selector("#admin-rubric .ag-row[row-id='satisfaction'] [col-id='version']"
                                ":has-text('3')")
+        page.click("text=风险规则 Risk rules")
+        sev = "#admin-rules .ag-row[row-id='cost_high'] [col-id='severity']"
+        page.dblclick(sev)
+        page.keyboard.press("Control+A")
+        page.keyboard.type("extreme")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#admin-message:has-text('severity is low, medium or high')")
+        page.dblclick(sev)
+        page.keyboard.press("Control+A")
+        page.keyboard.type("medium")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#admin-message:has-text('Done')")
+        page.screenshot(path=str(ARTIFACTS / "admin-rules.png"))
     assert errors == []
