@@ -114,9 +114,13 @@ def rubric(session: Session, actor: User) -> list[dict]:
              "version": version} for c in CRITERIA]
 
 
-def set_threshold(session: Session, actor: User, criterion_id: str, value: float) -> int:
+def set_threshold(session: Session, actor: User, criterion_id: str, value) -> int:
     """Change one criterion's threshold; the rubric version goes up; return the new version."""
     require_admin(actor)
+    try:
+        value = float(value)
+    except (TypeError, ValueError) as exc:
+        raise AccountError("the threshold must be a number") from exc
     criterion = RUBRIC_BY_ID.get(criterion_id)
     if criterion is None:
         raise AccountError(f"unknown criterion '{criterion_id}'")

@@ -210,54 +210,32 @@ def export_audit(_clicks):
     return True
 
 
-@callback(Output("admin-rubric", "rowData"), Input("admin-changed", "data"))
-def show_rubric(_changed):
-    """Fill the rubric table."""
+@callback(Output("admin-rubric", "rowData"), Output("admin-rules", "rowData"),
+          Input("admin-changed", "data"))
+def show_rubric_and_rules(_changed):
+    """Fill the stage-rubric and risk-rule tables."""
     try:
-        return admin.rubric(get_session(), current_user)
+        session = get_session()
+        return admin.rubric(session, current_user), admin.risk_rules(session, current_user)
     except admin.NotPermitted:
-        return []
+        return [], []
 
 
 @callback(Output("admin-message", "children", allow_duplicate=True),
           Output("admin-message", "hide", allow_duplicate=True),
           Output("admin-message", "color", allow_duplicate=True),
           Output("admin-changed", "data", allow_duplicate=True),
-          Input("admin-rubric", "cellValueChanged"), State("admin-changed", "data"),
-          prevent_initial_call=True)
-def change_threshold(changes, changed):
-    """Store an edited threshold (server-side checks: admin role, range)."""
-    change = (changes or [None])[0]
+          Input("admin-rubric", "cellValueChanged"), Input("admin-rules", "cellValueChanged"),
+          State("admin-changed", "data"), prevent_initial_call=True)
+def edit_cell(rubric_changes, rule_changes, changed):
+    """Store an edited threshold or rule field (checked on the server, audited)."""
+    on_rubric = dash.ctx.triggered_id == "admin-rubric"
+    change = ((rubric_changes if on_rubric else rule_changes) or [None])[0]
     if not change:
         return no_update, no_update, no_update, no_update
-    try:
-        value = float(change["value"])
-    except (TypeError, ValueError):
-        return "阈值须为数字。 The threshold must be a number.", False, "red", changed + 1
-    (msg, hide, colour), _ = _act(admin.set_threshold, change["rowId"], value)
-    return msg, hide, colour, changed + 1
-
-
-@callback(Output("admin-rules", "rowData"), Input("admin-changed", "data"))
-def show_rules(_changed):
-    """Fill the risk-rule table."""
-    try:
-        return admin.risk_rules(get_session(), current_user)
-    except admin.NotPermitted:
-        return []
-
-
-@callback(Output("admin-message", "children", allow_duplicate=True),
-          Output("admin-message", "hide", allow_duplicate=True),
-          Output("admin-message", "color", allow_duplicate=True),
-          Output("admin-changed", "data", allow_duplicate=True),
-          Input("admin-rules", "cellValueChanged"), State("admin-changed", "data"),
-          prevent_initial_call=True)
-def change_rule(changes, changed):
-    """Store an edited rule field (checked on the server, audited)."""
-    change = (changes or [None])[0]
-    if not change:
-        return no_update, no_update, no_update, no_update
-    (msg, hide, colour), _ = _act(admin.update_rule, change["rowId"], change["colId"],
-                                  change["value"])
+    if on_rubric:
+        (msg, hide, colour), _ = _act(admin.set_threshold, change["rowId"], change["value"])
+    else:
+        (msg, hide, colour), _ = _act(admin.update_rule, change["rowId"], change["colId"],
+                                      change["value"])
     return msg, hide, colour, changed + 1
