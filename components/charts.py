@@ -87,7 +87,8 @@ def trend_lines(frame: pd.DataFrame, series: str, kpi, lang: str,
     if frame.empty or frame["value"].isna().all():
         return message_figure(t("nodata", lang))
     fig = go.Figure()
-    for key, part in frame.groupby(series, sort=False):
+    for key in frame[series].unique():  # one trace per series; the values are already computed
+        part = frame[frame[series] == key]
         fig.add_trace(go.Scatter(
             x=part["period"], y=part["value"], mode="lines", name=(labels or {}).get(key, key),
             line={"color": (colours or CARRIER_COLOURS).get(key)}))
@@ -102,7 +103,8 @@ def share_bars(shares: pd.DataFrame, lang: str, carrier_names: dict) -> go.Figur
     if shares.empty:
         return message_figure(t("nodata", lang))
     fig = go.Figure()
-    for carrier, part in shares.groupby("carrier", sort=False):
+    for carrier in shares["carrier"].unique():
+        part = shares[shares["carrier"] == carrier]
         fig.add_trace(go.Bar(x=part["share"], y=part["measure"], orientation="h",
                              name=carrier_names.get(carrier, carrier),
                              marker_color=CARRIER_COLOURS.get(carrier),
