@@ -59,9 +59,6 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
-_BY_NAME = {s.name: s for s in SETTINGS}
-
-
 def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Resolve every declared setting from overrides, then the environment, then defaults."""
     overrides = overrides or {}
@@ -74,16 +71,3 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         else:
             values[setting.name] = setting.default
     return values
-
-
-def describe() -> str:
-    """Return the settings as a Markdown table (for the README and `flask settings`)."""
-    rows = ["| setting | default | meaning |", "|---|---|---|"]
-    for s in SETTINGS:
-        rows.append(f"| `{s.name}` | `{s.default}` | {s.help} |")
-    return "\n".join(rows)
-
-
-def setting_help(name: str) -> str:
-    """Return the help text of one declared setting."""
-    return _BY_NAME[name].help

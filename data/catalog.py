@@ -61,10 +61,6 @@ def ensure_catalog(session: Session) -> int:
     return added
 
 
-def carrier_ids(session: Session) -> dict[str, int]:
-    """Map carrier code to id, as stored."""
-    return {code: id_ for code, id_ in session.execute(select(Carrier.code, Carrier.id))}
-
 
 def carriers(session: Session) -> list[Carrier]:
     """Return the carriers in display order."""

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 DATA_DIR = Path(__file__).resolve().parent
@@ -65,8 +65,3 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
-
-
-def row_count(session: Session, model: type) -> int:
-    """Return the number of rows of a model's table."""
-    return session.scalar(select(func.count()).select_from(model)) or 0

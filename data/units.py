@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from data.models import OrgUnit
@@ -42,18 +42,6 @@ def children(session: Session, unit: OrgUnit) -> list[OrgUnit]:
     """Return the unit's direct children, ordered by code."""
     return list(session.scalars(
         select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.code)))
-
-
-def roots(session: Session) -> list[OrgUnit]:
-    """Return the units at the top of the tree."""
-    return list(session.scalars(select(OrgUnit).where(OrgUnit.parent_id.is_(None))
-                                .order_by(OrgUnit.code)))
-
-
-def tier_counts(session: Session) -> dict[int, int]:
-    """Return how many units each tier has."""
-    rows = session.execute(select(OrgUnit.tier, func.count()).group_by(OrgUnit.tier))
-    return {tier: n for tier, n in rows}
 
 
 def ancestors(session: Session, unit: OrgUnit) -> list[OrgUnit]:

@@ -53,7 +53,3 @@ def matrix(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
             out.append({"core": core, "carrier": carrier, "score": score, "status": state,
                         "scored": len(scores), "applicable": len(kpis_here)})
     return pd.DataFrame(out)
-
-def cell_kpis(core: str, carrier: str) -> list[str]:
-    """Return the ids of the KPIs behind one cell (for opening it)."""
-    return [k.id for k in applicable(core, carrier)]

@@ -18,7 +18,7 @@ from data.rubric import CRITERIA, STAGES, thresholds
 from data.units import children
 from metrics.compute import compute
 from metrics.quality import month_end, monthly_quality, months_between
-from metrics.registry import KPIS, REGISTRY
+from metrics.registry import KPIS
 from metrics.risk import closed_on_time
 from metrics.scope import Scope, enforce
 from metrics.targets import attainment, resolve, target_rows
@@ -143,8 +143,3 @@ def movers(session: Session, unit: OrgUnit, month: dt.date, data_end: dt.date,
             out.append({"unit": child.code, "name_zh": child.name_zh, "name_en": child.name_en,
                         "from": before.stage, "to": now.stage})
     return out
-
-
-def criterion_kpi(criterion_id: str):
-    """Return the KPI behind a criterion, when it is one."""
-    return REGISTRY.get(criterion_id)

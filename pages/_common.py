@@ -84,11 +84,6 @@ def frame(ctx: PageContext, page_path: str, title_key: str, body: list) -> dmc.C
     return dmc.Container([head, bar, *body], fluid=True, px="md", py="sm", maw=1880)
 
 
-def pending(ctx: PageContext, key: str) -> dmc.Alert:
-    """An honest notice for a part that a later feature fills in."""
-    return dmc.Alert(t(key, ctx.lang), color="gray", variant="light")
-
-
 def explain_text(ctx: PageContext, kpi, numerator, denominator) -> str:
     """"Explain this number" for a table cell: formula, numerator, denominator, last loaded day."""
     formula = kpi.formula_en if ctx.lang == "en" else kpi.formula_zh
