@@ -45,6 +45,11 @@ class Assessment:
     rubric_version: int
 
     @property
+    def has_data(self) -> bool:
+        """Whether any data was loaded for the unit that month (else its stage means nothing)."""
+        return any(c.id == "data_completeness" and c.value for c in self.criteria)
+
+    @property
     def missing(self) -> list[CriterionResult]:
         """The criteria of the next stage that are not met (or unknown)."""
         return [c for c in self.criteria if c.stage == self.stage + 1 and c.met is not True]
@@ -139,7 +144,7 @@ def movers(session: Session, unit: OrgUnit, month: dt.date, data_end: dt.date,
     out = []
     for child in children(session, unit):
         before, now = assess_months(session, child, previous, month, data_end)
-        if before.stage != now.stage:
+        if before.has_data and now.has_data and before.stage != now.stage:
             out.append({"unit": child.code, "name_zh": child.name_zh, "name_en": child.name_en,
                         "from": before.stage, "to": now.stage})
     return out

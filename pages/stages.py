@@ -111,6 +111,8 @@ def _next_steps(a: Assessment, lang: str) -> dmc.Paper:
 
 
 def _history(history: list[Assessment], lang: str) -> dmc.Paper:
+    history = [a for a in history if a.has_data]  # months before the data began show nothing
+
     def figure():
         fig = go.Figure(go.Scatter(x=[a.month for a in history], y=[a.stage for a in history],
                                    mode="lines+markers", line={"shape": "hv", "color": "#0072B2"}))

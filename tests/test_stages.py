@@ -189,3 +189,10 @@ def test_admins_change_thresholds_which_are_versioned_and_audited(empty_store):
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "rubric_change"))
         assert event.username == "root" and "0.6 -> 0.99" in event.detail
         assert [r["threshold"] for r in admin.rubric(s, root) if r["id"] == "binding_rate"] == [0.99]
+
+
+def test_months_without_data_are_not_stage_zero_in_history(tiny_store):
+    with Session(tiny_store.engine) as s:
+        history = assess_months(s, unit_by_code(s, "ZJ"), dt.date(2025, 11, 1), dt.date(2026, 2, 1),
+                                DEMO_END)
+    assert [a.has_data for a in history] == [False, False, True, True]
