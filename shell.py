@@ -14,7 +14,7 @@ from flask_login import current_user
 from auth.login import csrf_token
 from components.i18n import t
 from components.theme import FONT
-from components.view_state import carry
+from components.view_state import carry, update
 from data.db import get_session
 
 NAV = (("/", "nav.overview"), ("/carriers", "nav.carriers"), ("/cores", "nav.cores"),
@@ -67,6 +67,9 @@ def init_app(app: dash.Dash) -> None:
                  Input("f-dates", "start_date"), Input("f-dates", "end_date"),
                  Input("f-carriers", "value"), Input("f-compare", "value"),
                  State("_pages_location", "search"), prevent_initial_call=True)(apply_filters)
+    app.callback(Output("_pages_location", "search", allow_duplicate=True),
+                 Input({"type": "kpi-picker", "page": ALL}, "value"),
+                 State("_pages_location", "search"), prevent_initial_call=True)(choose_kpi)
     app.callback(Output({"type": "csv-grid", "name": MATCH}, "exportDataAsCsv"),
                  Input({"type": "csv", "name": MATCH}, "n_clicks"),
                  prevent_initial_call=True)(lambda _n: True)
@@ -113,6 +116,15 @@ def apply_filters(child, period, start, end, carriers, compare, search):
     elif trigger == "f-compare":
         params["compare"] = compare
     new = "?" + urlencode(params, safe=",")
+    return new if new != (search or "") else no_update
+
+
+def choose_kpi(values, search):
+    """Show the KPI picked on the page (Regions, Targets)."""
+    picked = next((v for v in values or [] if v), None)
+    if not picked:
+        return no_update
+    new = update(search, kpi=picked)
     return new if new != (search or "") else no_update
 
 

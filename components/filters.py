@@ -7,6 +7,7 @@ from dash import dcc
 
 from components.i18n import name, t
 from components.view_state import COMPARES, PERIODS, ViewState
+from metrics.registry import KPIS
 
 CARRIER_ORDER = ("app", "wechat", "alipay", "web", "hotline", "hall")
 
@@ -47,3 +48,10 @@ def filter_bar(path_units: list, children: list, carriers: list, view: ViewState
         dmc.Group(controls, gap="md", align="flex-end", mt="xs", wrap="wrap"),
         dcc.Store(id="view-state", data={"path": page_path, "query": view.query()}),
     ], p="sm", withBorder=True, radius="md", mb="md")
+
+
+def kpi_picker(page: str, value: str, lang: str, label: str | None = None) -> dmc.Select:
+    """A KPI selector; the shell's callback puts the choice into the URL (`kpi=`)."""
+    return dmc.Select(id={"type": "kpi-picker", "page": page}, label=label, value=value, w=280,
+                      searchable=True, allowDeselect=False,
+                      data=[{"value": k.id, "label": name(k, lang)} for k in KPIS])

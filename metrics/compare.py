@@ -41,9 +41,11 @@ def change(current: float | None, before: float | None) -> tuple[float | None, f
 
 def compare(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date, end: dt.date,
             carriers: Sequence[str] | None = None, scope: Scope | None = None) -> pd.DataFrame:
-    """Return per KPI: value, previous-period value and change, last-year value and change."""
+    """Return per KPI: value (with numerator and denominator), the previous-period value and
+    change, and the last-year value and change."""
     enforce(scope, unit)
-    now = compute(session, kpis, unit, start, end, carriers).set_index("kpi")["value"]
+    current = compute(session, kpis, unit, start, end, carriers).set_index("kpi")
+    now = current["value"]
     prev = compute(session, kpis, unit, *previous_period(start, end), carriers).set_index(
         "kpi")["value"]
     yoy = compute(session, kpis, unit, *year_earlier(start, end), carriers).set_index(
@@ -52,7 +54,9 @@ def compare(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date
     for kpi in kpis:
         p_abs, p_rel = change(now[kpi], prev[kpi])
         y_abs, y_rel = change(now[kpi], yoy[kpi])
-        rows.append({"kpi": kpi, "value": now[kpi], "previous": prev[kpi], "previous_change": p_abs,
+        rows.append({"kpi": kpi, "value": now[kpi], "numerator": current.loc[kpi, "numerator"],
+                     "denominator": current.loc[kpi, "denominator"],
+                     "previous": prev[kpi], "previous_change": p_abs,
                      "previous_change_pct": p_rel, "last_year": yoy[kpi], "last_year_change": y_abs,
                      "last_year_change_pct": y_rel})
     frame = pd.DataFrame(rows)

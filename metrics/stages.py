@@ -136,15 +136,17 @@ def distribution(assessments: list[Assessment]) -> dict[int, int]:
     return counts
 
 
-def movers(session: Session, unit: OrgUnit, month: dt.date, data_end: dt.date,
-           scope: Scope | None = None) -> list[dict]:
-    """Children whose stage this month differs from last month's, with both stages."""
+def children_this_and_last_month(session: Session, unit: OrgUnit, month: dt.date,
+                                 data_end: dt.date, scope: Scope | None = None
+                                 ) -> list[tuple[Assessment, Assessment]]:
+    """Each child's assessment for the month before `month` and for `month` (one pass each)."""
     enforce(scope, unit)
     previous = (month - dt.timedelta(days=1)).replace(day=1)
-    out = []
-    for child in children(session, unit):
-        before, now = assess_months(session, child, previous, month, data_end)
-        if before.has_data and now.has_data and before.stage != now.stage:
-            out.append({"unit": child.code, "name_zh": child.name_zh, "name_en": child.name_en,
-                        "from": before.stage, "to": now.stage})
-    return out
+    return [tuple(assess_months(session, child, previous, month, data_end))  # type: ignore[misc]
+            for child in children(session, unit)]
+
+
+def movers(pairs: list[tuple[Assessment, Assessment]]) -> list[tuple[Assessment, Assessment]]:
+    """The (last month, this month) pairs whose stage changed, both months having data."""
+    return [(before, now) for before, now in pairs
+            if before.has_data and now.has_data and before.stage != now.stage]

@@ -21,7 +21,6 @@ def headline(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.dat
              bands: Bands = DEFAULT_BANDS) -> list[dict]:
     """Per KPI: value row, comparison, target, attainment, status and a sparkline series."""
     enforce(scope, unit)
-    now = compute(session, kpis, unit, start, end, carriers).set_index("kpi")
     comp = compare(session, kpis, unit, start, end, carriers).set_index("kpi")
     carrier = carriers[0] if carriers and len(carriers) == 1 else None
     targets = targets_for(session, kpis, unit, start, end, carrier)
@@ -30,11 +29,12 @@ def headline(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.dat
     out = []
     for k in kpis:
         kpi = REGISTRY[k]
-        row = now.loc[k].to_dict()
+        comparison = comp.loc[k].to_dict()
+        row = {key: comparison[key] for key in ("value", "numerator", "denominator")}
         target = targets[k]
         att = attainment(kpi, row["value"], target.value if target else None)
         series = spark[spark["kpi"] == k].sort_values("period")["value"].tolist()
-        out.append({"kpi": kpi, "row": row, "comparison": comp.loc[k].to_dict(), "target": target,
+        out.append({"kpi": kpi, "row": row, "comparison": comparison, "target": target,
                     "attainment": att, "status": status(att, bands), "spark": series})
     return out
 

@@ -8,6 +8,7 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, no_update
 
 from components.charts import distribution, ranking_bars, safe, trend_lines
+from components.filters import kpi_picker
 from components.format import change as fmt_change
 from components.format import number, pct
 from components.i18n import name, t
@@ -15,7 +16,7 @@ from components.tables import grid
 from components.view_state import update
 from metrics.compute import compute
 from metrics.league import league_table
-from metrics.registry import KPIS, REGISTRY
+from metrics.registry import REGISTRY
 from pages._common import explain_text, frame, page_context
 
 dash.register_page(__name__, path="/regions", name="Regions", title="区域 Regions")
@@ -31,9 +32,7 @@ def layout(**query: str):
         return ctx
     v = ctx.view
     kpi = REGISTRY.get(v.kpi or DEFAULT_KPI) or REGISTRY[DEFAULT_KPI]
-    picker = dmc.Select(id="regions-kpi", label=t("regions.kpi", ctx.lang), value=kpi.id, w=280,
-                        searchable=True, allowDeselect=False,
-                        data=[{"value": k.id, "label": name(k, ctx.lang)} for k in KPIS])
+    picker = kpi_picker("regions", kpi.id, ctx.lang, t("regions.kpi", ctx.lang))
     carriers = list(v.carriers) or None
     if not ctx.children:
         by_day = compute(ctx.session, [kpi.id], ctx.unit, v.start, v.end, carriers, by="day",
@@ -100,13 +99,6 @@ def _grid(name: str, rows: list[dict], columns: list[tuple[str, str]], lang: str
              **({"tooltipField": "tip"} if f == "value" else {})} for f, k in columns]
     return grid(name, rows, defs, lang, row_id)
 
-
-@callback(Output("_pages_location", "search", allow_duplicate=True),
-          Input("regions-kpi", "value"), State("_pages_location", "search"),
-          prevent_initial_call=True)
-def choose_kpi(kpi, search):
-    """Show another KPI."""
-    return update(search, kpi=kpi)
 
 
 @callback(Output("_pages_location", "search", allow_duplicate=True),

@@ -15,7 +15,7 @@ from components.tables import grid
 from components.view_state import update
 from data.rubric import BY_ID, stage_label
 from metrics.quality import month_end
-from metrics.stages import Assessment, assess_children, assess_months, distribution, movers
+from metrics.stages import Assessment, assess_months, children_this_and_last_month, distribution, movers
 from pages._common import frame, page_context
 
 dash.register_page(__name__, path="/stages", name="Stages", title="运营阶段 Stages")
@@ -34,8 +34,9 @@ def layout(**query: str):
     first = _months_back(month, 23)  # 24 months of history
     history = assess_months(ctx.session, ctx.unit, first, month, data_end, scope=ctx.scope)
     now = history[-1]
-    kids = assess_children(ctx.session, ctx.unit, month, data_end, scope=ctx.scope)
-    moved = movers(ctx.session, ctx.unit, month, data_end, scope=ctx.scope) if kids else []
+    pairs = children_this_and_last_month(ctx.session, ctx.unit, month, data_end, scope=ctx.scope)
+    kids = [now for _before, now in pairs]
+    moved = movers(pairs)
     body = [
         dmc.Text(f"{month:%Y-%m}" + (f" ({t('stages.partial', ctx.lang)})"
                                      if month_end(month) > data_end else ""), c="dimmed",
@@ -123,7 +124,8 @@ def _history(history: list[Assessment], lang: str) -> dmc.Paper:
                      p="sm", withBorder=True, radius="md")
 
 
-def _children(kids: list[Assessment], moved: list[dict], ctx) -> dmc.Paper:
+def _children(kids: list[Assessment], moved: list[tuple[Assessment, Assessment]],
+              ctx) -> dmc.Paper:
     lang = ctx.lang
     counts = distribution(kids)
     dist = dmc.Group([dmc.Badge(f"{stage_label(s, lang)}: {n}", color="gray", variant="light",
@@ -143,7 +145,8 @@ def _children(kids: list[Assessment], moved: list[dict], ctx) -> dmc.Paper:
                + [{"field": c.id, "headerName": BY_ID[c.id].name_en if lang == "en"
                    else BY_ID[c.id].name_zh, "maxWidth": 110} for c in kids[0].criteria])
     moved_text = ", ".join(
-        f"{m['name_en'] if lang == 'en' else m['name_zh']} {m['from']}→{m['to']}" for m in moved)
+        f"{name(names[now.unit], lang) if now.unit in names else now.unit} "
+        f"{before.stage}→{now.stage}" for before, now in moved)
     return dmc.Paper([
         dmc.Text(t("stages.children", lang), fw=600), dist,
         dmc.Text(f"{t('stages.movers', lang)}: {moved_text or '-'}", size="sm", mt="xs",

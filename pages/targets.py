@@ -14,6 +14,7 @@ from flask_login import current_user
 from auth.admin import NotPermitted
 from auth.indicator_control import TargetError, may_set_targets, set_target
 from components.charts import safe
+from components.filters import kpi_picker
 from components.format import number, pct
 from components.i18n import name, t
 from components.tables import grid
@@ -49,10 +50,7 @@ def layout(**query: str):
         dmc.Alert(t("regions.outlet", ctx.lang), color="gray"),
         dmc.Paper([
             dmc.Group([dmc.Text(t("targets.table", ctx.lang).format(year=year), fw=600),
-                       dmc.Select(id="targets-kpi", value=kpi.id, w=280, searchable=True,
-                                  allowDeselect=False,
-                                  data=[{"value": k.id, "label": name(k, ctx.lang)}
-                                        for k in KPIS])]),
+                       kpi_picker("targets", kpi.id, ctx.lang)]),
             dmc.Text(t("targets.help" if editable else "targets.readonly", ctx.lang), size="xs",
                      c="dimmed"),
             dmc.Alert(id="targets-message", children="", hide=True, my="xs"),
@@ -134,13 +132,6 @@ def change_target(changes, context):
     units = [unit_by_code(session, code) for code in context["units"]]
     return _rows(session, kpi, units, year, lang), message, False, colour
 
-
-@callback(Output("_pages_location", "search", allow_duplicate=True),
-          Input("targets-kpi", "value"), State("_pages_location", "search"),
-          prevent_initial_call=True)
-def choose_kpi(kpi, search):
-    """Show another KPI's targets."""
-    return update(search, kpi=kpi)
 
 
 @callback(Output("_pages_location", "search", allow_duplicate=True),

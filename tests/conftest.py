@@ -72,6 +72,14 @@ def new_store(kind: str, tmp: Path, migrate: bool = True) -> Store:
     return store
 
 
+def add_users(store: Store) -> None:
+    """Create the accounts of USERS (password PASSWORD) in a seeded store."""
+    with Session(store.engine) as session:
+        for username, (role, unit) in USERS.items():
+            create_user(session, username, role, unit, PASSWORD)
+        session.commit()
+
+
 @pytest.fixture(params=DB_KINDS)
 def empty_store(request, tmp_path) -> Iterator[Store]:
     """A migrated store with the catalogue and no data, on each database."""
@@ -85,10 +93,7 @@ def tiny_store(request, tmp_path_factory) -> Iterator[Store]:
     """The tiny demo (seed 42, ending DEMO_END) on each database; read-only for tests."""
     store = new_store(request.param, tmp_path_factory.mktemp("tiny"))
     seed_demo(store.engine, "tiny", 42, DEMO_END)
-    with Session(store.engine) as session:
-        for username, (role, unit) in USERS.items():
-            create_user(session, username, role, unit, PASSWORD)
-        session.commit()
+    add_users(store)
     yield store
     store.drop()
 

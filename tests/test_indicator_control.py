@@ -15,20 +15,15 @@ from data.models import AuditEvent, User
 from data.units import unit_by_code
 from metrics.attainment import attainment_by_child, own_targets
 from metrics.targets import targets_for
-from tests.conftest import DEMO_END, PASSWORD, USERS
+from tests.conftest import DEMO_END, add_users
 
 YEAR = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 
 
 @pytest.fixture
 def store(empty_store):
-    from auth.accounts import create_user
-
     seed_demo(empty_store.engine, "tiny", 42, DEMO_END)
-    with Session(empty_store.engine) as s:
-        for username, (role, unit) in USERS.items():
-            create_user(s, username, role, unit, PASSWORD)
-        s.commit()
+    add_users(empty_store)
     return empty_store
 
 

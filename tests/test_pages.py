@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import dash
 import pytest
 from flask_login import login_user
 from sqlalchemy import select
@@ -268,3 +269,10 @@ def test_view_state_parsing():
                 {"carrier": "fax"}, {"compare": "never"}):
         with pytest.raises(BadView):
             parse(bad, "ZJ", anchor)
+
+
+def test_kpi_picker_puts_the_choice_in_the_url():
+    import shell
+
+    assert shell.choose_kpi(["mau"], "?unit=ZJ&period=ytd") == "?unit=ZJ&period=ytd&kpi=mau"
+    assert shell.choose_kpi(["mau"], "?unit=ZJ&kpi=mau") is dash.no_update
