@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from data import demo_geo
 from data.bulk import bulk_insert
 from data.catalog import ensure_catalog
+from data.changes import data_changed
 from data.db import get_engine
 from data.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, outlet_frames
 from data.demo_targets import target_frame
@@ -231,6 +232,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
         meta = {"demo": "true", "demo_scale": scale_name, "demo_seed": str(seed),
                 "demo_start": str(days[0]), "demo_end": end.isoformat()}
         conn.execute(insert(Meta), [{"key": k, "value": v} for k, v in meta.items()])
+        data_changed(conn, days[0].astype(object), end)
         if conn.dialect.name == "postgresql":
             for table in ("org_unit", "work_order", "target", "demo_incident"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -1,0 +1,23 @@
+"""The data version: bumped by every write of facts, rolled back with it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from data.changes import data_changed, data_version
+
+
+def test_version_bumps_and_rolls_back_with_the_transaction(empty_store):
+    with Session(empty_store.engine) as session:
+        assert data_version(session) == 0
+        assert data_changed(session) == 1
+        assert data_changed(session) == 2
+        session.commit()
+        data_changed(session)
+        session.rollback()
+        assert data_version(session) == 2
+
+
+def test_seeding_bumps_the_version(tiny_store):
+    with Session(tiny_store.engine) as session:
+        assert data_version(session) >= 1
