@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,6 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
     bumped = bind.execute(update(Meta).where(Meta.key == VERSION_KEY)
                           .values(value=str(data_version(bind) + 1)))
     if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        bind.execute(Meta.__table__.insert().values(key=VERSION_KEY, value="1"))
+        bind.execute(insert(Meta).values(key=VERSION_KEY, value="1"))
         return 1
     return data_version(bind)
