@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import tempfile
 import threading
 import time
@@ -48,6 +49,7 @@ def main() -> None:
         for item in session.get(Playlist, playlist_id).items:  # type: ignore[union-attr]
             item.dwell_seconds = args.dwell
         session.commit()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": uuid.uuid4().hex})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

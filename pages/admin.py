@@ -127,7 +127,7 @@ def layout(**_query: str):
                        placeholder="新建 New playlist", clearable=True),
             dmc.TextInput(id="playlist-name", label="名称 Name", w=280),
             dmc.NumberInput(id="playlist-refresh", label="刷新间隔（秒） Refresh every (s)", value=60,
-                            min=10, max=3600, w=200),
+                            min=10, max=3600, w=250),
             dmc.Anchor("打开大屏 Open display ↗", id="playlist-open", href="/display", target="_blank",
                        mt=30),
         ], align="flex-start"),
