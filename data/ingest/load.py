@@ -1,0 +1,406 @@
+"""Loading a validated file: one transaction, staging, upserts on natural keys, bookkeeping.
+
+`import_file` owns its transactions (like `seed_demo`): inside ONE transaction it takes a lock
+(a transaction-level advisory lock per kind on PostgreSQL; SQLite's write lock, taken by the first
+write), streams the file chunk by chunk through validation into a TEMP staging table (COPY on
+PostgreSQL), checks what spans chunks (duplicates within the file), and only when the whole file
+is valid upserts from staging into the fact tables with one INSERT .. SELECT .. ON CONFLICT per
+table, records the unit-days in `data_load`, bumps the data version and completes the import log.
+Any invalid row rolls everything back. After the commit the risk scan runs over the affected days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
+
+from data.bulk import bulk_insert
+from data.changes import data_changed
+from data.ingest.read import CHUNK_ROWS, FileProblem, TableFile, file_digest
+from data.ingest.spec import KINDS, Kind, Target, guess_kind
+from data.ingest.units import load_units
+from data.ingest.validate import Lookups, Problem, Problems, check_chunk, check_header
+from data.models import Base, Carrier, DataLoad, ImportLog, OrgUnit
+
+SOURCE_PREFIX = "import:"
+
+
+@dataclass
+class ImportReport:
+    """What an import (or a dry run) found and did."""
+
+    file_name: str
+    kind: str
+    file_hash: str = ""
+    dry_run: bool = False
+    outcome: str = "rejected"  # imported | valid (a dry run that found no problem) | rejected
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    seconds: float = 0.0
+    risk: dict[str, int] | None = None
+    import_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file was valid (and, unless a dry run, loaded)."""
+        return self.outcome != "rejected"
+
+    @property
+    def unchanged(self) -> int:
+        """Rows that matched stored rows exactly."""
+        return max(self.rows_read - self.inserted - self.updated, 0) if self.ok else 0
+
+    def problem_lines(self) -> list[str]:
+        """The first problems as 'file, row, column: reason', then how many more there are."""
+        lines = [p.text(self.file_name) for p in self.problems]
+        if self.problem_count > len(self.problems):
+            lines.append(f"... and {self.problem_count - len(self.problems)} more problem(s) "
+                         f"({self.problem_count} in all)")
+        return lines
+
+    def summary(self) -> str:
+        """One line saying what happened."""
+        span = f", days {self.first_day} to {self.last_day}" if self.first_day else ""
+        if not self.ok:
+            return (f"{self.file_name}: rejected ({self.kind}), {self.problem_count} problem(s); "
+                    "nothing was written.")
+        verb = "would insert" if self.dry_run else "inserted"
+        return (f"{self.file_name}: {self.kind}, {self.rows_read} row(s) read, {verb} "
+                f"{self.inserted}, {'would update' if self.dry_run else 'updated'} {self.updated}, "
+                f"unchanged {self.unchanged}{span}, {self.seconds:.1f} s"
+                + (" (dry run: nothing was written)" if self.dry_run else ""))
+
+
+def import_file(engine: Engine, path: str | Path, kind: str | None = None, *,
+                file_name: str | None = None, dry_run: bool = False, username: str | None = None,
+                tz: str = "Asia/Shanghai", scan_risk: bool = True,
+                chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+    """Validate `path` and, if every row is valid and not `dry_run`, load it in one transaction."""
+    started, started_at = time.perf_counter(), _utcnow()
+    path = Path(path)
+    report = ImportReport(file_name=file_name or path.name, kind=kind or "?", dry_run=dry_run,
+                          file_hash=file_digest(path))
+    problems = Problems()
+    try:
+        table = TableFile(path, chunk_rows)
+    except FileProblem as exc:
+        problems.add(Problem(None, "", str(exc)))
+        return _rejected(engine, report, problems, started, started_at, username)
+    spec = KINDS.get(kind) if kind else guess_kind(report.file_name, table.header)
+    if spec is None:
+        problems.add(Problem(None, "", f"cannot tell the kind of data from the file name or header; "
+                                       f"name it (one of {', '.join(KINDS)})" if not kind
+                             else f"unknown kind '{kind}'; one of {', '.join(KINDS)}"))
+        return _rejected(engine, report, problems, started, started_at, username)
+    report.kind = spec.name
+    for problem in check_header(spec, table.header):
+        problems.add(problem)
+    if problems.count:
+        return _rejected(engine, report, problems, started, started_at, username)
+
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            log_id = _lock_and_open_log(conn, spec, report, started_at, username)
+            lookups = _lookups(conn)
+            try:
+                if spec.name == "units":
+                    counts = load_units(conn, table, problems)
+                else:
+                    counts = _load_facts(conn, spec, table, lookups, problems, tz)
+            except FileProblem as exc:  # the file breaks off part way (a malformed line)
+                problems.add(Problem(None, "", str(exc)))
+                counts = Counts()
+            report.rows_read = counts.rows
+            if problems.count:
+                trans.rollback()
+                return _rejected(engine, report, problems, started, started_at, username)
+            report.inserted, report.updated = counts.inserted, counts.updated
+            report.first_day, report.last_day = counts.first_day, counts.last_day
+            if counts.inserted or counts.updated:
+                data_changed(conn, counts.first_day, counts.last_day, counts.unit_ids)
+            report.seconds = time.perf_counter() - started
+            if dry_run:
+                trans.rollback()
+                report.outcome = "valid"
+                return report
+            report.outcome, report.import_id = "imported", log_id
+            _close_log(conn, log_id, report)
+            trans.commit()
+        except BaseException:
+            if trans.is_active:
+                trans.rollback()
+            raise
+    if scan_risk and (report.inserted or report.updated) and (spec.day or spec.month):
+        report.risk = _scan(engine, report)
+        report.seconds = time.perf_counter() - started
+        with engine.begin() as conn:
+            _close_log(conn, log_id, report)
+    return report
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    unit_ids: list[int] = field(default_factory=list)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _lock_and_open_log(conn: Connection, spec: Kind, report: ImportReport,
+                       started_at: dt.datetime, username: str | None) -> int:
+    """Serialise imports of a kind and open the log row (on SQLite this write takes the lock)."""
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"{SOURCE_PREFIX}{spec.name}".encode()) - 2**31
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    result = conn.execute(insert(ImportLog).values(
+        kind=spec.name, file_name=report.file_name[:255], file_hash=report.file_hash,
+        username=username, started_at=started_at, duration_seconds=0, rows_read=0, inserted=0,
+        updated=0, errors=0, outcome="running", detail=""))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def _close_log(conn: Connection, log_id: int, report: ImportReport) -> None:
+    detail = f"risk scan: {report.risk}" if report.risk else ""
+    conn.execute(update(ImportLog).where(ImportLog.id == log_id).values(
+        duration_seconds=round(report.seconds, 3), rows_read=report.rows_read,
+        inserted=report.inserted, updated=report.updated, outcome=report.outcome,
+        first_day=report.first_day, last_day=report.last_day, detail=detail))
+
+
+def _rejected(engine: Engine, report: ImportReport, problems: Problems, started: float,
+              started_at: dt.datetime, username: str | None) -> ImportReport:
+    """Fill the report with the problems and log the rejection (unless a dry run)."""
+    report.outcome = "rejected"
+    report.problems, report.problem_count = list(problems.first), problems.count
+    report.inserted = report.updated = 0
+    report.seconds = time.perf_counter() - started
+    if not report.dry_run:
+        with engine.begin() as conn:
+            conn.execute(insert(ImportLog).values(
+                kind=report.kind[:32], file_name=report.file_name[:255], file_hash=report.file_hash,
+                username=username, started_at=started_at, duration_seconds=round(report.seconds, 3),
+                rows_read=report.rows_read, inserted=0, updated=0, errors=problems.count,
+                outcome="rejected", detail="\n".join(report.problem_lines()[:10])))
+    return report
+
+
+def _lookups(conn: Connection) -> Lookups:
+    units = {code: (uid, tier) for code, uid, tier in
+             conn.execute(select(OrgUnit.code, OrgUnit.id, OrgUnit.tier))}
+    carriers = dict(conn.execute(select(Carrier.code, Carrier.id).order_by(Carrier.sort_order)).all())
+    return Lookups(units, carriers)
+
+
+# -- facts ------------------------------------------------------------------------------------
+
+def _staging_table(conn: Connection, spec: Kind) -> Table:
+    """Create a TEMP table for the kind's storage columns, typed like the tables it feeds."""
+    types: dict[str, TypeEngine] = {}
+    for target in spec.targets:
+        for col in Base.metadata.tables[target.table].columns:
+            types.setdefault(col.name, col.type)
+    stage = Table(f"import_stage_{uuid.uuid4().hex[:12]}", MetaData(),
+                  Column("row_no", Integer, nullable=False),
+                  *[Column(name, types[name]) for name in spec.storage_columns],
+                  prefixes=["TEMPORARY"])
+    stage.create(conn)
+    return stage
+
+
+def _load_facts(conn: Connection, spec: Kind, table: TableFile, lookups: Lookups,
+                problems: Problems, tz: str) -> Counts:
+    stage = _staging_table(conn, spec)
+    counts = Counts()
+    for chunk in table.chunks():
+        counts.rows += len(chunk)
+        bulk_insert(conn, stage.name, check_chunk(spec, chunk, lookups, problems))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {stage.name}"))
+    _duplicates(conn, spec, stage.name, problems)
+    if spec.name == "monthly_actives":
+        _carrier_above_total(conn, stage.name, problems)
+    if problems.count:
+        return counts
+    for target in spec.targets:
+        ins, upd = (_update_then_insert(conn, stage.name, target) if target.table == "target"
+                    else _upsert(conn, stage.name, target))
+        counts.inserted += ins
+        counts.updated += upd
+    counts.first_day, counts.last_day = _span(conn, spec, stage.name)
+    counts.unit_ids = list(conn.execute(text(f"SELECT DISTINCT unit_id FROM {stage.name}")).scalars())
+    if spec.day:
+        _record_loads(conn, spec, stage.name, tz)
+    stage.drop(conn)
+    return counts
+
+
+def _file_columns(spec: Kind, storage: tuple[str, ...]) -> str:
+    names = []
+    for s in storage:
+        names.append(next((c.name for c in spec.columns if c.store == s), s))
+    return ", ".join(names)
+
+
+def _duplicates(conn: Connection, spec: Kind, stage: str, problems: Problems) -> None:
+    keys = ", ".join(spec.key)
+    dupes = (f"SELECT row_no, first_row FROM (SELECT row_no, min(row_no) OVER (PARTITION BY {keys}) "
+             f"AS first_row FROM {stage}) d WHERE row_no > first_row")
+    total = conn.execute(text(f"SELECT count(*) FROM ({dupes}) x")).scalar_one()
+    if not total:
+        return
+    what = _file_columns(spec, spec.key)
+    for row, first in conn.execute(text(f"{dupes} ORDER BY row_no LIMIT {problems.limit}")):
+        problems.add(Problem(row, what, f"duplicate of row {first} (same {what})"))
+    problems.count += total - min(total, problems.limit)
+
+
+def _carrier_above_total(conn: Connection, stage: str, problems: Problems) -> None:
+    rows = conn.execute(text(
+        f"SELECT c.row_no, c.active_users, t.row_no, t.active_users FROM {stage} c "
+        f"JOIN {stage} t ON t.unit_id = c.unit_id AND t.month = c.month AND t.carrier_id IS NULL "
+        f"WHERE c.carrier_id IS NOT NULL AND c.active_users > t.active_users ORDER BY c.row_no"))
+    for row, users, total_row, total in rows:
+        problems.add(Problem(row, "active_users",
+                             f"{users} active users on one carrier exceed the {total} on all "
+                             f"carriers together (row {total_row})"))
+
+
+def _where(target: Target, alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    if target.carrier_null is None:
+        return "1=1"  # SQLite needs a WHERE before ON CONFLICT in INSERT .. SELECT
+    return f"{prefix}carrier_id IS {'' if target.carrier_null else 'NOT '}NULL"
+
+
+def _distinct_op(conn: Connection) -> str:
+    return "IS DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS NOT"
+
+
+def _same_op(conn: Connection) -> str:
+    return "IS NOT DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS"
+
+
+def _existing(conn: Connection, stage: str, target: Target) -> tuple[int, int]:
+    """Return (staged rows for the target, of which already stored under the same key)."""
+    same = _same_op(conn)
+    staged = conn.execute(text(f"SELECT count(*) FROM {stage} s WHERE {_where(target, 's')}")).scalar_one()
+    join = " AND ".join(f"t.{k} {same} s.{k}" if k == "carrier_id" else f"t.{k} = s.{k}"
+                        for k in target.key)
+    existing = conn.execute(text(f"SELECT count(*) FROM {stage} s JOIN {target.table} t ON {join} "
+                                 f"WHERE {_where(target, 's')}")).scalar_one()
+    return staged, existing
+
+
+def _upsert(conn: Connection, stage: str, target: Target) -> tuple[int, int]:
+    """INSERT .. SELECT .. ON CONFLICT DO UPDATE where something differs; return (new, changed)."""
+    staged, existing = _existing(conn, stage, target)
+    cols = ", ".join(target.key + target.columns)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in target.columns)
+    old = ", ".join(f"{target.table}.{c}" for c in target.columns)
+    new = ", ".join(f"excluded.{c}" for c in target.columns)
+    result = conn.execute(text(
+        f"INSERT INTO {target.table} ({cols}) SELECT {cols} FROM {stage} WHERE {_where(target)} "
+        f"ON CONFLICT ({', '.join(target.key)}) DO UPDATE SET {sets} "
+        f"WHERE ({old}) {_distinct_op(conn)} ({new})"))
+    inserted = staged - existing
+    return inserted, result.rowcount - inserted  # type: ignore[attr-defined]
+
+
+def _update_then_insert(conn: Connection, stage: str, target: Target) -> tuple[int, int]:
+    """For targets, whose key holds a nullable carrier (SQLite's unique index cannot match NULLs)."""
+    staged, existing = _existing(conn, stage, target)
+    same, differs = _same_op(conn), _distinct_op(conn)
+    match = " AND ".join(f"{target.table}.{k} {same} s.{k}" for k in target.key)
+    now = bindparam("now", _utcnow(), type_=DateTime())
+    changed = conn.execute(text(
+        f"UPDATE {target.table} SET value = s.value, updated_at = :now FROM {stage} s "
+        f"WHERE {match} AND {target.table}.value {differs} s.value").bindparams(now)).rowcount  # type: ignore[attr-defined]
+    cols = ", ".join(target.key + target.columns)
+    match_t = " AND ".join(f"t.{k} {same} s.{k}" for k in target.key)
+    conn.execute(text(
+        f"INSERT INTO {target.table} ({cols}, updated_at) SELECT {cols}, :now FROM {stage} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target.table} t WHERE {match_t})").bindparams(now))
+    return staged - existing, changed
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _span(conn: Connection, spec: Kind, stage: str) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day the file's rows are about (closing days of work orders included)."""
+    if spec.name == "work_orders":
+        sql = f"SELECT min(created_day), max(coalesce(closed_day, created_day)) FROM {stage}"
+    elif spec.name == "targets":
+        sql = f"SELECT min(period_start), max(period_end) FROM {stage}"
+    elif spec.month:
+        sql = f"SELECT min(month), max(month) FROM {stage}"
+    else:
+        sql = f"SELECT min({spec.day}), max({spec.day}) FROM {stage}"
+    first, last = (_as_date(v) for v in conn.execute(text(sql)).one())
+    if spec.month and last is not None:
+        last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return first, last
+
+
+def _record_loads(conn: Connection, spec: Kind, stage: str, tz: str) -> None:
+    """Record each unit-day of the file as loaded now (local time); a day keeps its first load."""
+    loaded_at = dt.datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
+    conn.execute(text(
+        f"INSERT INTO data_load (unit_id, day, loaded_at, source) "
+        f"SELECT DISTINCT unit_id, {spec.day}, :at, :source FROM {stage} WHERE 1=1 "
+        f"ON CONFLICT (unit_id, day) DO NOTHING").bindparams(
+            bindparam("at", loaded_at, type_=DateTime()), source=f"{SOURCE_PREFIX}{spec.name}"))
+
+
+def _scan(engine: Engine, report: ImportReport) -> dict[str, int]:
+    """Run the risk scan over the imported days, clipped to the days that have data."""
+    from risk.scan import scan  # risk builds on metrics, which build on data
+
+    with Session(engine) as session:
+        last_loaded = session.scalar(select(func.max(DataLoad.day)))
+        last = report.last_day
+        if last_loaded is not None and last is not None:
+            last = min(last, _as_date(last_loaded) or last)
+        if report.first_day is None or last is None or last < report.first_day:
+            return {"new": 0, "extended": 0}
+        stats = scan(session, report.first_day, last)
+        session.commit()
+    return stats
