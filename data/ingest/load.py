@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from sqlalchemy import (
     Column,
     Connection,
@@ -66,6 +67,7 @@ class ImportReport:
     last_day: dt.date | None = None
     seconds: float = 0.0
     risk: dict[str, int] | None = None
+    scan_seconds: float = 0.0
     import_id: int | None = None
 
     @property
@@ -160,7 +162,9 @@ def import_file(engine: Engine, path: str | Path, kind: str | None = None, *,
                 trans.rollback()
             raise
     if scan_risk and (report.inserted or report.updated) and (spec.day or spec.month):
+        scan_started = time.perf_counter()
         report.risk = _scan(engine, report)
+        report.scan_seconds = time.perf_counter() - scan_started
         report.seconds = time.perf_counter() - started
         with engine.begin() as conn:
             _close_log(conn, log_id, report)
@@ -246,9 +250,12 @@ def _load_facts(conn: Connection, spec: Kind, table: TableFile, lookups: Lookups
                 problems: Problems, tz: str) -> Counts:
     stage = _staging_table(conn, spec)
     counts = Counts()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))  # the duplicate check sorts the file
     for chunk in table.chunks():
         counts.rows += len(chunk)
-        bulk_insert(conn, stage.name, check_chunk(spec, chunk, lookups, problems))
+        rows = check_chunk(spec, chunk, lookups, problems)
+        bulk_insert(conn, stage.name, _for_database(rows, conn.dialect.name))
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"ANALYZE {stage.name}"))
     _duplicates(conn, spec, stage.name, problems)
@@ -267,6 +274,21 @@ def _load_facts(conn: Connection, spec: Kind, table: TableFile, lookups: Lookups
         _record_loads(conn, spec, stage.name, tz)
     stage.drop(conn)
     return counts
+
+
+TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's DATETIME storage format on SQLite
+
+
+def _for_database(rows: pd.DataFrame, dialect: str) -> pd.DataFrame:
+    """Dates and times as SQLite stores them (strings); PostgreSQL's COPY reads pandas' own."""
+    if dialect == "postgresql":
+        return rows
+    for name, dtype in rows.dtypes.items():
+        if str(dtype).startswith("datetime64"):
+            is_day = name in ("day", "month", "created_day", "closed_day", "period_start", "period_end")
+            text_ = rows[name].dt.strftime("%Y-%m-%d" if is_day else TS_FORMAT)
+            rows[name] = text_.astype(object).where(rows[name].notna(), None)
+    return rows
 
 
 def _file_columns(spec: Kind, storage: tuple[str, ...]) -> str:

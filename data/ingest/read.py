@@ -112,10 +112,11 @@ class TableFile:
         try:
             reader = pd.read_csv(self.path, encoding=self.encoding, dtype=str, header=0,
                                  names=self.header, keep_default_na=False, na_filter=False,
-                                 skip_blank_lines=False, chunksize=self.chunk_rows)
+                                 skip_blank_lines=False, skipinitialspace=True,
+                                 chunksize=self.chunk_rows)
             for frame in reader:
                 frame.insert(0, ROW, frame.index + 2)
-                yield _drop_empty(frame)
+                yield _drop_empty(frame, strip=False)
         except pd.errors.ParserError as exc:
             raise FileProblem(f"the CSV is malformed: {exc}".strip()) from exc
         except UnicodeDecodeError as exc:
@@ -140,8 +141,12 @@ class TableFile:
             book.close()
 
 
-def _drop_empty(frame: pd.DataFrame) -> pd.DataFrame:
-    values = frame.drop(columns=ROW).fillna("").astype(str).apply(lambda s: s.str.strip())
+def _drop_empty(frame: pd.DataFrame, strip: bool = True) -> pd.DataFrame:
+    # CSV values keep trailing blanks (stripping a million rows costs seconds); validation retries
+    # a value that fails without them.
+    values = frame.drop(columns=ROW).fillna("").astype(str)
+    if strip:
+        values = values.apply(lambda s: s.str.strip())
     values[ROW] = frame[ROW].to_numpy()
     keep = (values.drop(columns=ROW) != "").any(axis=1)
     return values[keep]

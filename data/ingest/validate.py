@@ -19,7 +19,6 @@ from data.ingest.spec import Col, Kind
 from metrics.registry import REGISTRY
 
 LIMIT = 100
-TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DATETIME on SQLite; valid PostgreSQL input
 
 
 @dataclass(frozen=True)
@@ -101,12 +100,13 @@ def check_chunk(kind: Kind, frame: pd.DataFrame, lookups: Lookups,
         if col.required:
             problems.add_rows(frame, empty, col.name, "required value missing")
             bad |= empty
-        values, wrong, reason = PARSERS[col.type](raw, col, lookups)
-        wrong &= ~empty
-        problems.add_rows(frame.assign(_v=raw), wrong, col.name, reason)
-        bad |= wrong
+        values, wrong = _parse(raw, col, lookups, empty)
+        if wrong.any():
+            _, _, reason = PARSERS[col.type](raw[wrong], col, lookups)
+            problems.add_rows(frame.assign(_v=raw), wrong, col.name, reason)
+            bad |= wrong
         parsed[col.name] = values.where(~wrong & ~empty)
-        out[col.store] = _storage(values.where(~wrong & ~empty), col)
+        out[col.store] = _storage(parsed[col.name], col)
     for a, b in kind.not_greater:
         over = parsed[a] > parsed[b]
         over = over.fillna(False).astype(bool)
@@ -115,6 +115,19 @@ def check_chunk(kind: Kind, frame: pd.DataFrame, lookups: Lookups,
     if kind.name in ROW_RULES:
         bad |= ROW_RULES[kind.name](frame, parsed, out, problems)
     return out[~bad].reset_index(drop=True)
+
+
+def _parse(raw: pd.Series, col: Col, lookups: Lookups, empty: pd.Series):
+    """Parse a column; values that fail are tried once more without surrounding blanks."""
+    values, wrong, _ = PARSERS[col.type](raw, col, lookups)
+    wrong = wrong & ~empty
+    if wrong.any():
+        again, still, _ = PARSERS[col.type](raw[wrong].str.strip(), col, lookups)
+        values = values.astype(again.dtype) if values.dtype != again.dtype else values.copy()
+        values[wrong] = again
+        wrong = wrong.copy()
+        wrong[wrong] = still.to_numpy()
+    return values, wrong
 
 
 def _greater_than(a: str, b: str) -> Callable[[pd.Series], str]:
@@ -128,10 +141,8 @@ def _before_created(name: str) -> Callable[[pd.Series], str]:
 def _storage(values: pd.Series, col: Col) -> pd.Series:
     if col.type in ("int", "tier", "bool", "outlet", "unit", "carrier", "carrier_or_all"):
         return values.astype("Int64")
-    if col.type in ("date", "month"):
-        return values.dt.strftime("%Y-%m-%d").astype(object).where(values.notna(), None)
-    if col.type == "datetime":
-        return values.dt.strftime(TS_FORMAT).astype(object).where(values.notna(), None)
+    if col.type in ("date", "month", "datetime"):
+        return values  # datetime64; load.py writes them in the database's format
     return values.astype(object).where(values.notna(), None)
 
 
@@ -172,13 +183,12 @@ def _date(raw: pd.Series, col: Col, _lk: Lookups):
 
 
 def _datetime(raw: pd.Series, _col: Col, _lk: Lookups):
-    norm = raw.str.replace("T", " ", regex=False).str.replace("/", "-", regex=False)
-    values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f"):
-        todo = values.isna() & (norm != "")
-        if not todo.any():
-            break
-        values[todo] = pd.to_datetime(norm[todo], format=fmt, errors="coerce")
+    values = pd.to_datetime(raw, format="%Y-%m-%d %H:%M:%S", errors="coerce").astype("datetime64[us]")
+    todo = values.isna() & (raw != "")
+    if todo.any():  # other spellings: T or / separators, no seconds, fractions of a second
+        norm = raw[todo].str.replace("T", " ", regex=False).str.replace("/", "-", regex=False)
+        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f"):
+            values[todo] = values[todo].fillna(pd.to_datetime(norm, format=fmt, errors="coerce"))
     return values, values.isna(), \
         lambda r: f"'{r['_v']}' is not a date and time (YYYY-MM-DD HH:MM:SS)"
 
@@ -188,12 +198,14 @@ BOOLS = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 
 
 
 def _bool(raw: pd.Series, _col: Col, _lk: Lookups):
-    values = raw.str.lower().map(BOOLS)
+    values = raw.map(BOOLS)
+    if values.isna().any():
+        values = values.fillna(raw.str.lower().map(BOOLS))
     return values, values.isna(), lambda r: f"'{r['_v']}' is not 1/0 (true/false, yes/no)"
 
 
 def _choice(raw: pd.Series, col: Col, _lk: Lookups):
-    values = raw.str.lower()
+    values = raw if raw.isin(col.choices).all() else raw.str.lower()
     return values, ~values.isin(col.choices), \
         lambda r: f"unknown {col.name} '{r['_v']}'; expected one of {', '.join(col.choices)}"
 
@@ -203,17 +215,16 @@ def _kpi(raw: pd.Series, _col: Col, _lk: Lookups):
 
 
 def _text(raw: pd.Series, col: Col, _lk: Lookups):
-    too_long = raw.str.len() > col.max_length if col.max_length else pd.Series(False, index=raw.index)
-    unprintable = raw.str.contains(r"[\x00-\x1f\\]", regex=True)
-    return raw, too_long | unprintable, lambda r: (
+    limit = f"{{0,{col.max_length}}}" if col.max_length else "*"
+    wrong = ~raw.str.fullmatch(r"[^\x00-\x1f\\]" + limit)
+    return raw, wrong, lambda r: (
         f"longer than {col.max_length} characters" if col.max_length and len(r["_v"]) > col.max_length
         else "control characters and backslashes are not allowed")
 
 
 def _unit(raw: pd.Series, col: Col, lookups: Lookups):
-    found = raw.map(lambda c: lookups.units.get(c, (None, None)))
-    ids = found.str[0].astype("float64")
-    tiers = found.str[1]
+    ids = raw.map({code: uid for code, (uid, _) in lookups.units.items()}).astype("float64")
+    tiers = raw.map({code: tier for code, (_, tier) in lookups.units.items()})
     if col.type == "outlet":
         wrong = ids.isna() | (tiers != 5)
         return ids, wrong, lambda r: (
@@ -224,7 +235,7 @@ def _unit(raw: pd.Series, col: Col, lookups: Lookups):
 
 
 def _carrier(raw: pd.Series, col: Col, lookups: Lookups):
-    codes = raw.str.lower()
+    codes = raw if raw.isin(list(lookups.carriers)).all() else raw.str.lower()
     ids = codes.map(lookups.carriers).astype("float64")
     wrong = ids.isna()
     if col.type == "carrier_or_all":
@@ -256,11 +267,9 @@ def _work_order_rules(frame, parsed, out, problems: Problems) -> pd.Series:
         early = still_open & parsed[name].notna()
         problems.add_rows(frame, early, name, f"{name} is given for an order that is not closed")
         bad |= early
-    out["created_day"] = created.dt.strftime("%Y-%m-%d").astype(object).where(created.notna(), None)
-    closed = parsed["closed_at"]
-    out["closed_day"] = closed.dt.strftime("%Y-%m-%d").astype(object).where(closed.notna(), None)
-    minutes = ((parsed["first_response_at"] - created).dt.total_seconds() / 60).round(2)
-    out["response_minutes"] = minutes.astype(object).where(minutes.notna(), None)
+    out["created_day"] = created.dt.normalize()
+    out["closed_day"] = parsed["closed_at"].dt.normalize()
+    out["response_minutes"] = ((parsed["first_response_at"] - created).dt.total_seconds() / 60).round(2)
     return bad
 
 
