@@ -191,6 +191,10 @@ def _lock_and_open_log(conn: Connection, spec: Kind, report: ImportReport,
     if conn.dialect.name == "postgresql":
         key = zlib.crc32(f"{SOURCE_PREFIX}{spec.name}".encode()) - 2**31
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        # Take the write lock now (waiting up to the busy timeout) rather than on the first write,
+        # where a writer that committed meanwhile would make this transaction fail.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
     result = conn.execute(insert(ImportLog).values(
         kind=spec.name, file_name=report.file_name[:255], file_hash=report.file_hash,
         username=username, started_at=started_at, duration_seconds=0, rows_read=0, inserted=0,

@@ -110,13 +110,16 @@ class TableFile:
 
     def _csv_chunks(self) -> Iterator[pd.DataFrame]:
         try:
-            reader = pd.read_csv(self.path, encoding=self.encoding, dtype=str, header=0,
-                                 names=self.header, keep_default_na=False, na_filter=False,
-                                 skip_blank_lines=False, skipinitialspace=True,
-                                 chunksize=self.chunk_rows)
-            for frame in reader:
-                frame.insert(0, ROW, frame.index + 2)
-                yield _drop_empty(frame, strip=False)
+            with pd.read_csv(self.path, encoding=self.encoding, dtype=str, header=0,
+                             names=self.header, keep_default_na=False, na_filter=False,
+                             skip_blank_lines=False, skipinitialspace=True,
+                             chunksize=self.chunk_rows) as reader:
+                for frame in reader:
+                    if not isinstance(frame.index, pd.RangeIndex):
+                        # pandas makes extra values of the first data row an index
+                        raise FileProblem("row 2 has more values than the header names columns")
+                    frame.insert(0, ROW, frame.index + 2)
+                    yield _drop_empty(frame, strip=False)
         except pd.errors.ParserError as exc:
             raise FileProblem(f"the CSV is malformed: {exc}".strip()) from exc
         except UnicodeDecodeError as exc:
