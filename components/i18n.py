@@ -158,6 +158,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.imported": ("导入完成", "Imported"),
     "import.valid": ("校验通过（未写入）", "Valid (dry run: nothing written)"),
     "import.rejected": ("文件被拒绝，未写入任何数据", "File rejected: nothing was written"),
+    "import.problems": ("{count} 个问题", "{count} problem(s)"),
     "import.summary": ("读取 {read} 行：新增 {inserted}，更新 {updated}，未变 {unchanged}；用时 {seconds} 秒",
                        "{read} rows read: {inserted} inserted, {updated} updated, {unchanged} "
                        "unchanged; {seconds} s"),

@@ -79,15 +79,17 @@ def report_view(report: ImportReport, lang: str):
     if not report.ok:
         rows = [{"file": report.file_name, "row": p.row, "column": p.column, "reason": p.reason}
                 for p in report.problems]
-        parts = [dmc.Alert(f"{report.file_name} ({report.kind}): {report.problem_count}",
+        count = t("import.problems", lang).format(count=report.problem_count)
+        parts = [dmc.Alert(f"{report.file_name} ({report.kind}): {count}",
                            title=t("import.rejected", lang), color="red", id="import-rejected")]
         if report.problem_count > len(report.problems):
             parts.append(dmc.Text(t("import.more", lang).format(shown=len(report.problems),
                                                                 count=report.problem_count),
                                   size="sm", id="import-more"))
+        widths = {"file": 2, "row": 1, "column": 1, "reason": 5}
         parts.append(grid("import-problems", rows,
-                          [{"field": f, "headerName": t(f"col.{f}", lang)}
-                           for f in ("file", "row", "column", "reason")], lang))
+                          [{"field": f, "headerName": t(f"col.{f}", lang), "flex": w,
+                            "tooltipField": f} for f, w in widths.items()], lang))
         return dmc.Stack(parts, gap="xs")
     title = t("import.valid" if report.dry_run else "import.imported", lang)
     text = t("import.summary", lang).format(read=report.rows_read, inserted=report.inserted,

@@ -456,3 +456,33 @@ def test_rows_with_too_many_values_are_refused(store, tmp_path):
         path.write_text(",".join(WO_HEADER) + "\n" + body + "\n")
         report = import_file(store.engine, path)
         assert not report.ok and reason in report.problems[0].reason, report.problem_lines()
+
+
+@pytest.mark.browser
+def test_upload_page_in_the_browser(page_app, tmp_path):
+    from tests.browser import ARTIFACTS, browser_page, live_server
+    from tests.conftest import PASSWORD
+
+    flask_app, s = page_app
+    rows = work_orders(8)
+    rows[5][1] = "ZJ-HZ"  # not an outlet
+    bad = write_csv(tmp_path / "work_orders_bad.csv", WO_HEADER, rows)
+    with live_server(flask_app) as base, browser_page() as (page, errors):
+        page.goto(base + "/admin")
+        page.fill("#username", "admin")
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.click("#admin-import-link")
+        page.wait_for_selector("#import-upload")
+        page.set_input_files("#import-upload input[type=file]", str(FORMATS / "work_orders.csv"))
+        page.wait_for_selector("#import-ok")
+        assert "4" in page.inner_text("#import-ok")  # a dry run by default: 4 rows would be inserted
+        page.click("#import-dry-run")  # switch the dry run off
+        page.set_input_files("#import-upload input[type=file]", str(bad))
+        page.wait_for_selector("#import-rejected")
+        page.wait_for_selector("text=is not an outlet (tier 3)")
+        page.screenshot(path=str(ARTIFACTS / "import-rejected.png"), full_page=True)
+        assert errors == []
+    with Session(s.engine) as session:
+        assert session.scalar(select(func.count()).select_from(WorkOrder)) == 0
+        assert session.scalars(select(ImportLog.outcome)).all() == ["rejected"]

@@ -41,7 +41,7 @@ from sqlalchemy.types import TypeEngine
 from data.bulk import bulk_insert
 from data.changes import data_changed
 from data.ingest.read import CHUNK_ROWS, FileProblem, TableFile, file_digest
-from data.ingest.spec import KINDS, Kind, Target, guess_kind
+from data.ingest.spec import KINDS, Destination, Kind, guess_kind
 from data.ingest.units import load_units
 from data.ingest.validate import Lookups, Problem, Problems, check_chunk, check_header
 from data.models import Base, Carrier, DataLoad, ImportLog, OrgUnit
@@ -239,7 +239,7 @@ def _lookups(conn: Connection) -> Lookups:
 def _staging_table(conn: Connection, spec: Kind) -> Table:
     """Create a TEMP table for the kind's storage columns, typed like the tables it feeds."""
     types: dict[str, TypeEngine] = {}
-    for target in spec.targets:
+    for target in spec.destinations:
         for col in Base.metadata.tables[target.table].columns:
             types.setdefault(col.name, col.type)
     stage = Table(f"import_stage_{uuid.uuid4().hex[:12]}", MetaData(),
@@ -267,7 +267,7 @@ def _load_facts(conn: Connection, spec: Kind, table: TableFile, lookups: Lookups
         _carrier_above_total(conn, stage.name, problems)
     if problems.count:
         return counts
-    for target in spec.targets:
+    for target in spec.destinations:
         ins, upd = (_update_then_insert(conn, stage.name, target) if target.table == "target"
                     else _upsert(conn, stage.name, target))
         counts.inserted += ins
@@ -326,7 +326,7 @@ def _carrier_above_total(conn: Connection, stage: str, problems: Problems) -> No
                              f"carriers together (row {total_row})"))
 
 
-def _where(target: Target, alias: str = "") -> str:
+def _where(target: Destination, alias: str = "") -> str:
     prefix = f"{alias}." if alias else ""
     if target.carrier_null is None:
         return "1=1"  # SQLite needs a WHERE before ON CONFLICT in INSERT .. SELECT
@@ -341,7 +341,7 @@ def _same_op(conn: Connection) -> str:
     return "IS NOT DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS"
 
 
-def _existing(conn: Connection, stage: str, target: Target) -> tuple[int, int]:
+def _existing(conn: Connection, stage: str, target: Destination) -> tuple[int, int]:
     """Return (staged rows for the target, of which already stored under the same key)."""
     same = _same_op(conn)
     staged = conn.execute(text(f"SELECT count(*) FROM {stage} s WHERE {_where(target, 's')}")).scalar_one()
@@ -352,7 +352,7 @@ def _existing(conn: Connection, stage: str, target: Target) -> tuple[int, int]:
     return staged, existing
 
 
-def _upsert(conn: Connection, stage: str, target: Target) -> tuple[int, int]:
+def _upsert(conn: Connection, stage: str, target: Destination) -> tuple[int, int]:
     """INSERT .. SELECT .. ON CONFLICT DO UPDATE where something differs; return (new, changed)."""
     staged, existing = _existing(conn, stage, target)
     cols = ", ".join(target.key + target.columns)
@@ -367,7 +367,7 @@ def _upsert(conn: Connection, stage: str, target: Target) -> tuple[int, int]:
     return inserted, result.rowcount - inserted  # type: ignore[attr-defined]
 
 
-def _update_then_insert(conn: Connection, stage: str, target: Target) -> tuple[int, int]:
+def _update_then_insert(conn: Connection, stage: str, target: Destination) -> tuple[int, int]:
     """For targets, whose key holds a nullable carrier (SQLite's unique index cannot match NULLs)."""
     staged, existing = _existing(conn, stage, target)
     same, differs = _same_op(conn), _distinct_op(conn)

@@ -39,8 +39,8 @@ class Col:
 
 
 @dataclass(frozen=True)
-class Target:
-    """A table that staged rows are written to, with the rows it takes (None: all)."""
+class Destination:
+    """A table that staged rows are written to, and which of them it takes."""
 
     table: str
     key: tuple[str, ...]
@@ -56,7 +56,7 @@ class Kind:
     title: str
     columns: tuple[Col, ...]
     key: tuple[str, ...]  # storage columns that identify a row (duplicates in a file are errors)
-    targets: tuple[Target, ...] = ()
+    destinations: tuple[Destination, ...] = ()
     day: str | None = None  # storage column with the local day each row is about (data-load log)
     month: bool = False  # rows are about months: affected days are whole months
     not_greater: tuple[tuple[str, str], ...] = ()  # (a, b): a <= b on every row
@@ -119,7 +119,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Col("payment_amount_total", "decimal", help="amount paid, yuan"),
         Col("payment_amount_online", "decimal", help="of which online, yuan (<= total)"),
     ), key=UNIT_DAY_CARRIER, day="day",
-        targets=(Target("channel_daily", UNIT_DAY_CARRIER, CHANNEL_VALUES),),
+        destinations=(Destination("channel_daily", UNIT_DAY_CARRIER, CHANNEL_VALUES),),
         not_greater=(("minutes_available", "minutes_scheduled"),
                      ("applications_online", "applications_total"),
                      ("applications_completed", "applications_total"),
@@ -134,7 +134,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Col("profiled", "int", help="users with a customer profile (<= registered)"),
         Col("ebill", "int", help="customers on e-bill (<= customers)"),
     ), key=("unit_id", "day"), day="day",
-        targets=(Target("user_stock_daily", ("unit_id", "day"),
+        destinations=(Destination("user_stock_daily", ("unit_id", "day"),
                         ("customers", "registered", "bound", "profiled", "ebill")),),
         not_greater=(("registered", "customers"), ("bound", "customers"), ("bound", "registered"),
                      ("profiled", "registered"), ("ebill", "customers")),
@@ -146,9 +146,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
             help="carrier code, or 'all' for distinct users over all carriers together"),
         Col("active_users", "int", help="distinct active users in the month"),
     ), key=("unit_id", "month", "carrier_id"), month=True,
-        targets=(Target("monthly_active", ("unit_id", "month", "carrier_id"), ("active_users",),
+        destinations=(Destination("monthly_active", ("unit_id", "month", "carrier_id"), ("active_users",),
                         carrier_null=False),
-                 Target("monthly_active_total", ("unit_id", "month"), ("active_users",),
+                 Destination("monthly_active_total", ("unit_id", "month"), ("active_users",),
                         carrier_null=True)),
         aliases=("monthly_active", "mau", "actives")),
     Kind("work_orders", "Work orders (one row per order)", (
@@ -165,7 +165,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
             help="1/0 (true/false, yes/no); closed orders only"),
         Col("rating", "int", required=False, help="1-5; closed orders only"),
     ), key=("unit_id", "order_no"), day="created_day",
-        targets=(Target("work_order", ("unit_id", "order_no"), WORK_ORDER_VALUES),),
+        destinations=(Destination("work_order", ("unit_id", "order_no"), WORK_ORDER_VALUES),),
         stage_only=("created_day", "closed_day", "response_minutes"),
         aliases=("work_order", "orders", "workorders")),
     Kind("content_daily", "Content pushes", (
@@ -175,7 +175,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Col("opens", "int", help="opened (<= delivered)"),
         Col("clicks", "int", help="clicked (<= opens)"),
     ), key=UNIT_DAY_CARRIER, day="day",
-        targets=(Target("content_daily", UNIT_DAY_CARRIER,
+        destinations=(Destination("content_daily", UNIT_DAY_CARRIER,
                         ("pushes", "delivered", "opens", "clicks")),),
         not_greater=(("delivered", "pushes"), ("opens", "delivered"), ("clicks", "opens")),
         aliases=("content",)),
@@ -185,7 +185,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Col("conversions", "int", help="conversions (<= participants)"),
         Col("cost", "decimal", help="cost, yuan"),
     ), key=UNIT_DAY_CARRIER, day="day",
-        targets=(Target("campaign_daily", UNIT_DAY_CARRIER, ("participants", "conversions", "cost")),),
+        destinations=(Destination("campaign_daily", UNIT_DAY_CARRIER,
+                                  ("participants", "conversions", "cost")),),
         not_greater=(("conversions", "participants"),),
         aliases=("campaigns", "campaign")),
     Kind("targets", "KPI targets", (
@@ -196,7 +197,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Col("period_end", "date", help="last day, YYYY-MM-DD (>= period_start)"),
         Col("value", "decimal", help="target value; rates as fractions (0.8 = 80%)"),
     ), key=("kpi", "unit_id", "carrier_id", "period_start", "period_end"),
-        targets=(Target("target", ("kpi", "unit_id", "carrier_id", "period_start", "period_end"),
+        destinations=(Destination("target", ("kpi", "unit_id", "carrier_id", "period_start", "period_end"),
                         ("value",)),),
         aliases=("target", "kpi_targets")),
 )}
