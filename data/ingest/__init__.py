@@ -3,7 +3,8 @@
 - `spec`: the documented formats, one per kind of data (`KINDS`), and guessing a file's kind;
 - `read`: reading files in chunks of strings, with their row numbers;
 - `validate`: checking every value and the rules between columns, chunk by chunk;
-- `load`: `import_file`, the one transaction that stages, checks duplicates and upserts;
+- `load`: `import_file`, the one transaction per file, its report and the import log;
+- `staging`: the staging table and the SQL over it (duplicates, upserts, data-load log);
 - `units`: organisation units (added under their parents, never moved);
 - `cli`: `flask --app app import-data FILE [--kind KIND] [--dry-run]`.
 """
