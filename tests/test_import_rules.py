@@ -156,3 +156,11 @@ def test_only_the_first_hundred_problems_are_kept_but_all_are_counted():
 def test_kind_is_guessed_from_name_then_header(name, header, kind):
     guessed = guess_kind(name, header)
     assert (guessed.name if guessed else None) == kind
+
+
+def test_every_column_type_has_a_parser():
+    from data.ingest.spec import TYPES
+    from data.ingest.validate import PARSERS
+
+    assert set(PARSERS) == set(TYPES)
+    assert {c.type for k in KINDS.values() for c in k.columns} <= set(TYPES)

@@ -72,10 +72,6 @@ class Kind:
                 out.append(c.store)
         return out + [c for c in self.stage_only if c not in out]
 
-    def column(self, name: str) -> Col:
-        """Return the file column called `name`."""
-        return next(c for c in self.columns if c.name == name)
-
 
 def _counts(*names: str, help: str = "") -> tuple[Col, ...]:
     return tuple(Col(n, "int", help=help or n.replace("_", " ")) for n in names)
