@@ -17,6 +17,7 @@ import components.theme  # noqa: F401  (registers the plotly template)
 import shell
 from api import v1 as api_v1
 from data import db, demo, schema
+from data.ingest import cli as ingest_cli
 from risk import cli as risk_cli
 from settings import load_settings
 
@@ -36,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     demo.init_app(server)
     api_v1.init_app(server)
     risk_cli.init_app(server)
+    ingest_cli.init_app(server)
     server.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
 
     app = dash.Dash(

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from auth import admin
 from auth.accounts import AccountError
+from components.i18n import t
 from data.db import get_session
 from data.models import ROLES
 from display import playlists
@@ -149,7 +150,9 @@ def layout(**_query: str):
         ]),
     ], gap="sm")
     return dmc.Container([
-        dmc.Title("管理 Admin", order=2),
+        dmc.Group([dmc.Title("管理 Admin", order=2),
+                   dcc.Link(t("import.link", current_user.language or "zh"), href="/admin/import",
+                            id="admin-import-link")], justify="space-between"),
         dmc.Alert(id="admin-message", children="", color="blue", hide=True, my="sm"),
         dcc.Store(id="admin-changed", data=0),
         dmc.Tabs([
