@@ -162,7 +162,7 @@ class Renderer:
     # --- inside a render thread: it owns one playwright and one browser ---------------------
 
     def _work(self) -> None:
-        own: dict[str, Any] = {"pw": None, "browser": None}
+        own: dict[str, Any] = {"pw": None, "browser": None, "profile": None}
         while True:
             job = self._jobs.get()
             if job is None:
@@ -179,21 +179,25 @@ class Renderer:
                 job.done.set()
 
     def _browser(self, own: dict[str, Any]) -> Any:
+        """Return this thread's browser: one persistent profile, so the app's scripts are cached
+        between snapshots (cookies and storage are cleared around every snapshot)."""
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
-        browser = own["browser"]
-        if browser is not None and browser.is_connected():
-            return browser
+        if own["browser"] is not None:
+            return own["browser"]
         executable = None if self.chromium == "playwright" else self.chromium
         if executable and not os.access(executable, os.X_OK):
             raise RenderError("no_browser", f"no Chromium at {executable} (setting CHROMIUM_PATH)")
         if own["pw"] is None:
             own["pw"] = sync_playwright().start()
+        own["profile"] = tempfile.TemporaryDirectory(prefix="pdf-render-")
         try:
-            browser = own["pw"].chromium.launch(executable_path=executable, args=CHROMIUM_ARGS,
-                                                timeout=30_000)
+            browser = own["pw"].chromium.launch_persistent_context(
+                own["profile"].name, executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000,
+                viewport={"width": 1400, "height": 900}, device_scale_factor=1)
         except PlaywrightError as exc:
+            _close_quietly(own)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise RenderError("no_browser", f"Chromium did not start ({first})") from exc
         own["browser"] = browser
@@ -203,40 +207,49 @@ class Renderer:
         from playwright.sync_api import Error as PlaywrightError
 
         deadline = time.monotonic() + self.timeout
-        browser = self._browser(own)
+        context = self._browser(own)
         paper = job.paper
-        context = browser.new_context(viewport={"width": paper.layout_px(), "height": 900},
-                                      device_scale_factor=1)
+        page = None
+        crashed: list[bool] = []
         try:
+            context.clear_cookies()
             page = context.new_page()
+            page.set_viewport_size({"width": paper.layout_px(), "height": 900})
             tracker = _DashRequests(page)
-            crashed: list[bool] = []
             page.on("crash", lambda _page: crashed.append(True))
-            try:
-                response = page.goto(job.url, wait_until="domcontentloaded",
-                                     timeout=_ms_left(deadline))
-                if response is None or response.status >= 400:
-                    text = (response.text() if response is not None else "").strip()[:300]
-                    status = response.status if response is not None else "?"
-                    raise RenderError("refused", f"the page was refused ({status}"
-                                                 f"{': ' + text if text else ''})")
-                _wait_until_finished(page, tracker, deadline, crashed)
-                return page.pdf(format=paper.size, landscape=paper.landscape, print_background=True,
-                                scale=paper.scale(), display_header_footer=True,
-                                header_template=job.header, footer_template=job.footer,
-                                margin={k: f"{v}mm" for k, v in MARGIN_MM.items()})
-            except PlaywrightError as exc:
-                if crashed or not browser.is_connected():
-                    raise RenderError("crash", "the browser crashed while rendering") from exc
-                if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:200]:
-                    raise RenderError("timeout", f"the page did not load within {self.timeout:.0f} s") \
-                        from exc
-                raise RenderError("crash", f"the browser failed: {str(exc).splitlines()[0]}") from exc
+            response = page.goto(job.url, wait_until="domcontentloaded", timeout=_ms_left(deadline))
+            if response is None or response.status >= 400:
+                text = (response.text() if response is not None else "").strip()[:300]
+                status = response.status if response is not None else "?"
+                raise RenderError("refused", f"the page was refused ({status}"
+                                             f"{': ' + text if text else ''})")
+            _wait_until_finished(page, tracker, deadline, crashed)
+            return page.pdf(format=paper.size, landscape=paper.landscape, print_background=True,
+                            scale=paper.scale(), display_header_footer=True,
+                            header_template=job.header, footer_template=job.footer,
+                            margin={k: f"{v}mm" for k, v in MARGIN_MM.items()})
+        except PlaywrightError as exc:
+            _close_quietly(own)  # start afresh next time
+            if crashed:
+                raise RenderError("crash", "the browser crashed while rendering") from exc
+            if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:200]:
+                raise RenderError("timeout", f"the page did not load within {self.timeout:.0f} s") \
+                    from exc
+            raise RenderError("crash", f"the browser failed: {str(exc).splitlines()[0]}") from exc
+        except RenderError:
+            if crashed:
+                _close_quietly(own)
+            raise
         finally:
-            try:
-                context.close()
-            except PlaywrightError:
-                own["browser"] = None  # a dead browser is relaunched next time
+            if own["browser"] is not None:
+                try:  # the next snapshot starts signed out, with nothing stored
+                    if page is not None:
+                        page.evaluate("() => { try { localStorage.clear(); sessionStorage.clear(); }"
+                                      " catch (e) {} }")
+                        page.close()
+                    context.clear_cookies()
+                except PlaywrightError:
+                    _close_quietly(own)
 
 
 @dataclass
@@ -251,8 +264,8 @@ class _Job:
 
 
 def _close_quietly(own: dict[str, Any]) -> None:
-    for key, method in (("browser", "close"), ("pw", "stop")):
-        if own[key] is not None:
+    for key, method in (("browser", "close"), ("pw", "stop"), ("profile", "cleanup")):
+        if own.get(key) is not None:
             try:
                 getattr(own[key], method)()
             except Exception:  # noqa: BLE001 - closing a dead browser may fail; nothing to do
