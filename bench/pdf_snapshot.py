@@ -17,12 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import create_app
 from auth.accounts import create_user
 from data.db import get_session, make_engine
 from data.demo import seed_demo
+from data.models import User
 from data.schema import upgrade
 from export.cli import local_server
 from export.render import Paper
@@ -61,8 +63,7 @@ def main() -> None:
                 pdf_pages = 0
                 for run in range(args.runs + (0 if first_done else 1)):
                     session = get_session()
-                    from data.models import User
-                    user = session.query(User).filter_by(username="bench").one()
+                    user = session.scalar(select(User).where(User.username == "bench"))
                     started = time.perf_counter()
                     _, data = snapshot(app, session, user, page + "?period=last30", Paper(), base, "bench")
                     seconds = time.perf_counter() - started
