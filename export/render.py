@@ -38,7 +38,7 @@ SLOT_WAIT_SECONDS = 3.0
 # What "finished" means on the page: content arrived, no Dash component loading, every graph
 # drawn by plotly, every table with its rows (or its "no rows" overlay) rendered.
 READY_JS = """() => {
-  const notice = document.querySelector('#not-permitted, #display-only, #bad-view');
+  const notice = document.querySelector('#not-permitted, #display-only, #bad-view, #login-submit');
   if (notice) return 'notice:' + notice.id;
   if (!document.querySelector('#as-of')) return 'wait';
   if (document.querySelector('[data-dash-is-loading="true"]')) return 'wait';
@@ -137,7 +137,7 @@ class Renderer:
             job = _Job(url, paper, header, footer)
             self._jobs.put(job)
             if not job.done.wait(self.timeout + 30):
-                raise RenderError("timeout", f"no PDF after {self.timeout + 30:.0f} s")
+                raise RenderError("timeout", f"no PDF after {self.timeout + 30:g} s")
             if job.error is not None:
                 raise job.error
             assert job.result is not None
@@ -217,13 +217,14 @@ class Renderer:
             page.set_viewport_size({"width": paper.layout_px(), "height": 900})
             tracker = _DashRequests(page)
             page.on("crash", lambda _page: crashed.append(True))
-            response = page.goto(job.url, wait_until="domcontentloaded", timeout=_ms_left(deadline))
+            response = page.goto(job.url, wait_until="domcontentloaded",
+                                 timeout=_ms_left(deadline, self.timeout))
             if response is None or response.status >= 400:
                 text = (response.text() if response is not None else "").strip()[:300]
                 status = response.status if response is not None else "?"
                 raise RenderError("refused", f"the page was refused ({status}"
                                              f"{': ' + text if text else ''})")
-            _wait_until_finished(page, tracker, deadline, crashed)
+            _wait_until_finished(page, tracker, deadline, self.timeout, crashed)
             return page.pdf(format=paper.size, landscape=paper.landscape, print_background=True,
                             scale=paper.scale(), display_header_footer=True,
                             header_template=job.header, footer_template=job.footer,
@@ -233,8 +234,7 @@ class Renderer:
             if crashed:
                 raise RenderError("crash", "the browser crashed while rendering") from exc
             if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:200]:
-                raise RenderError("timeout", f"the page did not load within {self.timeout:.0f} s") \
-                    from exc
+                raise RenderError("timeout", timed_out(self.timeout)) from exc
             raise RenderError("crash", f"the browser failed: {str(exc).splitlines()[0]}") from exc
         except RenderError:
             if crashed:
@@ -316,14 +316,20 @@ class _DashRequests:
             self.failed.append(request.failure or "failed")
 
 
-def _ms_left(deadline: float) -> float:
+def timed_out(seconds: float) -> str:
+    """Return the message of a render that ran out of time."""
+    return (f"the page did not finish loading within {seconds:g} s (data or charts still pending; "
+            "setting PDF_TIMEOUT_SECONDS)")
+
+
+def _ms_left(deadline: float, seconds: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise RenderError("timeout", "the page did not finish loading in time")
+        raise RenderError("timeout", timed_out(seconds))
     return left * 1000
 
 
-def _wait_until_finished(page: Any, tracker: _DashRequests, deadline: float,
+def _wait_until_finished(page: Any, tracker: _DashRequests, deadline: float, seconds: float,
                          crashed: list[bool]) -> None:
     from playwright.sync_api import Error as PlaywrightError
 
@@ -332,8 +338,7 @@ def _wait_until_finished(page: Any, tracker: _DashRequests, deadline: float,
         if crashed:
             raise RenderError("crash", "the browser tab crashed while rendering")
         if time.monotonic() > deadline:
-            raise RenderError("timeout", "the page did not finish loading in time "
-                                         "(data or charts still pending)")
+            raise RenderError("timeout", timed_out(seconds))
         try:
             state = page.evaluate(READY_JS)
         except PlaywrightError:

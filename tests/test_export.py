@@ -389,9 +389,34 @@ def test_a_hung_page_times_out_with_a_message_and_no_file(live, tmp_path):
         with pytest.raises(RenderError) as caught:
             renderer.render(f"{base}/auth/render?token={token}", Paper(), "<span></span>",
                             "<span></span>")
-        assert caught.value.reason == "timeout" and "in time" in str(caught.value)
+        assert caught.value.reason == "timeout" and "within 0.5 s" in str(caught.value)
     finally:
         renderer.close()
+
+
+@pytest.mark.browser
+def test_the_page_itself_refuses_an_out_of_scope_unit(live, monkeypatch):
+    # Even if the redemption route did not check the scope, the page shows "not permitted" and
+    # the renderer prints nothing; a renderer left signed out stops at the sign-in form.
+    flask_app, store, base = live
+    renderer = renderer_for(flask_app)
+
+    def attempt(path: str) -> RenderError:
+        with Session(store.engine) as s:
+            token = tokens.issue(s, SECRET, _user(s, "manager"), path, 30)
+            s.commit()
+        with pytest.raises(RenderError) as caught:
+            renderer.render(f"{base}/auth/render?token={token}", Paper(), "<span></span>",
+                            "<span></span>")
+        return caught.value
+
+    monkeypatch.setattr("export.routes.resolve", lambda *_args: None)
+    refused = attempt("/?unit=ZJ-HZ-02")
+    assert refused.reason == "refused" and "not-permitted" in str(refused)
+    monkeypatch.undo()
+    monkeypatch.setattr("export.routes.login_user", lambda *_args, **_kw: None)
+    refused = attempt("/?unit=ZJ-HZ-01")
+    assert refused.reason == "refused" and "login-submit" in str(refused)
 
 
 @pytest.mark.browser
