@@ -7,6 +7,7 @@ a request that finds them all busy waits briefly and then gets `RenderBusy`.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
@@ -198,8 +199,7 @@ class Renderer:
                 viewport={"width": 1400, "height": 900}, device_scale_factor=1)
         except PlaywrightError as exc:
             _close_quietly(own)
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise RenderError("no_browser", f"Chromium did not start ({first})") from exc
+            raise RenderError("no_browser", f"Chromium did not start ({_first_line(exc)})") from exc
         own["browser"] = browser
         return browser
 
@@ -235,7 +235,7 @@ class Renderer:
                 raise RenderError("crash", "the browser crashed while rendering") from exc
             if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:200]:
                 raise RenderError("timeout", timed_out(self.timeout)) from exc
-            raise RenderError("crash", f"the browser failed: {str(exc).splitlines()[0]}") from exc
+            raise RenderError("crash", f"the browser failed: {_first_line(exc)}") from exc
         except RenderError:
             if crashed:
                 _close_quietly(own)
@@ -244,8 +244,8 @@ class Renderer:
             if own["browser"] is not None:
                 try:  # the next snapshot starts signed out, with nothing stored
                     if page is not None:
-                        page.evaluate("() => { try { localStorage.clear(); sessionStorage.clear(); }"
-                                      " catch (e) {} }")
+                        with contextlib.suppress(PlaywrightError):  # a page mid-navigation
+                            page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
                         page.close()
                     context.clear_cookies()
                 except PlaywrightError:
@@ -314,6 +314,11 @@ class _DashRequests:
         if self._is_dash(request):
             self.pending -= 1
             self.failed.append(request.failure or "failed")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def timed_out(seconds: float) -> str:
