@@ -299,14 +299,14 @@ def _cores(s: Session):
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """The tiny demo on SQLite, the app served on a local port, its renderer; closed at the end."""
-    chromium_path()  # skip (or fail under REQUIRE_BROWSER=1) without Chromium
+    chromium = chromium_path()  # skip (or fail under REQUIRE_BROWSER=1) without Chromium
     store = new_store("sqlite", tmp_path_factory.mktemp("pdf"))
     from data.demo import seed_demo
 
     seed_demo(store.engine, "tiny", 42, DEMO_END)
     add_users(store)
     flask_app = create_app({"TESTING": True, "DATABASE_URL": store.url, "SECRET_KEY": SECRET,
-                            "PDF_TIMEOUT_SECONDS": 45})
+                            "CHROMIUM_PATH": chromium, "PDF_TIMEOUT_SECONDS": 45})
     with live_server(flask_app) as base:
         flask_app.config["RENDER_BASE_URL"] = base
         yield flask_app, store, base
@@ -383,15 +383,18 @@ def test_a_hung_page_times_out_with_a_message_and_no_file(live, tmp_path):
     flask_app, store, base = live
     renderer = Renderer(chromium_path(), 1, timeout=0.5)
     try:
-        with Session(store.engine) as s:
-            token = tokens.issue(s, SECRET, _user(s, "viewer"), "/stages?" + VIEW, 30)
-            s.commit()
-        with pytest.raises(RenderError) as caught:
-            renderer.render(f"{base}/auth/render?token={token}", Paper(), "<span></span>",
-                            "<span></span>")
-        assert caught.value.reason == "timeout" and "within 0.5 s" in str(caught.value)
+        failed = _render_failure(renderer, store, base, "viewer", "/stages?" + VIEW)
+        assert failed.reason == "timeout" and "within 0.5 s" in str(failed)
     finally:
         renderer.close()
+
+
+def _render_failure(renderer: Renderer, store, base: str, username: str, path: str) -> RenderError:
+    """Render `path` as `username` through a fresh token; return the RenderError it must raise."""
+    token = _issue(store, username, path)
+    with pytest.raises(RenderError) as caught:
+        renderer.render(f"{base}/auth/render?token={token}", Paper(), "<span></span>", "<span></span>")
+    return caught.value
 
 
 @pytest.mark.browser
@@ -400,22 +403,12 @@ def test_the_page_itself_refuses_an_out_of_scope_unit(live, monkeypatch):
     # the renderer prints nothing; a renderer left signed out stops at the sign-in form.
     flask_app, store, base = live
     renderer = renderer_for(flask_app)
-
-    def attempt(path: str) -> RenderError:
-        with Session(store.engine) as s:
-            token = tokens.issue(s, SECRET, _user(s, "manager"), path, 30)
-            s.commit()
-        with pytest.raises(RenderError) as caught:
-            renderer.render(f"{base}/auth/render?token={token}", Paper(), "<span></span>",
-                            "<span></span>")
-        return caught.value
-
     monkeypatch.setattr("export.routes.resolve", lambda *_args: None)
-    refused = attempt("/?unit=ZJ-HZ-02")
+    refused = _render_failure(renderer, store, base, "manager", "/?unit=ZJ-HZ-02")
     assert refused.reason == "refused" and "not-permitted" in str(refused)
     monkeypatch.undo()
     monkeypatch.setattr("export.routes.login_user", lambda *_args, **_kw: None)
-    refused = attempt("/?unit=ZJ-HZ-01")
+    refused = _render_failure(renderer, store, base, "manager", "/?unit=ZJ-HZ-01")
     assert refused.reason == "refused" and "login-submit" in str(refused)
 
 
