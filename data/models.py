@@ -467,6 +467,19 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class RenderToken(Base):
+    """A single-use sign-in for the PDF renderer: one user, one view, a short life (export/tokens.py)."""
+
+    __tablename__ = "render_token"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class AuditEvent(Base):
     """One line of the append-only audit log."""
 
