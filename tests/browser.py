@@ -29,7 +29,6 @@ def chromium_path() -> str:
     return path
 
 
-@contextmanager
 class StoppableServer:
     """A live server that can be stopped and started again on the same port (a server outage)."""
 
