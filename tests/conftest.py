@@ -7,6 +7,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -107,13 +108,20 @@ def small_store(tmp_path_factory) -> Iterator[Store]:
     store.drop()
 
 
+@contextmanager
+def app_over(store: Store, **config) -> Iterator:
+    """An app over `store` (testing mode, a fixed secret, `config` on top); its engine goes after."""
+    flask_app = create_app({"TESTING": True, "DATABASE_URL": store.url,
+                            "SECRET_KEY": "test-only-secret", **config})
+    yield flask_app
+    flask_app.extensions["engine"].dispose()
+
+
 @pytest.fixture
 def app(tiny_store):
     """The app over the tiny demo."""
-    flask_app = create_app({"TESTING": True, "DATABASE_URL": tiny_store.url,
-                            "SECRET_KEY": "test-only-secret"})
-    yield flask_app
-    flask_app.extensions["engine"].dispose()
+    with app_over(tiny_store) as flask_app:
+        yield flask_app
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from flask_login import login_user
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from app import create_app
 from auth.admin import NotPermitted
 from components.format import number
 from data.changes import data_changed
@@ -25,7 +24,7 @@ from display import playlists
 from display.playlists import PlaylistError
 from metrics.compute import compute
 from tests.browser import ARTIFACTS, StoppableServer, browser_page
-from tests.conftest import DEMO_END, PASSWORD, add_users, login, new_store
+from tests.conftest import DEMO_END, PASSWORD, add_users, app_over, login, new_store
 from tests.test_pages import _run_callback, texts
 
 VIEWS = [{"url": "/?unit=ZJ&period=last30", "dwell_seconds": 20},
@@ -49,10 +48,8 @@ def store(tmp_path):
 
 @pytest.fixture
 def display_app(store):
-    flask_app = create_app({"TESTING": True, "DATABASE_URL": store.url,
-                            "SECRET_KEY": "test-only-secret"})
-    yield flask_app
-    flask_app.extensions["engine"].dispose()
+    with app_over(store) as flask_app:
+        yield flask_app
 
 
 # --- playlists -----------------------------------------------------------------------------
