@@ -2,12 +2,17 @@
 transaction that wrote the facts.
 
 It bumps the store's data version (`meta.data_version`), which anything derived from facts
-(cached results, roll-ups) keys on, so nothing derived outlives the facts it came from.
+(cached results, roll-ups) keys on, so nothing derived outlives the facts it came from: in the same
+transaction it refreshes the roll-up tables (`data.rollups`) for the changed units' ancestors and
+days, and it clears the result cache of the process it runs in (entries written meanwhile, and in
+other processes, carry the old version and are never read again). `meta.store_id`, a random id set once, tells stores
+apart when several share one cache.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import insert, select, update
@@ -17,6 +22,7 @@ from sqlalchemy.orm import Session
 from data.models import Meta
 
 VERSION_KEY = "data_version"
+STORE_KEY = "store_id"
 
 
 def data_version(bind: Session | Connection) -> int:
@@ -29,12 +35,18 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
                  unit_ids: Iterable[int] | None = None) -> int:
     """Record that facts of `unit_ids` (None: any) on days `start`..`end` (None: any) changed.
 
-    Returns the new data version. Runs in the caller's transaction: if that rolls back, so does
-    the bump.
+    Refreshes the roll-ups of those units' ancestors on those days and returns the new data
+    version. Runs in the caller's transaction: if that rolls back, so do the bump and the roll-ups.
     """
-    del start, end, unit_ids  # the version is store-wide; the span is for finer consumers
+    from data import rollups
+    from metrics import cache
+
+    rollups.refresh(bind, start, end, unit_ids)
+    if bind.execute(select(Meta.value).where(Meta.key == STORE_KEY)).scalar() is None:
+        bind.execute(insert(Meta).values(key=STORE_KEY, value=secrets.token_hex(8)))
     bumped = bind.execute(update(Meta).where(Meta.key == VERSION_KEY)
                           .values(value=str(data_version(bind) + 1)))
+    cache.clear()
     if bumped.rowcount == 0:  # type: ignore[attr-defined]
         bind.execute(insert(Meta).values(key=VERSION_KEY, value="1"))
         return 1
