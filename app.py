@@ -17,6 +17,7 @@ import components.theme  # noqa: F401  (registers the plotly template)
 import shell
 from api import v1 as api_v1
 from data import db, demo, schema
+from metrics import cache as metrics_cache
 from risk import cli as risk_cli
 from settings import load_settings
 
@@ -31,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         server.config.update(config)
     db.init_app(server)
+    metrics_cache.init_app(server)
     auth.init_app(server)
     schema.init_app(server)
     demo.init_app(server)

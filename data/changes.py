@@ -5,8 +5,8 @@ It bumps the store's data version (`meta.data_version`), which anything derived 
 (cached results, roll-ups) keys on, so nothing derived outlives the facts it came from: in the same
 transaction it refreshes the roll-up tables (`data.rollups`) for the changed units' ancestors and
 days, and it clears the result cache of the process it runs in (entries written meanwhile, and in
-other processes, carry the old version and are never read again). `meta.store_id`, a random id set once, tells stores
-apart when several share one cache.
+other processes, carry the old version and are never read again). `meta.store_id`, a random id
+set once, tells stores apart when several share one cache.
 """
 
 from __future__ import annotations

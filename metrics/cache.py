@@ -84,7 +84,7 @@ def stamps(session: Session, depends: tuple[str, ...]) -> tuple:
     """Return what the cached results depend on, as a hashable tuple."""
     meta = dict(session.execute(select(Meta.key, Meta.value).where(
         Meta.key.in_([VERSION_KEY, STORE_KEY, "rubric_version"]))).all())
-    out: list[Any] = [str(session.get_bind().url.render_as_string(hide_password=True))]
+    out: list[Any] = [session.get_bind().engine.url.render_as_string(hide_password=True)]
     if "facts" in depends:
         out += [meta.get(STORE_KEY), meta.get(VERSION_KEY)]
     if "rubric" in depends:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from data.models import DataLoad, Meta, OrgUnit
 from data.units import children, subtree_bounds
+from metrics.cache import cached
 from metrics.scope import Scope, enforce
 
 
@@ -23,6 +24,7 @@ def is_demo(session: Session) -> bool:
     return session.scalar(select(Meta.value).where(Meta.key == "demo")) == "true"
 
 
+@cached("facts")
 def last_loaded(session: Session, unit: OrgUnit, by_child: bool = False,
                 scope: Scope | None = None) -> dict[str, dt.date | None]:
     """Return the last loaded day of the unit's subtree, or of each of its children, by unit code."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from data.models import OUTLET_TIER, ChannelDaily, DataLoad, OrgUnit
 from data.units import subtree_bounds
 from metrics import sql
+from metrics.cache import cached
 from metrics.scope import Scope, enforce
 
 
@@ -29,6 +30,7 @@ def outlets_in(session: Session, unit: OrgUnit) -> int:
         _in_subtree(unit), OrgUnit.tier == OUTLET_TIER)) or 0
 
 
+@cached("facts")
 def monthly_quality(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                     scope: Scope | None = None) -> dict[dt.date, dict[str, float | None]]:
     """Per month in [start, end]: data completeness, data timeliness and carriers active.

@@ -108,11 +108,11 @@ def _levels(session: Session, r, columns: list[str], labels: list[str], sel: Sel
     (unit_id,) = units
     for first in periods:
         last = min(_period_end(first, sel.group), sel.end)
-        row = by_day.get(last)
-        if row is None or row.outlets != expected[unit_id]:
+        at_last = by_day.get(last)
+        if at_last is None or at_last.outlets != expected[unit_id]:
             return None
         for c, lab in zip(columns, labels, strict=True):
-            out[lab][first] = float(getattr(row, c))
+            out[lab][first] = float(getattr(at_last, c))
     return out
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from data.models import OrgUnit
 from data.rubric import CRITERIA, STAGES, thresholds
 from data.units import children
+from metrics.cache import cached
 from metrics.compute import compute
 from metrics.quality import month_end, monthly_quality, months_between
 from metrics.registry import KPIS
@@ -76,6 +77,7 @@ def judge(values: dict[str, float | None], limits: dict[str, float]) -> list[Cri
     return out
 
 
+@cached("facts", "targets", "rubric", "risk")
 def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date,
                   data_end: dt.date, scope: Scope | None = None) -> list[Assessment]:
     """Assess `unit` for every month from `first` to `last` (months; the last may be partial)."""
@@ -136,6 +138,7 @@ def distribution(assessments: list[Assessment]) -> dict[int, int]:
     return counts
 
 
+@cached("facts", "targets", "rubric", "risk")
 def children_this_and_last_month(session: Session, unit: OrgUnit, month: dt.date,
                                  data_end: dt.date, scope: Scope | None = None
                                  ) -> list[tuple[Assessment, Assessment]]:
