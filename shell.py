@@ -14,12 +14,10 @@ from flask_login import current_user
 from auth.login import csrf_token
 from components.i18n import t
 from components.theme import FONT
-from components.view_state import carry, update
+from components.view_state import PAGES, carry, update
 from data.db import get_session
 
-NAV = (("/", "nav.overview"), ("/carriers", "nav.carriers"), ("/cores", "nav.cores"),
-       ("/regions", "nav.regions"), ("/stages", "nav.stages"), ("/targets", "nav.targets"),
-       ("/risk", "nav.risk"))
+NAV = PAGES
 
 
 def layout() -> dmc.MantineProvider:
@@ -46,11 +44,15 @@ def layout() -> dmc.MantineProvider:
         dmc.Group([dmc.Text(t("app.title", lang), fw=700, size="lg"),
                    dmc.Group(links, gap="lg", id="nav")], gap="xl"),
         dmc.Group(user_box, gap="sm"),
-    ], justify="space-between", px="md", py="xs", className="app-header")
-    return dmc.MantineProvider(forceColorScheme=theme, theme={"fontFamily": FONT}, children=[
+    ], justify="space-between", px="md", py="xs", className="app-header", id="app-header")
+    # The spinner is for navigating to a page, not for a wall display refreshing in place.
+    return dmc.MantineProvider(forceColorScheme=theme, theme={"fontFamily": FONT}, id="provider",
+                               children=[
         header, dcc.Store(id="lang-saved"), html.Div(id="lang-reload", hidden=True),
+        dcc.Store(id="user-theme", data=theme),
         dcc.Loading(dash.page_container, delay_show=400, type="dot", color="#1c7ed6",
-                    overlay_style={"visibility": "visible", "opacity": 0.6}),
+                    overlay_style={"visibility": "visible", "opacity": 0.6},
+                    target_components={"_pages_content": "children"}),  # type: ignore[arg-type]
     ])
 
 
@@ -76,6 +78,11 @@ def init_app(app: dash.Dash) -> None:
     app.callback(Output("lang-saved", "data"), Input("lang-switch", "n_clicks"),
                  Input("theme-switch", "n_clicks"), prevent_initial_call=True)(switch_preference)
     # Reload once the choice is saved, so the frame and the page come back in the new language.
+    # A wall display is dark and has no navigation chrome.
+    app.clientside_callback(
+        """(path, theme) => path === '/display' ? ['dark', {display: 'none'}] : [theme, {}]""",
+        Output("provider", "forceColorScheme"), Output("app-header", "style"),
+        Input("_pages_location", "pathname"), State("user-theme", "data"))
     app.clientside_callback("(lang) => { if (lang) { window.location.reload(); } return ''; }",
                             Output("lang-reload", "children"), Input("lang-saved", "data"),
                             prevent_initial_call=True)

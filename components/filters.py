@@ -47,7 +47,7 @@ def filter_bar(path_units: list, children: list, carriers: list, view: ViewState
         breadcrumb(path_units, view, page_path, lang),
         dmc.Group(controls, gap="md", align="flex-end", mt="xs", wrap="wrap"),
         dcc.Store(id="view-state", data={"path": page_path, "query": view.query()}),
-    ], p="sm", withBorder=True, radius="md", mb="md")
+    ], p="sm", withBorder=True, radius="md", mb="md", className="filter-bar")
 
 
 def kpi_picker(page: str, value: str, lang: str, label: str | None = None) -> dmc.Select:

@@ -147,6 +147,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lang": ("English", "中文"),
     "theme.dark": ("深色", "Dark"),
     "theme.light": ("浅色", "Light"),
+    "display.title": ("大屏", "Wall display"),
+    "display.choose": ("选择要在本屏幕播放的列表：", "Choose the playlist this screen shows:"),
+    "display.none": ("还没有播放列表；请管理员在“管理 → 大屏播放列表”中创建。",
+                     "No playlists yet; an administrator creates them under Admin → Playlists."),
+    "display.bad": ("无法打开大屏：", "Cannot open the display: "),
+    "display.updated": ("更新于", "Updated"),
+    "display.stale": ("数据自 {since} 起未能刷新，显示的是最后一次成功的数据",
+                      "Stale since {since}: showing the last good data"),
+    "display.views": ("{n} 个视图，每 {refresh} 秒刷新", "{n} views, refreshed every {refresh} s"),
+    "display.open": ("打开大屏", "Open the display"),
 }
 
 

@@ -15,6 +15,7 @@ def not_permitted(what: str = "") -> dmc.Container:
 
 def wall_display_only() -> dmc.Container:
     """Return the notice for display accounts, which may open wall-display views only."""
-    return dmc.Container(dmc.Alert(
-        "大屏账号只能打开大屏页面。 Display accounts can open wall-display views only.",
+    return dmc.Container(dmc.Alert([
+        "大屏账号只能打开大屏页面。 Display accounts can open wall-display views only. ",
+        dmc.Anchor("选择播放列表 Choose a playlist →", href="/display", refresh=True)],
         title="大屏账号 Display account", color="yellow", id="display-only"), py="xl")

@@ -609,3 +609,31 @@ FACT_TABLES = (
     WorkOrder,
     DataLoad,
 )
+
+
+class Playlist(Base):
+    """A wall-display playlist: views shown in turn, each for its dwell time, refreshed on an
+    interval. Edited by admins; a display shows it at `/display?playlist=ID`."""
+
+    __tablename__ = "playlist"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    refresh_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+    items: Mapped[list[PlaylistItem]] = relationship(
+        order_by="PlaylistItem.position", cascade="all, delete-orphan", lazy="selectin")
+
+
+class PlaylistItem(Base):
+    """One view of a playlist: a dashboard URL (page path and query) and how long it stays."""
+
+    __tablename__ = "playlist_item"
+
+    playlist_id: Mapped[int] = mapped_column(ForeignKey("playlist.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    dwell_seconds: Mapped[int] = mapped_column(Integer, default=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dash_mantine_components as dmc
-from flask import current_app
+from flask import current_app, g
 from flask_login import current_user
 
 from auth import audit
@@ -42,7 +42,7 @@ class PageContext:
 
 def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
     """Resolve the view for the signed-in user, or return the notice to show instead."""
-    if current_user.role == "display":
+    if current_user.role == "display" and not g.get("kiosk"):
         return wall_display_only()
     session = get_session()
     lang = current_user.language or "zh"

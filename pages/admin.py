@@ -17,6 +17,8 @@ from auth import admin
 from auth.accounts import AccountError
 from data.db import get_session
 from data.models import ROLES
+from display import playlists
+from display.playlists import PlaylistError
 
 dash.register_page(__name__, path="/admin", name="Admin · 管理")
 
@@ -114,6 +116,38 @@ def layout(**_query: str):
                    defaultColDef={"resizable": True, "sortable": True},
                    dashGridOptions={"domLayout": "autoHeight"}),
     ], gap="sm")
+    playlists_tab = dmc.Stack([
+        dmc.Text("大屏按顺序轮播各视图，每个视图停留设定的秒数，并按刷新间隔更新数据。视图地址可从浏览器地址栏"
+                 "复制（如 /regions?unit=ZJ-HZ&period=last30）；拖动行调整顺序。 A display shows the views "
+                 "in turn, each for its dwell time, and refreshes the data on the interval. Paste a view's "
+                 "address from the browser (e.g. /regions?unit=ZJ-HZ&period=last30); drag rows to "
+                 "reorder.", size="sm", c="dimmed"),
+        dmc.Group([
+            dmc.Select(id="playlist-pick", label="播放列表 Playlist", data=[], w=280,
+                       placeholder="新建 New playlist", clearable=True),
+            dmc.TextInput(id="playlist-name", label="名称 Name", w=280),
+            dmc.NumberInput(id="playlist-refresh", label="刷新间隔（秒） Refresh every (s)", value=60,
+                            min=10, max=3600, w=200),
+            dmc.Anchor("打开大屏 Open display ↗", id="playlist-open", href="/display", target="_blank",
+                       mt=30),
+        ], align="flex-start"),
+        dag.AgGrid(id="playlist-items", rowData=[],
+                   columnDefs=[{"field": "url", "headerName": "视图地址 View (page and query)",
+                                "editable": True, "rowDrag": True, "flex": 3},
+                               {"field": "dwell_seconds", "headerName": "停留（秒） Dwell (s)",
+                                "editable": True, "cellDataType": "number", "flex": 1}],
+                   dashGridOptions={"rowDragManaged": True, "animateRows": True,
+                                    "domLayout": "autoHeight",
+                                    "rowSelection": {"mode": "singleRow",
+                                                     "enableClickSelection": True}}),
+        dmc.Group([
+            dmc.Button("添加视图 Add view", id="playlist-add", variant="light"),
+            dmc.Button("删除所选视图 Remove selected view", id="playlist-remove", variant="light"),
+            dmc.Button("保存 Save", id="playlist-save"),
+            dmc.Button("删除播放列表 Delete playlist", id="playlist-delete", variant="light",
+                       color="red"),
+        ]),
+    ], gap="sm")
     return dmc.Container([
         dmc.Title("管理 Admin", order=2),
         dmc.Alert(id="admin-message", children="", color="blue", hide=True, my="sm"),
@@ -122,11 +156,13 @@ def layout(**_query: str):
             dmc.TabsList([dmc.TabsTab("用户 Users", value="users"),
                           dmc.TabsTab("审计日志 Audit log", value="audit"),
                           dmc.TabsTab("阶段规则 Stage rubric", value="rubric"),
-                          dmc.TabsTab("风险规则 Risk rules", value="rules")]),
+                          dmc.TabsTab("风险规则 Risk rules", value="rules"),
+                          dmc.TabsTab("大屏播放列表 Playlists", value="playlists")]),
             dmc.TabsPanel(users, value="users", pt="sm"),
             dmc.TabsPanel(audit_tab, value="audit", pt="sm"),
             dmc.TabsPanel(rubric_tab, value="rubric", pt="sm"),
             dmc.TabsPanel(rules_tab, value="rules", pt="sm"),
+            dmc.TabsPanel(playlists_tab, value="playlists", pt="sm"),
         ], value="users", id="admin-tabs"),
     ], size="xl", py="md")
 
@@ -140,7 +176,7 @@ def _act(action, *args):
     session = get_session()
     try:
         result = action(session, current_user, *args)
-    except (AccountError, admin.NotPermitted) as exc:
+    except (AccountError, admin.NotPermitted, PlaylistError) as exc:
         session.rollback()
         return _message(f"未完成 Not done: {exc}", False), None
     return _message("已完成 Done.", True), result
@@ -239,3 +275,60 @@ def edit_cell(rubric_changes, rule_changes, changed):
         (msg, hide, colour), _ = _act(admin.update_rule, change["rowId"], change["colId"],
                                       change["value"])
     return msg, hide, colour, changed + 1
+
+
+@callback(Output("playlist-pick", "data"), Output("playlist-name", "value"),
+          Output("playlist-refresh", "value"), Output("playlist-items", "rowData"),
+          Output("playlist-open", "href"),
+          Input("playlist-pick", "value"), Input("admin-changed", "data"),
+          Input("playlist-add", "n_clicks"), Input("playlist-remove", "n_clicks"),
+          State("playlist-items", "virtualRowData"), State("playlist-items", "selectedRows"))
+def show_playlist(picked, _changed, _add, _remove, rows, selected):
+    """Fill the playlist editor: the choice of playlists, and the picked one's fields and views;
+    or add a view row / remove the selected one (kept until Save)."""
+    trigger = dash.ctx.triggered_id
+    if trigger in ("playlist-add", "playlist-remove"):
+        rows = list(rows or [])
+        if trigger == "playlist-add":
+            rows.append({"url": "/?period=last30", "dwell_seconds": 30})
+        elif selected:
+            rows = [r for r in rows if r != selected[0]]
+        return no_update, no_update, no_update, rows, no_update
+    try:
+        admin.require_admin(current_user)
+    except admin.NotPermitted:
+        return [], None, 60, [], "/display"
+    session = get_session()
+    options = [{"value": str(p.id), "label": p.name} for p in playlists.playlists(session)]
+    if not picked:
+        return options, "", 60, [], "/display"
+    try:
+        chosen = playlists.find(session, picked)
+    except PlaylistError:
+        return options, "", 60, [], "/display"
+    items = [{"url": i.url, "dwell_seconds": i.dwell_seconds} for i in chosen.items]
+    return options, chosen.name, chosen.refresh_seconds, items, f"/display?playlist={chosen.id}"
+
+
+@callback(Output("admin-message", "children", allow_duplicate=True),
+          Output("admin-message", "hide", allow_duplicate=True),
+          Output("admin-message", "color", allow_duplicate=True),
+          Output("admin-changed", "data", allow_duplicate=True),
+          Output("playlist-pick", "value"),
+          Input("playlist-save", "n_clicks"), Input("playlist-delete", "n_clicks"),
+          State("playlist-pick", "value"), State("playlist-name", "value"),
+          State("playlist-refresh", "value"), State("playlist-items", "virtualRowData"),
+          State("admin-changed", "data"), prevent_initial_call=True)
+def save_playlist(_save, _delete, picked, name, refresh, rows, changed):
+    """Save the playlist being edited (checked on the server, audited), or delete it."""
+    playlist_id = int(picked) if picked else None
+    if dash.ctx.triggered_id == "playlist-delete":
+        if playlist_id is None:
+            return "请先选择一个播放列表。 Pick a playlist first.", False, "yellow", no_update, no_update
+        (msg, hide, colour), _ = _act(playlists.delete, playlist_id)
+        return msg, hide, colour, changed + 1, None
+    (msg, hide, colour), saved = _act(playlists.save, playlist_id, name or "", refresh,
+                                      list(rows or []))
+    if saved is None:  # refused: keep what was typed, so it can be corrected
+        return msg, hide, colour, no_update, no_update
+    return msg, hide, colour, changed + 1, str(saved.id)

@@ -66,7 +66,7 @@ def _risk(ctx):
     counts = open_counts(ctx.session, ctx.unit, local_now(), scope=ctx.scope)
     return dmc.Stack([
         dmc.Text(t("risk.counts", ctx.lang).format(**counts), size="lg", fw=600,
-                 id="overview-risk", c="red" if counts["overdue"] else "dark"),
+                 id="overview-risk", **({"c": "red"} if counts["overdue"] else {})),
         dcc.Link(t("nav.risk", ctx.lang) + " →", href="/risk" + ctx.view.query()),
     ], gap=4)
 

@@ -42,15 +42,43 @@ def live_server(flask_app) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+class StoppableServer:
+    """A live server that can be stopped and started again on the same port (a server outage)."""
+
+    def __init__(self, flask_app) -> None:
+        self.app = flask_app
+        self.port = 0
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        """Serve (again, on the same port once one was chosen); return the base URL."""
+        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop serving and close the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+            self._server = None
+
+
 @contextmanager
-def browser_page(width: int = 1440, height: int = 900):
+def browser_page(width: int = 1440, height: int = 900, scale: float = 1):
     """Yield a playwright page in headless Chromium and the list of console errors it logs."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
+        page = browser.new_page(viewport={"width": width, "height": height},
+                                device_scale_factor=scale)
         errors: list[str] = []
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))

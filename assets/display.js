@@ -1,0 +1,54 @@
+// Wall display, in the browser: rotate through the playlist, show the "stale since" banner when
+// refreshes stop succeeding, and scale the view to fill the screen without scrolling. Runs every
+// second from a clientside callback, so it goes on while the server is unreachable.
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  display: {
+    tick: function (_n, ok, slide, text) {
+      const s = window.__display || (window.__display = {slideAt: Date.now(), seen: null, okAt: Date.now()});
+      const now = Date.now();
+      const noUpdate = window.dash_clientside.no_update;
+      if (ok && ok.stamp !== s.seen) {
+        s.seen = ok.stamp;
+        s.okAt = now;
+      }
+      fit();
+      if (!ok) {
+        return [noUpdate, noUpdate, noUpdate];
+      }
+      // Stale: a refresh was due and none succeeded within a grace of 10 s.
+      const stale = now - s.okAt > ok.refresh * 1000 + 10000;
+      const banner = stale ? text.stale.replace('{since}', ok.label) : '';
+      let next = noUpdate;
+      const count = ok.dwell.length;
+      if (count > 1 && now - s.slideAt >= ok.dwell[(slide || 0) % count] * 1000) {
+        next = ((slide || 0) + 1) % count;
+        s.slideAt = now;
+      }
+      return [next, banner, !stale];
+    }
+  }
+});
+
+// Lay the view out 1280 CSS pixels wide and zoom it to the screen's width; if it is then taller
+// than the screen, zoom it down to fit the height instead (no scroll bars, nothing cut off).
+function fit() {
+  const canvas = document.getElementById('display-canvas');
+  const body = document.getElementById('display-body');
+  if (!canvas || !body) {
+    return;
+  }
+  const design = 1280;
+  body.style.width = design + 'px';
+  const previous = body.style.zoom;
+  body.style.zoom = 1;
+  const natural = body.scrollHeight;
+  let zoom = canvas.clientWidth / design;
+  if (natural * zoom > canvas.clientHeight) {
+    zoom = canvas.clientHeight / natural;
+  }
+  zoom = Math.floor(zoom * 1000) / 1000;
+  body.style.zoom = String(zoom);
+  if (String(zoom) !== previous) {
+    body.dataset.zoom = String(zoom);
+  }
+}

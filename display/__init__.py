@@ -1,0 +1,1 @@
+"""Wall displays: playlists of dashboard views that a display account shows in turn."""

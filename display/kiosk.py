@@ -1,0 +1,82 @@
+"""Render a playlist view for a wall display: the page module's own layout, made static."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dash
+from dash import dcc
+
+from components.i18n import name, t
+from components.view_state import PAGES, BadView, parse
+from data.models import User
+from data.units import unit_by_code
+from display.playlists import View
+from metrics.freshness import loaded_range
+from metrics.scope import Scope
+
+TITLE_KEYS = dict(PAGES)
+
+
+def render_view(view: View) -> Any:
+    """The page of `view.path` rendered for the signed-in user with `view.query` as its URL.
+
+    Made for a wall: the filter bar goes, charts are static (no hover, no tool bar), and nothing
+    in the view can fire a callback (a control or chart that fires on mount would otherwise
+    navigate the display away).
+    """
+    page = next(p for p in dash.page_registry.values() if p["path"] == view.path)
+    return _for_wall(page["layout"](**view.query), *_callback_inputs())
+
+
+def _callback_inputs() -> tuple[set[str], set[str]]:
+    """The ids (and the `type`s of pattern ids) that are inputs of some callback of this app."""
+    ids: set[str] = set()
+    types: set[str] = set()
+    for spec in dash.get_app().callback_map.values():
+        for item in spec.get("inputs", []):
+            key = item["id"]
+            if key.startswith("{"):
+                types.add(json.loads(key).get("type", ""))
+            else:
+                ids.add(key)
+    return ids, types
+
+
+def _for_wall(component: Any, ids: set[str], types: set[str]) -> Any:
+    """Make a component tree fit for a wall, in place; return it."""
+    if isinstance(component, (list, tuple)):
+        kept = [c for c in component if "filter-bar" not in (getattr(c, "className", "") or "")]
+        for child in kept:
+            _for_wall(child, ids, types)
+        return type(component)(kept) if isinstance(component, tuple) else kept
+    if component is None or isinstance(component, (str, int, float)):
+        return component
+    own = getattr(component, "id", None)
+    if (isinstance(own, str) and own in ids) or (isinstance(own, dict) and own.get("type") in types):
+        delattr(component, "id")
+    if isinstance(component, dcc.Graph):
+        setattr(component, "config", {**(getattr(component, "config", None) or {}),  # noqa: B010
+                                       "staticPlot": True, "displayModeBar": False})
+    if hasattr(component, "children"):
+        component.children = _for_wall(component.children, ids, types)
+    return component
+
+
+def describe(session, view: View, user: User, lang: str) -> str:
+    """A view's title on the display: page, unit and period ("总览 · 杭州供电局 · 近 30 天 …")."""
+    parts = [t(TITLE_KEYS[view.path], lang)]
+    span = loaded_range(session)
+    if span is None:
+        return parts[0]
+    try:
+        state = parse(view.query, user.unit.code, span[1])
+    except BadView:
+        return parts[0]
+    unit = unit_by_code(session, state.unit)
+    parts.append(name(unit, lang) if unit is not None and Scope.of(user.unit).allows(unit)
+                 else state.unit)
+    period = "" if state.period == "custom" else t(f"period.{state.period}", lang) + " "
+    parts.append(f"{period}{state.start:%Y-%m-%d} – {state.end:%Y-%m-%d}")
+    return " · ".join(parts)

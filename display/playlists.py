@@ -1,0 +1,152 @@
+"""Playlists: stored, validated and edited by admins (every change audited).
+
+A playlist is an ordered list of views, each a dashboard URL (page path and query, e.g.
+`/regions?unit=ZJ-HZ&period=last30`) with a dwell time, plus how often the display refreshes its
+data. Views are checked when saved: a known page, a query the pages accept, a unit that exists.
+Scope is not checked here: a display shows every view through the same scope checks as any page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auth import audit
+from auth.admin import require_admin
+from components.view_state import PAGES, BadView, parse
+from data.models import Playlist, PlaylistItem, User
+from data.units import unit_by_code
+
+REFRESH_RANGE = (10, 3600)  # seconds between data refreshes
+DWELL_RANGE = (5, 3600)  # seconds a view stays on screen
+MAX_VIEWS = 50
+PAGE_PATHS = tuple(path for path, _key in PAGES)
+
+
+class PlaylistError(ValueError):
+    """A playlist that cannot be saved or found; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class View:
+    """One view of a playlist, split for rendering."""
+
+    path: str
+    query: dict[str, str]
+    dwell_seconds: int
+
+
+def playlists(session: Session) -> list[Playlist]:
+    """Every playlist, by name."""
+    return list(session.scalars(select(Playlist).order_by(Playlist.name)))
+
+
+def find(session: Session, raw_id: str | int | None) -> Playlist:
+    """The playlist a `playlist=` URL parameter names; PlaylistError when there is none."""
+    try:
+        playlist_id = int(str(raw_id).strip())
+    except ValueError as exc:
+        raise PlaylistError(f"playlist must be a number, not '{raw_id}'") from exc
+    playlist = session.get(Playlist, playlist_id)
+    if playlist is None:
+        raise PlaylistError(f"there is no playlist {playlist_id}")
+    return playlist
+
+
+def views(playlist: Playlist) -> list[View]:
+    """The playlist's views in order."""
+    out = []
+    for item in playlist.items:
+        parts = urlsplit(item.url)
+        out.append(View(parts.path or "/", dict(parse_qsl(parts.query)), item.dwell_seconds))
+    return out
+
+
+def normalise_url(session: Session, raw: str, anchor: dt.date) -> str:
+    """Return a view's URL as stored (path and query only), or raise PlaylistError saying why not.
+
+    A full address copied from the browser is accepted; scheme and host are dropped.
+    """
+    parts = urlsplit((raw or "").strip())
+    path = parts.path.rstrip("/") or "/"
+    if path not in PAGE_PATHS:
+        raise PlaylistError(f"'{raw}' is not a dashboard page; use one of {', '.join(PAGE_PATHS)}")
+    query = dict(parse_qsl(parts.query))
+    try:
+        view = parse(query, "HQ", anchor)
+    except BadView as exc:
+        raise PlaylistError(f"'{raw}': {exc}") from exc
+    if query.get("unit") and unit_by_code(session, view.unit) is None:
+        raise PlaylistError(f"'{raw}': there is no unit {view.unit}")
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def _whole(value, what: str, bounds: tuple[int, int]) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError as exc:
+        raise PlaylistError(f"{what} must be a whole number of seconds, not '{value}'") from exc
+    if not bounds[0] <= number <= bounds[1]:
+        raise PlaylistError(f"{what} must be between {bounds[0]} and {bounds[1]} seconds")
+    return number
+
+
+def save(session: Session, actor: User, playlist_id: int | None, name: str, refresh_seconds,
+         items: list[dict]) -> Playlist:
+    """Create (`playlist_id` None) or replace a playlist; admins only; audited.
+
+    `items` are dicts with `url` and `dwell_seconds`, in display order. Nothing is written when any
+    part is invalid.
+    """
+    require_admin(actor)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise PlaylistError("a playlist needs a name of 1 to 100 characters")
+    refresh = _whole(refresh_seconds, "refresh interval", REFRESH_RANGE)
+    if not items:
+        raise PlaylistError("a playlist needs at least one view")
+    if len(items) > MAX_VIEWS:
+        raise PlaylistError(f"a playlist holds at most {MAX_VIEWS} views")
+    anchor = dt.date.today()
+    rows = []
+    for n, item in enumerate(items, start=1):
+        try:
+            url = normalise_url(session, str(item.get("url") or ""), anchor)
+            dwell = _whole(item.get("dwell_seconds"), "dwell time", DWELL_RANGE)
+        except PlaylistError as exc:
+            raise PlaylistError(f"view {n}: {exc}") from exc
+        rows.append(PlaylistItem(position=n, url=url, dwell_seconds=dwell))
+    clash = session.scalar(select(Playlist).where(Playlist.name == name))
+    if clash is not None and clash.id != playlist_id:
+        raise PlaylistError(f"another playlist is already called '{name}'")
+    if playlist_id is None:
+        playlist = Playlist(name=name)
+        session.add(playlist)
+    else:
+        playlist = find(session, playlist_id)
+        playlist.items.clear()
+        session.flush()  # the old positions go before the new ones come
+    playlist.name = name
+    playlist.refresh_seconds = refresh
+    playlist.updated_at = audit.now()
+    playlist.updated_by = actor.username
+    playlist.items.extend(rows)
+    session.flush()
+    audit.record(session, "playlist_save", actor.username, target=f"playlist {playlist.id}",
+                 detail=f"{name}: {len(rows)} views, refresh {refresh} s")
+    session.commit()
+    return playlist
+
+
+def delete(session: Session, actor: User, playlist_id: int) -> None:
+    """Delete a playlist; admins only; audited."""
+    require_admin(actor)
+    playlist = find(session, playlist_id)
+    audit.record(session, "playlist_delete", actor.username, target=f"playlist {playlist.id}",
+                 detail=playlist.name)
+    session.delete(playlist)
+    session.commit()

@@ -1,0 +1,103 @@
+"""Wall display: a playlist's views full screen, in turn, refreshed in place.
+
+`/display?playlist=ID`. The server renders one view at a time through the page modules (the same
+scope checks and numbers as on the pages) and sends it with the time of the refresh; the browser
+rotates through the views by their dwell times, scales the view to the screen and shows a "stale
+since" banner when refreshes stop succeeding (assets/display.js). A failed refresh leaves the last
+good view on screen; the next one that succeeds clears the banner.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_mantine_components as dmc
+from dash import Input, Output, State, callback, dcc, html
+from flask import g
+from flask_login import current_user
+
+from components.i18n import t
+from data.db import get_session
+from display.kiosk import describe, render_view
+from display.playlists import PlaylistError, find, playlists, views
+from risk.workflow import local_now
+
+dash.register_page(__name__, path="/display", name="Display", title="大屏 Wall display")
+
+
+def layout(playlist: str | None = None, **_query: str):
+    """The display of `playlist`, or the list of playlists to choose from."""
+    lang = current_user.language or "zh"
+    session = get_session()
+    if playlist is None:
+        return _chooser(session, lang)
+    try:
+        chosen = find(session, playlist)
+    except PlaylistError as exc:
+        return dmc.Container(dmc.Alert(f"{t('display.bad', lang)}{exc}", color="red",
+                                       id="display-error"), py="xl")
+    return html.Div([
+        html.Div([
+            html.Div(chosen.name, className="kiosk-name"),
+            html.Div(id="display-title", className="kiosk-title"),
+            html.Div(id="display-dots", className="kiosk-dots"),
+            html.Div(id="display-updated", className="kiosk-updated"),
+        ], className="kiosk-bar"),
+        html.Div(id="display-stale", className="kiosk-stale", hidden=True),
+        html.Div(html.Div(id="display-body", className="kiosk-body"), id="display-canvas",
+                 className="kiosk-canvas"),
+        dcc.Store(id="display-playlist", data=chosen.id),
+        dcc.Store(id="display-slide", data=0),
+        dcc.Store(id="display-ok"),
+        dcc.Store(id="display-lang", data=lang),
+        dcc.Store(id="display-text", data={"stale": t("display.stale", lang)}),
+        dcc.Interval(id="display-clock", interval=1000),
+        dcc.Interval(id="display-refresh", interval=chosen.refresh_seconds * 1000),
+    ], className="kiosk", id="display-root")
+
+
+def _chooser(session, lang: str):
+    lists = playlists(session)
+    if not lists:
+        return dmc.Container(dmc.Alert(t("display.none", lang), color="gray", id="display-none"),
+                             py="xl")
+    return dmc.Container(dmc.Stack([
+        dmc.Title(t("display.title", lang), order=2),
+        dmc.Text(t("display.choose", lang)),
+        *[dmc.Anchor(f"{p.name} · " + t("display.views", lang).format(
+            n=len(p.items), refresh=p.refresh_seconds), href=f"/display?playlist={p.id}", size="xl",
+            refresh=True) for p in lists],
+    ], gap="md"), py="xl", id="display-chooser")
+
+
+@callback(Output("display-body", "children"), Output("display-title", "children"),
+          Output("display-dots", "children"), Output("display-updated", "children"),
+          Output("display-ok", "data"), Output("display-refresh", "interval"),
+          Input("display-slide", "data"), Input("display-refresh", "n_intervals"),
+          State("display-playlist", "data"), State("display-lang", "data"))
+def refresh(slide, _tick, playlist_id, lang):
+    """Render the current view of the playlist afresh (the playlist is re-read, so an admin's edit
+    shows at the next refresh)."""
+    session = get_session()
+    playlist = find(session, playlist_id)
+    shown = views(playlist)
+    index = (slide or 0) % len(shown)
+    view = shown[index]
+    g.kiosk = True  # the page modules render for a display account here, scope unchanged
+    body = render_view(view)
+    now = local_now()
+    dots = [html.Span(className="kiosk-dot on" if i == index else "kiosk-dot")
+            for i in range(len(shown))]
+    ok = {"stamp": now.isoformat(), "label": f"{now:%H:%M}", "slide": index,
+          "dwell": [v.dwell_seconds for v in shown], "refresh": playlist.refresh_seconds}
+    return (body, describe(session, view, current_user, lang), dots,
+            f"{t('display.updated', lang)} {now:%H:%M:%S}", ok, playlist.refresh_seconds * 1000)
+
+
+# Rotation, the stale banner and fitting the view to the screen run in the browser, every second,
+# so they keep working while the server does not answer.
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="display", function_name="tick"),
+    Output("display-slide", "data"), Output("display-stale", "children"),
+    Output("display-stale", "hidden"),
+    Input("display-clock", "n_intervals"), State("display-ok", "data"),
+    State("display-slide", "data"), State("display-text", "data"))
