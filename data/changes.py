@@ -23,6 +23,7 @@ from data.models import Meta
 
 VERSION_KEY = "data_version"
 STORE_KEY = "store_id"
+TARGETS_KEY = "targets_version"
 
 
 def data_version(bind: Session | Connection) -> int:
@@ -51,3 +52,12 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
         bind.execute(insert(Meta).values(key=VERSION_KEY, value="1"))
         return 1
     return data_version(bind)
+
+
+def targets_changed(bind: Session | Connection) -> None:
+    """Record that targets were edited (cached attainment keys on it); in the caller's transaction."""
+    value = bind.execute(select(Meta.value).where(Meta.key == TARGETS_KEY)).scalar()
+    if value is None:
+        bind.execute(insert(Meta).values(key=TARGETS_KEY, value="1"))
+    else:
+        bind.execute(update(Meta).where(Meta.key == TARGETS_KEY).values(value=str(int(value) + 1)))

@@ -8,7 +8,7 @@ bands...), the caller's scope (root unit) and the stamps of what the result depe
 - `facts`: the store's identity and data version (`data.changes`), bumped in the transaction that
   writes facts, so a new version makes every older entry unreachable; an import also clears the
   cache of the process that ran it;
-- `targets`: a fingerprint of the target table (count, ids, values, update times);
+- `targets`: the targets version (bumped by every edit) and the target table's count and last id;
 - `rubric`: the stage rubric's version;
 - `risk`: a fingerprint of the risk events and their steps.
 
@@ -30,10 +30,10 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, has_app_context
 from flask_caching import Cache
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from data.changes import STORE_KEY, VERSION_KEY
+from data.changes import STORE_KEY, TARGETS_KEY, VERSION_KEY
 from data.models import Meta, OrgUnit, RiskEvent, RiskEventStep, Target
 from metrics.scope import Scope, enforce
 
@@ -42,6 +42,7 @@ DEPENDENCIES = ("facts", "targets", "rubric", "risk")
 
 cache = Cache()
 _bypass: ContextVar[bool] = ContextVar("metrics_cache_bypass", default=False)
+_STAMPS = "metrics_cache_stamps"
 
 
 def init_app(server: Flask) -> None:
@@ -81,18 +82,31 @@ def clear() -> None:
 
 
 def stamps(session: Session, depends: tuple[str, ...]) -> tuple:
-    """Return what the cached results depend on, as a hashable tuple."""
+    """Return what the cached results depend on, as a hashable tuple (read once per transaction:
+    a request's cached calls share one reading; a commit or rollback reads afresh)."""
+    memo = session.info.setdefault(_STAMPS, {})
+    if depends not in memo:
+        memo[depends] = _read_stamps(session, depends)
+    return memo[depends]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_stamps(session: Session, _transaction) -> None:
+    session.info.pop(_STAMPS, None)
+
+
+def _read_stamps(session: Session, depends: tuple[str, ...]) -> tuple:
     meta = dict(session.execute(select(Meta.key, Meta.value).where(
-        Meta.key.in_([VERSION_KEY, STORE_KEY, "rubric_version"]))).all())
+        Meta.key.in_([VERSION_KEY, STORE_KEY, TARGETS_KEY, "rubric_version"]))).all())
     out: list[Any] = [session.get_bind().engine.url.render_as_string(hide_password=True)]
     if "facts" in depends:
         out += [meta.get(STORE_KEY), meta.get(VERSION_KEY)]
     if "rubric" in depends:
         out.append(meta.get("rubric_version"))
     if "targets" in depends:
-        out += list(session.execute(select(func.count(), func.max(Target.id), func.sum(Target.value),
-                                           func.sum(Target.unit_id), func.max(Target.updated_at))
-                                    ).one())
+        # Edits bump targets_version (auth.indicator_control); inserts and deletes move these.
+        out += [meta.get(TARGETS_KEY),
+                *session.execute(select(func.count(), func.max(Target.id))).one()]
     if "risk" in depends:
         out += list(session.execute(select(
             func.count(), func.max(RiskEvent.id), func.max(RiskEvent.last_day),

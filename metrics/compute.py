@@ -86,8 +86,7 @@ def compute(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date
     if unknown:
         raise ValueError(f"unknown carrier(s): {', '.join(unknown)}")
     sel = Selection(unit, start, end, tuple(carriers) if carriers else None,
-                    None if by == "core" else by, carrier_ids,
-                    not _facts_only.get() and unit.tier != OUTLET_TIER and rollups.built(session))
+                    None if by == "core" else by, carrier_ids, rollups_usable(session, unit))
     needed: dict[str, list[Measure]] = {}
     for kpi in chosen:
         for m in kpi.measures:
@@ -98,6 +97,11 @@ def compute(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date
     for src, measures in needed.items():
         values.update(_query_source(session, src, measures, sel))
     return _assemble(session, chosen, sel, by, values)
+
+
+def rollups_usable(session: Session, unit: OrgUnit) -> bool:
+    """Whether roll-ups may answer for `unit` (built, not an outlet, not inside `facts_only`)."""
+    return not _facts_only.get() and unit.tier != OUTLET_TIER and rollups.built(session)
 
 
 def answering_source(m: Measure, sel: Selection) -> str | None:

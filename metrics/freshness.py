@@ -15,7 +15,9 @@ from metrics.scope import Scope, enforce
 
 def loaded_range(session: Session) -> tuple[dt.date, dt.date] | None:
     """Return the first and last day with loaded data, or None when nothing is loaded."""
-    first, last = session.execute(select(func.min(DataLoad.day), func.max(DataLoad.day))).one()
+    # Two scalar subqueries: each is one index probe, where min and max in one query scan.
+    first, last = session.execute(select(select(func.min(DataLoad.day)).scalar_subquery(),
+                                         select(func.max(DataLoad.day)).scalar_subquery())).one()
     return (first, last) if first is not None else None
 
 

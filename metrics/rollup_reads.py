@@ -80,49 +80,89 @@ def query_rollup(session: Session, source_name: str, measures: list[Measure], la
 
 def _levels(session: Session, r, columns: list[str], labels: list[str], sel: Selection,
             units: dict[int, str], where: list) -> Values | None:
-    if sel.group in (None, "child"):
-        where = [*where, r.c.day == sel.end]
-    rows = session.execute(select(r.c.unit_id, r.c.day, r.c.outlets, *[r.c[c] for c in columns])
-                           .where(*where)).all()
     out: Values = {lab: {} for lab in labels}
-    if sel.group == "day":
-        for row in rows:
+    if sel.group == "day":  # every day is its own period: the day's row is the answer
+        for row in session.execute(select(r.c.day, *[r.c[c] for c in columns]).where(*where)):
             for c, lab in zip(columns, labels, strict=True):
                 out[lab][sql.as_date(row.day)] = float(getattr(row, c))
         return out
-    expected = _outlets(session, units)
-    if sel.group in (None, "child"):
-        found = {row.unit_id: row for row in rows}
-        if set(found) != set(units) or any(found[u].outlets != expected[u] for u in units):
-            return None
-        for u, row in found.items():
-            for c, lab in zip(columns, labels, strict=True):
-                out[lab][u if sel.group == "child" else None] = float(getattr(row, c))
-        return out
-    # week or month: the row on each period's last day in the range, if everyone reported then
-    by_day = {sql.as_date(row.day): row for row in rows}
-    periods: dict[dt.date, list[dt.date]] = {}
-    for d in by_day:
-        assert d is not None
-        periods.setdefault(_period(d, sel.group), []).append(d)
-    (unit_id,) = units
-    for first in periods:
-        last = min(_period_end(first, sel.group), sel.end)
-        at_last = by_day.get(last)
-        if at_last is None or at_last.outlets != expected[unit_id]:
-            return None
-        for c, lab in zip(columns, labels, strict=True):
-            out[lab][first] = float(getattr(at_last, c))
+    # Each key's (unit's, period's) last day L: the outlets that reported on L are the roll-up
+    # row of L; those that did not are read from the facts (their own last day before L).
+    keys = _level_keys(sel, units)
+    at = {(row.unit_id, sql.as_date(row.day)): row for row in session.execute(
+        select(r.c.unit_id, r.c.day, r.c.outlets, *[r.c[c] for c in columns]).where(
+            r.c.unit_id.in_(list(units)), r.c.day.in_({k[3] for k in keys})))}
+    outlets = _outlets(session, units)
+    short = [k for k in keys if (k[1], k[3]) not in at or at[(k[1], k[3])].outlets
+             != len(outlets[k[1]])]
+    missing = _not_reporting(session, short, outlets)
+    fact = sql.table("user_stock_daily")
+    for key, unit_id, first, last in keys:
+        summed = at.get((unit_id, last))
+        values: list[float | None] = [float(getattr(summed, c)) if summed is not None else None
+                                      for c in columns]
+        if missing.get((unit_id, last)):
+            late = _late_levels(session, fact, columns, missing[(unit_id, last)], first, last)
+            values = [_add(a, b) for a, b in zip(values, late, strict=True)]
+        if all(v is None for v in values):
+            continue  # no outlet has data in the period: no key, as from the facts
+        for v, lab in zip(values, labels, strict=True):
+            out[lab][key] = v
     return out
 
 
-def _outlets(session: Session, units: dict[int, str]) -> dict[int, int]:
-    """How many outlets each unit's subtree has."""
+def _level_keys(sel: Selection, units: dict[int, str]) -> list[tuple]:
+    """(group key, unit id, first day, last day) of each unit or period the levels are taken in."""
+    if sel.group == "child":
+        return [(uid, uid, sel.start, sel.end) for uid in units]
+    (uid,) = units
+    if sel.group is None:
+        return [(None, uid, sel.start, sel.end)]
+    keys, first = [], _period(sel.start, sel.group)
+    while first <= sel.end:
+        keys.append((first, uid, max(first, sel.start), min(_period_end(first, sel.group), sel.end)))
+        first = _period_end(first, sel.group) + dt.timedelta(days=1)
+    return keys
+
+
+def _not_reporting(session: Session, keys: list[tuple], outlets: dict[int, set[int]]
+                   ) -> dict[tuple[int, dt.date], set[int]]:
+    """For each (unit, last day) of `keys`: its outlets with no stock row on that day."""
+    if not keys:
+        return {}
+    fact = sql.table("user_stock_daily")
+    wanted = set().union(*(outlets[k[1]] for k in keys))
+    reported: dict[dt.date, set[int]] = {}
+    for uid, day in session.execute(select(fact.c.unit_id, fact.c.day).where(
+            fact.c.unit_id.in_(wanted), fact.c.day.in_({k[3] for k in keys}))):
+        reported.setdefault(sql.as_date(day), set()).add(uid)  # type: ignore[arg-type]
+    return {(k[1], k[3]): outlets[k[1]] - reported.get(k[3], set()) for k in keys}
+
+
+def _late_levels(session: Session, fact, columns: list[str], unit_ids: set[int],
+                 first: dt.date, last: dt.date) -> list[float | None]:
+    """Sum over `unit_ids` of each outlet's levels on its last day with data in [first, last]."""
+    inner = (select(fact.c.day.label("d"),
+                    func.max(fact.c.day).over(partition_by=fact.c.unit_id).label("last_d"),
+                    *[fact.c[c] for c in columns])
+             .where(fact.c.unit_id.in_(unit_ids), fact.c.day >= first, fact.c.day <= last)
+             .subquery("late"))
+    row = session.execute(select(*[func.sum(inner.c[c]) for c in columns])
+                          .where(inner.c.d == inner.c.last_d)).one()
+    return [float(v) if v is not None else None for v in row]
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else a + b
+
+
+def _outlets(session: Session, units: dict[int, str]) -> dict[int, set[int]]:
+    """The outlets of each unit's subtree."""
     out = {}
     for uid, path in units.items():
         low, high = subtree_bounds(path)
-        out[uid] = session.scalar(select(func.count()).select_from(OrgUnit).where(
-            OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER)) or 0
+        out[uid] = set(session.scalars(select(OrgUnit.id).where(
+            OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER)))
     return out
 
 

@@ -1,7 +1,7 @@
 """Roll-up tables: facts pre-summed per non-outlet unit (its subtree), day and carrier.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-23 15:00:00
 
 The lead re-chains down_revision after merging 0007-0009. Existing data is rolled up by
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
