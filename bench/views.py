@@ -25,6 +25,7 @@ from auth.accounts import create_user
 from data.db import get_session
 from data.models import User
 from metrics import cache as metrics_cache
+from metrics.compute import facts_only
 
 UNITS = ("ZJ", "ZJ-HZ", "ZJ-HZ-01", "ZJ-HZ-01-01")  # province, city, county, outlet
 PERIODS = ("last30", "ytd")
@@ -48,18 +49,23 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
-def render(app, module: str, username: str, query: dict[str, str]) -> float:
-    """Render one page for one user inside a request; return seconds."""
+def render(app, module: str, username: str, query: dict[str, str], plain: bool = False) -> float:
+    """Render one page for one user inside a request; return seconds. `plain`: from the facts,
+    without roll-ups or cache (the un-optimised computation)."""
     page = importlib.import_module(f"pages.{module}")
     with app.test_request_context("/"):
         login_user(get_session().scalar(select(User).where(User.username == username)))
         started = time.perf_counter()
-        page.layout(**query)
+        if plain:
+            with facts_only():
+                page.layout(**query)
+        else:
+            page.layout(**query)
         return time.perf_counter() - started
 
 
 def run(url: str, reps: int, pages=PAGES, units=UNITS, periods=PERIODS,
-        warm_reps: int = 2) -> dict[str, dict[str, list[float]]]:
+        warm_reps: int = 2, plain: bool = False) -> dict[str, dict[str, list[float]]]:
     """Time every (page, unit, period) view cold and warm; return samples by page."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
     ensure_managers(app.extensions["engine"])
@@ -71,9 +77,10 @@ def run(url: str, reps: int, pages=PAGES, units=UNITS, periods=PERIODS,
                     query = {"unit": code, "period": period}
                     with app.app_context():
                         metrics_cache.clear()
-                    samples[module]["cold"].append(render(app, module, f"bench-{code}", query))
+                    user = f"bench-{code}"
+                    samples[module]["cold"].append(render(app, module, user, query, plain))
                     for _w in range(warm_reps):
-                        samples[module]["warm"].append(render(app, module, f"bench-{code}", query))
+                        samples[module]["warm"].append(render(app, module, user, query, plain))
     app.extensions["engine"].dispose()
     return samples
 
@@ -108,11 +115,17 @@ def main() -> None:
                         help="store URL (repeat for several); label=URL to name it")
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--plain", action="store_true",
+                        help="the un-optimised computation: facts only, no cache (warm = cold)")
     args = parser.parse_args()
     print(HEADER)
     for spec in args.url:
         label, _, url = spec.partition("=") if "=" in spec.split("://")[0] else ("", "", spec)
-        samples = run(url, args.reps, tuple(args.pages.split(",")))
+        samples = run(url, args.reps, tuple(args.pages.split(",")), warm_reps=0 if args.plain
+                      else 2, plain=args.plain)
+        if args.plain:
+            for s in samples.values():
+                s["warm"] = s["cold"]
         print(table(samples, label or url.split("://")[0]), flush=True)
 
 
