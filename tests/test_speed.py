@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import uuid
+from unittest.mock import patch
 
 import pandas as pd
 import pytest
@@ -255,3 +258,35 @@ def test_cache_keys_refuse_what_they_cannot_key():
     assert cache.key_part([dt.date(2026, 1, 2), ("a", None)]) == ("2026-01-02", ("a", None))
     unit = OrgUnit(id=3, code="X", name_zh="x", name_en="x", tier=3, path="/000001/000003/")
     assert cache.key_part(unit) == ("unit", 3, "/000001/000003/")
+
+
+def test_redis_shares_results_between_apps(tiny_store):
+    """With REDIS_URL two apps (two workers) share entries; clearing drops only our prefix."""
+    redis = pytest.importorskip("redis")
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {url}")
+    prefix = f"test-speed-{uuid.uuid4().hex[:8]}:"
+    other = f"test-speed-other-{uuid.uuid4().hex[:8]}:keep"  # another app's key on the same Redis
+    client.set(other, "1")
+    apps = [create_app({"TESTING": True, "DATABASE_URL": tiny_store.url, "SECRET_KEY": "k",
+                        "REDIS_URL": url, "CACHE_KEY_PREFIX": prefix}) for _ in range(2)]
+    try:
+        with apps[0].app_context(), Session(apps[0].extensions["engine"]) as session:
+            zj = unit_by_code(session, "ZJ")
+            first = compute(session, KPI_IDS, zj, DATA_START, DEMO_END, by="carrier")
+        assert client.keys(prefix + "*")
+        with apps[1].app_context(), Session(apps[1].extensions["engine"]) as session:
+            zj = unit_by_code(session, "ZJ")
+            with patch("metrics.compute._query_source", side_effect=AssertionError("computed")):
+                assert_same(compute(session, KPI_IDS, zj, DATA_START, DEMO_END, by="carrier"),
+                            first)
+            cache.clear()
+        assert not client.keys(prefix + "*") and client.get(other) == b"1"
+    finally:
+        client.delete(other)
+        for a in apps:
+            a.extensions["engine"].dispose()
