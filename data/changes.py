@@ -5,14 +5,12 @@ It bumps the store's data version (`meta.data_version`), which anything derived 
 (cached results, roll-ups) keys on, so nothing derived outlives the facts it came from: in the same
 transaction it refreshes the roll-up tables (`data.rollups`) for the changed units' ancestors and
 days, and it clears the result cache of the process it runs in (entries written meanwhile, and in
-other processes, carry the old version and are never read again). `meta.store_id`, a random id
-set once, tells stores apart when several share one cache.
+other processes, carry the old version and are never read again).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import insert, select, update
@@ -22,7 +20,6 @@ from sqlalchemy.orm import Session
 from data.models import Meta
 
 VERSION_KEY = "data_version"
-STORE_KEY = "store_id"
 TARGETS_KEY = "targets_version"
 
 
@@ -43,8 +40,6 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
     from metrics import cache
 
     rollups.refresh(bind, start, end, unit_ids)
-    if bind.execute(select(Meta.value).where(Meta.key == STORE_KEY)).scalar() is None:
-        bind.execute(insert(Meta).values(key=STORE_KEY, value=secrets.token_hex(8)))
     bumped = bind.execute(update(Meta).where(Meta.key == VERSION_KEY)
                           .values(value=str(data_version(bind) + 1)))
     cache.clear()

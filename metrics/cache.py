@@ -5,9 +5,9 @@ Redis when `REDIS_URL` is set (shared by every gunicorn worker), else a simple i
 session; its key is the function, every other argument (units by id and path, dates, carriers,
 bands...), the caller's scope (root unit) and the stamps of what the result depends on:
 
-- `facts`: the store's identity and data version (`data.changes`), bumped in the transaction that
-  writes facts, so a new version makes every older entry unreachable; an import also clears the
-  cache of the process that ran it;
+- `facts`: the store's URL and data version (`data.changes`), bumped in the transaction that
+  writes facts, so a new version makes every older entry unreachable; a write of facts also clears
+  the cache of the process that made it (with Redis: everyone's, under this key prefix);
 - `targets`: the targets version (bumped by every edit) and the target table's count and last id;
 - `rubric`: the stage rubric's version;
 - `risk`: a fingerprint of the risk events and their steps.
@@ -33,7 +33,7 @@ from flask_caching import Cache
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from data.changes import STORE_KEY, TARGETS_KEY, VERSION_KEY
+from data.changes import TARGETS_KEY, VERSION_KEY
 from data.models import Meta, OrgUnit, RiskEvent, RiskEventStep, Target
 from metrics.scope import Scope, enforce
 
@@ -97,10 +97,10 @@ def _forget_stamps(session: Session, _transaction) -> None:
 
 def _read_stamps(session: Session, depends: tuple[str, ...]) -> tuple:
     meta = dict(session.execute(select(Meta.key, Meta.value).where(
-        Meta.key.in_([VERSION_KEY, STORE_KEY, TARGETS_KEY, "rubric_version"]))).all())
+        Meta.key.in_([VERSION_KEY, TARGETS_KEY, "rubric_version"]))).all())
     out: list[Any] = [session.get_bind().engine.url.render_as_string(hide_password=True)]
     if "facts" in depends:
-        out += [meta.get(STORE_KEY), meta.get(VERSION_KEY)]
+        out.append(meta.get(VERSION_KEY))
     if "rubric" in depends:
         out.append(meta.get("rubric_version"))
     if "targets" in depends:
