@@ -14,9 +14,12 @@ from flask import Flask, jsonify
 
 import auth
 import components.theme  # noqa: F401  (registers the plotly template)
+import export
 import shell
 from api import v1 as api_v1
 from data import db, demo, schema
+from data.ingest import cli as ingest_cli
+from export import ui as export_ui
 from metrics import cache as metrics_cache
 from risk import cli as risk_cli
 from settings import load_settings
@@ -38,6 +41,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     demo.init_app(server)
     api_v1.init_app(server)
     risk_cli.init_app(server)
+    ingest_cli.init_app(server)
+    export.init_app(server)
     server.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
 
     app = dash.Dash(
@@ -49,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         suppress_callback_exceptions=True,
     )
     shell.init_app(app)
+    export_ui.init_dash(app)
     server.extensions["dash"] = app
     _register_resources(server, app)
     return server

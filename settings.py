@@ -85,6 +85,35 @@ SETTINGS: tuple[Setting, ...] = (
         "small",
         "Scale that `make run` seeds into an empty store: tiny, small or province.",
     ),
+    Setting(
+        "CHROMIUM_PATH",
+        "/usr/bin/chromium",
+        "The Chromium that renders PDF snapshots; 'playwright' uses the browser that "
+        "`playwright install chromium` downloaded.",
+    ),
+    Setting(
+        "PDF_MAX_RENDERS",
+        2,
+        "At most this many PDF snapshots render at once per server process; more wait briefly, "
+        "then get 'busy, try again'.",
+    ),
+    Setting(
+        "PDF_TIMEOUT_SECONDS",
+        60,
+        "A PDF snapshot whose page has not finished loading (data, charts) by then fails with a "
+        "message; no file is written.",
+    ),
+    Setting(
+        "RENDER_BASE_URL",
+        None,
+        "Where the PDF renderer loads pages from, e.g. http://127.0.0.1:8050. Unset: the URL the "
+        "export request came in on. The CLI always serves the app itself on a local port.",
+    ),
+    Setting(
+        "RENDER_TOKEN_SECONDS",
+        30,
+        "Life of the single-use sign-in token the PDF renderer redeems (capped at 60 s).",
+    ),
 )
 
 def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:

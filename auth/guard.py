@@ -15,7 +15,8 @@ from auth.login import csrf_valid, login_manager
 from data.db import get_session
 from data.models import User
 
-PUBLIC = ("/login", "/healthz", "/_favicon.ico")
+# /auth/render is where the PDF renderer signs in with a single-use token (export/tokens.py).
+PUBLIC = ("/login", "/healthz", "/_favicon.ico", "/auth/render")
 
 
 def init_app(app: Flask) -> None:

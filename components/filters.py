@@ -45,7 +45,8 @@ def filter_bar(path_units: list, children: list, carriers: list, view: ViewState
     ]
     return dmc.Paper([
         breadcrumb(path_units, view, page_path, lang),
-        dmc.Group(controls, gap="md", align="flex-end", mt="xs", wrap="wrap"),
+        dmc.Group(controls, gap="md", align="flex-end", mt="xs", wrap="wrap",
+                  className="filter-controls"),
         dcc.Store(id="view-state", data={"path": page_path, "query": view.query()}),
     ], p="sm", withBorder=True, radius="md", mb="md", className="filter-bar")
 

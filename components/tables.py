@@ -23,4 +23,4 @@ def grid(name: str, rows: list[dict], columns: list[dict], lang: str,
         csvExportParams={"fileName": f"{name}.csv"})
     button = dmc.Button(t("export.csv", lang), id={"type": "csv", "name": name}, size="compact-xs",
                         variant="subtle")
-    return dmc.Stack([dmc.Group([button], justify="flex-end"), table], gap=2)
+    return dmc.Stack([dmc.Group([button], justify="flex-end", className="no-print"), table], gap=2)

@@ -351,6 +351,7 @@ def _work_orders(profile: OutletProfile, cal: Calendar, customers: np.ndarray, e
     return pd.DataFrame({
         "id": np.arange(first_id, first_id + n),
         "unit_id": profile.unit_id,
+        "order_no": np.char.add("DEMO", np.char.zfill(np.arange(first_id, first_id + n).astype(str), 10)),
         "carrier_id": carrier,
         "category": WO_CATEGORIES[category],
         "created_at": _ts(created),

@@ -234,6 +234,7 @@ class WorkOrder(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     unit_id: Mapped[unit_fk]
+    order_no: Mapped[str] = mapped_column(String(40))  # the source system's number (natural key)
     carrier_id: Mapped[carrier_fk]
     category: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -251,6 +252,8 @@ class WorkOrder(Base):
         # unit's rows of the date range (measured 20-100x slower on the province demo).
         Index("ix_work_order_unit_created", "unit_id", "created_day"),
         Index("ix_work_order_unit_closed", "unit_id", "closed_day"),
+        # The natural key imports upsert on; unit-leading like every other fact index.
+        Index("uq_work_order_unit_order_no", "unit_id", "order_no", unique=True),
     )
 
 
@@ -464,6 +467,19 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class RenderToken(Base):
+    """A single-use sign-in for the PDF renderer: one user, one view, a short life (export/tokens.py)."""
+
+    __tablename__ = "render_token"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class AuditEvent(Base):
     """One line of the append-only audit log."""
 
@@ -598,6 +614,33 @@ class RollupOrdersClosed(Base):
 
 ROLLUP_TABLES = (RollupChannel, RollupContent, RollupCampaign, RollupStock, RollupOrdersCreated,
                  RollupOrdersClosed)
+
+
+class ImportLog(Base):
+    """One run of `import-data` or the upload page: who loaded which file, and what it changed.
+
+    Rejected files are recorded too (outcome "rejected", nothing written); dry runs are not.
+    Times are UTC, like the audit log.
+    """
+
+    __tablename__ = "import_log"
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_hash: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    duration_seconds: Mapped[float] = mapped_column(Float, default=0)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str] = mapped_column(String(16))
+    first_day: Mapped[dt.date | None] = mapped_column(Date)
+    last_day: Mapped[dt.date | None] = mapped_column(Date)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
 
 FACT_TABLES = (
     ChannelDaily,

@@ -9,6 +9,7 @@ from flask import current_app, g
 from flask_login import current_user
 
 from auth import audit
+from components.export_menu import export_menu
 from components.filters import filter_bar
 from components.format import number
 from components.i18n import name, t
@@ -78,7 +79,7 @@ def frame(ctx: PageContext, page_path: str, title_key: str, body: list) -> dmc.C
         dmc.Group([dmc.Text(f"{t('asof', ctx.lang)} {ctx.loaded or '-'}", size="sm", c="dimmed",
                             id="as-of"),
                    dmc.Badge(t("demo", ctx.lang), color="orange", id="demo-badge")
-                   if ctx.demo else None], gap="xs"),
+                   if ctx.demo else None, export_menu(ctx.lang)], gap="xs"),
     ], justify="space-between")
     bar = filter_bar(ctx.path_units, ctx.children, ctx.carriers, ctx.view, page_path, ctx.lang)
     return dmc.Container([head, bar, *body], fluid=True, px="md", py="sm", maw=1880)

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from auth import admin
 from auth.accounts import AccountError
+from components.i18n import t
 from data.db import get_session
 from data.models import ROLES
 from display import playlists
@@ -127,7 +128,7 @@ def layout(**_query: str):
                        placeholder="新建 New playlist", clearable=True),
             dmc.TextInput(id="playlist-name", label="名称 Name", w=280),
             dmc.NumberInput(id="playlist-refresh", label="刷新间隔（秒） Refresh every (s)", value=60,
-                            min=10, max=3600, w=200),
+                            min=10, max=3600, w=250),
             dmc.Anchor("打开大屏 Open display ↗", id="playlist-open", href="/display", target="_blank",
                        mt=30),
         ], align="flex-start"),
@@ -149,7 +150,9 @@ def layout(**_query: str):
         ]),
     ], gap="sm")
     return dmc.Container([
-        dmc.Title("管理 Admin", order=2),
+        dmc.Group([dmc.Title("管理 Admin", order=2),
+                   dcc.Link(t("import.link", current_user.language or "zh"), href="/admin/import",
+                            id="admin-import-link")], justify="space-between"),
         dmc.Alert(id="admin-message", children="", color="blue", hide=True, my="sm"),
         dcc.Store(id="admin-changed", data=0),
         dmc.Tabs([

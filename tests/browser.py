@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from export.cli import local_server as live_server  # noqa: F401  (the app on a free local port)
+from export.render import CHROMIUM_ARGS
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def chromium_path() -> str:
@@ -27,19 +27,6 @@ def chromium_path() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
-
-
-@contextmanager
-def live_server(flask_app) -> Iterator[str]:
-    """Serve `flask_app` on a free local port in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 class StoppableServer:

@@ -1,10 +1,10 @@
 """Roll-up tables: facts pre-summed per non-outlet unit (its subtree), day and carrier.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-23 15:00:00
 
-The lead re-chains down_revision after merging 0007-0009. Existing data is rolled up by
+After 0009 (chained when main's 0007-0009 were merged in). Existing data is rolled up by
 `flask --app app init-db` (data.schema.upgrade), not here: until then the metrics read the facts.
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,60 @@
+"""The admin action behind the upload page: check the role, run the import, audit it.
+
+Role checks are on the server (a forged callback from a non-admin is refused and audited).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from auth import audit
+from auth.admin import NotPermitted, require_admin
+from data.ingest import ImportReport, import_file
+from data.models import ImportLog, User
+
+SUFFIXES = (".csv", ".txt", ".xlsx")
+MAX_BYTES = 200 * 2**20
+
+
+def import_upload(session: Session, engine: Engine, actor: User, file_name: str, content: bytes,
+                  kind: str | None = None, dry_run: bool = False,
+                  tz: str = "Asia/Shanghai") -> ImportReport:
+    """Import an uploaded file as `actor` (admins only); audit the outcome (dry runs included)."""
+    try:
+        require_admin(actor)
+    except NotPermitted:
+        audit.record(session, "import", getattr(actor, "username", None), target=file_name,
+                     outcome="refused", detail="not an administrator")
+        raise
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(f"'{file_name}': only CSV (.csv, .txt) and Excel (.xlsx) files can be imported")
+    if len(content) > MAX_BYTES:
+        raise ValueError(f"'{file_name}' is larger than {MAX_BYTES // 2**20} MB; use "
+                         "`flask --app app import-data` for big files")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(content)
+        report = import_file(engine, path, kind, file_name=Path(file_name).name, dry_run=dry_run,
+                             username=actor.username, tz=tz)
+    audit.record(session, "import", actor.username, target=f"{report.kind}:{report.file_name}",
+                 outcome=("dry_run" if dry_run else "ok") if report.ok else "rejected",
+                 detail=f"{report.file_hash[:16]} read {report.rows_read} inserted {report.inserted} "
+                        f"updated {report.updated} problems {report.problem_count}")
+    return report
+
+
+def recent_imports(session: Session, actor: User, limit: int = 50) -> list[dict]:
+    """Return the newest entries of the import log (admins only)."""
+    require_admin(actor)
+    rows = session.scalars(select(ImportLog).order_by(ImportLog.started_at.desc(),
+                                                      ImportLog.id.desc()).limit(limit))
+    return [{"started_at": r.started_at.strftime("%Y-%m-%d %H:%M:%S"), "username": r.username or "",
+             "kind": r.kind, "file_name": r.file_name, "file_hash": r.file_hash[:12],
+             "outcome": r.outcome, "rows_read": r.rows_read, "inserted": r.inserted,
+             "updated": r.updated, "errors": r.errors, "seconds": round(r.duration_seconds, 1),
+             "days": f"{r.first_day} ~ {r.last_day}" if r.first_day else ""} for r in rows]

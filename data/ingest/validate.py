@@ -1,0 +1,289 @@
+"""Validation of import rows, chunk by chunk, before anything is written.
+
+`check_header` finds missing and unknown columns; `check_chunk` parses every value of a chunk
+(types, dates, codes, negative counts), checks the rules between columns (online payments cannot
+exceed all payments) and returns the valid rows as storage-ready values. Duplicates within a file
+span chunks, so they are found afterwards on the staged rows (see load.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from data.ingest.read import ROW
+from data.ingest.spec import Col, Kind
+from metrics.registry import REGISTRY
+
+LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one row (None: the whole file) cannot be imported."""
+
+    row: int | None
+    column: str
+    reason: str
+
+    def text(self, file_name: str) -> str:
+        """Render as 'file, row N, column C: reason'."""
+        where = [file_name] + ([f"row {self.row}"] if self.row is not None else []) \
+            + ([f"column {self.column}"] if self.column else [])
+        return f"{', '.join(where)}: {self.reason}"
+
+
+@dataclass
+class Problems:
+    """The first LIMIT problems in row order, and how many there are in all."""
+
+    limit: int = LIMIT
+    first: list[Problem] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, problem: Problem) -> None:
+        """Count one problem, keeping it if it is among the first."""
+        self.count += 1
+        self.first.append(problem)
+        self.first.sort(key=lambda p: p.row or 0)
+        del self.first[self.limit:]
+
+    def add_rows(self, frame: pd.DataFrame, mask: pd.Series, column: str,
+                 reason: Callable[[pd.Series], str] | str) -> None:
+        """Count the rows of `frame` where `mask` holds; keep the first ones with their reason."""
+        hits = int(mask.sum())
+        if not hits:
+            return
+        self.count += hits
+        for _, row in frame[mask].head(self.limit).iterrows():
+            text = reason if isinstance(reason, str) else reason(row)
+            self.first.append(Problem(int(row[ROW]), column, text))
+        self.first.sort(key=lambda p: p.row or 0)
+        del self.first[self.limit:]
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """What codes in a file may name: units (code -> id, tier) and carriers (code -> id)."""
+
+    units: dict[str, tuple[int, int]]
+    carriers: dict[str, int]
+
+
+def check_header(kind: Kind, header: list[str]) -> list[Problem]:
+    """Return the file-level problems of a header: required columns missing, unknown columns."""
+    known = [c.name for c in kind.columns]
+    problems = [Problem(1, c.name, f"required column missing (a {kind.name} file has: "
+                                   f"{', '.join(known)})")
+                for c in kind.columns if c.required and c.name not in header]
+    problems += [Problem(1, name or "(empty)", f"unknown column; a {kind.name} file has: "
+                                                f"{', '.join(known)}")
+                 for name in header if name not in known]
+    return problems
+
+
+def check_chunk(kind: Kind, frame: pd.DataFrame, lookups: Lookups,
+                problems: Problems) -> pd.DataFrame:
+    """Validate a chunk; record its problems and return its valid rows as storage values.
+
+    The result has `row_no` and the kind's storage columns.
+    """
+    bad = pd.Series(False, index=frame.index)
+    out = pd.DataFrame({"row_no": frame[ROW].astype("int64")}, index=frame.index)
+    parsed: dict[str, pd.Series] = {}
+    for col in kind.columns:
+        raw = frame[col.name] if col.name in frame else pd.Series("", index=frame.index)
+        empty = raw == ""
+        if col.required:
+            problems.add_rows(frame, empty, col.name, "required value missing")
+            bad |= empty
+        values, wrong = _parse(raw, col, lookups, empty)
+        if wrong.any():
+            _, _, reason = PARSERS[col.type](raw[wrong], col, lookups)
+            problems.add_rows(frame.assign(_v=raw), wrong, col.name, reason)
+            bad |= wrong
+        parsed[col.name] = values.where(~wrong & ~empty)
+        out[col.store] = _storage(parsed[col.name], col)
+    for a, b in kind.not_greater:
+        over = parsed[a] > parsed[b]
+        over = over.fillna(False).astype(bool)
+        problems.add_rows(frame, over, a, _greater_than(a, b))
+        bad |= over
+    if kind.name in ROW_RULES:
+        bad |= ROW_RULES[kind.name](frame, parsed, out, problems)
+    return out[~bad].reset_index(drop=True)
+
+
+def _parse(raw: pd.Series, col: Col, lookups: Lookups, empty: pd.Series):
+    """Parse a column; values that fail are tried once more without surrounding blanks."""
+    values, wrong, _ = PARSERS[col.type](raw, col, lookups)
+    wrong = wrong & ~empty
+    if wrong.any():
+        again, still, _ = PARSERS[col.type](raw[wrong].str.strip(), col, lookups)
+        values = values.astype(again.dtype) if values.dtype != again.dtype else values.copy()
+        values[wrong] = again
+        wrong = wrong.copy()
+        wrong[wrong] = still.to_numpy()
+    return values, wrong
+
+
+def _greater_than(a: str, b: str) -> Callable[[pd.Series], str]:
+    return lambda r: f"{a} ({r[a]}) is greater than {b} ({r[b]})"
+
+
+def _before_created(name: str) -> Callable[[pd.Series], str]:
+    return lambda r: f"{name} ({r[name]}) is before created_at ({r['created_at']})"
+
+
+def _storage(values: pd.Series, col: Col) -> pd.Series:
+    if col.type in ("int", "tier", "bool", "outlet", "unit", "carrier", "carrier_or_all"):
+        return values.astype("Int64")
+    if col.type in ("date", "month", "datetime"):
+        return values  # datetime64; load.py writes them in the database's format
+    return values.astype(object).where(values.notna(), None)
+
+
+# -- parsers: (raw strings, column, lookups) -> (values, wrong mask, reason) ----------------------
+
+def _number(raw: pd.Series, col: Col, _lk: Lookups):
+    num = pd.to_numeric(raw.where(raw != ""), errors="coerce").astype("float64")
+    wrong = num.isna() | ~np.isfinite(num.fillna(0))
+    if col.type == "decimal":
+        return num, wrong | (num < 0), lambda r: (f"'{r['_v']}' is not a number" if _nan(r['_v'])
+                                                   else f"negative amount {r['_v']}")
+    whole = (num % 1 == 0)
+    if col.type == "tier":
+        return num, wrong | ~whole | ~num.isin([1, 2, 3, 4, 5]), \
+            lambda r: f"'{r['_v']}' is not a tier (1 HQ ... 5 outlet)"
+    return num, wrong | ~whole | (num < 0), lambda r: (
+        f"'{r['_v']}' is not a whole number" if _nan(r['_v']) or float(r['_v']) % 1
+        else f"negative count {r['_v']}")
+
+
+def _nan(value: str) -> bool:
+    try:
+        return not np.isfinite(float(value))
+    except ValueError:
+        return True
+
+
+def _date(raw: pd.Series, col: Col, _lk: Lookups):
+    norm = raw.str.replace("/", "-", regex=False).str.replace(r"[ T]00:00(:00)?$", "", regex=True)
+    if col.type == "month":
+        ok = norm.str.fullmatch(r"\d{4}-\d{1,2}(-0?1)?")
+        norm = norm.str.split("-").str[:2].str.join("-") + "-01"
+        values = pd.to_datetime(norm.where(ok), format="%Y-%m-%d", errors="coerce")
+        return values, values.isna(), lambda r: f"'{r['_v']}' is not a month (YYYY-MM)"
+    values = pd.to_datetime(norm.where(norm.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")),
+                            format="%Y-%m-%d", errors="coerce")
+    return values, values.isna(), lambda r: f"'{r['_v']}' is not a date (YYYY-MM-DD)"
+
+
+def _datetime(raw: pd.Series, _col: Col, _lk: Lookups):
+    values = pd.to_datetime(raw, format="%Y-%m-%d %H:%M:%S", errors="coerce").astype("datetime64[us]")
+    todo = values.isna() & (raw != "")
+    if todo.any():  # other spellings: T or / separators, no seconds, fractions of a second
+        norm = raw[todo].str.replace("T", " ", regex=False).str.replace("/", "-", regex=False)
+        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f"):
+            values[todo] = values[todo].fillna(pd.to_datetime(norm, format=fmt, errors="coerce"))
+    return values, values.isna(), \
+        lambda r: f"'{r['_v']}' is not a date and time (YYYY-MM-DD HH:MM:SS)"
+
+
+BOOLS = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "t": 1, "f": 0,
+         "是": 1, "否": 0}
+
+
+def _bool(raw: pd.Series, _col: Col, _lk: Lookups):
+    values = raw.map(BOOLS)
+    if values.isna().any():
+        values = values.fillna(raw.str.lower().map(BOOLS))
+    return values, values.isna(), lambda r: f"'{r['_v']}' is not 1/0 (true/false, yes/no)"
+
+
+def _choice(raw: pd.Series, col: Col, _lk: Lookups):
+    values = raw if raw.isin(col.choices).all() else raw.str.lower()
+    return values, ~values.isin(col.choices), \
+        lambda r: f"unknown {col.name} '{r['_v']}'; expected one of {', '.join(col.choices)}"
+
+
+def _kpi(raw: pd.Series, _col: Col, _lk: Lookups):
+    return raw, ~raw.isin(list(REGISTRY)), lambda r: f"unknown KPI '{r['_v']}'"
+
+
+def _text(raw: pd.Series, col: Col, _lk: Lookups):
+    limit = f"{{0,{col.max_length}}}" if col.max_length else "*"
+    wrong = ~raw.str.fullmatch(r"[^\x00-\x1f\\]" + limit)
+    return raw, wrong, lambda r: (
+        f"longer than {col.max_length} characters" if col.max_length and len(r["_v"]) > col.max_length
+        else "control characters and backslashes are not allowed")
+
+
+def _unit(raw: pd.Series, col: Col, lookups: Lookups):
+    ids = raw.map({code: uid for code, (uid, _) in lookups.units.items()}).astype("float64")
+    tiers = raw.map({code: tier for code, (_, tier) in lookups.units.items()})
+    if col.type == "outlet":
+        wrong = ids.isna() | (tiers != 5)
+        return ids, wrong, lambda r: (
+            f"unknown unit code '{r['_v']}'" if r['_v'] not in lookups.units else
+            f"unit '{r['_v']}' is not an outlet (tier {lookups.units[r['_v']][1]}); facts are "
+            "loaded per outlet (tier 5)")
+    return ids, ids.isna(), lambda r: f"unknown unit code '{r['_v']}'"
+
+
+def _carrier(raw: pd.Series, col: Col, lookups: Lookups):
+    codes = raw if raw.isin(list(lookups.carriers)).all() else raw.str.lower()
+    ids = codes.map(lookups.carriers).astype("float64")
+    wrong = ids.isna()
+    if col.type == "carrier_or_all":
+        wrong &= codes != "all"
+    expected = ", ".join(lookups.carriers) + (", all" if col.type == "carrier_or_all" else "")
+    return ids, wrong, lambda r: f"unknown carrier code '{r['_v']}'; expected one of {expected}"
+
+
+PARSERS = {"int": _number, "decimal": _number, "tier": _number, "date": _date, "month": _date,
+           "datetime": _datetime, "bool": _bool, "choice": _choice, "kpi": _kpi, "text": _text,
+           "outlet": _unit, "unit": _unit, "carrier": _carrier, "carrier_or_all": _carrier}
+
+
+# -- rules across columns particular to a kind ---------------------------------------------------
+
+def _work_order_rules(frame, parsed, out, problems: Problems) -> pd.Series:
+    bad = pd.Series(False, index=frame.index)
+    created = parsed["created_at"]
+    for name in ("first_response_at", "sla_deadline", "closed_at"):
+        before = (parsed[name] < created).fillna(False).astype(bool)
+        problems.add_rows(frame, before, name, _before_created(name))
+        bad |= before
+    rating = parsed["rating"]
+    off_scale = rating.notna() & ~rating.isin([1, 2, 3, 4, 5])
+    problems.add_rows(frame, off_scale, "rating", lambda r: f"rating {r['rating']} is not 1-5")
+    bad |= off_scale
+    still_open = parsed["closed_at"].isna() & (frame.get("closed_at", "") == "")
+    for name in ("first_contact_resolved", "rating"):
+        early = still_open & parsed[name].notna()
+        problems.add_rows(frame, early, name, f"{name} is given for an order that is not closed")
+        bad |= early
+    out["created_day"] = created.dt.normalize()
+    out["closed_day"] = parsed["closed_at"].dt.normalize()
+    out["response_minutes"] = ((parsed["first_response_at"] - created).dt.total_seconds() / 60).round(2)
+    return bad
+
+
+def _target_rules(frame, parsed, out, problems: Problems) -> pd.Series:
+    reversed_ = (parsed["period_end"] < parsed["period_start"]).fillna(False).astype(bool)
+    problems.add_rows(frame, reversed_, "period_end",
+                      lambda r: f"period_end ({r['period_end']}) is before period_start "
+                                f"({r['period_start']})")
+    rate = parsed["kpi"].map(lambda k: k in REGISTRY and REGISTRY[k].unit == "%").astype(bool)
+    over_one = rate & (parsed["value"] > 1).fillna(False).astype(bool)
+    problems.add_rows(frame, over_one, "value",
+                      lambda r: f"{r['kpi']} is a rate: its target is a fraction between 0 and 1 "
+                                f"(0.8 = 80%), not {r['value']}")
+    return reversed_ | over_one
+
+
+ROW_RULES = {"work_orders": _work_order_rules, "targets": _target_rules}

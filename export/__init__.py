@@ -1,0 +1,19 @@
+"""PDF snapshots of any analytical view, rendered by headless Chromium driving the real page.
+
+`routes` holds the web side (the export request and the renderer's sign-in), `ui` the page's
+"Export PDF" callback (the menu itself is `components/export_menu.py`), `cli` the `snapshot` command,
+`service` one snapshot end to end, `render` playwright, `tokens` the single-use sign-in of the
+renderer, `views` which view is exported and its header.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the export routes and the `snapshot` command."""
+    from export import cli, routes
+
+    routes.init_app(app)
+    cli.init_app(app)

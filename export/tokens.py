@@ -1,0 +1,81 @@
+"""Single-use, short-lived sign-in tokens for the PDF renderer.
+
+A token is signed with the app's SECRET_KEY (itsdangerous) and carries the user's id, the one view
+(path and query) it may open, its expiry and an id. The id is stored in `render_token`; redeeming
+marks it used in the same UPDATE that checks it was unused, so a token works once, even when two
+server processes see it at the same moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from data.models import RenderToken, User
+
+SALT = "render-token"
+MAX_SECONDS = 60
+
+
+class TokenRefused(PermissionError):
+    """A render token that is forged, expired, already used or of an inactive user."""
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    user: User
+    path: str
+
+
+def now() -> dt.datetime:
+    """Return the current UTC time without tzinfo (how tokens store their times)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def lifetime(seconds: float | str | None) -> float:
+    """Return the token life from the setting, capped at MAX_SECONDS."""
+    value = float(seconds) if seconds not in (None, "") else 30.0
+    return max(1.0, min(value, MAX_SECONDS))
+
+
+def issue(session: Session, secret: str, user: User, path: str, seconds: float = 30,
+          at: dt.datetime | None = None) -> str:
+    """Record a new token for `user` to open `path` once within `seconds` (capped at 60); return it."""
+    at = at or now()
+    expires = at + dt.timedelta(seconds=lifetime(seconds))
+    token_id = secrets.token_hex(16)
+    session.execute(delete(RenderToken).where(RenderToken.expires_at < at - dt.timedelta(days=1)))
+    session.add(RenderToken(id=token_id, user_id=user.id, path=path, issued_at=at, expires_at=expires))
+    session.flush()
+    payload = {"j": token_id, "u": user.id, "p": path, "e": expires.isoformat()}
+    return URLSafeSerializer(secret, salt=SALT).dumps(payload)
+
+
+def redeem(session: Session, secret: str, token: str, at: dt.datetime | None = None) -> Redeemed:
+    """Check `token` and mark it used; return its user and path, or raise TokenRefused."""
+    at = at or now()
+    try:
+        payload = URLSafeSerializer(secret, salt=SALT).loads(token)
+        token_id, user_id, path = str(payload["j"]), int(payload["u"]), str(payload["p"])
+        expires = dt.datetime.fromisoformat(payload["e"])
+    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise TokenRefused("the render token is not valid") from exc
+    if at > expires:
+        raise TokenRefused("the render token has expired")
+    used = session.execute(
+        update(RenderToken)
+        .where(RenderToken.id == token_id, RenderToken.user_id == user_id, RenderToken.path == path,
+               RenderToken.used_at.is_(None), RenderToken.expires_at >= at)
+        .values(used_at=at)
+        .execution_options(synchronize_session=False))
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        raise TokenRefused("the render token was already used or is unknown")
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise TokenRefused("the account is not active")
+    return Redeemed(user, path)

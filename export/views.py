@@ -1,0 +1,102 @@
+"""Which view a snapshot shows, checked for the requesting user before anything is rendered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from components.i18n import name, t
+from components.view_state import BadView, ViewState, parse
+from data.models import OrgUnit, User
+from data.units import children, unit_by_code
+from metrics.freshness import is_demo, last_loaded, loaded_range
+from metrics.scope import Scope
+
+# The analytical pages that can be exported, with the catalogue key of their title.
+PAGES = {"/": "nav.overview", "/carriers": "nav.carriers", "/cores": "nav.cores",
+         "/regions": "nav.regions", "/stages": "nav.stages", "/targets": "nav.targets",
+         "/risk": "nav.risk"}
+
+
+class ExportRefused(PermissionError):
+    """The user may not see this view (outside their scope, or a display account)."""
+
+
+class ExportInvalid(ValueError):
+    """The path is not an analytical page or its query cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class ExportView:
+    page: str
+    query: dict[str, str]
+    view: ViewState
+    unit: OrgUnit
+    loaded: dt.date | None
+    demo: bool
+
+    @property
+    def path(self) -> str:
+        """Return the page path with its query string, as the browser would open it."""
+        return self.page + ("?" + urlencode(self.query, safe=",") if self.query else "")
+
+
+def resolve(session: Session, user: User, path: str) -> ExportView:
+    """Check that `user` may see the view at `path` (page and query); raise ExportRefused or
+    ExportInvalid otherwise."""
+    parts = urlsplit(path or "")
+    if parts.scheme or parts.netloc or parts.path not in PAGES:
+        raise ExportInvalid(f"not an analytical page: {parts.path or path!r}")
+    if user.role == "display":
+        raise ExportRefused("display accounts can open wall-display views only")
+    query = dict(parse_qsl(parts.query))
+    span = loaded_range(session)
+    if span is None:
+        raise ExportInvalid("the store holds no data yet")
+    try:
+        view = parse(query, user.unit.code, span[1])
+    except BadView as exc:
+        raise ExportInvalid(str(exc)) from exc
+    unit = unit_by_code(session, view.unit)
+    scope = Scope.of(user.unit)
+    if unit is None or not scope.allows(unit):
+        raise ExportRefused(f"unit {view.unit} is outside your scope")
+    loaded = last_loaded(session, unit, scope=scope)[unit.code]
+    return ExportView(parts.path, query, view, unit, loaded, is_demo(session))
+
+
+def child_views(session: Session, user: User, target: ExportView) -> list[ExportView]:
+    """Return the same view for each child unit of the view's unit."""
+    return [resolve(session, user, target.page + "?" + urlencode({**target.query, "unit": c.code},
+                                                                 safe=","))
+            for c in children(session, target.unit)]
+
+
+def header_lines(target: ExportView, user: User, timezone: str,
+                 at: dt.datetime | None = None) -> tuple[str, str]:
+    """Return the two header lines of the PDF: what (page, unit, period) and who, when, as of."""
+    lang = user.language or "zh"
+    v = target.view
+    when = (at or dt.datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone))
+    period = f"{v.start.isoformat()} – {v.end.isoformat()}"
+    if v.period != "custom":
+        period = f"{t(f'period.{v.period}', lang)} {period}"
+    what = f"{t(PAGES[target.page], lang)} · {name(target.unit, lang)} · {t('filter.period', lang)} {period}"
+    person = f"{user.display_name} ({user.username})" if user.display_name else user.username
+    who = (f"{t('pdf.by', lang)} {person} · "
+           f"{t('pdf.at', lang)} {when:%Y-%m-%d %H:%M} {timezone} · "
+           f"{t('asof', lang)} {target.loaded.isoformat() if target.loaded else '-'}")
+    if target.demo:
+        who += f" · {t('demo', lang)}"
+    return what, who
+
+
+def file_name(target: ExportView) -> str:
+    """Return a file name that says what the PDF shows."""
+    page = target.page.strip("/") or "overview"
+    v = target.view
+    return f"{page}-{target.unit.code}-{v.start.isoformat()}_{v.end.isoformat()}.pdf"

@@ -1,0 +1,132 @@
+"""Data import (admins): upload a CSV or .xlsx file, see its validation report or import summary,
+and the recent import log.
+
+Thin: `auth.data_import` checks the role on the server, runs `data.ingest` and audits.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import dash
+import dash_mantine_components as dmc
+from dash import Input, Output, State, callback, dcc, html
+from flask import current_app
+from flask_login import current_user
+
+from auth import data_import
+from auth.admin import NotPermitted
+from components.i18n import t
+from components.tables import grid
+from data.db import get_engine, get_session
+from data.ingest import KINDS, ImportReport
+
+dash.register_page(__name__, path="/admin/import", name="Import · 数据导入")
+
+
+def _lang() -> str:
+    return getattr(current_user, "language", None) or "zh"
+
+
+def layout(**_query: str):
+    """Render the upload page for admins; anyone else gets a 'not permitted' message."""
+    lang = _lang()
+    if getattr(current_user, "role", None) != "admin":
+        return dmc.Container(dmc.Alert(t("import.not_permitted", lang), color="red",
+                                       id="import-denied"), py="xl")
+    kinds = [{"value": "", "label": t("import.kind_auto", lang)}] + [
+        {"value": k.name, "label": f"{k.name} · {k.title}"} for k in KINDS.values()]
+    return dmc.Container([
+        dmc.Title(t("import.title", lang), order=2),
+        dmc.Text(t("import.help", lang), size="sm", c="dimmed", my="xs"),
+        dmc.Group([
+            dmc.Select(id="import-kind", label=t("import.kind", lang), data=kinds, value="", w=320),
+            dmc.Switch(id="import-dry-run", label=t("import.dry_run", lang), checked=True, mt=24),
+        ], align="flex-start"),
+        dcc.Upload(id="import-upload", children=html.Div(t("import.drop", lang)), multiple=False,
+                   accept=".csv,.txt,.xlsx", className="import-drop",
+                   style={"border": "1px dashed #999", "borderRadius": "6px", "padding": "28px",
+                          "textAlign": "center", "margin": "12px 0", "cursor": "pointer"}),
+        dcc.Loading(html.Div(id="import-result")),
+        dmc.Title(t("import.log", lang), order=4, mt="md"),
+        html.Div(id="import-log", children=_log_grid(_recent(), lang)),
+    ], size="xl", py="md")
+
+
+def _recent() -> list[dict]:
+    try:
+        return data_import.recent_imports(get_session(), current_user)
+    except NotPermitted:
+        return []
+
+
+LOG_COLUMNS = ("started_at", "username", "kind", "file_name", "file_hash", "outcome", "rows_read",
+               "inserted", "updated", "errors", "seconds", "days")
+LOG_HEADERS = {"started_at": "col.time", "username": "col.user", "kind": "col.kind",
+               "file_name": "col.file", "file_hash": "col.hash", "outcome": "col.outcome",
+               "rows_read": "col.rows_read", "inserted": "col.inserted", "updated": "col.updated",
+               "errors": "col.errors", "seconds": "col.seconds", "days": "col.days"}
+
+
+def _log_grid(rows: list[dict], lang: str):
+    return grid("import-log", rows, [{"field": f, "headerName": t(LOG_HEADERS[f], lang)}
+                                     for f in LOG_COLUMNS], lang)
+
+
+def report_view(report: ImportReport, lang: str):
+    """The validation report (file, row, column, reason; the first 100 and the count) or summary."""
+    if not report.ok:
+        rows = [{"file": report.file_name, "row": p.row, "column": p.column, "reason": p.reason}
+                for p in report.problems]
+        count = t("import.problems", lang).format(count=report.problem_count)
+        parts = [dmc.Alert(f"{report.file_name} ({report.kind}): {count}",
+                           title=t("import.rejected", lang), color="red", id="import-rejected")]
+        if report.problem_count > len(report.problems):
+            parts.append(dmc.Text(t("import.more", lang).format(shown=len(report.problems),
+                                                                count=report.problem_count),
+                                  size="sm", id="import-more"))
+        widths = {"file": 2, "row": 1, "column": 1, "reason": 5}
+        parts.append(grid("import-problems", rows,
+                          [{"field": f, "headerName": t(f"col.{f}", lang), "flex": w,
+                            "tooltipField": f} for f, w in widths.items()], lang))
+        return dmc.Stack(parts, gap="xs")
+    title = t("import.valid" if report.dry_run else "import.imported", lang)
+    text = t("import.summary", lang).format(read=report.rows_read, inserted=report.inserted,
+                                            updated=report.updated, unchanged=report.unchanged,
+                                            seconds=f"{report.seconds:.1f}")
+    lines = [dmc.Text(f"{report.file_name} ({report.kind}) · {text}")]
+    if report.first_day:
+        lines.append(dmc.Text(f"{t('col.days', lang)}: {report.first_day} ~ {report.last_day}",
+                              size="sm"))
+    if report.risk:
+        lines.append(dmc.Text(t("import.risk", lang).format(**report.risk), size="sm"))
+    return dmc.Alert(lines, title=title, color="blue" if report.dry_run else "green",
+                     id="import-ok")
+
+
+def _decode(contents: str) -> bytes:
+    _, _, data = contents.partition(",")
+    return base64.b64decode(data, validate=True)
+
+
+@callback(Output("import-result", "children"), Output("import-log", "children"),
+          Input("import-upload", "contents"), State("import-upload", "filename"),
+          State("import-kind", "value"), State("import-dry-run", "checked"),
+          prevent_initial_call=True)
+def run_import(contents, filename, kind, dry_run):
+    """Validate and (unless a dry run) import the uploaded file; admins only, checked here."""
+    lang = _lang()
+    if not contents or not filename:
+        return dash.no_update, dash.no_update
+    session = get_session()
+    try:
+        report = data_import.import_upload(
+            session, get_engine(), current_user, filename, _decode(contents), kind or None,
+            bool(dry_run), current_app.config["TIMEZONE"])
+    except NotPermitted:
+        return dmc.Alert(t("import.not_permitted", lang), color="red", id="import-denied"), []
+    except (ValueError, binascii.Error) as exc:
+        return dmc.Alert(f"{t('import.error', lang)}{exc}", color="red", id="import-error"), \
+            dash.no_update
+    return report_view(report, lang), _log_grid(_recent(), lang)
