@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.accounts import create_user
+from bench.display_load import free_port, percentile
 from bench.views import BENCH_PASSWORD, UNITS, ensure_managers
 from data.db import make_engine
 from data.models import OrgUnit, User
@@ -155,17 +155,6 @@ def manager(base, template, home, kids, think, until, results, errors) -> None:
         time.sleep(random.expovariate(1 / think))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True)
@@ -233,7 +222,7 @@ def main() -> None:
             continue
         print(f"| {label} ({args.workers}x{args.threads}, {cache} cache) | {kind} | {total} | "
               f"{len(bad)} ({100 * len(bad) / total:.1f} %) | {1000 * statistics.median(ok):,.0f} | "
-              f"{1000 * pct(ok, 95):,.0f} | {1000 * max(ok):,.0f} |")
+              f"{1000 * percentile(ok, 95):,.0f} | {1000 * max(ok):,.0f} |")
         if bad:
             print(f"errors ({kind}): {sorted(set(bad))}", file=sys.stderr)
 
