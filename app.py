@@ -20,6 +20,7 @@ from api import v1 as api_v1
 from data import db, demo, schema
 from data.ingest import cli as ingest_cli
 from export import ui as export_ui
+from metrics import cache as metrics_cache
 from risk import cli as risk_cli
 from settings import load_settings
 
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         server.config.update(config)
     db.init_app(server)
+    metrics_cache.init_app(server)
     auth.init_app(server)
     schema.init_app(server)
     demo.init_app(server)

@@ -53,6 +53,34 @@ SETTINGS: tuple[Setting, ...] = (
         "Attainment from which a KPI shows amber; below it, red.",
     ),
     Setting(
+        "REDIS_URL",
+        None,
+        "Redis URL (redis://host:6379/0) for the result cache shared by every worker. Unset: each "
+        "process keeps a simple in-process cache.",
+    ),
+    Setting(
+        "CACHE_TYPE",
+        None,
+        "flask-caching backend; unset picks RedisCache with REDIS_URL, else SimpleCache. "
+        "NullCache turns caching off.",
+    ),
+    Setting(
+        "CACHE_KEY_PREFIX",
+        "channel-ops:",
+        "Prefix of every cache key (keeps several apps apart on one Redis; clearing drops only it).",
+    ),
+    Setting(
+        "CACHE_DEFAULT_TIMEOUT",
+        3600,
+        "Seconds a cached result lives at most (0: until evicted). New data never waits for it: "
+        "keys carry the data version.",
+    ),
+    Setting(
+        "CACHE_THRESHOLD",
+        2000,
+        "Most entries the in-process cache keeps before it evicts.",
+    ),
+    Setting(
         "DEMO_SCALE",
         "small",
         "Scale that `make run` seeds into an empty store: tiny, small or province.",

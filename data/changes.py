@@ -2,7 +2,10 @@
 transaction that wrote the facts.
 
 It bumps the store's data version (`meta.data_version`), which anything derived from facts
-(cached results, roll-ups) keys on, so nothing derived outlives the facts it came from.
+(cached results, roll-ups) keys on, so nothing derived outlives the facts it came from: in the same
+transaction it refreshes the roll-up tables (`data.rollups`) for the changed units' ancestors and
+days, and it clears the result cache of the process it runs in (entries written meanwhile, and in
+other processes, carry the old version and are never read again).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 from data.models import Meta
 
 VERSION_KEY = "data_version"
+TARGETS_KEY = "targets_version"
 
 
 def data_version(bind: Session | Connection) -> int:
@@ -29,13 +33,26 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
                  unit_ids: Iterable[int] | None = None) -> int:
     """Record that facts of `unit_ids` (None: any) on days `start`..`end` (None: any) changed.
 
-    Returns the new data version. Runs in the caller's transaction: if that rolls back, so does
-    the bump.
+    Refreshes the roll-ups of those units' ancestors on those days and returns the new data
+    version. Runs in the caller's transaction: if that rolls back, so do the bump and the roll-ups.
     """
-    del start, end, unit_ids  # the version is store-wide; the span is for finer consumers
+    from data import rollups
+    from metrics import cache
+
+    rollups.refresh(bind, start, end, unit_ids)
     bumped = bind.execute(update(Meta).where(Meta.key == VERSION_KEY)
                           .values(value=str(data_version(bind) + 1)))
+    cache.clear()
     if bumped.rowcount == 0:  # type: ignore[attr-defined]
         bind.execute(insert(Meta).values(key=VERSION_KEY, value="1"))
         return 1
     return data_version(bind)
+
+
+def targets_changed(bind: Session | Connection) -> None:
+    """Record that targets were edited (cached attainment keys on it); in the caller's transaction."""
+    value = bind.execute(select(Meta.value).where(Meta.key == TARGETS_KEY)).scalar()
+    if value is None:
+        bind.execute(insert(Meta).values(key=TARGETS_KEY, value="1"))
+    else:
+        bind.execute(update(Meta).where(Meta.key == TARGETS_KEY).values(value=str(int(value) + 1)))

@@ -29,7 +29,7 @@ from data.changes import data_changed
 from data.db import get_engine
 from data.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, outlet_frames
 from data.demo_targets import target_frame
-from data.models import FACT_TABLES, Meta, OrgUnit
+from data.models import FACT_TABLES, ROLLUP_TABLES, Meta, OrgUnit
 from data.rubric import ensure_rubric
 from data.units import path_for
 from risk.library import ensure_rules
@@ -164,9 +164,9 @@ def store_is_empty(session: Session) -> bool:
 
 def clear_store(conn: Connection) -> None:
     """Delete every unit, fact, target, account and demo record; the catalogue and audit log stay."""
-    tables = [m.__tablename__ for m in FACT_TABLES] + ["target", "demo_incident", "api_token",
-                                                      "render_token", "app_user", "risk_event_step",
-                                                      "risk_event"]
+    tables = [m.__tablename__ for m in (*ROLLUP_TABLES, *FACT_TABLES)] + [
+        "target", "demo_incident", "api_token", "render_token", "app_user", "risk_event_step",
+        "risk_event"]
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"TRUNCATE {', '.join(tables)}, org_unit"))
     else:

@@ -501,6 +501,121 @@ class AuditEvent(Base):
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Roll-ups: facts pre-summed per non-outlet unit (its whole subtree), day and carrier
+# ---------------------------------------------------------------------------------------------
+# Derived from the facts by `data.rollups` in the transaction that writes them (`data.changes`);
+# `metrics.compute` reads them only where they give exactly the answer the facts give. Columns are
+# the measures of `metrics.registry` on each source: a plain column keeps its name, a filtered
+# count or sum is named `<column or rows>__<filter>`.
+
+rollup_count = Annotated[int, mapped_column(BigInteger, nullable=False, default=0)]
+rollup_yuan = Annotated[float, mapped_column(Numeric(18, 2, asdecimal=False), nullable=False,
+                                             default=0)]
+rollup_float = Annotated[float, mapped_column(Float, nullable=False, default=0)]
+
+
+class RollupChannel(Base):
+    """`channel_daily` summed over a unit's subtree per day and carrier."""
+
+    __tablename__ = "rollup_channel"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    visits: Mapped[rollup_count]
+    transactions: Mapped[rollup_count]
+    transactions__online_carrier: Mapped[rollup_count]
+    minutes_scheduled: Mapped[rollup_count]
+    minutes_available: Mapped[rollup_count]
+    registrations: Mapped[rollup_count]
+    applications_total: Mapped[rollup_count]
+    applications_online: Mapped[rollup_count]
+    applications_completed: Mapped[rollup_count]
+    completion_days_sum: Mapped[rollup_float]
+    payments_total: Mapped[rollup_count]
+    payments_online: Mapped[rollup_count]
+    payment_amount_total: Mapped[rollup_yuan]
+
+
+class RollupContent(Base):
+    """`content_daily` summed over a unit's subtree per day and carrier."""
+
+    __tablename__ = "rollup_content"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    pushes: Mapped[rollup_count]
+    delivered: Mapped[rollup_count]
+    opens: Mapped[rollup_count]
+    clicks: Mapped[rollup_count]
+
+
+class RollupCampaign(Base):
+    """`campaign_daily` summed over a unit's subtree per day and carrier."""
+
+    __tablename__ = "rollup_campaign"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    participants: Mapped[rollup_count]
+    conversions: Mapped[rollup_count]
+    cost: Mapped[rollup_yuan]
+
+
+class RollupStock(Base):
+    """`user_stock_daily` summed over a unit's subtree per day, with how many outlets reported.
+
+    Only a day on which every outlet of the subtree reported answers a stock exactly.
+    """
+
+    __tablename__ = "rollup_stock"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    outlets: Mapped[rollup_count]
+    customers: Mapped[rollup_count]
+    registered: Mapped[rollup_count]
+    bound: Mapped[rollup_count]
+    profiled: Mapped[rollup_count]
+    ebill: Mapped[rollup_count]
+
+
+class RollupOrdersCreated(Base):
+    """Work orders counted per unit's subtree, day created and carrier."""
+
+    __tablename__ = "rollup_orders_created"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    rows: Mapped[rollup_count]
+    rows__complaint: Mapped[rollup_count]
+    rows__responded: Mapped[rollup_count]
+    response_minutes__responded: Mapped[rollup_float]
+
+
+class RollupOrdersClosed(Base):
+    """Work orders counted per unit's subtree, day closed and carrier."""
+
+    __tablename__ = "rollup_orders_closed"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    rows: Mapped[rollup_count]
+    rows__first_contact: Mapped[rollup_count]
+    rows__on_time: Mapped[rollup_count]
+    rows__satisfied: Mapped[rollup_count]
+    rows__rated: Mapped[rollup_count]
+
+
+ROLLUP_TABLES = (RollupChannel, RollupContent, RollupCampaign, RollupStock, RollupOrdersCreated,
+                 RollupOrdersClosed)
+
+
 class ImportLog(Base):
     """One run of `import-data` or the upload page: who loaded which file, and what it changed.
 

@@ -14,7 +14,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from data import rollups
 from data.catalog import ensure_catalog
+from data.changes import data_version
 from data.db import get_engine
 from data.rubric import ensure_rubric
 from risk.library import ensure_rules
@@ -40,6 +42,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             ensure_catalog(session)
             ensure_rubric(session)
             ensure_rules(session)
+            if data_version(session) and not rollups.built(session):
+                rollups.refresh(session)  # a store that had facts before roll-ups existed
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 
 from data.models import OrgUnit
 from data.units import children
+from metrics.cache import cached
 from metrics.compute import compute
 from metrics.registry import KPIS, REGISTRY
 from metrics.scope import Scope, enforce
 from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
 
 
+@cached("facts", "targets")
 def attainment_by_child(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                         scope: Scope | None = None, bands: Bands = DEFAULT_BANDS) -> pd.DataFrame:
     """Rows (unit, kpi, value, target, set_at, attainment, status) for every child and KPI."""

@@ -12,17 +12,21 @@ with a scale (per 10k), `value` = scale x numerator / denominator.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from data.models import Carrier, OrgUnit
+from data import rollups
+from data.models import OUTLET_TIER, Carrier, OrgUnit
 from data.units import subtree_bounds
 from metrics import sql
+from metrics.cache import bypass, cached
 from metrics.registry import REGISTRY, SOURCES, Kpi, Measure
 from metrics.scope import Scope, enforce
 
@@ -32,6 +36,19 @@ BY_KEY = {"child": "unit", "carrier": "carrier", "core": "core", "day": "period"
 EVERY_KEY = "*"  # a measure with no split by the grouping serves every key (customers by carrier)
 
 Values = dict[str, dict[object, float | None]]
+_facts_only: ContextVar[bool] = ContextVar("compute_facts_only", default=False)
+
+
+@contextlib.contextmanager
+def facts_only() -> Iterator[None]:
+    """Compute inside from the fact tables alone, never from roll-ups nor the cache (the reference
+    path the optimised one is tested against)."""
+    token = _facts_only.set(True)
+    try:
+        with bypass():
+            yield
+    finally:
+        _facts_only.reset(token)
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,7 @@ class Selection:
     carriers: tuple[str, ...] | None
     group: str | None  # child, carrier, day, week, month or None
     carrier_ids: dict[str, int]
+    use_rollups: bool = False
 
     @property
     def all_carriers(self) -> bool:
@@ -51,6 +69,7 @@ class Selection:
         return self.carriers is None or set(self.carriers) >= set(self.carrier_ids)
 
 
+@cached("facts")
 def compute(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date, end: dt.date,
             carriers: Sequence[str] | None = None, by: str | None = None,
             scope: Scope | None = None) -> pd.DataFrame:
@@ -67,7 +86,7 @@ def compute(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date
     if unknown:
         raise ValueError(f"unknown carrier(s): {', '.join(unknown)}")
     sel = Selection(unit, start, end, tuple(carriers) if carriers else None,
-                    None if by == "core" else by, carrier_ids)
+                    None if by == "core" else by, carrier_ids, rollups_usable(session, unit))
     needed: dict[str, list[Measure]] = {}
     for kpi in chosen:
         for m in kpi.measures:
@@ -78,6 +97,11 @@ def compute(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date
     for src, measures in needed.items():
         values.update(_query_source(session, src, measures, sel))
     return _assemble(session, chosen, sel, by, values)
+
+
+def rollups_usable(session: Session, unit: OrgUnit) -> bool:
+    """Whether roll-ups may answer for `unit` (built, not an outlet, not inside `facts_only`)."""
+    return not _facts_only.get() and unit.tier != OUTLET_TIER and rollups.built(session)
 
 
 def answering_source(m: Measure, sel: Selection) -> str | None:
@@ -105,11 +129,18 @@ def _query_source(session: Session, source_name: str, measures: list[Measure],
     source = SOURCES[source_name]
     labels = [label(source_name, m) for m in measures]
     if sel.group == "carrier" and source.carrier_column is None:
-        whole = Selection(sel.unit, sel.start, sel.end, sel.carriers, None, sel.carrier_ids)
+        whole = Selection(sel.unit, sel.start, sel.end, sel.carriers, None, sel.carrier_ids,
+                          sel.use_rollups)
         totals = _query_source(session, source_name, measures, whole)
         return {lab: {EVERY_KEY: vals.get(None)} for lab, vals in totals.items()}
     if source.monthly and sel.group in ("day", "week"):
         return {lab: {} for lab in labels}  # monthly data has no daily or weekly values
+    if sel.use_rollups and source_name in rollups.SPECS:
+        from metrics.rollup_reads import query_rollup
+
+        answer = query_rollup(session, source_name, measures, labels, sel)
+        if answer is not None:
+            return answer
 
     t = sql.table(source.table)
     ou = OrgUnit.__table__.alias("ou")

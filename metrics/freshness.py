@@ -9,12 +9,15 @@ from sqlalchemy.orm import Session
 
 from data.models import DataLoad, Meta, OrgUnit
 from data.units import children, subtree_bounds
+from metrics.cache import cached
 from metrics.scope import Scope, enforce
 
 
 def loaded_range(session: Session) -> tuple[dt.date, dt.date] | None:
     """Return the first and last day with loaded data, or None when nothing is loaded."""
-    first, last = session.execute(select(func.min(DataLoad.day), func.max(DataLoad.day))).one()
+    # Two scalar subqueries: each is one index probe, where min and max in one query scan.
+    first, last = session.execute(select(select(func.min(DataLoad.day)).scalar_subquery(),
+                                         select(func.max(DataLoad.day)).scalar_subquery())).one()
     return (first, last) if first is not None else None
 
 
@@ -23,6 +26,7 @@ def is_demo(session: Session) -> bool:
     return session.scalar(select(Meta.value).where(Meta.key == "demo")) == "true"
 
 
+@cached("facts")
 def last_loaded(session: Session, unit: OrgUnit, by_child: bool = False,
                 scope: Scope | None = None) -> dict[str, dt.date | None]:
     """Return the last loaded day of the unit's subtree, or of each of its children, by unit code."""

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.models import OrgUnit
 from data.units import children
+from metrics.cache import cached
 from metrics.compare import change, previous_period, year_earlier
 from metrics.compute import compute
 from metrics.registry import REGISTRY
@@ -17,6 +18,7 @@ from metrics.scope import Scope, enforce
 from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
 
 
+@cached("facts", "targets")
 def league_table(session: Session, kpi_id: str, parent: OrgUnit, start: dt.date, end: dt.date,
                  carriers: Sequence[str] | None = None, bands: Bands = DEFAULT_BANDS,
                  scope: Scope | None = None, compare: str | None = None) -> pd.DataFrame:

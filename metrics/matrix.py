@@ -19,12 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import Carrier, OrgUnit
+from metrics.cache import cached
 from metrics.compute import compute
 from metrics.registry import CORES, KPIS, applicable
 from metrics.scope import Scope, enforce
 from metrics.targets import DEFAULT_BANDS, Bands, ancestor_ids, attainment, resolve, status, target_rows
 
 
+@cached("facts", "targets")
 def matrix(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
            bands: Bands = DEFAULT_BANDS, scope: Scope | None = None) -> pd.DataFrame:
     """Return 36 rows: core, carrier, score (0-100 or None), status, scored and applicable KPIs."""

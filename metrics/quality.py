@@ -8,9 +8,11 @@ import datetime as dt
 from sqlalchemy import distinct, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from data.models import OUTLET_TIER, ChannelDaily, DataLoad, OrgUnit
+from data.models import OUTLET_TIER, ChannelDaily, DataLoad, OrgUnit, RollupChannel
 from data.units import subtree_bounds
 from metrics import sql
+from metrics.cache import cached
+from metrics.compute import rollups_usable
 from metrics.scope import Scope, enforce
 
 
@@ -29,6 +31,7 @@ def outlets_in(session: Session, unit: OrgUnit) -> int:
         _in_subtree(unit), OrgUnit.tier == OUTLET_TIER)) or 0
 
 
+@cached("facts")
 def monthly_quality(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                     scope: Scope | None = None) -> dict[dt.date, dict[str, float | None]]:
     """Per month in [start, end]: data completeness, data timeliness and carriers active.
@@ -48,13 +51,20 @@ def monthly_quality(session: Session, unit: OrgUnit, start: dt.date, end: dt.dat
         .join(OrgUnit, OrgUnit.id == DataLoad.unit_id)
         .where(_in_subtree(unit), DataLoad.day >= start, DataLoad.day <= end)
         .group_by(month)).all()
-    cmonth = _month_key(ChannelDaily.day, dialect)
-    active_raw: dict = dict(session.execute(
-        select(cmonth.label("m"), func.count(distinct(ChannelDaily.carrier_id)))
-        .join(OrgUnit, OrgUnit.id == ChannelDaily.unit_id)
-        .where(_in_subtree(unit), ChannelDaily.day >= start, ChannelDaily.day <= end,
-               ChannelDaily.transactions > 0)
-        .group_by(cmonth)).all())
+    if rollups_usable(session, unit):
+        # A roll-up row's transactions are the sum of its outlets' (never negative) counts: above
+        # 0 exactly when some outlet had a transaction on that carrier that day.
+        cmonth = _month_key(RollupChannel.day, dialect)
+        active_stmt = (select(cmonth.label("m"), func.count(distinct(RollupChannel.carrier_id)))
+                       .where(RollupChannel.unit_id == unit.id, RollupChannel.day >= start,
+                              RollupChannel.day <= end, RollupChannel.transactions > 0))
+    else:
+        cmonth = _month_key(ChannelDaily.day, dialect)
+        active_stmt = (select(cmonth.label("m"), func.count(distinct(ChannelDaily.carrier_id)))
+                       .join(OrgUnit, OrgUnit.id == ChannelDaily.unit_id)
+                       .where(_in_subtree(unit), ChannelDaily.day >= start,
+                              ChannelDaily.day <= end, ChannelDaily.transactions > 0))
+    active_raw: dict = dict(session.execute(active_stmt.group_by(cmonth)).all())
     active = {sql.as_date(k): v for k, v in active_raw.items()}
     outlets = outlets_in(session, unit)
     out: dict[dt.date, dict[str, float | None]] = {}

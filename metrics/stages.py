@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from data.models import OrgUnit
 from data.rubric import CRITERIA, STAGES, thresholds
 from data.units import children
+from metrics.cache import cached
 from metrics.compute import compute
 from metrics.quality import month_end, monthly_quality, months_between
 from metrics.registry import KPIS
@@ -76,6 +77,7 @@ def judge(values: dict[str, float | None], limits: dict[str, float]) -> list[Cri
     return out
 
 
+@cached("facts", "targets", "rubric", "risk")
 def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date,
                   data_end: dt.date, scope: Scope | None = None) -> list[Assessment]:
     """Assess `unit` for every month from `first` to `last` (months; the last may be partial)."""
@@ -88,7 +90,9 @@ def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date
     quality = monthly_quality(session, unit, start, end)
     closure = closed_on_time(session, unit, start, end,
                              dt.datetime.combine(end + dt.timedelta(days=1), dt.time(6, 0)))
-    rows = target_rows(session, kpi_ids, unit, start, end)
+    rows: dict[str, list] = {}
+    for row in target_rows(session, kpi_ids, unit, start, end):
+        rows.setdefault(row.kpi, []).append(row)  # resolve() looks at one KPI's rows at a time
     codes = {unit.id: unit.code}
     out = []
     for month in months_between(start, end):
@@ -103,12 +107,12 @@ def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date
     return out
 
 
-def _share_on_target(values: dict, rows, unit: OrgUnit, start: dt.date, end: dt.date,
+def _share_on_target(values: dict, rows: dict[str, list], unit: OrgUnit, start: dt.date, end: dt.date,
                      codes: dict) -> float | None:
     """Share of the KPIs with a value and a target whose attainment is at least 1."""
     judged = []
     for kpi in KPIS:
-        target = resolve(rows, kpi, unit, start, end, None, codes)
+        target = resolve(rows.get(kpi.id, []), kpi, unit, start, end, None, codes)
         att = attainment(kpi, values.get(kpi.id), target.value if target else None)
         if att is not None:
             judged.append(att >= 1.0)
@@ -136,6 +140,7 @@ def distribution(assessments: list[Assessment]) -> dict[int, int]:
     return counts
 
 
+@cached("facts", "targets", "rubric", "risk")
 def children_this_and_last_month(session: Session, unit: OrgUnit, month: dt.date,
                                  data_end: dt.date, scope: Scope | None = None
                                  ) -> list[tuple[Assessment, Assessment]]:

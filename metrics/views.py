@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from data.models import OrgUnit
+from metrics.cache import cached
 from metrics.compare import compare
 from metrics.compute import compute
 from metrics.registry import REGISTRY
@@ -16,6 +17,7 @@ from metrics.scope import Scope, enforce
 from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
 
 
+@cached("facts", "targets")
 def headline(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date,
              end: dt.date, carriers: Sequence[str] | None, scope: Scope | None,
              bands: Bands = DEFAULT_BANDS) -> list[dict]:
@@ -39,6 +41,7 @@ def headline(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.dat
     return out
 
 
+@cached("facts")
 def carrier_mix(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                 scope: Scope | None) -> pd.DataFrame:
     """Each carrier's share of transactions and of payments (count) in the unit's subtree."""

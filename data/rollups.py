@@ -1,0 +1,166 @@
+"""Roll-up tables: the flow facts and user stocks pre-summed per non-outlet unit, day and carrier.
+
+A row of `rollup_channel` for unit U, day D and carrier C holds the sums of `channel_daily` over
+every outlet of U's subtree on D and C (likewise content, campaign, work orders by day created and
+by day closed; stocks per day with the count of outlets that reported). They are built bottom-up,
+deepest units first: a unit's row sums its outlet children's facts, its own facts (if any) and its
+non-outlet children's roll-up rows, so each fact row is read once.
+
+`refresh` runs inside the transaction that wrote the facts (called by `data.changes.data_changed`):
+the rows of the changed units' ancestors on the changed days are deleted and rebuilt; with no
+units or no days given, all of them. `metrics.compute` reads a roll-up only when `built` says the
+whole set is there (a store migrated from before roll-ups existed reads facts until
+`init-db` or the next import builds them) and only where it answers exactly what the facts answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Table, case, delete, func, insert, literal, select, union_all
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from data.models import (
+    OUTLET_TIER,
+    Base,
+    Meta,
+    OrgUnit,
+    RollupCampaign,
+    RollupChannel,
+    RollupContent,
+    RollupOrdersClosed,
+    RollupOrdersCreated,
+    RollupStock,
+)
+
+BUILT_KEY = "rollups_built"
+KEYS = ("unit_id", "day", "carrier_id")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one metrics source (see `metrics.registry.SOURCES`) is rolled up."""
+
+    source: str
+    fact_table: str
+    date_column: str
+    carrier: bool
+    rollup: type[Base]
+
+    @property
+    def table(self) -> Table:
+        return self.rollup.__table__  # type: ignore[return-value]
+
+    @property
+    def measures(self) -> list[str]:
+        """The roll-up's measure columns (everything but the keys and the outlet count)."""
+        return [c.name for c in self.table.columns if c.name not in (*KEYS, "outlets")]
+
+
+SPECS = {s.source: s for s in (
+    Spec("channel", "channel_daily", "day", True, RollupChannel),
+    Spec("content", "content_daily", "day", True, RollupContent),
+    Spec("campaign", "campaign_daily", "day", True, RollupCampaign),
+    Spec("stock", "user_stock_daily", "day", False, RollupStock),
+    Spec("orders_created", "work_order", "created_day", True, RollupOrdersCreated),
+    Spec("orders_closed", "work_order", "closed_day", True, RollupOrdersClosed),
+)}
+
+
+def column_name(column: str | None, filter_name: str | None) -> str:
+    """Name of the roll-up column holding a measure: the column (or `rows`), `__filter` if any."""
+    return (column or "rows") + (f"__{filter_name}" if filter_name else "")
+
+
+def fact_expression(fact: Table, name: str) -> ColumnElement:
+    """The per-fact-row value that roll-up column `name` sums (as metrics.compute reads it)."""
+    from metrics.sql import filter_expr  # the same row filters the computations apply
+
+    column, _, filter_name = name.partition("__")
+    value = literal(1) if column == "rows" else fact.c[column]
+    if not filter_name:
+        return value
+    return case((filter_expr(fact, filter_name), value), else_=0)
+
+
+def built(bind: Session | Connection) -> bool:
+    """Whether the roll-ups are complete for the store's facts."""
+    return bind.execute(select(Meta.value).where(Meta.key == BUILT_KEY)).scalar() == "1"
+
+
+def refresh(bind: Session | Connection, start: dt.date | None = None, end: dt.date | None = None,
+            unit_ids: Iterable[int] | None = None) -> None:
+    """Rebuild the roll-up rows of `unit_ids`' ancestors (None: every unit) on `start`..`end`.
+
+    A store whose roll-ups were never built is rolled up whole, whatever the span.
+    """
+    units = bind.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.tier, OrgUnit.path)).all()
+    whole = not built(bind)
+    if whole:
+        start = end = None
+        unit_ids = None
+    paths = {u.id: u.path for u in units}
+    parents = [u for u in units if u.tier != OUTLET_TIER]
+    if unit_ids is not None:
+        changed = {int(p) for uid in unit_ids if uid in paths
+                   for p in paths[uid].strip("/").split("/")}
+        parents = [u for u in parents if u.id in changed]
+    by_depth: dict[int, list[int]] = {}
+    for u in parents:
+        by_depth.setdefault(u.path.count("/") - 1, []).append(u.id)
+    for spec in SPECS.values():
+        _delete(bind, spec, start, end, None if unit_ids is None else [u.id for u in parents])
+        for depth in sorted(by_depth, reverse=True):
+            _insert_level(bind, spec, by_depth[depth], start, end)
+    if whole:
+        bind.execute(delete(Meta).where(Meta.key == BUILT_KEY))
+        bind.execute(insert(Meta).values(key=BUILT_KEY, value="1"))
+
+
+def _span(column, start: dt.date | None, end: dt.date | None) -> list[ColumnElement[bool]]:
+    where = [column.is_not(None)]
+    if start is not None:
+        where.append(column >= start)
+    if end is not None:
+        where.append(column <= end)
+    return where
+
+
+def _delete(bind, spec: Spec, start, end, unit_ids: list[int] | None) -> None:
+    r = spec.table
+    where = _span(r.c.day, start, end)[1:]
+    if unit_ids is not None:
+        where.append(r.c.unit_id.in_(unit_ids))
+    bind.execute(delete(r).where(*where))
+
+
+def _insert_level(bind, spec: Spec, parent_ids: list[int], start, end) -> None:
+    """Insert the roll-up rows of `parent_ids` (all at one depth; their children's are done)."""
+    fact = Base.metadata.tables[spec.fact_table]
+    r = spec.table
+    child = OrgUnit.__table__.alias("child")
+    date_col = fact.c[spec.date_column]
+    carrier = [fact.c.carrier_id.label("carrier_id")] if spec.carrier else []
+    counted = [literal(1).label("outlets")] if "outlets" in r.c else []
+    values = [fact_expression(fact, m).label(m) for m in spec.measures]
+    from_outlets = (select(child.c.parent_id.label("unit_id"), date_col.label("day"), *carrier,
+                           *counted, *values)
+                    .select_from(fact.join(child, child.c.id == fact.c.unit_id))
+                    .where(child.c.parent_id.in_(parent_ids), child.c.tier == OUTLET_TIER,
+                           *_span(date_col, start, end)))
+    own = (select(fact.c.unit_id.label("unit_id"), date_col.label("day"), *carrier, *counted,
+                  *values)
+           .where(fact.c.unit_id.in_(parent_ids), *_span(date_col, start, end)))
+    from_rollups = (select(child.c.parent_id.label("unit_id"), r.c.day,
+                           *([r.c.carrier_id] if spec.carrier else []),
+                           *([r.c.outlets] if counted else []), *[r.c[m] for m in spec.measures])
+                    .select_from(r.join(child, child.c.id == r.c.unit_id))
+                    .where(child.c.parent_id.in_(parent_ids), *_span(r.c.day, start, end)[1:]))
+    parts = union_all(from_outlets, own, from_rollups).subquery("parts")
+    keys = [parts.c.unit_id, parts.c.day] + ([parts.c.carrier_id] if spec.carrier else [])
+    sums = [func.sum(parts.c[c]).label(c) for c in (["outlets"] if counted else []) + spec.measures]
+    names = [k.name for k in keys] + [s.name for s in sums]
+    bind.execute(insert(r).from_select(names, select(*keys, *sums).group_by(*keys)))

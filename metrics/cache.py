@@ -1,0 +1,167 @@
+"""A result cache in front of the computations pages call (flask-caching).
+
+Redis when `REDIS_URL` is set (shared by every gunicorn worker), else a simple in-process cache
+(`CACHE_TYPE` overrides either). `@cached(...)` wraps a metrics function whose first argument is a
+session; its key is the function, every other argument (units by id and path, dates, carriers,
+bands...), the caller's scope (root unit) and the stamps of what the result depends on:
+
+- `facts`: the store's URL and data version (`data.changes`), bumped in the transaction that
+  writes facts, so a new version makes every older entry unreachable; a write of facts also clears
+  the cache of the process that made it (with Redis: everyone's, under this key prefix);
+- `targets`: the targets version (bumped by every edit) and the target table's count and last id;
+- `rubric`: the stage rubric's version;
+- `risk`: a fingerprint of the risk events and their steps.
+
+Scope is checked before the cache is asked: a forged unit is refused whether or not the answer is
+cached. Outside a Flask app (CLI, plain tests), or inside `bypass()`, calls go straight through.
+Values are pickled, so every hit is a fresh copy the caller may change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import astuple, is_dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, has_app_context
+from flask_caching import Cache
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from data.changes import TARGETS_KEY, VERSION_KEY
+from data.models import Meta, OrgUnit, RiskEvent, RiskEventStep, Target
+from metrics.scope import Scope, enforce
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEPENDENCIES = ("facts", "targets", "rubric", "risk")
+
+cache = Cache()
+_bypass: ContextVar[bool] = ContextVar("metrics_cache_bypass", default=False)
+_STAMPS = "metrics_cache_stamps"
+
+
+def init_app(server: Flask) -> None:
+    """Bind the cache to `server` from its CACHE_* and REDIS_URL settings."""
+    cfg = server.config
+    kind = cfg.get("CACHE_TYPE") or ("RedisCache" if cfg.get("REDIS_URL") else "SimpleCache")
+    cache.init_app(server, config={
+        "CACHE_TYPE": kind,
+        "CACHE_REDIS_URL": cfg.get("REDIS_URL"),
+        "CACHE_KEY_PREFIX": cfg.get("CACHE_KEY_PREFIX") or "channel-ops:",
+        "CACHE_DEFAULT_TIMEOUT": int(cfg.get("CACHE_DEFAULT_TIMEOUT") or 0),
+        "CACHE_THRESHOLD": int(cfg.get("CACHE_THRESHOLD") or 2000),
+    })
+    server.extensions["metrics_cache"] = cache
+
+
+def enabled() -> bool:
+    """Whether cached calls use the cache here (an app with a cache, and not bypassed)."""
+    return (not _bypass.get() and has_app_context()
+            and current_app.extensions.get("metrics_cache") is cache)
+
+
+@contextlib.contextmanager
+def bypass() -> Iterator[None]:
+    """Compute everything inside afresh, neither reading nor writing the cache."""
+    token = _bypass.set(True)
+    try:
+        yield
+    finally:
+        _bypass.reset(token)
+
+
+def clear() -> None:
+    """Drop every entry of this app's cache (its key prefix only; others sharing Redis stay)."""
+    if has_app_context() and current_app.extensions.get("metrics_cache") is cache:
+        cache.clear()
+
+
+def stamps(session: Session, depends: tuple[str, ...]) -> tuple:
+    """Return what the cached results depend on, as a hashable tuple (read once per transaction:
+    a request's cached calls share one reading; a commit or rollback reads afresh)."""
+    memo = session.info.setdefault(_STAMPS, {})
+    if depends not in memo:
+        memo[depends] = _read_stamps(session, depends)
+    return memo[depends]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_stamps(session: Session, _transaction) -> None:
+    session.info.pop(_STAMPS, None)
+
+
+def _read_stamps(session: Session, depends: tuple[str, ...]) -> tuple:
+    meta = dict(session.execute(select(Meta.key, Meta.value).where(
+        Meta.key.in_([VERSION_KEY, TARGETS_KEY, "rubric_version"]))).all())
+    out: list[Any] = [session.get_bind().engine.url.render_as_string(hide_password=True)]
+    if "facts" in depends:
+        out.append(meta.get(VERSION_KEY))
+    if "rubric" in depends:
+        out.append(meta.get("rubric_version"))
+    if "targets" in depends:
+        # Edits bump targets_version (auth.indicator_control); inserts and deletes move these.
+        out += [meta.get(TARGETS_KEY),
+                *session.execute(select(func.count(), func.max(Target.id))).one()]
+    if "risk" in depends:
+        out += list(session.execute(select(
+            func.count(), func.max(RiskEvent.id), func.max(RiskEvent.last_day),
+            func.max(RiskEvent.resolved_at), func.max(RiskEvent.closed_at),
+            func.max(RiskEvent.deadline))).one())
+        out.append(session.scalar(select(func.max(RiskEventStep.id))))
+    return tuple(out)
+
+
+def key_part(value: Any) -> Any:
+    """Turn an argument into a stable, hashable key part (TypeError for what cannot be keyed)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, OrgUnit):
+        return ("unit", value.id, value.path)
+    if isinstance(value, Scope):
+        return ("scope", value.root_code, value.root_path)
+    if isinstance(value, (list, tuple)):
+        return tuple(key_part(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), key_part(v)) for k, v in value.items()))
+    if is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, key_part(astuple(value)))
+    raise TypeError(f"cannot key a cached call on {type(value).__name__}")
+
+
+def cached(*depends: str) -> Callable[[F], F]:
+    """Cache a metrics function `fn(session, ...)` on its arguments, scope and `depends` stamps."""
+    unknown = set(depends) - set(DEPENDENCIES)
+    if unknown:
+        raise ValueError(f"unknown cache dependencies: {sorted(unknown)}")
+
+    def wrap(fn: F) -> F:
+        name = f"{fn.__module__}.{fn.__qualname__}"
+
+        @functools.wraps(fn)
+        def wrapper(session: Session, *args: Any, **kwargs: Any) -> Any:
+            if not enabled():
+                return fn(session, *args, **kwargs)
+            scope = kwargs.get("scope") or next((a for a in args if isinstance(a, Scope)), None)
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, OrgUnit):
+                    enforce(scope, value)  # refused before the cache is asked
+            parts = (name, key_part(args), key_part(kwargs), stamps(session, depends))
+            key = "m:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+            result = fn(session, *args, **kwargs)
+            cache.set(key, result)
+            return result
+
+        wrapper.uncached = fn  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return wrap

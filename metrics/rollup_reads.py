@@ -1,0 +1,182 @@
+"""Answer a source's measures from the roll-up tables, where that gives exactly the facts' answer.
+
+`query_rollup` returns the same {label: {group key: value}} as reading the facts, or None when
+the roll-ups cannot answer exactly, and the caller reads the facts:
+
+- flows (sums, filtered counts) add up over units, days and carriers, so a unit's (or each
+  child's) roll-up rows summed over the range and carriers equal the facts summed over the subtree;
+- stocks take each outlet's level on its last day with data in the range (per period when grouped
+  by week or month). A roll-up row is the sum over the outlets that reported that day, so it is the
+  answer only on the range's (period's) last day and only when every outlet of the subtree reported
+  then; by day every day is its own period, so the day's row is the answer. Otherwise: None.
+- a unit that is an outlet, or a child grouping whose children are outlets, has no roll-up rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from data.models import OUTLET_TIER, OrgUnit
+from data.rollups import SPECS, column_name
+from data.units import subtree_bounds
+from metrics import sql
+from metrics.quality import month_end
+from metrics.registry import Measure
+
+if TYPE_CHECKING:
+    from metrics.compute import Selection, Values
+
+
+def query_rollup(session: Session, source_name: str, measures: list[Measure], labels: list[str],
+                 sel: Selection) -> Values | None:
+    """Read `measures` of `source_name` for the selection from its roll-up, or None (see above)."""
+    spec = SPECS[source_name]
+    r = spec.table
+    columns = [column_name(m.column, m.filter) for m in measures]
+    if any(c not in r.c for c in columns) or sel.unit.tier == OUTLET_TIER:
+        return None
+    if sel.group == "child":
+        kids = session.execute(select(OrgUnit.id, OrgUnit.tier, OrgUnit.path).where(
+            OrgUnit.parent_id == sel.unit.id)).all()
+        if not kids or any(k.tier == OUTLET_TIER for k in kids):
+            return None
+        units = {k.id: k.path for k in kids}
+    else:
+        units = {sel.unit.id: sel.unit.path}
+    where: list[ColumnElement[bool]] = [r.c.unit_id.in_(list(units)), r.c.day >= sel.start,
+                                        r.c.day <= sel.end]
+    if spec.carrier and not sel.all_carriers:
+        assert sel.carriers is not None
+        where.append(r.c.carrier_id.in_([sel.carrier_ids[c] for c in sel.carriers]))
+    dialect = session.get_bind().dialect.name
+    if sel.group == "child":
+        key = r.c.unit_id
+    elif sel.group == "carrier":
+        key = r.c.carrier_id
+    elif sel.group in ("day", "week", "month"):
+        key = sql.period_expr(r.c.day, sel.group, dialect)
+    else:
+        key = None
+    if "outlets" not in r.c:  # a flow
+        keyed = [key.label("k")] if key is not None else []
+        stmt = select(*keyed, *[func.sum(r.c[c]).label(lab) for c, lab in zip(columns, labels,
+                                                                           strict=True)]
+                      ).where(*where)
+        if key is not None:
+            stmt = stmt.group_by(key)
+        out: Values = {lab: {} for lab in labels}
+        for row in session.execute(stmt).mappings():
+            k = _normalise(row["k"], sel.group) if key is not None else None
+            for lab in labels:
+                v = row[lab]
+                out[lab][k] = float(v) if v is not None else None
+        return out
+    return _levels(session, r, columns, labels, sel, units, where)
+
+
+def _levels(session: Session, r, columns: list[str], labels: list[str], sel: Selection,
+            units: dict[int, str], where: list) -> Values | None:
+    out: Values = {lab: {} for lab in labels}
+    if sel.group == "day":  # every day is its own period: the day's row is the answer
+        for row in session.execute(select(r.c.day, *[r.c[c] for c in columns]).where(*where)):
+            for c, lab in zip(columns, labels, strict=True):
+                out[lab][sql.as_date(row.day)] = float(getattr(row, c))
+        return out
+    # Each key's (unit's, period's) last day L: the outlets that reported on L are the roll-up
+    # row of L; those that did not are read from the facts (their own last day before L).
+    keys = _level_keys(sel, units)
+    at = {(row.unit_id, sql.as_date(row.day)): row for row in session.execute(
+        select(r.c.unit_id, r.c.day, r.c.outlets, *[r.c[c] for c in columns]).where(
+            r.c.unit_id.in_(list(units)), r.c.day.in_({k[3] for k in keys})))}
+    outlets = _outlets(session, units)
+    short = [k for k in keys if (k[1], k[3]) not in at or at[(k[1], k[3])].outlets
+             != len(outlets[k[1]])]
+    missing = _not_reporting(session, short, outlets)
+    fact = sql.table("user_stock_daily")
+    for key, unit_id, first, last in keys:
+        summed = at.get((unit_id, last))
+        values: list[float | None] = [float(getattr(summed, c)) if summed is not None else None
+                                      for c in columns]
+        if missing.get((unit_id, last)):
+            late = _late_levels(session, fact, columns, missing[(unit_id, last)], first, last)
+            values = [_add(a, b) for a, b in zip(values, late, strict=True)]
+        if all(v is None for v in values):
+            continue  # no outlet has data in the period: no key, as from the facts
+        for v, lab in zip(values, labels, strict=True):
+            out[lab][key] = v
+    return out
+
+
+def _level_keys(sel: Selection, units: dict[int, str]) -> list[tuple]:
+    """(group key, unit id, first day, last day) of each unit or period the levels are taken in."""
+    if sel.group == "child":
+        return [(uid, uid, sel.start, sel.end) for uid in units]
+    (uid,) = units
+    if sel.group is None:
+        return [(None, uid, sel.start, sel.end)]
+    keys, first = [], _period(sel.start, sel.group)
+    while first <= sel.end:
+        keys.append((first, uid, max(first, sel.start), min(_period_end(first, sel.group), sel.end)))
+        first = _period_end(first, sel.group) + dt.timedelta(days=1)
+    return keys
+
+
+def _not_reporting(session: Session, keys: list[tuple], outlets: dict[int, set[int]]
+                   ) -> dict[tuple[int, dt.date], set[int]]:
+    """For each (unit, last day) of `keys`: its outlets with no stock row on that day."""
+    if not keys:
+        return {}
+    fact = sql.table("user_stock_daily")
+    wanted = set().union(*(outlets[k[1]] for k in keys))
+    reported: dict[dt.date, set[int]] = {}
+    for uid, day in session.execute(select(fact.c.unit_id, fact.c.day).where(
+            fact.c.unit_id.in_(wanted), fact.c.day.in_({k[3] for k in keys}))):
+        reported.setdefault(sql.as_date(day), set()).add(uid)  # type: ignore[arg-type]
+    return {(k[1], k[3]): outlets[k[1]] - reported.get(k[3], set()) for k in keys}
+
+
+def _late_levels(session: Session, fact, columns: list[str], unit_ids: set[int],
+                 first: dt.date, last: dt.date) -> list[float | None]:
+    """Sum over `unit_ids` of each outlet's levels on its last day with data in [first, last]."""
+    inner = (select(fact.c.day.label("d"),
+                    func.max(fact.c.day).over(partition_by=fact.c.unit_id).label("last_d"),
+                    *[fact.c[c] for c in columns])
+             .where(fact.c.unit_id.in_(unit_ids), fact.c.day >= first, fact.c.day <= last)
+             .subquery("late"))
+    row = session.execute(select(*[func.sum(inner.c[c]) for c in columns])
+                          .where(inner.c.d == inner.c.last_d)).one()
+    return [float(v) if v is not None else None for v in row]
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else a + b
+
+
+def _outlets(session: Session, units: dict[int, str]) -> dict[int, set[int]]:
+    """The outlets of each unit's subtree."""
+    out = {}
+    for uid, path in units.items():
+        low, high = subtree_bounds(path)
+        out[uid] = set(session.scalars(select(OrgUnit.id).where(
+            OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER)))
+    return out
+
+
+def _period(day: dt.date, grain: str | None) -> dt.date:
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def _period_end(first: dt.date, grain: str | None) -> dt.date:
+    if grain == "week":
+        return first + dt.timedelta(days=6)
+    return month_end(first)
+
+
+def _normalise(k, group: str | None):
+    return sql.as_date(k) if group in ("day", "week", "month") else k
