@@ -143,8 +143,8 @@ def _layout(app, username, **query):
 def test_the_display_page_lists_playlists_and_names_a_bad_one(display_app, store):
     assert "display-none" in _layout(display_app, "display")
     pid = _saved(store)
-    assert f"/display?playlist={pid}" in _layout(display_app, "display") or "Wall" in _layout(
-        display_app, "display")
+    chooser = _layout(display_app, "display")
+    assert "display-chooser" in chooser and "Wall · 3 个视图，每 60 秒刷新" in chooser
     assert "display-body" in _layout(display_app, "display", playlist=str(pid))
     assert "there is no playlist 4242" in _layout(display_app, "display", playlist="4242")
     assert "must be a number" in _layout(display_app, "display", playlist="abc")
