@@ -17,7 +17,7 @@ from components.theme import FONT
 from components.view_state import PAGES, carry, update
 from data.db import get_session
 
-NAV = PAGES
+NAV = tuple(PAGES.items())
 
 
 def layout() -> dmc.MantineProvider:

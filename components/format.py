@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from components.i18n import t
+
 NO_DATA = "-"
 
 
@@ -46,3 +48,9 @@ def change(value, unit: str, relative=None, lang: str = "zh") -> str:
 def pct(value) -> str:
     """Format a share or attainment as a percentage."""
     return NO_DATA if _missing(value) else f"{float(value) * 100:.1f}%"
+
+
+def period_text(view, lang: str = "zh") -> str:
+    """A view's period in titles and headers: "近 30 天 2026-06-01 – 2026-06-30" (custom: the dates)."""
+    dates = f"{view.start:%Y-%m-%d} – {view.end:%Y-%m-%d}"
+    return dates if view.period == "custom" else f"{t(f'period.{view.period}', lang)} {dates}"

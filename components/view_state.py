@@ -14,9 +14,9 @@ PERIODS = ("last7", "last30", "mtd", "last_month", "qtd", "ytd", "custom")
 COMPARES = ("previous", "last_year")
 CARRIERS = ("app", "wechat", "alipay", "web", "hotline", "hall")
 # The analytical pages (path, title key): the navigation, and what a wall display may show.
-PAGES = (("/", "nav.overview"), ("/carriers", "nav.carriers"), ("/cores", "nav.cores"),
-         ("/regions", "nav.regions"), ("/stages", "nav.stages"), ("/targets", "nav.targets"),
-         ("/risk", "nav.risk"))
+PAGES = {"/": "nav.overview", "/carriers": "nav.carriers", "/cores": "nav.cores",
+         "/regions": "nav.regions", "/stages": "nav.stages", "/targets": "nav.targets",
+         "/risk": "nav.risk"}
 
 
 class BadView(ValueError):

@@ -8,6 +8,7 @@ from typing import Any
 import dash
 from dash import dcc
 
+from components.format import period_text
 from components.i18n import name, t
 from components.view_state import PAGES, BadView, parse
 from data.models import User
@@ -15,8 +16,6 @@ from data.units import unit_by_code
 from display.playlists import View
 from metrics.freshness import loaded_range
 from metrics.scope import Scope
-
-TITLE_KEYS = dict(PAGES)
 
 
 def render_view(view: View) -> Any:
@@ -66,7 +65,7 @@ def _for_wall(component: Any, ids: set[str], types: set[str]) -> Any:
 
 def describe(session, view: View, user: User, lang: str) -> str:
     """A view's title on the display: page, unit and period ("总览 · 杭州供电局 · 近 30 天 …")."""
-    parts = [t(TITLE_KEYS[view.path], lang)]
+    parts = [t(PAGES[view.path], lang)]
     span = loaded_range(session)
     if span is None:
         return parts[0]
@@ -77,6 +76,5 @@ def describe(session, view: View, user: User, lang: str) -> str:
     unit = unit_by_code(session, state.unit)
     parts.append(name(unit, lang) if unit is not None and Scope.of(user.unit).allows(unit)
                  else state.unit)
-    period = "" if state.period == "custom" else t(f"period.{state.period}", lang) + " "
-    parts.append(f"{period}{state.start:%Y-%m-%d} – {state.end:%Y-%m-%d}")
+    parts.append(period_text(state, lang))
     return " · ".join(parts)

@@ -24,7 +24,7 @@ from data.units import unit_by_code
 REFRESH_RANGE = (10, 3600)  # seconds between data refreshes
 DWELL_RANGE = (5, 3600)  # seconds a view stays on screen
 MAX_VIEWS = 50
-PAGE_PATHS = tuple(path for path, _key in PAGES)
+PAGE_PATHS = tuple(PAGES)
 
 
 class PlaylistError(ValueError):

@@ -9,17 +9,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from components.format import period_text
 from components.i18n import name, t
-from components.view_state import BadView, ViewState, parse
+from components.view_state import PAGES, BadView, ViewState, parse
 from data.models import OrgUnit, User
 from data.units import children, unit_by_code
 from metrics.freshness import is_demo, last_loaded, loaded_range
 from metrics.scope import Scope
-
-# The analytical pages that can be exported, with the catalogue key of their title.
-PAGES = {"/": "nav.overview", "/carriers": "nav.carriers", "/cores": "nav.cores",
-         "/regions": "nav.regions", "/stages": "nav.stages", "/targets": "nav.targets",
-         "/risk": "nav.risk"}
 
 
 class ExportRefused(PermissionError):
@@ -82,10 +78,8 @@ def header_lines(target: ExportView, user: User, timezone: str,
     lang = user.language or "zh"
     v = target.view
     when = (at or dt.datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone))
-    period = f"{v.start.isoformat()} – {v.end.isoformat()}"
-    if v.period != "custom":
-        period = f"{t(f'period.{v.period}', lang)} {period}"
-    what = f"{t(PAGES[target.page], lang)} · {name(target.unit, lang)} · {t('filter.period', lang)} {period}"
+    what = (f"{t(PAGES[target.page], lang)} · {name(target.unit, lang)} · {t('filter.period', lang)} "
+            f"{period_text(v, lang)}")
     person = f"{user.display_name} ({user.username})" if user.display_name else user.username
     who = (f"{t('pdf.by', lang)} {person} · "
            f"{t('pdf.at', lang)} {when:%Y-%m-%d %H:%M} {timezone} · "
