@@ -516,7 +516,11 @@ rollup_float = Annotated[float, mapped_column(Float, nullable=False, default=0)]
 
 
 class RollupChannel(Base):
-    """`channel_daily` summed over a unit's subtree per day and carrier."""
+    """`channel_daily` summed over a unit's subtree per day and carrier.
+
+    Measures filtered by the carrier's kind (online transactions) have no column of their own: the
+    row's carrier is the filter, applied when read, so re-classifying a carrier needs no rebuild.
+    """
 
     __tablename__ = "rollup_channel"
 
@@ -525,7 +529,6 @@ class RollupChannel(Base):
     carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
     visits: Mapped[rollup_count]
     transactions: Mapped[rollup_count]
-    transactions__online_carrier: Mapped[rollup_count]
     minutes_scheduled: Mapped[rollup_count]
     minutes_available: Mapped[rollup_count]
     registrations: Mapped[rollup_count]
@@ -612,8 +615,20 @@ class RollupOrdersClosed(Base):
     rows__rated: Mapped[rollup_count]
 
 
+class RollupLoad(Base):
+    """`data_load` counted per unit's subtree and day: unit-days loaded, and loaded in time (by the
+    end of the next day), the basis of data completeness and timeliness."""
+
+    __tablename__ = "rollup_load"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    rows: Mapped[rollup_count]
+    rows__timely: Mapped[rollup_count]
+
+
 ROLLUP_TABLES = (RollupChannel, RollupContent, RollupCampaign, RollupStock, RollupOrdersCreated,
-                 RollupOrdersClosed)
+                 RollupOrdersClosed, RollupLoad)
 
 
 class ImportLog(Base):

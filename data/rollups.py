@@ -31,6 +31,7 @@ from data.models import (
     RollupCampaign,
     RollupChannel,
     RollupContent,
+    RollupLoad,
     RollupOrdersClosed,
     RollupOrdersCreated,
     RollupStock,
@@ -42,7 +43,8 @@ KEYS = ("unit_id", "day", "carrier_id")
 
 @dataclass(frozen=True)
 class Spec:
-    """How one metrics source (see `metrics.registry.SOURCES`) is rolled up."""
+    """How one metrics source (see `metrics.registry.SOURCES`; `load` is the data-load log that
+    `metrics.quality` reads) is rolled up."""
 
     source: str
     fact_table: str
@@ -67,6 +69,7 @@ SPECS = {s.source: s for s in (
     Spec("stock", "user_stock_daily", "day", False, RollupStock),
     Spec("orders_created", "work_order", "created_day", True, RollupOrdersCreated),
     Spec("orders_closed", "work_order", "closed_day", True, RollupOrdersClosed),
+    Spec("load", "data_load", "day", False, RollupLoad),  # not a KPI source: metrics.quality
 )}
 
 
@@ -75,7 +78,7 @@ def column_name(column: str | None, filter_name: str | None) -> str:
     return (column or "rows") + (f"__{filter_name}" if filter_name else "")
 
 
-def fact_expression(fact: Table, name: str) -> ColumnElement:
+def fact_expression(fact: Table, name: str, dialect: str) -> ColumnElement:
     """The per-fact-row value that roll-up column `name` sums (as metrics.compute reads it)."""
     from metrics.sql import filter_expr  # the same row filters the computations apply
 
@@ -83,7 +86,7 @@ def fact_expression(fact: Table, name: str) -> ColumnElement:
     value = literal(1) if column == "rows" else fact.c[column]
     if not filter_name:
         return value
-    return case((filter_expr(fact, filter_name), value), else_=0)
+    return case((filter_expr(fact, filter_name, dialect), value), else_=0)
 
 
 def built(bind: Session | Connection) -> bool:
@@ -145,7 +148,8 @@ def _insert_level(bind, spec: Spec, parent_ids: list[int], start, end) -> None:
     date_col = fact.c[spec.date_column]
     carrier = [fact.c.carrier_id.label("carrier_id")] if spec.carrier else []
     counted = [literal(1).label("outlets")] if "outlets" in r.c else []
-    values = [fact_expression(fact, m).label(m) for m in spec.measures]
+    dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
+    values = [fact_expression(fact, m, dialect).label(m) for m in spec.measures]
     from_outlets = (select(child.c.parent_id.label("unit_id"), date_col.label("day"), *carrier,
                            *counted, *values)
                     .select_from(fact.join(child, child.c.id == fact.c.unit_id))

@@ -7,7 +7,8 @@ bands...), the caller's scope (root unit) and the stamps of what the result depe
 
 - `facts`: the store's URL and data version (`data.changes`), bumped in the transaction that
   writes facts, so a new version makes every older entry unreachable; a write of facts also clears
-  the cache of the process that made it (with Redis: everyone's, under this key prefix);
+  the cache of the process that made it (with Redis: everyone's, under this key prefix); and the
+  carrier catalogue (codes, online or not), which an administrator may edit in the store;
 - `targets`: the targets version (bumped by every edit) and the target table's count and last id;
 - `rubric`: the stage rubric's version;
 - `risk`: a fingerprint of the risk events and their steps.
@@ -34,7 +35,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from data.changes import TARGETS_KEY, VERSION_KEY
-from data.models import Meta, OrgUnit, RiskEvent, RiskEventStep, Target
+from data.models import Carrier, Meta, OrgUnit, RiskEvent, RiskEventStep, Target
 from metrics.scope import Scope, enforce
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -100,7 +101,10 @@ def _read_stamps(session: Session, depends: tuple[str, ...]) -> tuple:
         Meta.key.in_([VERSION_KEY, TARGETS_KEY, "rubric_version"]))).all())
     out: list[Any] = [session.get_bind().engine.url.render_as_string(hide_password=True)]
     if "facts" in depends:
-        out.append(meta.get(VERSION_KEY))
+        # The carrier catalogue is editable in the store; which carriers count as online (and
+        # their codes) shape what facts mean, so an edit is a new version of them too.
+        out += [meta.get(VERSION_KEY), tuple(map(tuple, session.execute(
+            select(Carrier.id, Carrier.code, Carrier.kind).order_by(Carrier.id))))]
     if "rubric" in depends:
         out.append(meta.get("rubric_version"))
     if "targets" in depends:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import distinct, func, literal_column, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from data.models import OUTLET_TIER, ChannelDaily, DataLoad, OrgUnit, RollupChannel
+from data.models import OUTLET_TIER, ChannelDaily, DataLoad, OrgUnit, RollupChannel, RollupLoad
 from data.units import subtree_bounds
 from metrics import sql
 from metrics.cache import cached
@@ -41,17 +41,14 @@ def monthly_quality(session: Session, unit: OrgUnit, start: dt.date, end: dt.dat
     """
     enforce(scope, unit)
     dialect = session.get_bind().dialect.name
-    month = _month_key(DataLoad.day, dialect)
-    if dialect == "postgresql":
-        timely = DataLoad.loaded_at < DataLoad.day + literal_column("interval '2 day'")
-    else:
-        timely = func.julianday(DataLoad.loaded_at) < func.julianday(DataLoad.day) + 2
-    loads = session.execute(
-        select(month.label("m"), func.count(), func.sum(sql.case_count(timely)))
-        .join(OrgUnit, OrgUnit.id == DataLoad.unit_id)
-        .where(_in_subtree(unit), DataLoad.day >= start, DataLoad.day <= end)
-        .group_by(month)).all()
     if rollups_usable(session, unit):
+        # The unit's roll-up rows hold its subtree's unit-days loaded (and loaded in time) per day.
+        lmonth = _month_key(RollupLoad.day, dialect)
+        loads_stmt = (select(lmonth.label("m"), func.sum(RollupLoad.rows),
+                             func.sum(RollupLoad.rows__timely))
+                      .where(RollupLoad.unit_id == unit.id, RollupLoad.day >= start,
+                             RollupLoad.day <= end)
+                      .group_by(lmonth))
         # A roll-up row's transactions are the sum of its outlets' (never negative) counts: above
         # 0 exactly when some outlet had a transaction on that carrier that day.
         cmonth = _month_key(RollupChannel.day, dialect)
@@ -59,11 +56,18 @@ def monthly_quality(session: Session, unit: OrgUnit, start: dt.date, end: dt.dat
                        .where(RollupChannel.unit_id == unit.id, RollupChannel.day >= start,
                               RollupChannel.day <= end, RollupChannel.transactions > 0))
     else:
+        month = _month_key(DataLoad.day, dialect)
+        timely = sql.filter_expr(sql.table("data_load"), "timely", dialect)
+        loads_stmt = (select(month.label("m"), func.count(), func.sum(sql.case_count(timely)))
+                      .join(OrgUnit, OrgUnit.id == DataLoad.unit_id)
+                      .where(_in_subtree(unit), DataLoad.day >= start, DataLoad.day <= end)
+                      .group_by(month))
         cmonth = _month_key(ChannelDaily.day, dialect)
         active_stmt = (select(cmonth.label("m"), func.count(distinct(ChannelDaily.carrier_id)))
                        .join(OrgUnit, OrgUnit.id == ChannelDaily.unit_id)
                        .where(_in_subtree(unit), ChannelDaily.day >= start,
                               ChannelDaily.day <= end, ChannelDaily.transactions > 0))
+    loads = {sql.as_date(m): (n, n_timely) for m, n, n_timely in session.execute(loads_stmt)}
     active_raw: dict = dict(session.execute(active_stmt.group_by(cmonth)).all())
     active = {sql.as_date(k): v for k, v in active_raw.items()}
     outlets = outlets_in(session, unit)
@@ -73,10 +77,10 @@ def monthly_quality(session: Session, unit: OrgUnit, start: dt.date, end: dt.dat
         expected = outlets * ((last - max(first, start)).days + 1)
         out[first] = {"data_completeness": None, "data_timeliness": None,
                       "carriers_active": float(active[first]) if first in active else None}
-        for m, n, n_timely in loads:
-            if sql.as_date(m) == first and expected:
-                out[first]["data_completeness"] = n / expected
-                out[first]["data_timeliness"] = (n_timely or 0) / expected
+        n, n_timely = loads.get(first, (0, 0))
+        if n and expected:
+            out[first]["data_completeness"] = float(n) / expected
+            out[first]["data_timeliness"] = float(n_timely or 0) / expected
     return out
 
 

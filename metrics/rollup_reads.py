@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from data.models import OUTLET_TIER, OrgUnit
@@ -36,9 +36,10 @@ def query_rollup(session: Session, source_name: str, measures: list[Measure], la
     """Read `measures` of `source_name` for the selection from its roll-up, or None (see above)."""
     spec = SPECS[source_name]
     r = spec.table
-    columns = [column_name(m.column, m.filter) for m in measures]
-    if any(c not in r.c for c in columns) or sel.unit.tier == OUTLET_TIER:
+    read = [_column(spec, m) for m in measures]
+    if any(e is None for e in read) or sel.unit.tier == OUTLET_TIER:
         return None
+    columns = [column_name(m.column, m.filter) for m in measures]
     if sel.group == "child":
         kids = session.execute(select(OrgUnit.id, OrgUnit.tier, OrgUnit.path).where(
             OrgUnit.parent_id == sel.unit.id)).all()
@@ -63,8 +64,7 @@ def query_rollup(session: Session, source_name: str, measures: list[Measure], la
         key = None
     if "outlets" not in r.c:  # a flow
         keyed = [key.label("k")] if key is not None else []
-        stmt = select(*keyed, *[func.sum(r.c[c]).label(lab) for c, lab in zip(columns, labels,
-                                                                           strict=True)]
+        stmt = select(*keyed, *[func.sum(e).label(lab) for e, lab in zip(read, labels, strict=True)]
                       ).where(*where)
         if key is not None:
             stmt = stmt.group_by(key)
@@ -76,6 +76,17 @@ def query_rollup(session: Session, source_name: str, measures: list[Measure], la
                 out[lab][k] = float(v) if v is not None else None
         return out
     return _levels(session, r, columns, labels, sel, units, where)
+
+
+def _column(spec, m: Measure) -> ColumnElement | None:
+    """The roll-up value summed for measure `m`, or None if the roll-up does not hold it. A filter
+    on the carrier alone is applied to the row's carrier key (there is no filtered column)."""
+    r = spec.table
+    if spec.carrier and m.filter in sql.CARRIER_FILTERS:
+        base = column_name(m.column, None)
+        return case((sql.filter_expr(r, m.filter), r.c[base]), else_=0) if base in r.c else None
+    name = column_name(m.column, m.filter)
+    return r.c.get(name)
 
 
 def _levels(session: Session, r, columns: list[str], labels: list[str], sel: Selection,

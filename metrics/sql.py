@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, Date, Table, case, cast, func, select, true
+from sqlalchemy import ColumnElement, Date, Table, case, cast, func, literal_column, select, true
 
 from data.models import Base, Carrier
 
@@ -19,8 +19,19 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def filter_expr(t: Table, name: str) -> ColumnElement[bool]:
-    """Return the row filter `name` of a measure over table `t`."""
+# Filters that look at nothing but the row's carrier: a roll-up keyed by carrier applies them when
+# read instead of storing a filtered column (so editing the carrier catalogue needs no rebuild).
+CARRIER_FILTERS = ("online_carrier",)
+
+
+def filter_expr(t: Table, name: str, dialect: str | None = None) -> ColumnElement[bool]:
+    """Return the row filter `name` of a measure over table `t` (`timely` needs the dialect)."""
+    if name == "timely":  # a unit-day's data loaded by the end of the next day
+        if dialect == "postgresql":
+            return t.c.loaded_at < t.c.day + literal_column("interval '2 day'")
+        if dialect == "sqlite":
+            return func.julianday(t.c.loaded_at) < func.julianday(t.c.day) + 2
+        raise ValueError(f"no timeliness rule for dialect {dialect!r}")
     if name == "online_carrier":
         return t.c.carrier_id.in_(select(Carrier.id).where(Carrier.kind == "online"))
     if name == "complaint":

@@ -20,12 +20,13 @@ from app import create_app
 from data import rollups
 from data.changes import data_changed, data_version, targets_changed
 from data.demo import seed_demo
-from data.models import ROLLUP_TABLES, OrgUnit, RollupChannel, Target
+from data.models import ROLLUP_TABLES, Carrier, OrgUnit, RollupChannel, RollupLoad, Target
 from data.units import unit_by_code
 from metrics import cache
 from metrics.compute import BY_OPTIONS, compute, facts_only
 from metrics.league import league_table
 from metrics.matrix import matrix
+from metrics.quality import monthly_quality
 from metrics.registry import KPIS
 from metrics.scope import OutOfScope, Scope
 from metrics.stages import assess_months
@@ -97,6 +98,18 @@ def test_rollups_give_what_the_facts_give(tiny_store, unit, rng, carriers, by):
     assert_same(optimised, reference, f"{unit} {rng} {carriers} {by}")
 
 
+@SETTINGS
+@given(unit=st.sampled_from(UNITS), rng=ranges())
+def test_data_quality_from_rollups_equals_the_facts(tiny_store, unit, rng):
+    """Completeness, timeliness and carriers active per month (the stages' basic criteria)."""
+    with Session(tiny_store.engine) as session:
+        u = unit_by_code(session, unit)
+        optimised = monthly_quality(session, u, *rng)
+        with facts_only():
+            reference = monthly_quality(session, u, *rng)
+    assert_same(optimised, reference, f"{unit} {rng}")
+
+
 def test_rollups_are_read(empty_store):
     """The roll-up path is really taken (a tampered roll-up shows), and data_changed repairs it."""
     seed_demo(empty_store.engine, "tiny", 42, DEMO_END)
@@ -110,8 +123,14 @@ def test_rollups_are_read(empty_store):
         with facts_only():
             facts = compute(session, ["visits"], zj, DEMO_END, DEMO_END).iloc[0]["value"]
         assert rows > 0 and tampered == before + rows and facts == before
+        month = DEMO_END.replace(day=1)
+        complete = monthly_quality(session, zj, month, DEMO_END)[month]["data_completeness"]
+        session.execute(update(RollupLoad).where(RollupLoad.unit_id == zj.id,
+                                                 RollupLoad.day == DEMO_END).values(rows=0))
+        assert monthly_quality(session, zj, month, DEMO_END)[month]["data_completeness"] < complete
         data_changed(session, DEMO_END, DEMO_END, [zj.id])
         assert compute(session, ["visits"], zj, DEMO_END, DEMO_END).iloc[0]["value"] == before
+        assert monthly_quality(session, zj, month, DEMO_END)[month]["data_completeness"] == complete
 
 
 def _rollup_rows(session) -> dict[str, list]:
@@ -133,6 +152,7 @@ def test_a_partial_refresh_equals_a_full_rebuild(empty_store):
                              "WHERE unit_id = :u AND day BETWEEN :s AND :e"), params)
         session.execute(text("UPDATE work_order SET rating = 5 WHERE unit_id = :u "
                              "AND closed_day BETWEEN :s AND :e"), params)
+        session.execute(text("DELETE FROM data_load WHERE unit_id = :u AND day = :e"), params)
         stale = _rollup_rows(session)
         version = data_version(session)
         assert data_changed(session, start, end, [outlet.id]) == version + 1
@@ -237,6 +257,34 @@ def test_new_data_and_new_targets_are_seen_at_once(empty_store):
             new = headline(session, ["visits"], province, DEMO_END, DEMO_END, None, None)
             assert old[0]["target"] is not None
             assert new[0]["target"].value == pytest.approx(2 * old[0]["target"].value)
+    finally:
+        flask_app.extensions["engine"].dispose()
+
+
+def test_reclassifying_a_carrier_needs_no_rebuild(empty_store):
+    """The carrier catalogue is editable in the store: making the hotline an online carrier changes
+    online substitution at once, cached or not, from roll-ups as from the facts."""
+    seed_demo(empty_store.engine, "tiny", 42, DEMO_END)
+    flask_app = create_app({"TESTING": True, "DATABASE_URL": empty_store.url,
+                            "SECRET_KEY": "test-only-secret", "CACHE_TYPE": "SimpleCache"})
+    try:
+        with flask_app.app_context(), Session(flask_app.extensions["engine"]) as session:
+            zj = unit_by_code(session, "ZJ")
+            args = (session, ["online_substitution"], zj, DATA_START, DEMO_END)
+            before = compute(*args, by="carrier")
+            assert compute(*args, by="carrier").equals(before)  # now cached
+            session.execute(update(Carrier).where(Carrier.code == "hotline").values(kind="online"))
+            session.commit()
+            after = compute(*args, by="carrier")
+            with facts_only():
+                reference = compute(*args, by="carrier")
+            assert_same(after, reference)
+            value = dict(zip(after["carrier"], after["value"], strict=True))
+            old = dict(zip(before["carrier"], before["value"], strict=True))
+            assert old["hotline"] == 0 and value["hotline"] == 1 and value["hall"] == 0
+            total = compute(*args).iloc[0]["value"]
+            with facts_only():
+                assert same_value(total, compute(*args).iloc[0]["value"])
     finally:
         flask_app.extensions["engine"].dispose()
 
