@@ -44,6 +44,7 @@ DEPENDENCIES = ("facts", "targets", "rubric", "risk")
 cache = Cache()
 _bypass: ContextVar[bool] = ContextVar("metrics_cache_bypass", default=False)
 _STAMPS = "metrics_cache_stamps"
+_MEMO = "metrics_per_transaction"
 
 
 def init_app(server: Flask) -> None:
@@ -91,9 +92,19 @@ def stamps(session: Session, depends: tuple[str, ...]) -> tuple:
     return memo[depends]
 
 
+def per_transaction(session: Session, name: str, read: Callable[[], Any]) -> Any:
+    """Return `read()`, read once per transaction of `session` (for small lookups that every
+    computation of a request needs, like the carrier ids; a commit or rollback reads afresh)."""
+    memo = session.info.setdefault(_MEMO, {})
+    if name not in memo:
+        memo[name] = read()
+    return memo[name]
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_stamps(session: Session, _transaction) -> None:
     session.info.pop(_STAMPS, None)
+    session.info.pop(_MEMO, None)
 
 
 def _read_stamps(session: Session, depends: tuple[str, ...]) -> tuple:

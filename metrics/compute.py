@@ -26,7 +26,7 @@ from data import rollups
 from data.models import OUTLET_TIER, Carrier, OrgUnit
 from data.units import subtree_bounds
 from metrics import sql
-from metrics.cache import bypass, cached
+from metrics.cache import bypass, cached, per_transaction
 from metrics.registry import REGISTRY, SOURCES, Kpi, Measure
 from metrics.scope import Scope, enforce
 
@@ -81,7 +81,8 @@ def compute(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date
     if by is not None and by not in BY_OPTIONS:
         raise ValueError(f"by must be one of {', '.join(BY_OPTIONS)}; got {by!r}")
     chosen = [REGISTRY[k] for k in kpis]
-    carrier_ids = dict(session.execute(select(Carrier.code, Carrier.id)).all())
+    carrier_ids = per_transaction(session, "carrier_ids", lambda: dict(session.execute(
+        select(Carrier.code, Carrier.id)).all()))
     unknown = [c for c in carriers or () if c not in carrier_ids]
     if unknown:
         raise ValueError(f"unknown carrier(s): {', '.join(unknown)}")
@@ -101,7 +102,8 @@ def compute(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date
 
 def rollups_usable(session: Session, unit: OrgUnit) -> bool:
     """Whether roll-ups may answer for `unit` (built, not an outlet, not inside `facts_only`)."""
-    return not _facts_only.get() and unit.tier != OUTLET_TIER and rollups.built(session)
+    return (not _facts_only.get() and unit.tier != OUTLET_TIER
+            and per_transaction(session, "rollups_built", lambda: rollups.built(session)))
 
 
 def answering_source(m: Measure, sel: Selection) -> str | None:
@@ -254,8 +256,7 @@ def _assemble(session: Session, chosen: list[Kpi], sel: Selection, by: str | Non
                 row = {key_name: show.get(k, k), **row}
             rows.append(row)
     columns = ([key_name] if key_name else []) + ["kpi", "value", "numerator", "denominator"]
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.astype(object).where(frame.notna(), None)
+    return pd.DataFrame(rows, columns=columns, dtype=object)  # None stays None, floats stay floats
 
 
 def _lookup(values: Values, m: Measure, sel: Selection, k) -> float | None:
