@@ -7,9 +7,11 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import DataLoad, Meta, OrgUnit
+from data.models import OUTLET_TIER, DataLoad, Meta, OrgUnit, RollupLoad
 from data.units import children, subtree_bounds
+from metrics import sql
 from metrics.cache import cached
+from metrics.compute import rollups_usable
 from metrics.scope import Scope, enforce
 
 
@@ -34,8 +36,13 @@ def last_loaded(session: Session, unit: OrgUnit, by_child: bool = False,
     targets = children(session, unit) if by_child else [unit]
     out: dict[str, dt.date | None] = {}
     for u in targets:
-        low, high = subtree_bounds(u.path)
-        out[u.code] = session.scalar(
-            select(func.max(DataLoad.day)).join(OrgUnit, OrgUnit.id == DataLoad.unit_id)
-            .where(OrgUnit.path >= low, OrgUnit.path < high))
+        if u.tier == OUTLET_TIER:  # one probe of the primary key
+            stmt = select(func.max(DataLoad.day)).where(DataLoad.unit_id == u.id)
+        elif rollups_usable(session, u):  # the roll-up has a row for each day the subtree loaded
+            stmt = select(func.max(RollupLoad.day)).where(RollupLoad.unit_id == u.id)
+        else:
+            low, high = subtree_bounds(u.path)
+            stmt = (select(func.max(DataLoad.day)).join(OrgUnit, OrgUnit.id == DataLoad.unit_id)
+                    .where(OrgUnit.path >= low, OrgUnit.path < high))
+        out[u.code] = sql.as_date(session.scalar(stmt))
     return out

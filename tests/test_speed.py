@@ -24,6 +24,7 @@ from data.models import ROLLUP_TABLES, Carrier, OrgUnit, RollupChannel, RollupLo
 from data.units import unit_by_code
 from metrics import cache
 from metrics.compute import BY_OPTIONS, compute, facts_only
+from metrics.freshness import last_loaded
 from metrics.league import league_table
 from metrics.matrix import matrix
 from metrics.quality import monthly_quality
@@ -186,6 +187,7 @@ def _views(session, unit, rng, carriers, kpi):
         "league": league_table(session, kpi, unit, start, end, carriers, compare="previous"),
         "mix": carrier_mix(session, unit, start, end, None),
         "stages": assess_months(session, unit, month, month, end),
+        "last_loaded": last_loaded(session, unit, by_child=True),
     }
 
 
