@@ -16,7 +16,8 @@ the workers in Redis under its own key prefix, else each worker has its own). Th
   page, own unit or a child, last 30 days or year to date), through Dash's page callback.
 
 Every request is a real `/_dash-update-component` POST of a signed-in browser session. Prints a
-Markdown row per kind of request: count, errors, p50, p95 and max.
+Markdown row per kind of request: count, errors (and how many were sent again, as a browser does,
+because gunicorn closed the idle keep-alive connection as it was reused), p50, p95 and max.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -46,6 +48,7 @@ from data.models import OrgUnit, User
 from display import playlists
 
 ROOT = Path(__file__).resolve().parent.parent
+RESENT: Counter[str] = Counter()  # requests sent again after a closed keep-alive connection
 PAGES = ("/", "/regions", "/carriers", "/cores", "/stages", "/targets")
 DISPLAY_VIEWS = [{"url": "/?unit=ZJ&period=last30", "dwell_seconds": 30},
                  {"url": "/regions?unit=ZJ&period=last30", "dwell_seconds": 30}]
@@ -110,7 +113,15 @@ def post(session, base, template, values, expect, results, errors, kind) -> floa
         item["value"] = values.get((item["id"], item["property"]), values.get(item["id"]))
     started = time.perf_counter()
     try:
-        response = session.post(base + "/_dash-update-component", json=body, timeout=120)
+        try:
+            response = session.post(base + "/_dash-update-component", json=body, timeout=120)
+        except requests.ConnectionError as exc:
+            # gunicorn closes a keep-alive connection idle for 2 s; if it does so just as the
+            # client reuses it, nothing was received, and browsers send the request again.
+            if "RemoteDisconnected" not in repr(exc):
+                raise
+            RESENT[kind] += 1
+            response = session.post(base + "/_dash-update-component", json=body, timeout=120)
         elapsed = time.perf_counter() - started
         if response.status_code == 200 and expect in response.text:
             results[kind].append(elapsed)
@@ -118,7 +129,7 @@ def post(session, base, template, values, expect, results, errors, kind) -> floa
             errors[kind].append(f"HTTP {response.status_code}")
     except requests.RequestException as exc:
         elapsed = time.perf_counter() - started
-        errors[kind].append(type(exc).__name__)
+        errors[kind].append(f"{type(exc).__name__}: {str(exc)[:160]}")
     return elapsed
 
 
@@ -212,16 +223,18 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=60)
 
-    label = args.label or args.url.split("://")[0]
+    label = args.label
     cache = "Redis" if args.redis else "in-process"
     for kind in results:
         ok, bad = results[kind], errors[kind]
         total = len(ok) + len(bad)
         if not ok:
-            print(f"| {label} | {kind} | {total} | {len(bad)} | - | - | - |")
+            print(f"| {label or args.url} | {kind} | {total} | {len(bad)} | - | - | - |")
             continue
-        print(f"| {label} ({args.workers}x{args.threads}, {cache} cache) | {kind} | {total} | "
-              f"{len(bad)} ({100 * len(bad) / total:.1f} %) | {1000 * statistics.median(ok):,.0f} | "
+        print(f"| {label or args.url.split('://')[0]} ({args.workers}x{args.threads}, {cache} cache) "
+              f"| {kind} | {total} | "
+              f"{len(bad)} ({100 * len(bad) / total:.1f} %), {RESENT[kind]} resent | "
+              f"{1000 * statistics.median(ok):,.0f} | "
               f"{1000 * percentile(ok, 95):,.0f} | {1000 * max(ok):,.0f} |")
         if bad:
             print(f"errors ({kind}): {sorted(set(bad))}", file=sys.stderr)

@@ -29,7 +29,7 @@ from metrics.compute import facts_only
 
 UNITS = ("ZJ", "ZJ-HZ", "ZJ-HZ-01", "ZJ-HZ-01-01")  # province, city, county, outlet
 PERIODS = ("last30", "ytd")
-PAGES = ("overview", "regions", "carriers", "cores", "stages", "targets")
+PAGES = ("overview", "regions", "carriers", "cores", "stages", "targets", "risk")
 BENCH_PASSWORD = "bench-password-2026"
 
 
