@@ -117,8 +117,8 @@ def post(session, base, template, values, expect, results, errors, kind) -> floa
             response = session.post(base + "/_dash-update-component", json=body, timeout=120)
         except requests.ConnectionError as exc:
             # gunicorn closes a keep-alive connection idle for 2 s; if it does so just as the
-            # client reuses it, nothing was received, and browsers send the request again.
-            if "RemoteDisconnected" not in repr(exc):
+            # client reuses it (closed or reset before any response), browsers send it again.
+            if not any(cause in repr(exc) for cause in ("RemoteDisconnected", "ConnectionReset")):
                 raise
             RESENT[kind] += 1
             response = session.post(base + "/_dash-update-component", json=body, timeout=120)
