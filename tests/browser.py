@@ -73,3 +73,19 @@ def browser_page(width: int = 1440, height: int = 900, scale: float = 1):
             yield page, errors
         finally:
             browser.close()
+
+
+def choose(page, select: str, option: str, attempts: int = 3) -> None:
+    """Open the select `select` and pick `option`, as a person would: if a callback re-renders the
+    select while its list is open (the list closes), open it again and pick again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        page.wait_for_function("() => !document.querySelector('[data-dash-is-loading]')")
+        page.click(select)
+        try:
+            page.get_by_role("option", name=option).click(timeout=5000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise

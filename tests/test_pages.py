@@ -17,7 +17,7 @@ from data.models import User
 from data.units import unit_by_code
 from metrics.compute import compute
 from metrics.registry import REGISTRY
-from tests.browser import ARTIFACTS, browser_page, live_server
+from tests.browser import ARTIFACTS, browser_page, choose, live_server
 from tests.conftest import PASSWORD
 
 PAGES = ["/", "/carriers", "/cores", "/regions", "/stages", "/targets", "/risk"]
@@ -134,8 +134,7 @@ def test_a_manager_session_in_the_browser(app, tiny_store):
         # Drill from HQ down to an outlet with the filter bar, then back up by the breadcrumb.
         page.goto(base + "/?unit=HQ&start=2026-06-01&end=2026-06-30")
         for child in ("浙江省电力公司", "杭州供电局", "上城区供电局", "上城城区供电所"):
-            page.click("#f-child")
-            page.get_by_role("option", name=child).click()
+            choose(page, "#f-child", child)
             page.wait_for_selector(f"#breadcrumb >> text={child}")
         assert "unit=ZJ-HZ-01-01" in page.url
         shown = page.inner_text(card)
@@ -144,6 +143,10 @@ def test_a_manager_session_in_the_browser(app, tiny_store):
         page.wait_for_selector(card)
         page.go_back()
         page.wait_for_function("() => location.search.includes('unit=ZJ-HZ-01-01')")
+        # The URL changes first; the outlet's page replaces the city's when its callback returns
+        # (clicking the old page's filters meanwhile would lose the click).
+        page.wait_for_selector("#breadcrumb >> text=上城城区供电所")
+        page.wait_for_selector(card)
 
         from sqlalchemy.orm import Session
 
@@ -153,8 +156,7 @@ def test_a_manager_session_in_the_browser(app, tiny_store):
         assert shown == number(value, "%", "zh")
 
         # Change the period: the URL and the numbers follow.
-        page.click("#f-period")
-        page.get_by_role("option", name="近 7 天").click()
+        choose(page, "#f-period", "近 7 天")
         page.wait_for_function("() => location.search.includes('period=last7')")
         page.wait_for_selector(card)
 
