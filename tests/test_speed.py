@@ -33,6 +33,7 @@ from metrics.scope import OutOfScope, Scope
 from metrics.stages import assess_months
 from metrics.views import carrier_mix, headline
 from tests.conftest import DEMO_END
+from tests.conftest import app_over as serving
 
 DATA_START = DEMO_END - dt.timedelta(days=179)
 KPI_IDS = [k.id for k in KPIS]
@@ -168,10 +169,8 @@ def test_a_partial_refresh_equals_a_full_rebuild(empty_store):
 
 @pytest.fixture
 def app_over(tiny_store):
-    flask_app = create_app({"TESTING": True, "DATABASE_URL": tiny_store.url,
-                            "SECRET_KEY": "test-only-secret", "CACHE_TYPE": "SimpleCache"})
-    yield flask_app
-    flask_app.extensions["engine"].dispose()
+    with serving(tiny_store, CACHE_TYPE="SimpleCache") as flask_app:
+        yield flask_app
 
 
 def _views(session, unit, rng, carriers, kpi):
@@ -236,59 +235,51 @@ def test_a_hit_is_served_from_the_cache(app_over):
 def test_new_data_and_new_targets_are_seen_at_once(empty_store):
     """A write of facts (data_changed) or of a target makes the cached answers unreachable."""
     seed_demo(empty_store.engine, "tiny", 42, DEMO_END)
-    flask_app = create_app({"TESTING": True, "DATABASE_URL": empty_store.url,
-                            "SECRET_KEY": "test-only-secret", "CACHE_TYPE": "SimpleCache"})
-    try:
-        with flask_app.app_context(), Session(flask_app.extensions["engine"]) as session:
-            zj = unit_by_code(session, "ZJ-HZ-01-01")
-            before = compute(session, ["visits"], zj, DEMO_END, DEMO_END).iloc[0]["value"]
-            rows = session.execute(text("UPDATE channel_daily SET visits = visits + 1 WHERE "
-                                        "unit_id = :u AND day = :d"), {"u": zj.id, "d": DEMO_END}
-                                   ).rowcount
-            assert compute(session, ["visits"], zj, DEMO_END, DEMO_END).iloc[0]["value"] == before
-            data_changed(session, DEMO_END, DEMO_END, [zj.id])
-            session.commit()
-            after = compute(session, ["visits"], zj, DEMO_END, DEMO_END).iloc[0]["value"]
-            assert rows > 0 and after == before + rows
-            province = unit_by_code(session, "ZJ")
-            old = headline(session, ["visits"], province, DEMO_END, DEMO_END, None, None)
-            session.execute(update(Target).where(Target.kpi == "visits").values(
-                value=Target.value * 2))
-            targets_changed(session)  # as every writer of targets does
-            session.commit()
-            new = headline(session, ["visits"], province, DEMO_END, DEMO_END, None, None)
-            assert old[0]["target"] is not None
-            assert new[0]["target"].value == pytest.approx(2 * old[0]["target"].value)
-    finally:
-        flask_app.extensions["engine"].dispose()
+    with serving(empty_store, CACHE_TYPE="SimpleCache") as flask_app, flask_app.app_context(), \
+            Session(flask_app.extensions["engine"]) as session:
+        zj = unit_by_code(session, "ZJ-HZ-01-01")
+        before = compute(session, ["visits"], zj, DEMO_END, DEMO_END).iloc[0]["value"]
+        rows = session.execute(text("UPDATE channel_daily SET visits = visits + 1 WHERE "
+                                    "unit_id = :u AND day = :d"), {"u": zj.id, "d": DEMO_END}
+                               ).rowcount
+        assert compute(session, ["visits"], zj, DEMO_END, DEMO_END).iloc[0]["value"] == before
+        data_changed(session, DEMO_END, DEMO_END, [zj.id])
+        session.commit()
+        after = compute(session, ["visits"], zj, DEMO_END, DEMO_END).iloc[0]["value"]
+        assert rows > 0 and after == before + rows
+        province = unit_by_code(session, "ZJ")
+        old = headline(session, ["visits"], province, DEMO_END, DEMO_END, None, None)
+        session.execute(update(Target).where(Target.kpi == "visits").values(
+            value=Target.value * 2))
+        targets_changed(session)  # as every writer of targets does
+        session.commit()
+        new = headline(session, ["visits"], province, DEMO_END, DEMO_END, None, None)
+        assert old[0]["target"] is not None
+        assert new[0]["target"].value == pytest.approx(2 * old[0]["target"].value)
 
 
 def test_reclassifying_a_carrier_needs_no_rebuild(empty_store):
     """The carrier catalogue is editable in the store: making the hotline an online carrier changes
     online substitution at once, cached or not, from roll-ups as from the facts."""
     seed_demo(empty_store.engine, "tiny", 42, DEMO_END)
-    flask_app = create_app({"TESTING": True, "DATABASE_URL": empty_store.url,
-                            "SECRET_KEY": "test-only-secret", "CACHE_TYPE": "SimpleCache"})
-    try:
-        with flask_app.app_context(), Session(flask_app.extensions["engine"]) as session:
-            zj = unit_by_code(session, "ZJ")
-            args = (session, ["online_substitution"], zj, DATA_START, DEMO_END)
-            before = compute(*args, by="carrier")
-            assert compute(*args, by="carrier").equals(before)  # now cached
-            session.execute(update(Carrier).where(Carrier.code == "hotline").values(kind="online"))
-            session.commit()
-            after = compute(*args, by="carrier")
-            with facts_only():
-                reference = compute(*args, by="carrier")
-            assert_same(after, reference)
-            value = dict(zip(after["carrier"], after["value"], strict=True))
-            old = dict(zip(before["carrier"], before["value"], strict=True))
-            assert old["hotline"] == 0 and value["hotline"] == 1 and value["hall"] == 0
-            total = compute(*args).iloc[0]["value"]
-            with facts_only():
-                assert same_value(total, compute(*args).iloc[0]["value"])
-    finally:
-        flask_app.extensions["engine"].dispose()
+    with serving(empty_store, CACHE_TYPE="SimpleCache") as flask_app, flask_app.app_context(), \
+            Session(flask_app.extensions["engine"]) as session:
+        zj = unit_by_code(session, "ZJ")
+        args = (session, ["online_substitution"], zj, DATA_START, DEMO_END)
+        before = compute(*args, by="carrier")
+        assert compute(*args, by="carrier").equals(before)  # now cached
+        session.execute(update(Carrier).where(Carrier.code == "hotline").values(kind="online"))
+        session.commit()
+        after = compute(*args, by="carrier")
+        with facts_only():
+            reference = compute(*args, by="carrier")
+        assert_same(after, reference)
+        value = dict(zip(after["carrier"], after["value"], strict=True))
+        old = dict(zip(before["carrier"], before["value"], strict=True))
+        assert old["hotline"] == 0 and value["hotline"] == 1 and value["hall"] == 0
+        total = compute(*args).iloc[0]["value"]
+        with facts_only():
+            assert same_value(total, compute(*args).iloc[0]["value"])
 
 
 def test_scope_is_checked_before_the_cache(app_over):
