@@ -1,6 +1,7 @@
 // Wall display, in the browser: rotate through the playlist, show the "stale since" banner when
 // refreshes stop succeeding, and scale the view to fill the screen without scrolling. Runs every
-// second from a clientside callback, so it goes on while the server is unreachable.
+// second from a clientside callback, so the banner appears while the server is unreachable (the
+// views themselves are rendered by the server: until a refresh succeeds the last good one stays).
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   display: {
     tick: function (_n, ok, slide, text) {
