@@ -12,8 +12,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the export routes and the `snapshot` command."""
-    from export import cli, routes
+    """Check RENDER_BASE_URL, register the export routes and the `snapshot` command."""
+    from export import cli, origin, routes
 
+    origin.configure(app)
     routes.init_app(app)
     cli.init_app(app)
