@@ -18,6 +18,7 @@ import html
 import logging
 import os
 import queue
+import re
 import tempfile
 import threading
 import time
@@ -350,8 +351,10 @@ class _DashRequests:
 
 
 def _first_line(exc: BaseException) -> str:
+    # Playwright names the URL ("... at http://host/auth/render?token=..."): leave it out.
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return re.sub(r"\s+at\s+\S+://\S*", "", line)
 
 
 def timed_out(seconds: float) -> str:
