@@ -106,8 +106,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RENDER_BASE_URL",
         None,
-        "Where the PDF renderer loads pages from, e.g. http://127.0.0.1:8050. Unset: the URL the "
-        "export request came in on. The CLI always serves the app itself on a local port.",
+        "This server's own address, where the PDF renderer loads pages from, e.g. "
+        "http://127.0.0.1:8050: http(s)://HOST[:PORT] only, checked at start-up (a bad value stops "
+        "the server). Unset: the address gunicorn bound (gunicorn.conf.py); without one (UNIX "
+        "socket, `flask run`) web export answers an error naming this setting. Never taken from a "
+        "request. The CLI always serves the app itself on a local port.",
     ),
     Setting(
         "RENDER_TOKEN_SECONDS",

@@ -11,6 +11,7 @@ from dash import ALL, MATCH, Input, Output, State, dcc, html, no_update
 from flask import has_request_context
 from flask_login import current_user
 
+from auth.guard import writes_data
 from auth.login import csrf_token
 from components.i18n import t
 from components.theme import FONT
@@ -135,6 +136,7 @@ def choose_kpi(values, search):
     return new if new != (search or "") else no_update
 
 
+@writes_data
 def switch_preference(_lang_clicks, _theme_clicks):
     """Switch the signed-in user's language or theme (remembered on their account)."""
     if dash.ctx.triggered_id == "theme-switch":

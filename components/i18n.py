@@ -200,6 +200,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pdf.reason.crash": ("浏览器渲染出错。", "the browser failed while rendering."),
     "pdf.reason.page": ("页面部分内容加载失败。", "part of the page failed to load."),
     "pdf.reason.refused": ("页面拒绝了渲染请求。", "the page refused the renderer."),
+    "pdf.reason.no_base": ("服务器未配置渲染地址（RENDER_BASE_URL）。",
+                           "the server does not know its own address (setting RENDER_BASE_URL)."),
     "pdf.by": ("导出人", "Exported by"),
     "pdf.at": ("导出时间", "at"),
     "lang": ("English", "中文"),

@@ -478,6 +478,8 @@ class RenderToken(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # SHA-256 of the per-render secret the server hands only to the Chromium it launched.
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEvent(Base):

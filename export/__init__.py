@@ -3,7 +3,8 @@
 `routes` holds the web side (the export request and the renderer's sign-in), `ui` the page's
 "Export PDF" callback (the menu itself is `components/export_menu.py`), `cli` the `snapshot` command,
 `service` one snapshot end to end, `render` playwright, `tokens` the single-use sign-in of the
-renderer, `views` which view is exported and its header.
+renderer, `origin` the one address the renderer may load (fixed at start-up), `views` which view
+is exported, its header and its file name.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the export routes and the `snapshot` command."""
-    from export import cli, routes
+    """Check RENDER_BASE_URL, register the export routes and the `snapshot` command."""
+    from export import cli, origin, routes
 
+    origin.configure(app)
     routes.init_app(app)
     cli.init_app(app)

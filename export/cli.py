@@ -20,7 +20,7 @@ from auth.accounts import AccountError, find_user
 from data.db import get_session
 from export.render import Paper, RenderError, write_atomically
 from export.service import close_renderer, snapshot
-from export.views import ExportInvalid, ExportRefused, ExportView, child_views, file_name, resolve
+from export.views import ExportInvalid, ExportRefused, ExportView, child_views, file_name, resolve, safe_part
 
 
 def init_app(app: Flask) -> None:
@@ -46,16 +46,36 @@ def local_server(app: Flask) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+class UnsafeOutput(OSError):
+    """A file name built from the data would land outside the output folder."""
+
+
 def output_path(out: str, target: ExportView, each_child: bool) -> Path:
     """Where one snapshot goes: `out` itself, or with --each-child a file in the directory `out`
-    (named page-UNIT-START_END.pdf) or `out` with {unit}, {name}, {page}, {start}, {end} filled in."""
+    (named page-UNIT-START_END.pdf) or `out` with {unit}, {name}, {page}, {start}, {end} filled in.
+
+    Values from the data are made safe for a file name (no separators, no leading dot) and the
+    result must stay inside the output folder (the directory part of `out` before any field);
+    UnsafeOutput otherwise."""
     if not each_child:
         return Path(out)
     if "{" in out:
-        return Path(out.format(unit=target.unit.code, name=target.unit.name_zh,
-                               page=target.page.strip("/") or "overview",
-                               start=target.view.start.isoformat(), end=target.view.end.isoformat()))
-    return Path(out) / file_name(target)
+        folder = Path(out[:out.index("{")] + "x").parent
+        fields = {"unit": target.unit.code, "name": target.unit.name_zh,
+                  "page": target.page.strip("/") or "overview",
+                  "start": target.view.start.isoformat(), "end": target.view.end.isoformat()}
+        try:
+            dest = Path(out.format(**{k: safe_part(v) for k, v in fields.items()}))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise click.BadParameter(f"--out pattern {out!r}: use only {{unit}}, {{name}}, {{page}}, "
+                                     f"{{start}}, {{end}} ({exc})") from exc
+    else:
+        folder = Path(out)
+        dest = folder / file_name(target)
+    if not dest.resolve().is_relative_to(folder.resolve()) or dest.resolve() == folder.resolve():
+        raise UnsafeOutput(f"the file name for unit {target.unit.code!r} would leave {folder}/; "
+                           "nothing written")
+    return dest
 
 
 @click.command("snapshot")
@@ -93,10 +113,18 @@ def snapshot_command(urlpath, username, out, paper, orientation, each_child):
     try:
         with local_server(app) as base:
             for view in targets:
-                dest = output_path(out, view, each_child)
                 try:
+                    dest = output_path(out, view, each_child)
                     _, data = snapshot(app, session, user, view.path, Paper(paper, orientation), base, "cli")
                     write_atomically(dest, data)
+                except UnsafeOutput as exc:
+                    from auth import audit
+
+                    audit.record(session, "export", username, target=view.path, outcome="refused",
+                                 detail=f"cli: {exc}")
+                    failures += 1
+                    click.echo(f"FAILED {view.path}: {exc}", err=True)
+                    continue
                 except (RenderError, ExportRefused, ExportInvalid, OSError) as exc:
                     failures += 1
                     click.echo(f"FAILED {view.path}: {exc}", err=True)

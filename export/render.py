@@ -3,6 +3,12 @@
 Each render thread keeps one browser and opens a fresh, cookie-less context per snapshot, so no
 two snapshots share a session. The number of threads is the concurrency limit (PDF_MAX_RENDERS);
 a request that finds them all busy waits briefly and then gets `RenderBusy`.
+
+The browser loads the app's own origin and nothing else: a request interceptor aborts every other
+origin, and the browser's network goes through a proxy that does not exist except for the app's
+host and port (which also stops redirects, which interceptors do not see). Each snapshot's page
+sends the per-render secret (`X-Render-Secret`) that its token needs; error texts never carry a
+response body.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import html
 import logging
 import os
 import queue
+import re
 import tempfile
 import threading
 import time
@@ -20,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from components.theme import FONT
+from export.origin import origin_of
+from export.tokens import SECRET_HEADER
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +44,8 @@ LAYOUT_PX = {("A4", "landscape"): 1400, ("A4", "portrait"): 1000,
 STABLE_CHECKS = 3  # consecutive "nothing pending" checks before printing
 CHECK_EVERY_MS = 120
 SLOT_WAIT_SECONDS = 3.0
+# Every origin but the app's goes to this proxy, which cannot be connected to (port 0): blocked.
+NO_PROXY = "socks5://0.0.0.0:0"
 
 # What "finished" means on the page: content arrived, no Dash component loading, every graph
 # drawn by plotly, every table with its rows (or its "no rows" overlay) rendered.
@@ -130,12 +141,13 @@ class Renderer:
         """Return a context manager holding one render slot (RenderBusy when none frees up)."""
         return _Slot(self._slots, self.slot_wait)
 
-    def render(self, url: str, paper: Paper, header: str, footer: str) -> bytes:
-        """Open `url` (which signs the browser in and redirects to the view), wait until the page
-        has finished, print it; return the PDF's bytes or raise RenderError."""
+    def render(self, url: str, paper: Paper, header: str, footer: str, secret: str) -> bytes:
+        """Open `url` (which signs the browser in and redirects to the view) sending the per-render
+        `secret`, loading nothing outside `url`'s origin; wait until the page has finished, print
+        it; return the PDF's bytes or raise RenderError."""
         with self.slot():
             self._start_threads()
-            job = _Job(url, paper, header, footer)
+            job = _Job(url, paper, header, footer, secret)
             self._jobs.put(job)
             if not job.done.wait(self.timeout + 30):
                 raise RenderError("timeout", f"no PDF after {self.timeout + 30:g} s")
@@ -179,14 +191,17 @@ class Renderer:
             finally:
                 job.done.set()
 
-    def _browser(self, own: dict[str, Any]) -> Any:
-        """Return this thread's browser: one persistent profile, so the app's scripts are cached
-        between snapshots (cookies and storage are cleared around every snapshot)."""
+    def _browser(self, own: dict[str, Any], origin: str) -> Any:
+        """Return this thread's browser for `origin`: one persistent profile, so the app's scripts
+        are cached between snapshots (cookies and storage are cleared around every snapshot); it
+        reaches `origin` only."""
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
-        if own["browser"] is not None:
+        if own["browser"] is not None and own.get("origin") == origin:
             return own["browser"]
+        if own["browser"] is not None:  # another app address (a new `snapshot` run): start afresh
+            _close_quietly(own)
         executable = None if self.chromium == "playwright" else self.chromium
         if executable and not os.access(executable, os.X_OK):
             raise RenderError("no_browser", f"no Chromium at {executable} (setting CHROMIUM_PATH)")
@@ -194,36 +209,43 @@ class Renderer:
             own["pw"] = sync_playwright().start()
         own["profile"] = tempfile.TemporaryDirectory(prefix="pdf-render-")
         try:
+            host_port = origin.split("://", 1)[1]
             browser = own["pw"].chromium.launch_persistent_context(
                 own["profile"].name, executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000,
-                viewport={"width": 1400, "height": 900}, device_scale_factor=1)
+                viewport={"width": 1400, "height": 900}, device_scale_factor=1,
+                proxy={"server": NO_PROXY, "bypass": f"<-loopback>,{host_port}"},
+                service_workers="block")
+            browser.route("**/*", lambda route: _only_origin(route, origin))
         except PlaywrightError as exc:
             _close_quietly(own)
             raise RenderError("no_browser", f"Chromium did not start ({_first_line(exc)})") from exc
-        own["browser"] = browser
+        own["browser"], own["origin"] = browser, origin
         return browser
 
     def _render(self, own: dict[str, Any], job: _Job) -> bytes:
         from playwright.sync_api import Error as PlaywrightError
 
         deadline = time.monotonic() + self.timeout
-        context = self._browser(own)
+        origin = origin_of(job.url)
+        context = self._browser(own, origin)
         paper = job.paper
         page = None
         crashed: list[bool] = []
         try:
             context.clear_cookies()
             page = context.new_page()
+            page.set_extra_http_headers({SECRET_HEADER: job.secret})
             page.set_viewport_size({"width": paper.layout_px(), "height": 900})
             tracker = _DashRequests(page)
             page.on("crash", lambda _page: crashed.append(True))
             response = page.goto(job.url, wait_until="domcontentloaded",
                                  timeout=_ms_left(deadline, self.timeout))
-            if response is None or response.status >= 400:
-                text = (response.text() if response is not None else "").strip()[:300]
-                status = response.status if response is not None else "?"
-                raise RenderError("refused", f"the page was refused ({status}"
-                                             f"{': ' + text if text else ''})")
+            if response is None or not 200 <= response.status < 300:
+                # The status only: a response body is never echoed (it may not be ours to show).
+                status = response.status if response is not None else "no answer"
+                raise RenderError("refused", f"the render page was refused (HTTP {status})")
+            if origin_of(page.url) != origin:
+                raise RenderError("refused", "the render page left the app's address")
             _wait_until_finished(page, tracker, deadline, self.timeout, crashed)
             return page.pdf(format=paper.size, landscape=paper.landscape, print_background=True,
                             scale=paper.scale(), display_header_footer=True,
@@ -258,9 +280,20 @@ class _Job:
     paper: Paper
     header: str
     footer: str
+    secret: str
     result: bytes | None = None
     error: RenderError | None = None
     done: threading.Event = field(default_factory=threading.Event)
+
+
+def _only_origin(route: Any, origin: str) -> None:
+    """Let a request through only to the app's own origin (data: and blob: never reach here)."""
+    url = route.request.url
+    if url.startswith(("http://", "https://")) and origin_of(url) == origin:
+        route.continue_()
+    else:
+        logger.warning("PDF renderer blocked a request outside the app: %.200s", url)
+        route.abort("blockedbyclient")
 
 
 def _close_quietly(own: dict[str, Any]) -> None:
@@ -271,6 +304,7 @@ def _close_quietly(own: dict[str, Any]) -> None:
             except Exception:  # noqa: BLE001 - closing a dead browser may fail; nothing to do
                 logger.debug("closing %s failed", key, exc_info=True)
             own[key] = None
+    own["origin"] = None
 
 
 class _Slot:
@@ -317,8 +351,10 @@ class _DashRequests:
 
 
 def _first_line(exc: BaseException) -> str:
+    # Playwright names the URL ("... at http://host/auth/render?token=..."): leave it out.
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return re.sub(r"\s+at\s+\S+://\S*", "", line)
 
 
 def timed_out(seconds: float) -> str:

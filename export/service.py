@@ -12,6 +12,7 @@ from auth import audit
 from components.i18n import t
 from data.models import User
 from export import tokens
+from export.origin import check_base_url
 from export.render import Paper, Renderer, RenderError, footer_template, header_template
 from export.views import ExportInvalid, ExportRefused, ExportView, header_lines, resolve
 
@@ -37,12 +38,13 @@ def close_renderer(app: Flask) -> None:
         renderer.close()
 
 
-def snapshot(app: Flask, session: Session, user: User, path: str, paper: Paper, base_url: str,
+def snapshot(app: Flask, session: Session, user: User, path: str, paper: Paper, base_url: str | None,
              via: str) -> tuple[ExportView, bytes]:
-    """Render the view at `path` as `user` sees it; audit the export whatever happens.
+    """Render the view at `path` as `user` sees it, loading the app from `base_url` (fixed when the
+    server started, never taken from a request); audit the export whatever happens.
 
     Raises ExportRefused (not in the user's scope), ExportInvalid (not an analytical view) or
-    RenderError (no browser, busy, crash, timeout).
+    RenderError (no address, no browser, busy, crash, timeout).
     """
     started = time.monotonic()
     what = f"pdf {paper.size} {paper.orientation} via {via}"
@@ -53,15 +55,22 @@ def snapshot(app: Flask, session: Session, user: User, path: str, paper: Paper, 
         audit.record(session, "export", user.username, target=path, outcome=outcome,
                      detail=f"{what}: {exc}")
         raise
-    token = tokens.issue(session, app.config["SECRET_KEY"], user, target.path,
-                         tokens.lifetime(app.config.get("RENDER_TOKEN_SECONDS")))
+    if not base_url:
+        audit.record(session, "export", user.username, target=target.path, outcome="failed",
+                     detail=f"{what}: no_base")
+        raise RenderError("no_base", "set RENDER_BASE_URL to this server's own address "
+                                     "(e.g. http://127.0.0.1:8050) to export PDFs from the web")
+    base_url = check_base_url(base_url)
+    issued = tokens.issue(session, app.config["SECRET_KEY"], user, target.path,
+                          tokens.lifetime(app.config.get("RENDER_TOKEN_SECONDS")))
     session.commit()
     line1, line2 = header_lines(target, user, app.config.get("TIMEZONE") or "Asia/Shanghai")
     footer = t("app.title", user.language or "zh") + (f" · {t('demo', user.language or 'zh')}"
                                                      if target.demo else "")
     try:
-        data = renderer_for(app).render(f"{base_url.rstrip('/')}/auth/render?token={token}", paper,
-                                        header_template(line1, line2), footer_template(footer))
+        data = renderer_for(app).render(f"{base_url}/auth/render?token={issued.token}", paper,
+                                        header_template(line1, line2), footer_template(footer),
+                                        issued.secret)
         if not data.startswith(b"%PDF") or len(data) < 1000:
             raise RenderError("crash", "the browser returned no usable PDF")
     except RenderError as exc:

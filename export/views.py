@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -89,8 +91,20 @@ def header_lines(target: ExportView, user: User, timezone: str,
     return what, who
 
 
+def safe_part(text: str, ascii_only: bool = False) -> str:
+    """Return `text` fit to be one part of a file name: letters (ASCII only if asked), digits, '.',
+    '_' and '-' kept, anything else (path separators, controls, spaces, quotes) replaced by '_',
+    never starting with '.' (no '..', no hidden file), at most 80 characters."""
+    text = unicodedata.normalize("NFKC", str(text))
+    kept = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" or
+                   (not ascii_only and c.isalnum()) else "_" for c in text)
+    kept = re.sub(r"^\.+", lambda m: "_" * len(m.group()), kept)[:80]
+    return kept or "_"
+
+
 def file_name(target: ExportView) -> str:
-    """Return a file name that says what the PDF shows."""
+    """Return an ASCII file name that says what the PDF shows, safe whatever a unit code holds."""
     page = target.page.strip("/") or "overview"
     v = target.view
-    return f"{page}-{target.unit.code}-{v.start.isoformat()}_{v.end.isoformat()}.pdf"
+    return (f"{safe_part(page, True)}-{safe_part(target.unit.code, True)}-"
+            f"{v.start.isoformat()}_{v.end.isoformat()}.pdf")

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from auth import admin
 from auth.accounts import AccountError
+from auth.guard import writes_data
 from components.i18n import t
 from data.db import get_session
 from data.models import ROLES
@@ -203,6 +204,7 @@ def show_users(_changed):
           State("new-unit", "value"), State("new-language", "value"),
           State("new-password", "value"), State("admin-reset-password", "value"),
           State("admin-changed", "data"), prevent_initial_call=True)
+@writes_data
 def account_action(_create, _toggle, _reset, _revoke, selected, username, display_name, role,
                    unit, language, password, new_password, changed):
     """Carry out the clicked account action on the selected (or new) account."""
@@ -266,6 +268,7 @@ def show_rubric_and_rules(_changed):
           Output("admin-changed", "data", allow_duplicate=True),
           Input("admin-rubric", "cellValueChanged"), Input("admin-rules", "cellValueChanged"),
           State("admin-changed", "data"), prevent_initial_call=True)
+@writes_data
 def edit_cell(rubric_changes, rule_changes, changed):
     """Store an edited threshold or rule field (checked on the server, audited)."""
     on_rubric = dash.ctx.triggered_id == "admin-rubric"
@@ -322,6 +325,7 @@ def show_playlist(picked, _changed, _add, _remove, rows, selected):
           State("playlist-pick", "value"), State("playlist-name", "value"),
           State("playlist-refresh", "value"), State("playlist-items", "virtualRowData"),
           State("admin-changed", "data"), prevent_initial_call=True)
+@writes_data
 def save_playlist(_save, _delete, picked, name, refresh, rows, changed):
     """Save the playlist being edited (checked on the server, audited), or delete it."""
     playlist_id = int(picked) if picked else None

@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from auth import data_import
 from auth.admin import NotPermitted
+from auth.guard import writes_data
 from components.i18n import t
 from components.tables import grid
 from data.db import get_engine, get_session
@@ -114,6 +115,7 @@ def _decode(contents: str) -> bytes:
           Input("import-upload", "contents"), State("import-upload", "filename"),
           State("import-kind", "value"), State("import-dry-run", "checked"),
           prevent_initial_call=True)
+@writes_data
 def run_import(contents, filename, kind, dry_run):
     """Validate and (unless a dry run) import the uploaded file; admins only, checked here."""
     lang = _lang()

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 from flask_login import current_user
 
+from auth.guard import writes_data
 from components.charts import message_figure, safe
 from components.format import number
 from components.i18n import name, t
@@ -196,6 +197,7 @@ def show_event(event_id):
 @callback(Output("risk-detail", "children", allow_duplicate=True),
           Input({"type": "risk-step", "to": dash.ALL}, "n_clicks"),
           State("risk-event-id", "data"), State("risk-note", "value"), prevent_initial_call=True)
+@writes_data
 def take_step(clicks, event_id, note):
     """Move the event one step along the closed loop (checked on the server, recorded)."""
     if not event_id or not any(clicks or []):

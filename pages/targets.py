@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, dcc, no_update
 from flask_login import current_user
 
 from auth.admin import NotPermitted
+from auth.guard import writes_data
 from auth.indicator_control import TargetError, may_set_targets, set_target
 from components.charts import safe
 from components.filters import kpi_picker
@@ -111,6 +112,7 @@ def _columns(lang: str, editable: bool) -> list[dict]:
           Output("targets-message", "color"),
           Input({"type": "csv-grid", "name": "targets-table"}, "cellValueChanged"),
           State("targets-context", "data"), prevent_initial_call=True)
+@writes_data
 def change_target(changes, context):
     """Store an edited yearly target (empty removes the unit's own target); checked and audited."""
     change = (changes or [None])[0]

@@ -51,31 +51,38 @@ def _exports(store, outcome: str | None = None) -> list[AuditEvent]:
         return list(s.scalars(q))
 
 
-def _issue(store, username: str, path: str, at: dt.datetime | None = None, seconds: float = 30) -> str:
+def _issue(store, username: str, path: str, at: dt.datetime | None = None,
+           seconds: float = 30) -> tokens.Issued:
     with Session(store.engine) as s:
-        token = tokens.issue(s, SECRET, _user(s, username), path, seconds, at=at)
+        issued = tokens.issue(s, SECRET, _user(s, username), path, seconds, at=at)
         s.commit()
-    return token
+    return issued
+
+
+def _redeem(c, issued: tokens.Issued, token: str | None = None):
+    """Open the token's URL as the server's renderer does: with the per-render secret."""
+    return c.get(f"/auth/render?token={issued.token if token is None else token}",
+                 headers={tokens.SECRET_HEADER: issued.secret})
 
 
 # --- the token --------------------------------------------------------------------------------
 
 
 def test_a_token_signs_in_once_and_opens_its_view_only(app, anon, tiny_store):
-    token = _issue(tiny_store, "viewer", "/regions?" + VIEW)
-    first = anon.get(f"/auth/render?token={token}")
+    issued = _issue(tiny_store, "viewer", "/regions?" + VIEW)
+    first = _redeem(anon, issued)
     assert first.status_code == 302 and first.headers["Location"] == "/regions?" + VIEW
-    assert anon.get("/regions?" + VIEW).status_code == 200  # this browser is now signed in
+    page = anon.get("/regions?" + VIEW, headers={tokens.SECRET_HEADER: issued.secret})
+    assert page.status_code == 200  # this browser is now signed in, for this view
     cookie = anon.get_cookie("remember_token")
     assert cookie is None  # never remember-me
-    again = app.test_client().get(f"/auth/render?token={token}")
+    again = _redeem(app.test_client(), issued)
     assert again.status_code == 403 and "already used" in again.get_data(as_text=True)
 
 
 def test_an_expired_token_is_refused(anon, tiny_store):
     issued = tokens.now() - dt.timedelta(seconds=61)
-    token = _issue(tiny_store, "viewer", "/", at=issued, seconds=60)
-    response = anon.get(f"/auth/render?token={token}")
+    response = _redeem(anon, _issue(tiny_store, "viewer", "/", at=issued, seconds=60))
     assert response.status_code == 403 and "expired" in response.get_data(as_text=True)
     assert anon.get("/").status_code == 302  # still signed out
 
@@ -84,29 +91,29 @@ def test_token_life_is_capped_at_a_minute_and_checked_against_the_clock(tiny_sto
     assert tokens.lifetime(600) == 60 and tokens.lifetime("20") == 20 and tokens.lifetime(None) == 30
     at = dt.datetime(2026, 7, 1, 8, 0, 0)
     with Session(tiny_store.engine) as s:
-        token = tokens.issue(s, SECRET, _user(s, "viewer"), "/", 600, at=at)
+        issued = tokens.issue(s, SECRET, _user(s, "viewer"), "/", 600, at=at)
         s.commit()
         with pytest.raises(tokens.TokenRefused, match="expired"):
-            tokens.redeem(s, SECRET, token, at=at + dt.timedelta(seconds=61))
-        assert tokens.redeem(s, SECRET, token, at=at + dt.timedelta(seconds=59)).path == "/"
+            tokens.redeem(s, SECRET, issued.token, issued.secret, at=at + dt.timedelta(seconds=61))
+        assert tokens.redeem(s, SECRET, issued.token, issued.secret,
+                             at=at + dt.timedelta(seconds=59)).path == "/"
         s.rollback()
 
 
 @pytest.mark.parametrize("mangle", [lambda tok: tok[:-2] + ("AA" if not tok.endswith("AA") else "BB"),
                                     lambda tok: "garbage", lambda tok: ""])
 def test_a_forged_token_is_refused(anon, tiny_store, mangle):
-    token = _issue(tiny_store, "viewer", "/")
-    assert anon.get(f"/auth/render?token={mangle(token)}").status_code == 403
+    issued = _issue(tiny_store, "viewer", "/")
+    assert _redeem(anon, issued, mangle(issued.token)).status_code == 403
     with Session(tiny_store.engine) as s:  # signed with another key
         other = tokens.issue(s, "another-key", _user(s, "viewer"), "/", 30)
         s.commit()
-    assert anon.get(f"/auth/render?token={other}").status_code == 403
+    assert _redeem(anon, other).status_code == 403
 
 
 def test_a_token_for_a_unit_outside_the_users_scope_is_refused(anon, tiny_store):
     # The manager sees county ZJ-HZ-01 only; a token naming its sibling must not show it.
-    token = _issue(tiny_store, "manager", "/?unit=ZJ-HZ-02")
-    response = anon.get(f"/auth/render?token={token}")
+    response = _redeem(anon, _issue(tiny_store, "manager", "/?unit=ZJ-HZ-02"))
     assert response.status_code == 403 and "outside your scope" in response.get_data(as_text=True)
     assert anon.get("/?unit=ZJ-HZ-02").status_code == 302  # not signed in either
     with Session(tiny_store.engine) as s:
@@ -159,6 +166,7 @@ def test_an_export_needs_the_csrf_token(client):
 
 
 def test_busy_renderers_say_so(app, client, tiny_store):
+    app.config["RENDER_BASE_URL"] = "http://127.0.0.1:9"  # never reached: the slots are taken
     renderer = renderer_for(app)
     renderer.slot_wait = 0.05
     try:
@@ -174,7 +182,8 @@ def test_busy_renderers_say_so(app, client, tiny_store):
 
 def test_no_chromium_gives_a_clear_message_and_no_file(tiny_store, tmp_path, runner_for):
     flask_app = create_app({"TESTING": True, "DATABASE_URL": tiny_store.url, "SECRET_KEY": SECRET,
-                            "CHROMIUM_PATH": str(tmp_path / "no-such-chromium")})
+                            "CHROMIUM_PATH": str(tmp_path / "no-such-chromium"),
+                            "RENDER_BASE_URL": "http://127.0.0.1:9"})
     try:
         c = flask_app.test_client()
         login(c, "viewer")
@@ -391,9 +400,10 @@ def test_a_hung_page_times_out_with_a_message_and_no_file(live, tmp_path):
 
 def _render_failure(renderer: Renderer, store, base: str, username: str, path: str) -> RenderError:
     """Render `path` as `username` through a fresh token; return the RenderError it must raise."""
-    token = _issue(store, username, path)
+    issued = _issue(store, username, path)
     with pytest.raises(RenderError) as caught:
-        renderer.render(f"{base}/auth/render?token={token}", Paper(), "<span></span>", "<span></span>")
+        renderer.render(f"{base}/auth/render?token={issued.token}", Paper(), "<span></span>",
+                        "<span></span>", issued.secret)
     return caught.value
 
 
@@ -417,7 +427,7 @@ def test_a_program_that_is_not_chromium_fails_cleanly(tmp_path):
     renderer = Renderer("/bin/false", 1, timeout=20)
     try:
         with pytest.raises(RenderError) as caught:
-            renderer.render("http://127.0.0.1:9/", Paper(), "", "")
+            renderer.render("http://127.0.0.1:9/", Paper(), "", "", "secret")
         assert caught.value.reason == "no_browser" and "did not start" in str(caught.value)
     finally:
         renderer.close()
