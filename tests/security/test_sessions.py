@@ -120,22 +120,28 @@ def test_an_admin_password_reset_ends_sessions_and_remember_me(app):
 
 
 def test_deactivation_on_the_admin_page_ends_sessions_and_remember_me(app, store):
-    _both_cookies_die(app, "manager", lambda: _as_admin(
-        app, lambda s, root: admin.set_active(s, root, "manager", False)))
-    _as_admin(app, lambda s, root: admin.set_active(s, root, "manager", True))
-    # Re-activation does not bring the old cookies back.
+    def deactivate_and_reactivate():
+        _as_admin(app, lambda s, root: admin.set_active(s, root, "manager", False))
+        assert _replay(app, "session", captured).get(UNITS).status_code == 401
+        _as_admin(app, lambda s, root: admin.set_active(s, root, "manager", True))
+
+    _, captured, _ = _signed_in(app, "manager")
+    # Re-activation does not bring the old sessions back.
+    _both_cookies_die(app, "manager", deactivate_and_reactivate)
     with Session(store.engine) as s:
         assert s.scalar(select(User.active).where(User.username == "manager")) is True
+    assert login(app.test_client(), "manager").status_code == 302
 
 
 def test_deactivation_on_the_cli_ends_sessions_and_remember_me(app, store, runner_for):
     runner = runner_for(store.url)
 
-    def change():
+    def deactivate_and_reactivate():
         out = runner.invoke(args=["deactivate-user", "manager"])
         assert out.exit_code == 0, out.output
+        _as_admin(app, lambda s, root: admin.set_active(s, root, "manager", True))
 
-    _both_cookies_die(app, "manager", change)
+    _both_cookies_die(app, "manager", deactivate_and_reactivate)
 
 
 def test_deactivation_revokes_api_tokens(app, store, runner_for):
