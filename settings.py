@@ -40,7 +40,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REMEMBER_DAYS",
         180,
-        "How long 'remember me' keeps a browser signed in (wall displays survive reboots).",
+        "How long 'remember me' keeps a browser signed in (wall displays survive reboots); the server "
+        "refuses any session or remember-me cookie older than this, counted from the sign-in.",
     ),
     Setting(
         "ATTAINMENT_GREEN",

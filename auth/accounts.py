@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -10,20 +11,23 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from auth.audit import now
+from auth.password_policy import MIN_LENGTH, password_problem
+from auth.sessions import end_all_sessions
 from data.models import ROLES, ApiToken, User
 from data.units import unit_by_code
 
-MIN_PASSWORD = 10
+MIN_PASSWORD = MIN_LENGTH
 
 
 class AccountError(ValueError):
     """A request about accounts that cannot be carried out; the message says why."""
 
 
-def check_password_rules(password: str) -> None:
-    """Refuse passwords that are too short."""
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+def check_password_rules(password: str, user_inputs: tuple[str, ...] = ()) -> None:
+    """Refuse passwords that are too short, common or weak (auth/password_policy.py)."""
+    problem = password_problem(password, user_inputs)
+    if problem:
+        raise AccountError(problem)
 
 
 def create_user(session: Session, username: str, role: str, unit_code: str, password: str,
@@ -36,7 +40,7 @@ def create_user(session: Session, username: str, role: str, unit_code: str, pass
         raise AccountError(f"unknown unit code '{unit_code}'")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise AccountError(f"user '{username}' already exists")
-    check_password_rules(password)
+    check_password_rules(password, (username, display_name))
     user = User(username=username, display_name=display_name or username, role=role,
                 unit_id=unit.id, language=language, active=True, created_at=now(),
                 password_hash=generate_password_hash(password, method="scrypt"))
@@ -54,14 +58,39 @@ def find_user(session: Session, username: str) -> User:
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace the user's password hash."""
-    check_password_rules(password)
+    """Replace the user's password hash; every session and remember-me cookie of theirs ends."""
+    check_password_rules(password, (user.username, user.display_name))
     user.password_hash = generate_password_hash(password, method="scrypt")
+    end_all_sessions(user)
+
+
+def deactivate(session: Session, user: User) -> int:
+    """Deactivate `user`: sessions and remember-me cookies end, API tokens are revoked (how many)."""
+    user.active = False
+    end_all_sessions(user)
+    return revoke_tokens(session, user)
 
 
 def verify_password(user: User, password: str) -> bool:
     """Tell whether `password` is the user's."""
     return check_password_hash(user.password_hash, password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+
+
+def check_sign_in(user: User | None, password: str) -> bool:
+    """Tell whether `user` is active and `password` is theirs, in the same time for every case.
+
+    Unknown and deactivated accounts check the password against a dummy scrypt hash, so a wrong
+    password takes as long for them as for a real account (no enumeration by timing).
+    """
+    if user is None or not user.active:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return verify_password(user, password)
 
 
 def token_hash(token: str) -> str:

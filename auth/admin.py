@@ -55,18 +55,26 @@ def create(session: Session, actor: User, username: str, role: str, unit: str, p
 
 
 def set_active(session: Session, actor: User, username: str, active: bool) -> None:
-    """Activate or deactivate an account (an admin cannot deactivate themself)."""
+    """Activate or deactivate an account (an admin cannot deactivate themself).
+
+    Deactivation ends the account's sessions and revokes its API tokens; re-activation restores
+    neither (the user signs in again; new tokens are created).
+    """
     require_admin(actor)
     user = accounts.find_user(session, username)
     if user.id == actor.id and not active:
         raise AccountError("you cannot deactivate your own account")
-    user.active = active
-    audit.record(session, "user_activate" if active else "user_deactivate", actor.username,
-                 target=username)
+    if active:
+        user.active = True
+        audit.record(session, "user_activate", actor.username, target=username)
+    else:
+        revoked = accounts.deactivate(session, user)
+        audit.record(session, "user_deactivate", actor.username, target=username,
+                     detail=f"sessions ended, {revoked} token(s) revoked")
 
 
 def reset_password(session: Session, actor: User, username: str, password: str) -> None:
-    """Set a new password for an account."""
+    """Set a new password for an account; its sessions and remember-me cookies end."""
     require_admin(actor)
     accounts.set_password(accounts.find_user(session, username), password)
     audit.record(session, "user_password", actor.username, target=username)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import has_request_context, request
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import AuditEvent
@@ -27,14 +26,3 @@ def record(session: Session, action: str, username: str | None, target: str = ""
     session.add(AuditEvent(at=now(), username=username, address=client_address(), action=action,
                            target=target[:255], outcome=outcome, detail=detail))
     session.commit()
-
-
-def recent_failures(session: Session, username: str, address: str | None,
-                    minutes: int = 15) -> int:
-    """Count failed sign-ins for this username or this address in the last `minutes`."""
-    since = now() - dt.timedelta(minutes=minutes)
-    who = [AuditEvent.username == username]
-    if address:
-        who.append(AuditEvent.address == address)
-    return session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "login_failed", AuditEvent.at >= since, or_(*who))) or 0

@@ -46,7 +46,7 @@ def _run(action, *args):
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first stdin line.")
 @with_appcontext
 def create_user(username, role, unit_code, display_name, language, password_stdin):
-    """Create a user who sees UNIT's subtree (passwords need at least 10 characters)."""
+    """Create a user who sees UNIT's subtree (the password: 10+ characters, not common or weak)."""
     password = _password(password_stdin)
 
     def act(session):
@@ -61,26 +61,28 @@ def create_user(username, role, unit_code, display_name, language, password_stdi
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first stdin line.")
 @with_appcontext
 def set_password(username, password_stdin):
-    """Set a user's password."""
+    """Set a user's password (10+ characters, not common or weak); their sessions end."""
     password = _password(password_stdin)
 
     def act(session):
         accounts.set_password(accounts.find_user(session, username), password)
         audit.record(session, "user_password", "cli", target=username)
     _run(act)
-    click.echo(f"Password of '{username}' changed.")
+    click.echo(f"Password of '{username}' changed; their sessions and remember-me cookies ended.")
 
 
 @click.command("deactivate-user")
 @click.argument("username")
 @with_appcontext
 def deactivate_user(username):
-    """Deactivate a user: their sessions and tokens stop working on the next request."""
+    """Deactivate a user: their sessions end and their API tokens are revoked."""
     def act(session):
-        accounts.find_user(session, username).active = False
-        audit.record(session, "user_deactivate", "cli", target=username)
-    _run(act)
-    click.echo(f"'{username}' deactivated.")
+        revoked = accounts.deactivate(session, accounts.find_user(session, username))
+        audit.record(session, "user_deactivate", "cli", target=username,
+                     detail=f"sessions ended, {revoked} token(s) revoked")
+        return revoked
+    revoked = _run(act)
+    click.echo(f"'{username}' deactivated; their sessions ended and {revoked} token(s) revoked.")
 
 
 @click.command("create-token")

@@ -1,22 +1,22 @@
-"""The sign-in page, sign-out, CSRF tokens, the lock-out after repeated failures."""
+"""The sign-in page, sign-out (everywhere), CSRF tokens, the throttle on repeated failures."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
+import math
 import secrets
 from urllib.parse import urlparse
 
-from flask import Flask, abort, redirect, render_template_string, request, session, url_for
+from flask import Flask, abort, current_app, redirect, render_template_string, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from markupsafe import Markup
 
-from auth import accounts, audit
-from data.db import get_session
+from auth import accounts, audit, sessions, throttle
+from data.db import get_engine, get_session
 from data.models import User
 
 login_manager = LoginManager()
-MAX_FAILURES = 5
-LOCKOUT_MINUTES = 15
 
 
 def init_app(app: Flask) -> None:
@@ -26,13 +26,15 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/login", "auth_login", login_view, methods=["GET", "POST"])
     app.add_url_rule("/logout", "auth_logout", logout_view, methods=["POST"])
     app.jinja_env.globals["csrf_field"] = csrf_field
+    accounts.check_sign_in(None, "")  # make the dummy hash now, not on an attacker's first try
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    # A deactivated user's session stops working on the next request.
-    user = get_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+def _load_user(sign_in_id: str) -> User | None:
+    # A deactivated user's session, or one older than the user's last sign-out or password change,
+    # stops working on the next request (auth/sessions.py).
+    return sessions.user_for_sign_in_id(get_session(), sign_in_id,
+                                        current_app.config["REMEMBER_COOKIE_DURATION"])
 
 
 def csrf_token() -> str:
@@ -70,17 +72,22 @@ def login_view():
         db = get_session()
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
-        failures = audit.recent_failures(db, username, audit.client_address(), LOCKOUT_MINUTES)
-        if failures >= MAX_FAILURES:
+        address = audit.client_address()
+        # Counted before the password is checked, atomically: parallel guesses cannot overtake it.
+        verdict = throttle.reserve(get_engine(), username, address)
+        if not verdict.allowed:
             audit.record(db, "login_refused", username, outcome="locked")
-            error = (f"尝试次数过多，请 {LOCKOUT_MINUTES} 分钟后再试。"
-                     f" Too many failed attempts; try again in {LOCKOUT_MINUTES} minutes.")
+            minutes = _minutes_until(verdict.locked_until)
+            error = (f"尝试次数过多，请 {minutes} 分钟后再试。"
+                     f" Too many failed attempts; try again in {minutes} minutes.")
         else:
             user = db.query(User).filter(User.username == username).one_or_none()
-            if user is None or not user.active or not accounts.verify_password(user, password):
+            if not accounts.check_sign_in(user, password):
                 audit.record(db, "login_failed", username, outcome="failed")
                 error = "用户名或密码错误。 Wrong username or password."
             else:
+                assert user is not None  # check_sign_in is False without a user
+                throttle.release(get_engine(), username, address)
                 login_user(user, remember=bool(request.form.get("remember")))
                 session["csrf"] = secrets.token_urlsafe(32)  # a new token after sign-in
                 user.last_login_at = audit.now()
@@ -89,12 +96,20 @@ def login_view():
     return render_template_string(LOGIN_PAGE, error=error), (200 if error is None else 401)
 
 
+def _minutes_until(until: dt.datetime | None) -> int:
+    seconds = (until - audit.now()).total_seconds() if until else 60
+    return max(1, math.ceil(seconds / 60))
+
+
 def logout_view():
-    """Sign out (POST with the CSRF token)."""
+    """Sign out everywhere: every session and remember-me cookie of the user ends (POST, CSRF)."""
     if not csrf_valid():
         abort(400, "The form has expired or did not come from this site; reload and try again.")
     if current_user.is_authenticated:
-        audit.record(get_session(), "logout", current_user.username)
+        user = get_session().get(User, current_user.id)
+        if user is not None:
+            sessions.end_all_sessions(user)
+        audit.record(get_session(), "logout", current_user.username)  # commits the version too
     logout_user()
     return redirect(url_for("auth_login"))
 

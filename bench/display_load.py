@@ -42,7 +42,7 @@ from data.schema import upgrade
 from display import playlists
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "bench-display-2026"
+PASSWORD = "bench wall lantern 2026"  # passes the password policy (auth/password_policy.py)
 VIEWS = [{"url": "/?unit=ZJ&period=last30", "dwell_seconds": 30},
          {"url": "/regions?unit=ZJ&period=last30", "dwell_seconds": 30},
          {"url": "/risk?unit=ZJ&period=last30", "dwell_seconds": 30}]

@@ -12,6 +12,8 @@ Conventions
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+import time
 from typing import Annotated
 
 from sqlalchemy import (
@@ -422,6 +424,7 @@ class User(Base):
     """A person (or a wall display) who signs in; sees their home unit's subtree only."""
 
     __tablename__ = "app_user"
+    __allow_unmapped__ = True  # sign_in_id below is a plain attribute, not a column
 
     id: Mapped[intpk]
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -434,6 +437,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Goes up on sign-out, password change and deactivation: every session and remember-me cookie
+    # issued before carries the old number and stops working (auth/sessions.py).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     unit: Mapped[OrgUnit] = relationship(lazy="joined")
 
@@ -447,8 +453,18 @@ class User(Base):
         return self.active
 
     def get_id(self) -> str:
-        """Return the id flask-login keeps in the session."""
-        return str(self.id)
+        """Return the sign-in id flask-login keeps in the session and the remember-me cookie.
+
+        `user.version.issued.nonce`: the session version, the Unix time of the sign-in and a random
+        nonce, so every sign-in gets its own value; auth/sessions.py checks version and age on
+        each request. Made once per instance (the user loader sets the one it accepted).
+        """
+        if self.sign_in_id is None:
+            self.sign_in_id = (f"{self.id}.{self.session_version}.{int(time.time())}."
+                               f"{secrets.token_hex(8)}")
+        return self.sign_in_id
+
+    sign_in_id: str | None = None  # not a column: the id of this request's sign-in
 
 
 class ApiToken(Base):
@@ -480,6 +496,18 @@ class RenderToken(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # SHA-256 of the per-render secret the server hands only to the Chromium it launched.
     secret_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts counted per key (account+address, address, account); auth/throttle.py."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEvent(Base):

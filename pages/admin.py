@@ -60,8 +60,8 @@ def layout(**_query: str):
     users = dmc.Stack([
         dmc.Group([
             dmc.Button("停用/启用 Deactivate / activate", id="admin-toggle", variant="light"),
-            dmc.PasswordInput(id="admin-reset-password", placeholder="新密码 New password (>= 10)",
-                              w=260),
+            dmc.PasswordInput(id="admin-reset-password",
+                              placeholder="新密码 New password (>= 10, 不常见 uncommon)", w=300),
             dmc.Button("重置密码 Reset password", id="admin-reset", variant="light"),
             dmc.Button("吊销令牌 Revoke tokens", id="admin-revoke", variant="light", color="red"),
         ]),
@@ -73,7 +73,7 @@ def layout(**_query: str):
             dmc.Select(id="new-role", label="角色 Role", data=list(ROLES), value="viewer", w=130),
             dmc.TextInput(id="new-unit", label="单位代码 Unit code", w=150),
             dmc.Select(id="new-language", label="语言 Language", data=["zh", "en"], value="zh", w=100),
-            dmc.PasswordInput(id="new-password", label="密码 Password (>= 10)", w=200),
+            dmc.PasswordInput(id="new-password", label="密码 Password (>= 10, 不常见 uncommon)", w=200),
             dmc.Button("创建 Create", id="admin-create", mt=24),
         ], align="flex-start"),
     ], gap="sm")

@@ -89,12 +89,14 @@ def test_lockout_after_five_failures(app, tiny_store):
         assert login(c, "locked", "wrong password!").status_code == 401
     refused = login(c, "locked")  # the right password, too late
     assert refused.status_code == 401 and "Too many failed attempts" in refused.get_data(True)
+    # The lock is per account and address (README): the same address may still sign in another
+    # account, and the owner can still sign in from elsewhere.
     other = app.test_client()
-    other.environ_base["REMOTE_ADDR"] = "10.9.9.9"  # same address, another user: refused too
-    assert "Too many failed attempts" in login(other, "viewer").get_data(True)
+    other.environ_base["REMOTE_ADDR"] = "10.9.9.9"
+    assert login(other, "viewer").status_code == 302
     fresh = app.test_client()
     fresh.environ_base["REMOTE_ADDR"] = "10.1.1.1"
-    assert "Too many failed attempts" in login(fresh, "locked").get_data(True)
+    assert login(fresh, "locked").status_code == 302
 
 
 def test_csrf_is_required_on_forms(app):
