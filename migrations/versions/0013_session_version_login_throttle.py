@@ -1,7 +1,7 @@
 """A session version per user (sign-out everywhere) and the sign-in throttle.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-26 01:30:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
