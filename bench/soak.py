@@ -35,8 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench.display_load import free_port, percentile
-from bench.load import (RESENT, UNITS, callback_request, children_of, display, manager, prepare,
-                        sign_in)
+from bench.load import RESENT, UNITS, callback_request, children_of, display, manager, prepare, sign_in
 from data.db import make_engine
 from data.models import Carrier, ChannelDaily, OrgUnit
 
