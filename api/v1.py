@@ -128,7 +128,7 @@ def freshness():
     """The last loaded day of a unit's subtree, or of each child with ?by=child."""
     session = get_session()
     unit = params.unit(session, request.args)
-    by = (request.args.get("by") or "").strip()
+    by = params.text(request.args, "by")
     if by not in ("", "child"):
         raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
     days = last_loaded(session, unit, by_child=by == "child", scope=_scope())
@@ -141,7 +141,7 @@ def stages():
     session = get_session()
     unit = params.unit(session, request.args)
     month = params.month(request.args)
-    by = (request.args.get("by") or "").strip()
+    by = params.text(request.args, "by")
     if by not in ("", "child"):
         raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
     span = loaded_range(session)

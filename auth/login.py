@@ -81,10 +81,11 @@ def login_view():
                 audit.record(db, "login_failed", username, outcome="failed")
                 error = "用户名或密码错误。 Wrong username or password."
             else:
-                login_user(user, remember=bool(request.form.get("remember")))
-                session["csrf"] = secrets.token_urlsafe(32)  # a new token after sign-in
+                # Write first: when the store is busy this fails (503) before anyone is signed in.
                 user.last_login_at = audit.now()
                 audit.record(db, "login", username)
+                login_user(user, remember=bool(request.form.get("remember")))
+                session["csrf"] = secrets.token_urlsafe(32)  # a new token after sign-in
                 return redirect(_safe_next(request.args.get("next")))
     return render_template_string(LOGIN_PAGE, error=error), (200 if error is None else 401)
 
