@@ -126,7 +126,7 @@ def write_without_waiting(bind: Engine | Connection, statement: Executable) -> b
 
 
 def is_lock_wait(exc: BaseException) -> bool:
-    """Tell whether `exc` says a lock was not free in time (SQLite busy, PostgreSQL lock or statement timeout)."""
+    """Tell whether `exc` says a lock was not free in time (SQLite busy, PostgreSQL lock timeouts)."""
     orig = getattr(exc, "orig", exc)
     if isinstance(orig, sqlite3.OperationalError):
         return getattr(orig, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))

@@ -34,7 +34,7 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, sa_exc.OperationalError) or not hasattr(exc.orig, "sqlstate"):
         return False  # only psycopg's errors carry a SQLSTATE; SQLite's busy case is handled above
-    sqlstate = exc.orig.sqlstate
+    sqlstate = getattr(exc.orig, "sqlstate", None)
     # No SQLSTATE: the server never answered (connection refused, timed out, closed).
     return sqlstate is None or sqlstate.startswith(TRANSIENT_SQLSTATE_PREFIXES)
 
@@ -63,7 +63,7 @@ def _database_error(exc: sa_exc.SQLAlchemyError):
 PAGE = """<!doctype html>
 <html lang="zh"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>请稍后再试 Try again shortly</title></head>
-<body style="font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:36em;margin:15vh auto;padding:0 1em">
+<body style="font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:36em;margin:15vh auto">
 <h1 style="font-size:20px">请稍后再试 · Try again shortly</h1>
 <p>{{ zh }}</p><p lang="en">{{ en }}</p>
 <p><a href="javascript:location.reload()">重试 Retry</a></p>
