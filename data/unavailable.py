@@ -41,10 +41,11 @@ def is_transient(exc: BaseException) -> bool:
 
 def init_app(app: Flask) -> None:
     """Answer transient database errors with 503 and Retry-After."""
-    app.register_error_handler(sa_exc.SQLAlchemyError, _database_error)
+    app.register_error_handler(sa_exc.SQLAlchemyError, busy_response)
 
 
-def _database_error(exc: sa_exc.SQLAlchemyError):
+def busy_response(exc: sa_exc.SQLAlchemyError) -> Response:
+    """Return the 503 for a transient database error (JSON for the API and Dash); re-raise others."""
     if not is_transient(exc):
         raise exc
     current_app.logger.warning("503 for %s %s: database busy or unreachable: %s", request.method,
