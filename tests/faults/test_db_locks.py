@@ -11,10 +11,11 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from auth.accounts import create_token, find_user
+from data.db import get_session
 from data.demo import seed_demo
 from data.models import ApiToken
 from tests.conftest import DEMO_END, add_users, app_over, csrf_from, login, new_store
@@ -154,3 +155,30 @@ def test_an_api_request_that_must_write_gets_json_503(store):
             assert response.headers["Retry-After"] == "5"
             assert response.get_json()["retry_after"] == 5 and "try again" in response.get_json()["error"]
         assert flask_app.test_client().get(path, headers=bearer).status_code == 403
+
+
+def _waits(session) -> tuple:
+    if session.get_bind().dialect.name == "sqlite":
+        return (session.execute(text("PRAGMA busy_timeout")).scalar_one(),)
+    return tuple(session.execute(text(f"SHOW {name}")).scalar_one()
+                 for name in ("lock_timeout", "statement_timeout"))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_web_requests_wait_briefly_and_cli_jobs_long(kind, tmp_path):
+    store = new_store(kind, tmp_path, migrate=False)
+    try:
+        with app_over(store, DB_LOCK_WAIT_SECONDS=2, DB_STATEMENT_TIMEOUT_SECONDS=30,
+                      SQLITE_JOB_BUSY_SECONDS=60) as flask_app:
+            for _ in range(2):  # and again on the pooled connections the first round used
+                with flask_app.test_request_context("/"):
+                    web = _waits(get_session())
+                with flask_app.app_context():  # what a CLI command's session gets
+                    job = _waits(get_session())
+                with flask_app.extensions["engine"].connect() as conn:  # seeding, imports
+                    engine = _waits(Session(conn))
+                expected = ({"web": (2000,), "job": (60000,), "engine": (60000,)} if kind == "sqlite"
+                            else {"web": ("2s", "30s"), "job": ("0", "0"), "engine": ("0", "0")})
+                assert {"web": web, "job": job, "engine": engine} == expected
+    finally:
+        store.drop()
