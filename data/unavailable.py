@@ -8,7 +8,7 @@ errors are bugs and stay 500s.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, render_template_string, request
+from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy import exc as sa_exc
 
 from data.db import is_lock_wait
@@ -53,7 +53,9 @@ def busy_response(exc: sa_exc.SQLAlchemyError) -> Response:
     if request.path.startswith("/api/") or "/_dash-" in request.path:
         response = jsonify(error=f"{MESSAGE_ZH} {MESSAGE_EN}", retry_after=RETRY_AFTER_SECONDS)
     else:
-        response = Response(render_template_string(PAGE, zh=MESSAGE_ZH, en=MESSAGE_EN),
+        # Plain text, not a template: rendering one would run context processors that may
+        # read the database again (flask-login loads the user).
+        response = Response(PAGE.replace("{zh}", MESSAGE_ZH).replace("{en}", MESSAGE_EN),
                             mimetype="text/html")
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -66,6 +68,6 @@ PAGE = """<!doctype html>
 <title>请稍后再试 Try again shortly</title></head>
 <body style="font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:36em;margin:15vh auto">
 <h1 style="font-size:20px">请稍后再试 · Try again shortly</h1>
-<p>{{ zh }}</p><p lang="en">{{ en }}</p>
+<p>{zh}</p><p lang="en">{en}</p>
 <p><a href="javascript:location.reload()">重试 Retry</a></p>
 </body></html>"""
