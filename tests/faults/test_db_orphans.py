@@ -6,6 +6,7 @@ within seconds."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -15,12 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from data.db import CLIENT_CHECK_MS, make_engine
-from tests.conftest import _postgres_base_url
+from tests.conftest import _postgres_base_url, app_over
 
 ROOT = Path(__file__).resolve().parents[2]
-IMPORT_LOCK = 7_24_2026  # an advisory lock of our own, like the import's per-kind lock
+# An advisory lock of our own (like the import's per-kind lock), new each run.
+IMPORT_LOCK = random.randrange(1 << 40, 1 << 50)
 IDLE_SECONDS = 2  # DB_IDLE_IN_TRANSACTION_SECONDS of the client under test
+CHECK_SECONDS = 2  # how often the server should check a running statement's client (README)
 
 # The app's own engine, built by create_app from its settings, takes the lock in a transaction and
 # then either runs a long statement (like an import's INSERT ... SELECT) or sits idle.
@@ -76,11 +78,12 @@ def _seconds_until_released(admin, pid: int, bound: float) -> float:
 
 @pytest.mark.parametrize("mode, sig, bound", [
     # Killed while its statement runs: the server sees the closed socket at its next check.
-    ("running", signal.SIGKILL, CLIENT_CHECK_MS / 1000 + 3),
+    ("running", signal.SIGKILL, CHECK_SECONDS + 3),
     # Frozen (or its host gone quiet) between statements: the idle-in-transaction timeout.
     ("idle", signal.SIGSTOP, IDLE_SECONDS + 3),
 ])
 def test_a_dead_or_hung_clients_locks_are_released_within_a_bound(admin, mode, sig, bound):
+    """The lock goes within the bound, and another session can take it."""
     key = IMPORT_LOCK + (mode == "idle")
     proc, pid = _start_client(mode, key)
     try:
@@ -97,16 +100,17 @@ def test_a_dead_or_hung_clients_locks_are_released_within_a_bound(admin, mode, s
         proc.wait()
 
 
-def test_every_connection_carries_the_server_side_limits(admin):
-    engine = make_engine(_postgres_base_url(), idle_in_transaction_seconds=7)
-    try:
-        with engine.connect() as conn:
-            shown = {name: conn.exec_driver_sql(f"SHOW {name}").scalar_one() for name in (
-                "idle_in_transaction_session_timeout", "client_connection_check_interval",
-                "tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count",
-                "statement_timeout")}
-    finally:
-        engine.dispose()
-    assert shown == {"idle_in_transaction_session_timeout": "7s", "client_connection_check_interval": "2s",
+def test_every_connection_carries_the_server_side_limits():
+    class Store:
+        url = _postgres_base_url()
+
+    with app_over(Store(), DB_IDLE_IN_TRANSACTION_SECONDS=7) as flask_app, \
+            flask_app.extensions["engine"].connect() as conn:
+        shown = {name: conn.exec_driver_sql(f"SHOW {name}").scalar_one() for name in (
+            "idle_in_transaction_session_timeout", "client_connection_check_interval",
+            "tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count",
+            "statement_timeout")}
+    assert shown == {"idle_in_transaction_session_timeout": "7s",
+                     "client_connection_check_interval": f"{CHECK_SECONDS}s",
                      "tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10",
                      "tcp_keepalives_count": "3", "statement_timeout": "0"}
