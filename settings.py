@@ -41,7 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "SQLITE_JOB_BUSY_SECONDS",
-        60,
+        30,
         "SQLite: how long work outside web requests (CLI jobs) waits for the write lock.",
     ),
     Setting(

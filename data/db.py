@@ -22,12 +22,15 @@ from sqlalchemy import Connection, Engine, Executable, create_engine, event, mak
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from settings import SETTINGS
+
 DATA_DIR = Path(__file__).resolve().parent
 DEFAULT_SQLITE_PATH = DATA_DIR / "dashboard.sqlite3"
 
-# Defaults of the settings of the same names (settings.py), for engines made outside an app.
-SQLITE_JOB_BUSY_SECONDS = 60.0
-DB_IDLE_IN_TRANSACTION_SECONDS = 120.0
+# The declared defaults (settings.py), for engines made outside an app (alembic, tests, bench).
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+SQLITE_JOB_BUSY_SECONDS = float(_DEFAULTS["SQLITE_JOB_BUSY_SECONDS"])
+DB_IDLE_IN_TRANSACTION_SECONDS = float(_DEFAULTS["DB_IDLE_IN_TRANSACTION_SECONDS"])
 # PostgreSQL server side: how often a running statement checks that its client is still there, and
 # TCP keepalives on the server's socket (a vanished client host is noticed in idle + interval * count).
 CLIENT_CHECK_MS = 2000
