@@ -17,7 +17,7 @@ import components.theme  # noqa: F401  (registers the plotly template)
 import export
 import shell
 from api import v1 as api_v1
-from data import db, demo, schema
+from data import db, demo, schema, unavailable
 from data.ingest import cli as ingest_cli
 from export import ui as export_ui
 from metrics import cache as metrics_cache
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         server.config.update(config)
     db.init_app(server)
+    unavailable.init_app(server)
     metrics_cache.init_app(server)
     auth.init_app(server)
     schema.init_app(server)

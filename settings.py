@@ -27,6 +27,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Unset: an embedded SQLite file, data/dashboard.sqlite3.",
     ),
     Setting(
+        "DB_LOCK_WAIT_SECONDS",
+        3,
+        "Longest a web request waits for a database lock (SQLite's write lock during an import or "
+        "seed; a PostgreSQL row or table lock) before answering 503 'busy, try again' with "
+        "Retry-After. CLI jobs are not limited by it.",
+    ),
+    Setting(
+        "DB_STATEMENT_TIMEOUT_SECONDS",
+        30,
+        "PostgreSQL: a web request's SQL statement running longer is cancelled and the request "
+        "answers 503 (0: no limit). CLI jobs (seed, import, roll-up rebuild, scan) have no limit.",
+    ),
+    Setting(
+        "SQLITE_JOB_BUSY_SECONDS",
+        30,
+        "SQLite: how long work outside web requests (CLI jobs) waits for the write lock.",
+    ),
+    Setting(
+        "DB_IDLE_IN_TRANSACTION_SECONDS",
+        120,
+        "PostgreSQL: the server ends any session (web or CLI) that sits idle inside a transaction "
+        "this long, releasing its locks (a hung or vanished client). A job must not pause longer "
+        "than this between statements of one transaction.",
+    ),
+    Setting(
         "TIMEZONE",
         "Asia/Shanghai",
         "The company's time zone; day boundaries, 'yesterday' and months use it.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
@@ -13,6 +14,9 @@ from metrics.compute import BY_OPTIONS
 from metrics.registry import REGISTRY
 
 MAX_RANGE_DAYS = 5 * 366
+# Dates the API accepts: far from the calendar's ends, so weeks and months around them always exist.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2999, 12, 31)
 
 
 class BadParameter(ValueError):
@@ -24,9 +28,18 @@ class BadParameter(ValueError):
         self.message = message
 
 
+def text(args: Mapping[str, str], name: str) -> str:
+    """Return a parameter's value stripped ("" when absent), refusing control characters such as NUL."""
+    value = (args.get(name) or "").strip()
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
+    if bad is not None:
+        raise BadParameter(name, f"'{name}' contains a control character (U+{ord(bad):04X})")
+    return value
+
+
 def required(args: Mapping[str, str], name: str) -> str:
     """Return a required parameter's value."""
-    value = (args.get(name) or "").strip()
+    value = text(args, name)
     if not value:
         raise BadParameter(name, f"'{name}' is required")
     return value
@@ -45,9 +58,16 @@ def date(args: Mapping[str, str], name: str) -> dt.date:
     """Return a required YYYY-MM-DD date parameter."""
     raw = required(args, name)
     try:
-        return dt.date.fromisoformat(raw) if len(raw) == 10 else _bad_date(name, raw)
+        day = dt.date.fromisoformat(raw) if len(raw) == 10 else _bad_date(name, raw)
     except ValueError:
         return _bad_date(name, raw)
+    return _within_calendar(name, day)
+
+
+def _within_calendar(name: str, day: dt.date) -> dt.date:
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise BadParameter(name, f"'{name}' must be between {FIRST_DATE} and {LAST_DATE}, not {day}")
+    return day
 
 
 def _bad_date(name: str, raw: str) -> dt.date:
@@ -66,7 +86,7 @@ def date_range(args: Mapping[str, str]) -> tuple[dt.date, dt.date]:
 
 def listed(args: Mapping[str, str], name: str, allowed: set[str] | dict) -> list[str] | None:
     """Return a comma-separated list parameter checked against `allowed` (None when absent)."""
-    raw = (args.get(name) or "").strip()
+    raw = text(args, name)
     if not raw:
         return None
     items = [x.strip() for x in raw.split(",") if x.strip()]
@@ -83,7 +103,7 @@ def kpis(args: Mapping[str, str]) -> list[str]:
 
 def by(args: Mapping[str, str]) -> str | None:
     """Return the grouping, or None."""
-    raw = (args.get("by") or "").strip() or None
+    raw = text(args, "by") or None
     if raw is not None and raw not in BY_OPTIONS:
         raise BadParameter("by", f"'by' must be one of {', '.join(BY_OPTIONS)}, not '{raw}'")
     return raw
@@ -95,6 +115,7 @@ def month(args: Mapping[str, str], name: str = "period") -> dt.date:
     try:
         if len(raw) != 7:
             raise ValueError
-        return dt.date.fromisoformat(raw + "-01")
+        first = dt.date.fromisoformat(raw + "-01")
     except ValueError:
         raise BadParameter(name, f"'{name}' must be a month YYYY-MM, not '{raw}'") from None
+    return _within_calendar(name, first)

@@ -8,10 +8,12 @@ import math
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from api import params
 from api.params import BadParameter
 from auth import audit
+from data import unavailable
 from data.db import get_session
 from data.models import RISK_STATES, Carrier, Core, OrgUnit
 from data.units import children
@@ -41,8 +43,12 @@ def _bad_parameter(exc: BadParameter):
 
 @bp.errorhandler(OutOfScope)
 def _out_of_scope(exc: OutOfScope):
-    audit.record(get_session(), "forbidden", current_user.username, target=request.full_path,
-                 outcome="refused", detail=f"unit {exc.unit_code}")
+    try:
+        audit.record(get_session(), "forbidden", current_user.username, target=request.full_path,
+                     outcome="refused", detail=f"unit {exc.unit_code}")
+    except SQLAlchemyError as db_exc:
+        # An error handler's own errors reach no other handler: answer the busy store's 503 here.
+        return unavailable.busy_response(db_exc)
     return jsonify(error=str(exc), parameter="unit"), 403
 
 
@@ -128,7 +134,7 @@ def freshness():
     """The last loaded day of a unit's subtree, or of each child with ?by=child."""
     session = get_session()
     unit = params.unit(session, request.args)
-    by = (request.args.get("by") or "").strip()
+    by = params.text(request.args, "by")
     if by not in ("", "child"):
         raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
     days = last_loaded(session, unit, by_child=by == "child", scope=_scope())
@@ -141,7 +147,7 @@ def stages():
     session = get_session()
     unit = params.unit(session, request.args)
     month = params.month(request.args)
-    by = (request.args.get("by") or "").strip()
+    by = params.text(request.args, "by")
     if by not in ("", "child"):
         raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
     span = loaded_range(session)

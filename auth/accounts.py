@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from auth.audit import now
 from auth.password_policy import MIN_LENGTH, password_problem
 from auth.sessions import end_all_sessions
+from data.db import write_without_waiting
 from data.models import ROLES, ApiToken, User
 from data.units import unit_by_code
 
 MIN_PASSWORD = MIN_LENGTH
+# A token's last use is recorded at most this often.
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 
 class AccountError(ValueError):
@@ -113,8 +117,14 @@ def user_for_token(session: Session, token: str) -> User | None:
                                                 ApiToken.revoked_at.is_(None)))
     if row is None or not row.user.active:
         return None
-    row.last_used_at = now()
-    session.commit()
+    when = now()
+    if row.last_used_at is None or when - row.last_used_at >= TOKEN_USE_RESOLUTION:
+        # Its own short transaction, skipped when the store is busy: a read never waits for the
+        # write lock, and the request's session is never committed here.
+        write_without_waiting(session.get_bind(), update(ApiToken).where(
+            ApiToken.id == row.id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= when - TOKEN_USE_RESOLUTION),
+        ).values(last_used_at=when))
     return row.user
 
 

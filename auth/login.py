@@ -87,11 +87,12 @@ def login_view():
                 error = "用户名或密码错误。 Wrong username or password."
             else:
                 assert user is not None  # check_sign_in is False without a user
+                # Write first: when the store is busy this fails (503) before anyone is signed in.
+                user.last_login_at = audit.now()
+                audit.record(db, "login", username)
                 throttle.release(get_engine(), username, address)
                 login_user(user, remember=bool(request.form.get("remember")))
                 session["csrf"] = secrets.token_urlsafe(32)  # a new token after sign-in
-                user.last_login_at = audit.now()
-                audit.record(db, "login", username)
                 return redirect(_safe_next(request.args.get("next")))
     return render_template_string(LOGIN_PAGE, error=error), (200 if error is None else 401)
 
