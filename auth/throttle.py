@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from auth.audit import now
+from data.db import begin_briefly
 from data.models import LoginThrottle
 
 PAIR_LIMIT = 5
@@ -64,7 +65,7 @@ def reserve(engine: Engine, username: str, address: str | None) -> Verdict:
     """Count one attempt against every key, or refuse it if a key is or becomes locked."""
     keys = keys_for(username, address)
     at = now()
-    with engine.begin() as conn:
+    with begin_briefly(engine) as conn:
         _insert_missing(conn, sorted(keys), at)
         rows = conn.execute(select(_T).where(_T.c.key.in_(keys)).order_by(_T.c.key)
                             .with_for_update()).all()
@@ -98,7 +99,7 @@ def release(engine: Engine, username: str, address: str | None) -> None:
     keys = keys_for(username, address)
     pair = next(k for k in keys if k.startswith("pair:"))
     others = [k for k in keys if k != pair]
-    with engine.begin() as conn:
+    with begin_briefly(engine) as conn:
         conn.execute(update(_T).where(_T.c.key == pair).values(failures=0, lockouts=0))
         conn.execute(update(_T).where(_T.c.key.in_(others), _T.c.failures > 0)
                      .values(failures=_T.c.failures - 1))

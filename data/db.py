@@ -14,6 +14,8 @@ How long a connection may wait, per kind of work:
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,15 +99,29 @@ def _limit_request_waits(session: Session, lock_ms: int, statement_ms: int) -> N
     """Make every transaction of a web request's session wait briefly for locks and statements."""
 
     def limit(_session: Session, _transaction: SessionTransaction, conn: Connection) -> None:
-        if conn.dialect.name == "sqlite":
-            _sqlite_busy(conn.connection.dbapi_connection, lock_ms)
-        elif conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(
-                "SELECT set_config('lock_timeout', %(lock)s, true), "
-                "set_config('statement_timeout', %(statement)s, true)",
-                {"lock": str(lock_ms), "statement": str(statement_ms)})
+        _wait_briefly(conn, lock_ms, statement_ms)
 
     event.listen(session, "after_begin", limit)
+
+
+def _wait_briefly(conn: Connection, lock_ms: int, statement_ms: int) -> None:
+    if conn.dialect.name == "sqlite":
+        _sqlite_busy(conn.connection.dbapi_connection, lock_ms)
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "SELECT set_config('lock_timeout', %(lock)s, true), "
+            "set_config('statement_timeout', %(statement)s, true)",
+            {"lock": str(lock_ms), "statement": str(statement_ms)})
+
+
+@contextmanager
+def begin_briefly(engine: Engine) -> Iterator[Connection]:
+    """Open a transaction of its own that, inside a web request, waits for locks as the request's
+    session does (a sign-in's throttle counter must not wait 30 s behind an import)."""
+    with engine.begin() as conn:
+        if has_request_context():
+            _wait_briefly(conn, *current_app.extensions["request_waits_ms"])
+        yield conn
 
 
 def write_without_waiting(bind: Engine | Connection, statement: Executable) -> bool:
