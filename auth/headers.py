@@ -41,17 +41,13 @@ def init_app(app: Flask) -> None:
 
 def content_security_policy(app: Flask) -> str:
     """Return the app's CSP: POLICY plus script-src with the hashes of Dash's inline scripts."""
-    policy = app.extensions.get("csp")
-    if policy is None:
-        dash_app = app.extensions.get("dash")
-        hashes = " ".join(dash_app.csp_hashes()) if dash_app is not None else ""
-        directives = [*POLICY, ("script-src", f"'self' {hashes}".strip())]
-        policy = "; ".join(f"{name} {value}" for name, value in directives)
-        # Kept once every clientside callback is known (the first request comes after all of
-        # them are declared; Dash's index page serves the same list of inline scripts).
-        if dash_app is not None:
-            app.extensions["csp"] = policy
-    return policy
+    dash_app = app.extensions.get("dash")
+    # Computed per response (a few short hashes): Dash adds inline scripts of its own when it sets
+    # itself up on the first request that reaches it, which may come after responses the sign-in
+    # guard gave; a policy kept from before then would block them.
+    hashes = " ".join(dash_app.csp_hashes()) if dash_app is not None else ""
+    directives = [*POLICY, ("script-src", f"'self' {hashes}".strip())]
+    return "; ".join(f"{name} {value}" for name, value in directives)
 
 
 def _add_headers(response: Response) -> Response:
