@@ -17,6 +17,7 @@ import components.theme  # noqa: F401  (registers the plotly template)
 import export
 import shell
 from api import v1 as api_v1
+from auth import headers
 from data import db, demo, schema, unavailable
 from data.ingest import cli as ingest_cli
 from export import ui as export_ui
@@ -38,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     unavailable.init_app(server)
     metrics_cache.init_app(server)
     auth.init_app(server)
+    headers.init_app(server)
     schema.init_app(server)
     demo.init_app(server)
     api_v1.init_app(server)

@@ -59,7 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "BEHIND_HTTPS",
         False,
-        "Set when served behind an HTTPS proxy: cookies get Secure, and the proxy's "
+        "Set when served behind an HTTPS proxy: cookies get Secure, responses carry "
+        "Strict-Transport-Security (one year), and the proxy's "
         "X-Forwarded-For/-Proto are trusted (one hop).",
     ),
     Setting(

@@ -7,6 +7,14 @@ import dash_mantine_components as dmc
 
 from components.i18n import t
 
+# Cells that a spreadsheet would run as a formula are exported as text (assets/dashAgGridFunctions.js).
+SAFE_CELL = {"function": "csvSafeCell(params)"}
+
+
+def csv_export_params(name: str) -> dict:
+    """Return a grid's CSV export settings: the file name and the formula-injection guard."""
+    return {"fileName": f"{name}.csv", "processCellCallback": SAFE_CELL}
+
 
 def grid(name: str, rows: list[dict], columns: list[dict], lang: str,
          row_id: str | None = None, height: str | None = None) -> dmc.Stack:
@@ -20,7 +28,7 @@ def grid(name: str, rows: list[dict], columns: list[dict], lang: str,
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
         columnSize="responsiveSizeToFit", dashGridOptions=options,
         style={"height": height} if height else None,
-        csvExportParams={"fileName": f"{name}.csv"})
+        csvExportParams=csv_export_params(name))
     button = dmc.Button(t("export.csv", lang), id={"type": "csv", "name": name}, size="compact-xs",
                         variant="subtle")
     return dmc.Stack([dmc.Group([button], justify="flex-end", className="no-print"), table], gap=2)

@@ -31,7 +31,7 @@ from data.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, outle
 from data.demo_targets import target_frame
 from data.models import FACT_TABLES, ROLLUP_TABLES, Meta, OrgUnit
 from data.rubric import ensure_rubric
-from data.units import path_for
+from data.units import is_unit_code, path_for, unit_code_problem
 from risk.library import ensure_rules
 
 
@@ -76,6 +76,8 @@ def plan_units(scale: Scale) -> list[UnitPlan]:
 
     def add(code: str, zh: str, en: str, tier: int, parent: UnitPlan | None,
             level: float = 0.5) -> UnitPlan:
+        if not is_unit_code(code):  # the same rule as imports (data.units.UNIT_CODE_PATTERN)
+            raise ValueError(unit_code_problem(code))
         uid = len(units) + 1
         path = path_for(parent.path if parent else None, uid)
         unit = UnitPlan(uid, code, zh, en, tier, parent.id if parent else None, path, level)

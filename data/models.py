@@ -12,6 +12,7 @@ Conventions
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import time
 from typing import Annotated
@@ -30,7 +31,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 # Reusable column types.
 intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
@@ -91,6 +92,16 @@ class Carrier(Base):
 # ---------------------------------------------------------------------------------------------
 
 
+# Unit codes go into URLs, file names (PDF packs), cache keys and CSV cells: ASCII letters and
+# digits, '-' and '_', starting with a letter or digit (no '../', no '-option', no '=formula').
+UNIT_CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
+
+
+def is_unit_code(code: str) -> bool:
+    """Tell whether `code` follows the unit-code rule (UNIT_CODE_PATTERN)."""
+    return isinstance(code, str) and re.fullmatch(UNIT_CODE_PATTERN, code) is not None
+
+
 class OrgUnit(Base):
     """A unit of the five-tier organisation.
 
@@ -113,6 +124,12 @@ class OrgUnit(Base):
     )
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side="OrgUnit.id")
+
+    @validates("code")
+    def _check_code(self, _key: str, code: str) -> str:
+        if not is_unit_code(code):
+            raise ValueError(f"not a unit code: {code!r} (letters, digits, '-' and '_' only)")
+        return code
 
     def __repr__(self) -> str:
         return f"OrgUnit({self.code!r}, tier={self.tier})"

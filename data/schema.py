@@ -19,6 +19,7 @@ from data.catalog import ensure_catalog
 from data.changes import data_version
 from data.db import get_engine
 from data.rubric import ensure_rubric
+from data.units import UNIT_CODE_RULE, bad_unit_codes
 from risk.library import ensure_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,3 +74,9 @@ def init_db_command() -> None:
     engine = get_engine()
     upgrade(engine)
     click.echo(f"Store at {engine.url.render_as_string(hide_password=True)} is at the newest schema.")
+    with Session(engine) as session:
+        bad = bad_unit_codes(session)
+    if bad:  # imported before the rule existed: they keep working, but say so at every upgrade
+        shown = ", ".join(repr(c) for c in bad[:20]) + (" ..." if len(bad) > 20 else "")
+        click.echo(f"Warning: {len(bad)} unit code(s) break the rule ({UNIT_CODE_RULE[1]}): "
+                   f"{shown}. Units files cannot update them; see README, 'Unit codes'.", err=True)

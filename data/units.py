@@ -5,9 +5,22 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
-from data.models import OrgUnit
+from data.models import UNIT_CODE_PATTERN, OrgUnit, is_unit_code  # noqa: F401  (re-exported)
 
 PATH_ID_WIDTH = 6  # zero-padded so that ordering by path is tree order with siblings by id
+UNIT_CODE_RULE = ("单位代码只能由字母、数字、“-”和“_”组成，以字母或数字开头，最多 32 个字符",
+                  "a unit code has only letters, digits, '-' and '_', starts with a letter or "
+                  "digit and has at most 32 characters")
+
+
+def unit_code_problem(code: str) -> str | None:
+    """Return why `code` is not a valid unit code (in Chinese and English), or None if it is."""
+    return None if is_unit_code(code) else f"'{code}': {UNIT_CODE_RULE[0]}; {UNIT_CODE_RULE[1]}"
+
+
+def bad_unit_codes(session: Session) -> list[str]:
+    """Return the codes in the store that break the rule (imported before it existed), sorted."""
+    return sorted(c for c in session.scalars(select(OrgUnit.code)) if not is_unit_code(c))
 
 
 def path_for(parent_path: str | None, unit_id: int) -> str:

@@ -17,6 +17,7 @@ from auth import admin
 from auth.accounts import AccountError
 from auth.guard import writes_data
 from components.i18n import t
+from components.tables import csv_export_params
 from data.db import get_session
 from data.models import ROLES
 from display import playlists
@@ -48,7 +49,7 @@ def _grid(grid_id: str, columns: list[dict], selectable: bool = False) -> dag.Ag
     return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], dashGridOptions=options,
                       defaultColDef={"sortable": True, "filter": True, "resizable": True},
                       columnSize="responsiveSizeToFit", style={"height": "460px"},
-                      csvExportParams={"fileName": f"{grid_id}.csv"})
+                      csvExportParams=csv_export_params(grid_id))
 
 
 def layout(**_query: str):

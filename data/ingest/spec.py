@@ -14,7 +14,7 @@ from data.models import WORK_ORDER_CATEGORIES
 
 # Column types a file may hold; validate.py parses each.
 TYPES = ("outlet", "unit", "carrier", "carrier_or_all", "int", "decimal", "date", "month",
-         "datetime", "bool", "choice", "kpi", "text", "tier")
+         "datetime", "bool", "choice", "kpi", "text", "tier", "unit_code")
 
 
 @dataclass(frozen=True)
@@ -93,11 +93,12 @@ WORK_ORDER_VALUES = ("carrier_id", "category", "created_at", "created_day", "fir
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("units", "Organisation units", (
-        Col("code", "text", help="stable unit code", max_length=32),
+        Col("code", "unit_code", help="stable unit code: letters, digits, `-` and `_`, starting "
+                                      "with a letter or digit, at most 32 characters"),
         Col("name_zh", "text", help="Chinese name", max_length=100),
         Col("name_en", "text", help="English name", max_length=100),
         Col("tier", "tier", help="1 HQ, 2 province, 3 city, 4 county, 5 outlet"),
-        Col("parent", "text", required=False, max_length=32,
+        Col("parent", "unit_code", required=False,
             help="parent unit's code (empty only for tier 1); in the store or earlier in the file"),
     ), key=("code",), aliases=("org_units", "org_unit")),
     Kind("channel_daily", "Daily carrier activity", (

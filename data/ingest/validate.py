@@ -16,6 +16,7 @@ import pandas as pd
 
 from data.ingest.read import ROW
 from data.ingest.spec import Col, Kind
+from data.units import UNIT_CODE_PATTERN, unit_code_problem
 from metrics.registry import REGISTRY
 
 LIMIT = 100
@@ -222,6 +223,11 @@ def _text(raw: pd.Series, col: Col, _lk: Lookups):
         else "control characters and backslashes are not allowed")
 
 
+def _unit_code(raw: pd.Series, _col: Col, _lk: Lookups):
+    # Checked before any lookup, so a code like '../x' is named as such even if the store has it.
+    return raw, ~raw.str.fullmatch(UNIT_CODE_PATTERN), lambda r: unit_code_problem(r["_v"])
+
+
 def _unit(raw: pd.Series, col: Col, lookups: Lookups):
     ids = raw.map({code: uid for code, (uid, _) in lookups.units.items()}).astype("float64")
     tiers = raw.map({code: tier for code, (_, tier) in lookups.units.items()})
@@ -246,6 +252,7 @@ def _carrier(raw: pd.Series, col: Col, lookups: Lookups):
 
 PARSERS = {"int": _number, "decimal": _number, "tier": _number, "date": _date, "month": _date,
            "datetime": _datetime, "bool": _bool, "choice": _choice, "kpi": _kpi, "text": _text,
+           "unit_code": _unit_code,
            "outlet": _unit, "unit": _unit, "carrier": _carrier, "carrier_or_all": _carrier}
 
 
