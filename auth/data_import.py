@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.admin import NotPermitted, require_admin
 from data.ingest import ImportReport, import_file
+from data.ingest.load import DATA_START
 from data.models import ImportLog, User
 
 SUFFIXES = (".csv", ".txt", ".xlsx")
@@ -22,7 +23,7 @@ MAX_BYTES = 200 * 2**20
 
 def import_upload(session: Session, engine: Engine, actor: User, file_name: str, content: bytes,
                   kind: str | None = None, dry_run: bool = False,
-                  tz: str = "Asia/Shanghai") -> ImportReport:
+                  tz: str = "Asia/Shanghai", data_start: str = DATA_START) -> ImportReport:
     """Import an uploaded file as `actor` (admins only); audit the outcome (dry runs included)."""
     try:
         require_admin(actor)
@@ -40,9 +41,9 @@ def import_upload(session: Session, engine: Engine, actor: User, file_name: str,
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(content)
         report = import_file(engine, path, kind, file_name=Path(file_name).name, dry_run=dry_run,
-                             username=actor.username, tz=tz)
+                             username=actor.username, tz=tz, data_start=data_start)
     audit.record(session, "import", actor.username, target=f"{report.kind}:{report.file_name}",
-                 outcome=("dry_run" if dry_run else "ok") if report.ok else "rejected",
+                 outcome=("dry_run" if dry_run else "ok") if report.ok else report.outcome,
                  detail=f"{report.file_hash[:16]} read {report.rows_read} inserted {report.inserted} "
                         f"updated {report.updated} problems {report.problem_count}")
     return report

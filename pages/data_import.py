@@ -123,7 +123,7 @@ def run_import(contents, filename, kind, dry_run):
     try:
         report = data_import.import_upload(
             session, get_engine(), current_user, filename, _decode(contents), kind or None,
-            bool(dry_run), current_app.config["TIMEZONE"])
+            bool(dry_run), current_app.config["TIMEZONE"], current_app.config["DATA_START"])
     except NotPermitted:
         return dmc.Alert(t("import.not_permitted", lang), color="red", id="import-denied"), []
     except (ValueError, binascii.Error) as exc:

@@ -34,7 +34,8 @@ def import_data_command(file: Path, kind: str | None, dry_run: bool) -> None:
     """Validate FILE (CSV or .xlsx) and load it into the store in one transaction."""
     user = f"cli:{getpass.getuser()}"
     report = import_file(get_engine(), file, kind, dry_run=dry_run, username=user,
-                         tz=current_app.config["TIMEZONE"])
+                         tz=current_app.config["TIMEZONE"],
+                         data_start=current_app.config["DATA_START"])
     for line in report.problem_lines():
         click.echo(line, err=True)
     click.echo(report.summary())
@@ -43,7 +44,7 @@ def import_data_command(file: Path, kind: str | None, dry_run: bool) -> None:
                    f"{report.risk['new']} new event(s), {report.risk['extended']} extended.")
     if not dry_run:
         audit.record(get_session(), "import", user, target=f"{report.kind}:{file.name}",
-                     outcome="ok" if report.ok else "rejected",
+                     outcome="ok" if report.ok else report.outcome,
                      detail=f"{report.file_hash[:16]} read {report.rows_read} inserted "
                             f"{report.inserted} updated {report.updated} problems "
                             f"{report.problem_count}")
