@@ -155,11 +155,14 @@ class TableFile:
                              ())
             finally:
                 book.close()
-            if len(first) > MAX_COLUMNS and sheet.max_column and sheet.max_column > MAX_COLUMNS \
-                    and any(v is not None for v in first[MAX_COLUMNS:]):
+            names = list(first)
+            if any(v is not None for v in names[MAX_COLUMNS:]):
                 raise FileProblem(f"the header names more than {MAX_COLUMNS} columns; an import "
                                   f"file has at most {MAX_COLUMNS}")
-            return normal_header(list(first))
+            names = names[:MAX_COLUMNS]
+            while names and names[-1] is None:  # iter_rows pads a short row up to max_col
+                names.pop()
+            return normal_header(names)
         try:
             with open(self.path, encoding=self.encoding, newline="") as f:
                 line = f.readline()
