@@ -143,11 +143,8 @@ def check_chunk(kind: Kind, frame: pd.DataFrame, lookups: Lookups,
             bad |= wrong
         if lookups.window is not None and col.type in ("date", "month", "datetime"):
             outside = _outside(values, col, lookups.window) & ~wrong & ~empty
-            last = lookups.window.plan_last if col.ahead else lookups.window.last
             problems.add_rows(frame.assign(_v=raw), outside, col.name,
-                              lambda r, first=lookups.window.first, last=last:
-                              f"{_q(r['_v'])} is outside the days this store accepts, "
-                              f"{first} (DATA_START) to {last}")
+                              _outside_reason(col, lookups.window))
             bad |= outside
             wrong = wrong | outside
         parsed[col.name] = values.where(~wrong & ~empty)
@@ -181,6 +178,12 @@ def _outside(values: pd.Series, col: Col, window: Window) -> pd.Series:
     first = pd.Timestamp(window.first.replace(day=1) if col.type == "month" else window.first)
     after = pd.Timestamp(last + dt.timedelta(days=1))
     return (values.notna() & ((values < first) | (values >= after))).fillna(False).astype(bool)
+
+
+def _outside_reason(col: Col, window: Window) -> Callable[[pd.Series], str]:
+    last = window.plan_last if col.ahead else window.last
+    return lambda r: (f"{_q(r['_v'])} is outside the days this store accepts, "
+                      f"{window.first} (DATA_START) to {last}")
 
 
 def _greater_than(a: str, b: str) -> Callable[[pd.Series], str]:
