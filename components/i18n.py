@@ -191,7 +191,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.delete.would": ("仅试算（未删除）", "Dry run: nothing deleted"),
     "import.delete.missing": ("请填写单位代码、起始日和截止日。",
                               "Give the unit code, the first and the last day."),
-                              "Give the unit code, the first and the last day."),
     "col.file": ("文件", "File"),
     "col.row": ("行", "Row"),
     "col.column": ("列", "Column"),
