@@ -18,6 +18,7 @@ from auth.admin import NotPermitted, require_admin
 from data.ingest import ImportReport, import_file
 from data.ingest.correct import Deletion, delete_range
 from data.ingest.load import DATA_START
+from data.ingest.read import clip
 from data.models import ImportLog, User
 
 SUFFIXES = (".csv", ".txt", ".xlsx")
@@ -36,9 +37,10 @@ def import_upload(session: Session, engine: Engine, actor: User, file_name: str,
         raise
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUFFIXES:
-        raise ValueError(f"'{file_name}': only CSV (.csv, .txt) and Excel (.xlsx) files can be imported")
+        raise ValueError(f"'{clip(file_name)}': only CSV (.csv, .txt) and Excel (.xlsx) files can be "
+                         "imported")
     if len(content) > MAX_BYTES:
-        raise ValueError(f"'{file_name}' is larger than {MAX_BYTES // 2**20} MB; use "
+        raise ValueError(f"'{clip(file_name)}' is larger than {MAX_BYTES // 2**20} MB; use "
                          "`flask --app app import-data` for big files")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"

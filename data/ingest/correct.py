@@ -14,11 +14,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from data.changes import data_changed
-from data.ingest.staging import utcnow
+from data.ingest.staging import as_date, utcnow
 from data.models import (
     CampaignDaily,
     ChannelDaily,
@@ -96,17 +96,22 @@ def delete_range(conn: Connection, unit_code: str, start: dt.date, end: dt.date,
     targets = [t for k, ts in DELETABLE.items() if kind in (None, k) for t in ts]
     if kind is None:
         targets.append((DataLoad, "day"))
+    changed_to = end
     for model, column in targets:
         day = getattr(model, column)
         first = start.replace(day=1) if column == "month" else start
         where: list[ColumnElement[bool]] = [model.unit_id.in_(unit_ids), day >= first,
                                             day <= end]
+        if model is WorkOrder:  # orders closed after the range leave those days' roll-ups too
+            closed = as_date(conn.execute(select(func.max(WorkOrder.closed_day)).where(*where))
+                             .scalar())
+            changed_to = max(changed_to, closed or end)
         result = conn.execute(delete(model).where(*where))
         done.rows[model.__tablename__] = done.rows.get(model.__tablename__, 0) + result.rowcount  # type: ignore[attr-defined]
     if done.total and not dry_run:
         # a month that overlaps the range went whole: its roll-ups from its first day
         data_changed(conn, start.replace(day=1) if kind in (None, "monthly_actives") else start,
-                     end, unit_ids)
+                     changed_to, unit_ids)
     if not dry_run:
         done.log_id = int(conn.execute(insert(ImportLog).values(
             kind=(kind or "all")[:32], file_name=f"delete {unit_code} {start}..{end}"[:255],

@@ -354,3 +354,31 @@ def test_delete_on_the_upload_page_is_for_admins_only(tmp_path, username):
             assert (event.username, event.outcome) == ("manager", "refused")
     finally:
         store.drop()
+
+
+@pytest.mark.parametrize("kind", DB_KINDS)
+def test_deleting_work_orders_refreshes_the_days_they_were_closed_on(kind, tmp_path):
+    from data.ingest.correct import delete_range
+    from data.models import RollupOrdersClosed, WorkOrder
+
+    store = new_store(kind, tmp_path)
+    add_tiny_units(store.engine)
+    try:
+        late = [["L1", "ZJ-HZ-01-01", "hotline", "repair", "2026-07-01 23:00:00", "",
+                 "2026-07-02 23:00:00", "2026-07-02 02:00:00", 1, 5]]
+        assert import_file(store.engine, write_csv(tmp_path / "work_orders.csv", WO_HEADER, late),
+                           scan_risk=False).inserted == 1
+        closed_day = dt.date(2026, 7, 2)
+        with Session(store.engine) as s:
+            assert s.scalar(select(func.count()).select_from(RollupOrdersClosed)
+                            .where(RollupOrdersClosed.day == closed_day)) > 0
+        with store.engine.begin() as conn:
+            done = delete_range(conn, "ZJ-HZ-01-01", dt.date(2026, 7, 1), dt.date(2026, 7, 1),
+                                "work_orders", username="tester")
+        assert done.rows == {"work_order": 1}
+        with Session(store.engine) as s:
+            assert s.scalar(select(func.count()).select_from(WorkOrder)) == 0
+            assert s.scalar(select(func.count()).select_from(RollupOrdersClosed)
+                            .where(RollupOrdersClosed.day == closed_day)) == 0
+    finally:
+        store.drop()
