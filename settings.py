@@ -57,6 +57,12 @@ SETTINGS: tuple[Setting, ...] = (
         "The company's time zone; day boundaries, 'yesterday' and months use it.",
     ),
     Setting(
+        "DATA_START",
+        "2000-01-01",
+        "The first day the store accepts (YYYY-MM-DD): an import refuses rows dated before it, or "
+        "after tomorrow in TIMEZONE (targets and SLA deadlines: up to 10 years ahead).",
+    ),
+    Setting(
         "BEHIND_HTTPS",
         False,
         "Set when served behind an HTTPS proxy: cookies get Secure, responses carry "
@@ -145,6 +151,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Life of the single-use sign-in token the PDF renderer redeems (capped at 60 s).",
     ),
 )
+
+
+def default(name: str) -> Any:
+    """The declared default of setting `name`."""
+    return next(s.default for s in SETTINGS if s.name == name)
+
 
 def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Resolve every declared setting from overrides, then the environment, then defaults."""

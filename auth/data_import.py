@@ -1,10 +1,12 @@
-"""The admin action behind the upload page: check the role, run the import, audit it.
+"""The admin actions behind the upload page: check the role, run the import (or delete a
+mistaken load), audit it.
 
 Role checks are on the server (a forged callback from a non-admin is refused and audited).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -14,6 +16,9 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.admin import NotPermitted, require_admin
 from data.ingest import ImportReport, import_file
+from data.ingest.correct import Deletion, delete_range
+from data.ingest.load import DATA_START
+from data.ingest.read import clip
 from data.models import ImportLog, User
 
 SUFFIXES = (".csv", ".txt", ".xlsx")
@@ -22,7 +27,7 @@ MAX_BYTES = 200 * 2**20
 
 def import_upload(session: Session, engine: Engine, actor: User, file_name: str, content: bytes,
                   kind: str | None = None, dry_run: bool = False,
-                  tz: str = "Asia/Shanghai") -> ImportReport:
+                  tz: str = "Asia/Shanghai", data_start: str = DATA_START) -> ImportReport:
     """Import an uploaded file as `actor` (admins only); audit the outcome (dry runs included)."""
     try:
         require_admin(actor)
@@ -32,20 +37,52 @@ def import_upload(session: Session, engine: Engine, actor: User, file_name: str,
         raise
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUFFIXES:
-        raise ValueError(f"'{file_name}': only CSV (.csv, .txt) and Excel (.xlsx) files can be imported")
+        raise ValueError(f"'{clip(file_name)}': only CSV (.csv, .txt) and Excel (.xlsx) files can be "
+                         "imported")
     if len(content) > MAX_BYTES:
-        raise ValueError(f"'{file_name}' is larger than {MAX_BYTES // 2**20} MB; use "
+        raise ValueError(f"'{clip(file_name)}' is larger than {MAX_BYTES // 2**20} MB; use "
                          "`flask --app app import-data` for big files")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(content)
         report = import_file(engine, path, kind, file_name=Path(file_name).name, dry_run=dry_run,
-                             username=actor.username, tz=tz)
+                             username=actor.username, tz=tz, data_start=data_start)
     audit.record(session, "import", actor.username, target=f"{report.kind}:{report.file_name}",
-                 outcome=("dry_run" if dry_run else "ok") if report.ok else "rejected",
+                 outcome=("dry_run" if dry_run else "ok") if report.ok else report.outcome,
                  detail=f"{report.file_hash[:16]} read {report.rows_read} inserted {report.inserted} "
                         f"updated {report.updated} problems {report.problem_count}")
     return report
+
+
+def delete_data(session: Session, engine: Engine, actor: User, unit_code: str, start: dt.date,
+                end: dt.date, kind: str | None = None, dry_run: bool = True) -> Deletion:
+    """Delete a unit subtree's facts over days as `actor` (admins only); audit it.
+
+    One transaction (the facts, the data-load log, the roll-ups and the import log's entry);
+    `BadRange` for an unknown unit, reversed days or a kind that has no days.
+    """
+    try:
+        require_admin(actor)
+    except NotPermitted:
+        audit.record(session, "delete_data", getattr(actor, "username", None),
+                     target=f"{kind or 'all'}:{unit_code}"[:255], outcome="refused",
+                     detail="not an administrator")
+        raise
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            done = delete_range(conn, unit_code, start, end, kind, dry_run=dry_run,
+                                username=actor.username)
+        except BaseException:
+            trans.rollback()
+            raise
+        if dry_run:
+            trans.rollback()
+        else:
+            trans.commit()
+    audit.record(session, "delete_data", actor.username, target=f"{kind or 'all'}:{unit_code}"[:255],
+                 outcome="dry_run" if dry_run else "ok", detail=done.summary())
+    return done
 
 
 def recent_imports(session: Session, actor: User, limit: int = 50) -> list[dict]:

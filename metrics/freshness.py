@@ -16,11 +16,17 @@ from metrics.scope import Scope, enforce
 
 
 def loaded_range(session: Session) -> tuple[dt.date, dt.date] | None:
-    """Return the first and last day with loaded data, or None when nothing is loaded."""
+    """Return the first and last day with loaded data, or None when nothing is loaded.
+
+    Days after tomorrow (anywhere on earth) are not real loads: imports refuse them, but an older
+    store may hold one (a 9999-12-31 row); they must not become every view's default period.
+    """
+    latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
     # Two scalar subqueries: each is one index probe, where min and max in one query scan.
-    first, last = session.execute(select(select(func.min(DataLoad.day)).scalar_subquery(),
-                                         select(func.max(DataLoad.day)).scalar_subquery())).one()
-    return (first, last) if first is not None else None
+    first, last = session.execute(select(
+        select(func.min(DataLoad.day)).scalar_subquery(),
+        select(func.max(DataLoad.day)).where(DataLoad.day <= latest).scalar_subquery())).one()
+    return (first, last) if last is not None else None
 
 
 def is_demo(session: Session) -> bool:

@@ -3,6 +3,7 @@ arrived, how much arrived in time, and how many carriers carried traffic, per mo
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from sqlalchemy import distinct, func, select
@@ -88,10 +89,11 @@ def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
     months, m = [], start.replace(day=1)
     while m <= end:
         months.append(m)
+        if m.year == dt.MAXYEAR and m.month == 12:  # no month follows (a stored 9999-12-31)
+            break
         m = month_end(m) + dt.timedelta(days=1)
     return months
 
 
 def month_end(first: dt.date) -> dt.date:
-    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return nxt - dt.timedelta(days=1)
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])

@@ -1,5 +1,5 @@
 """Data import (admins): upload a CSV or .xlsx file, see its validation report or import summary,
-and the recent import log.
+the recent import log, and correct a mistaken load (delete a unit's facts over days).
 
 Thin: `auth.data_import` checks the role on the server, runs `data.ingest` and audits.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 
 import dash
 import dash_mantine_components as dmc
@@ -22,6 +23,7 @@ from components.i18n import t
 from components.tables import grid
 from data.db import get_engine, get_session
 from data.ingest import KINDS, ImportReport
+from data.ingest.correct import DELETABLE, BadRange
 
 dash.register_page(__name__, path="/admin/import", name="Import · 数据导入")
 
@@ -52,7 +54,28 @@ def layout(**_query: str):
         dcc.Loading(html.Div(id="import-result")),
         dmc.Title(t("import.log", lang), order=4, mt="md"),
         html.Div(id="import-log", children=_log_grid(_recent(), lang)),
+        _delete_form(lang),
     ], size="xl", py="md")
+
+
+def _delete_form(lang: str):
+    kinds = [{"value": "", "label": t("import.delete.kind_all", lang)}] + [
+        {"value": k, "label": f"{k} · {KINDS[k].title}"} for k in DELETABLE]
+    return dmc.Stack([
+        dmc.Title(t("import.delete.title", lang), order=4, mt="lg"),
+        dmc.Text(t("import.delete.help", lang), size="sm", c="dimmed"),
+        dmc.Group([
+            dmc.TextInput(id="delete-unit", label=t("import.delete.unit", lang), w=180),
+            dmc.TextInput(id="delete-from", label=t("import.delete.from", lang),
+                          placeholder="YYYY-MM-DD", w=140),
+            dmc.TextInput(id="delete-to", label=t("import.delete.to", lang),
+                          placeholder="YYYY-MM-DD", w=140),
+            dmc.Select(id="delete-kind", label=t("import.kind", lang), data=kinds, value="", w=260),
+            dmc.Switch(id="delete-dry-run", label=t("import.dry_run", lang), checked=True, mt=24),
+            dmc.Button(t("import.delete.button", lang), id="delete-submit", color="red", mt=24),
+        ], align="flex-start"),
+        html.Div(id="delete-result"),
+    ], gap="xs")
 
 
 def _recent() -> list[dict]:
@@ -62,6 +85,7 @@ def _recent() -> list[dict]:
         return []
 
 
+OUTCOMES = {f"import.outcome.{o}" for o in ("started", "imported", "rejected", "failed", "deleted")}
 LOG_COLUMNS = ("started_at", "username", "kind", "file_name", "file_hash", "outcome", "rows_read",
                "inserted", "updated", "errors", "seconds", "days")
 LOG_HEADERS = {"started_at": "col.time", "username": "col.user", "kind": "col.kind",
@@ -71,6 +95,8 @@ LOG_HEADERS = {"started_at": "col.time", "username": "col.user", "kind": "col.ki
 
 
 def _log_grid(rows: list[dict], lang: str):
+    rows = [{**r, "outcome": t(f"import.outcome.{r['outcome']}", lang)
+             if f"import.outcome.{r['outcome']}" in OUTCOMES else r["outcome"]} for r in rows]
     return grid("import-log", rows, [{"field": f, "headerName": t(LOG_HEADERS[f], lang)}
                                      for f in LOG_COLUMNS], lang)
 
@@ -81,8 +107,9 @@ def report_view(report: ImportReport, lang: str):
         rows = [{"file": report.file_name, "row": p.row, "column": p.column, "reason": p.reason}
                 for p in report.problems]
         count = t("import.problems", lang).format(count=report.problem_count)
+        title = t("import.failed" if report.outcome == "failed" else "import.rejected", lang)
         parts = [dmc.Alert(f"{report.file_name} ({report.kind}): {count}",
-                           title=t("import.rejected", lang), color="red", id="import-rejected")]
+                           title=title, color="red", id="import-rejected")]
         if report.problem_count > len(report.problems):
             parts.append(dmc.Text(t("import.more", lang).format(shown=len(report.problems),
                                                                 count=report.problem_count),
@@ -125,10 +152,40 @@ def run_import(contents, filename, kind, dry_run):
     try:
         report = data_import.import_upload(
             session, get_engine(), current_user, filename, _decode(contents), kind or None,
-            bool(dry_run), current_app.config["TIMEZONE"])
+            bool(dry_run), current_app.config["TIMEZONE"], current_app.config["DATA_START"])
     except NotPermitted:
         return dmc.Alert(t("import.not_permitted", lang), color="red", id="import-denied"), []
     except (ValueError, binascii.Error) as exc:
         return dmc.Alert(f"{t('import.error', lang)}{exc}", color="red", id="import-error"), \
             dash.no_update
     return report_view(report, lang), _log_grid(_recent(), lang)
+
+
+@callback(Output("delete-result", "children"), Output("import-log", "children", allow_duplicate=True),
+          Input("delete-submit", "n_clicks"), State("delete-unit", "value"),
+          State("delete-from", "value"), State("delete-to", "value"), State("delete-kind", "value"),
+          State("delete-dry-run", "checked"), prevent_initial_call=True)
+def run_delete(n_clicks, unit, start, end, kind, dry_run):
+    """Delete (or, as a dry run, count) a unit subtree's facts over days; admins only, checked here."""
+    lang = _lang()
+    if not n_clicks:
+        return dash.no_update, dash.no_update
+    if not (unit and start and end):
+        return dmc.Alert(t("import.delete.missing", lang), color="red", id="delete-error"), \
+            dash.no_update
+    try:
+        first, last = dt.date.fromisoformat(str(start)), dt.date.fromisoformat(str(end))
+    except ValueError:
+        return dmc.Alert(f"{t('error.bad_param', lang)}YYYY-MM-DD", color="red",
+                         id="delete-error"), dash.no_update
+    try:
+        done = data_import.delete_data(get_session(), get_engine(), current_user, str(unit).strip(),
+                                       first, last, kind or None, dry_run=bool(dry_run))
+    except NotPermitted:
+        return dmc.Alert(t("import.not_permitted", lang), color="red", id="import-denied"), []
+    except BadRange as exc:
+        return dmc.Alert(f"{t('error.bad_param', lang)}{exc}", color="red", id="delete-error"), \
+            dash.no_update
+    title = t("import.delete.would" if done.dry_run else "import.delete.done", lang)
+    return dmc.Alert(done.summary(), title=title, color="blue" if done.dry_run else "orange",
+                     id="delete-ok"), _log_grid(_recent(), lang)

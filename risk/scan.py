@@ -26,7 +26,19 @@ SCANNER = "risk-scan"
 
 def detected_at(day: dt.date) -> dt.datetime:
     """When the nightly scan finds a breach of `day`: 06:00 the next morning."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(6, 0))
+    return dt.datetime.combine(_shift(day, 1), dt.time(6, 0))
+
+
+def _shift(day: dt.date, days: int) -> dt.date:
+    """`day` moved by `days`, held at the calendar's ends (a stored 9999-12-31 must not crash)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
+def _days(start: dt.date, end: dt.date):
+    return (dt.date.fromordinal(n) for n in range(start.toordinal(), end.toordinal() + 1))
 
 
 def scan(session: Session, start: dt.date, end: dt.date) -> dict[str, int]:
@@ -49,13 +61,11 @@ def scan(session: Session, start: dt.date, end: dt.date) -> dict[str, int]:
                 for unit in by_tier.get(tier, []):
                     series = _series(session, series_cache, rule, unit, start, end)
                     kpi = REGISTRY[rule.kpi or ""]
-                    day = start
-                    while day <= end:
+                    for day in _days(start, end):
                         b = EVALUATORS[rule.type](series, day, params, kpi.scale,
                                                   kpi.kind == "ratio")
                         if b is not None:
                             found.append((unit, b))
-                        day += dt.timedelta(days=1)
         for unit, breach in found:
             outcome = record(session, rule, unit, breach, by_id)
             if outcome:
@@ -69,10 +79,17 @@ def scan(session: Session, start: dt.date, end: dt.date) -> dict[str, int]:
     return stats
 
 
+def _later(at: dt.datetime, hours: int) -> dt.datetime:
+    try:
+        return at + dt.timedelta(hours=hours)
+    except OverflowError:
+        return dt.datetime.max
+
+
 def _series(session, cache, rule: RiskRule, unit: OrgUnit, start: dt.date, end: dt.date):
     key = (rule.kpi, rule.carrier, unit.id, start, end)
     if key not in cache:
-        frame = compute(session, [rule.kpi or ""], unit, start - dt.timedelta(days=LOOKBACK_DAYS), end,
+        frame = compute(session, [rule.kpi or ""], unit, _shift(start, -LOOKBACK_DAYS), end,
                         [rule.carrier] if rule.carrier else None, by="day")
         cache[key] = {r.period: Day(r.value, r.numerator, r.denominator)
                       for r in frame.itertuples()}
@@ -85,7 +102,7 @@ def _audit(session, rule, params, start, end, by_tier) -> list[tuple[OrgUnit, Br
         select(AuditEvent.username, day.label("d"), func.count())
         .where(AuditEvent.action == params.get("action"),
                AuditEvent.at >= dt.datetime.combine(start, dt.time()),
-               AuditEvent.at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+               AuditEvent.at <= dt.datetime.combine(end, dt.time.max))
         .group_by(AuditEvent.username, day)).all()
     counts = {(u or "?", d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10])): n
               for u, d, n in rows}
@@ -119,7 +136,7 @@ def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
         .order_by(RiskEvent.first_day.desc()).limit(1))
     if latest is not None and latest.last_day >= breach.day:
         return None  # already covered: scanning again changes nothing
-    if (latest is not None and latest.last_day == breach.day - dt.timedelta(days=1)
+    if (latest is not None and latest.last_day == _shift(breach.day, -1)
             and latest.state != "closed"):
         latest.last_day = breach.day
         latest.value = breach.value
@@ -129,7 +146,7 @@ def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
                       owner_unit_id=owner_of(unit, rule.owner_tier, by_id).id, carrier=carrier,
                       first_day=breach.day, last_day=breach.day, value=breach.value,
                       threshold=breach.threshold, state="open", created_at=found_at,
-                      deadline=found_at + dt.timedelta(hours=rule.deadline_hours))
+                      deadline=_later(found_at, rule.deadline_hours))
     session.add(event)
     session.flush()
     session.add(RiskEventStep(event_id=event.id, at=found_at, username=SCANNER, from_state=None,

@@ -485,3 +485,75 @@ def test_upload_page_in_the_browser(page_app, tmp_path):
     with Session(s.engine) as session:
         assert session.scalar(select(func.count()).select_from(WorkOrder)) == 0
         assert session.scalars(select(ImportLog.outcome)).all() == ["rejected"]
+
+
+# -- issue 24: encodings, header-only files, the date window, unfinished imports ------------------
+
+UNITS_HEADER = ["code", "name_zh", "name_en", "tier", "parent"]
+
+
+@pytest.mark.parametrize("encoding,names,named", [
+    ("big5", ["蕭山區供電局", "蕭山城區供電所"], "Big5"),
+    ("shift_jis", ["東京電力営業所", "新宿サービスセンター"], "Shift_JIS"),
+])
+def test_text_in_another_encoding_is_refused_naming_it(tmp_path, encoding, names, named):
+    s = new_store("sqlite", tmp_path)
+    add_tiny_units(s.engine)
+    try:
+        path = write_csv(tmp_path / "units.csv", UNITS_HEADER,
+                         [["ZJ-HZ-07", names[0], "Xiaoshan", 4, "ZJ-HZ"],
+                          ["ZJ-HZ-07-01", names[1], "Xiaoshan Urban", 5, "ZJ-HZ-07"]], encoding)
+        before = snapshot(s.engine)
+        report = import_file(s.engine, path)
+        assert not report.ok and report.inserted == 0
+        assert "neither UTF-8 nor GBK" in report.problems[0].reason
+        assert named in report.problems[0].reason, report.problems[0].reason
+        assert snapshot(s.engine) == before
+    finally:
+        s.drop()
+
+
+def test_a_header_only_file_says_no_rows(store, tmp_path, runner_for):
+    path = write_csv(tmp_path / "work_orders.csv", WO_HEADER, [])
+    result = runner_for(store.url).invoke(args=["import-data", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "no rows: the file has a header but no data rows" in result.output
+    assert "imported" not in result.output
+    with Session(store.engine) as s:
+        assert s.scalars(select(ImportLog.outcome)).all() == ["rejected"]
+
+
+def test_the_import_refuses_days_outside_the_window(store, tmp_path):
+    from tests.conftest import app_over
+
+    header = [c.name for c in KINDS["channel_daily"].columns]
+    good = ["ZJ-HZ-01-01", "2026-07-01", "app", 100, 80, 1440, 1440, 1, 4, 3, 2, 3.0, 10, 8, 500, 400]
+    before = snapshot(store.engine)
+    with app_over(store, DATA_START="2026-01-01") as flask_app:
+        runner = flask_app.test_cli_runner()
+        for day in ("2025-12-31", "9999-12-31", "2099-01-01"):
+            path = write_csv(tmp_path / "channel_daily.csv", header, [good, [*good[:1], day, "wechat",
+                                                                             *good[3:]]])
+            result = runner.invoke(args=["import-data", str(path)])
+            assert result.exit_code == 1, result.output
+            assert (f"channel_daily.csv, row 3, column day: '{day}' is outside the days this store "
+                    "accepts, 2026-01-01 (DATA_START) to ") in result.output
+    assert snapshot(store.engine) == before
+
+
+def test_an_unfinished_import_shows_as_started_never_finished(page_app):
+    from pages import data_import
+
+    flask_app, s = page_app
+    with Session(s.engine) as session:
+        session.add(ImportLog(kind="work_orders", file_name="killed.csv", file_hash="0" * 64,
+                              username="cli:root", started_at=dt.datetime(2026, 7, 1, 8),
+                              outcome="started", detail=""))
+        session.commit()
+    ctx = _signed_in(flask_app, "admin")
+    try:
+        assert "已开始，未完成" in str(data_import.layout())
+    finally:
+        ctx.pop()
+    listed = flask_app.test_cli_runner().invoke(args=["import-log"])
+    assert "killed.csv: started, never finished" in listed.output

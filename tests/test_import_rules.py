@@ -5,12 +5,14 @@ Pure: `check_header` and `check_chunk` against the tiny demo's codes, no store n
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
 from data.ingest.read import ROW
 from data.ingest.spec import KINDS, guess_kind
-from data.ingest.validate import Lookups, Problems, check_chunk, check_header
+from data.ingest.validate import Lookups, Problems, Window, check_chunk, check_header
 
 LOOKUPS = Lookups(units={"HQ": (1, 1), "ZJ-HZ": (3, 3), "ZJ-HZ-01-01": (5, 5), "ZJ-HZ-01-02": (6, 5)},
                   carriers={"app": 1, "wechat": 2, "alipay": 3, "web": 4, "hotline": 5, "hall": 6})
@@ -164,3 +166,75 @@ def test_every_column_type_has_a_parser():
 
     assert set(PARSERS) == set(TYPES)
     assert {c.type for k in KINDS.values() for c in k.columns} <= set(TYPES)
+
+
+# -- the window of days a store accepts (DATA_START .. tomorrow; plans up to 10 years ahead) ------
+
+WINDOW = Window(dt.date(2000, 1, 1), dt.date(2026, 7, 2))  # "tomorrow" is 2026-07-02 here
+IN_WINDOW = Lookups(LOOKUPS.units, LOOKUPS.carriers, WINDOW)
+DATED = [(kind, c.name) for kind in VALID for c in KINDS[kind].columns
+         if c.type in ("date", "month", "datetime")]
+
+
+def _value(kind: str, column: str, day: dt.date) -> str:
+    col = next(c for c in KINDS[kind].columns if c.name == column)
+    return {"date": f"{day}", "month": f"{day:%Y-%m}", "datetime": f"{day} 08:00:00"}[col.type]
+
+
+def _check_in_window(kind: str, **changes: str):
+    frame = pd.DataFrame([{ROW: 2, **{**VALID[kind], **changes}}])
+    problems = Problems()
+    return check_chunk(KINDS[kind], frame, IN_WINDOW, problems), problems
+
+
+@pytest.mark.parametrize("kind,column", DATED)
+@pytest.mark.parametrize("day", [dt.date(9999, 12, 31), dt.date(1999, 12, 31), dt.date(2099, 1, 1)])
+def test_a_date_outside_the_window_is_refused_in_every_dated_column(kind, column, day):
+    changes = {column: _value(kind, column, day)}
+    if kind == "work_orders" and column == "created_at":  # keep the later times after it
+        changes.update(first_response_at="", closed_at="", first_contact_resolved="", rating="",
+                       sla_deadline=_value(kind, column, day))
+    if kind == "targets" and column == "period_start":
+        changes.update(period_end=_value(kind, column, day))
+    out, problems = _check_in_window(kind, **changes)
+    assert out.empty, f"{kind}.{column} = {day} must be refused"
+    assert any(p.column == column and "is outside the days this store accepts" in p.reason
+               for p in problems.first), problems.first
+
+
+def test_year_zero_is_refused_not_a_traceback():
+    out, problems = _check_in_window("channel_daily", day="0000-01-01")
+    assert out.empty and problems.first[0].reason == (
+        "'0000-01-01' is outside the days this store accepts, 2000-01-01 (DATA_START) to 2026-07-02")
+
+
+def test_the_window_is_inclusive_and_plans_may_lie_ahead():
+    for day in ("2000-01-01", "2026-07-02"):
+        out, problems = _check_in_window("channel_daily", day=day)
+        assert problems.count == 0 and len(out) == 1, (day, problems.first)
+    out, problems = _check_in_window("channel_daily", day="2026-07-03")
+    assert out.empty and "to 2026-07-02" in problems.first[0].reason
+    # a five-year plan, an SLA deadline a year ahead: plans reach 10 years past this year
+    plan, none = _check_in_window("targets", period_start="2027-01-01", period_end="2031-12-31")
+    assert none.count == 0 and len(plan) == 1
+    far, refused = _check_in_window("targets", period_start="2027-01-01", period_end="2037-01-01")
+    assert far.empty and "to 2036-12-31" in refused.first[0].reason
+    late, ok = _check_in_window("work_orders", created_at="2026-07-02 23:00:00",
+                                first_response_at="", closed_at="", first_contact_resolved="",
+                                rating="", sla_deadline="2027-07-02 23:00:00")
+    assert ok.count == 0 and len(late) == 1
+
+
+def test_window_of_the_settings_uses_the_company_time_zone():
+    from zoneinfo import ZoneInfo
+
+    window = Window.of("2000-01-01", "Pacific/Kiritimati")  # UTC+14: its tomorrow comes first
+    assert window.first == dt.date(2000, 1, 1)
+    assert window.last == dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date() + dt.timedelta(days=1)
+
+
+def test_echoed_values_are_cut():
+    out, problems = _check("channel_daily", unit="Q" * 5000, visits="7" * 3000 + "x")
+    reasons = [p.reason for p in problems.first]
+    assert all(len(r) <= 400 for r in reasons)
+    assert any(("Q" * 119 + "…") in r for r in reasons) and not any("Q" * 120 in r for r in reasons)

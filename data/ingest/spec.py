@@ -27,6 +27,7 @@ class Col:
     help: str = ""
     choices: tuple[str, ...] = ()
     max_length: int = 0
+    ahead: bool = False  # a plan (target period, SLA deadline): may lie years ahead, not only days
 
     @property
     def store(self) -> str:
@@ -156,7 +157,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
             help="consultation, repair, business, complaint or opinion"),
         Col("created_at", "datetime", help="local time, YYYY-MM-DD HH:MM:SS"),
         Col("first_response_at", "datetime", required=False, help="empty if not yet answered"),
-        Col("sla_deadline", "datetime", help="when it must be closed by"),
+        Col("sla_deadline", "datetime", help="when it must be closed by", ahead=True),
         Col("closed_at", "datetime", required=False, help="empty while open"),
         Col("first_contact_resolved", "bool", required=False,
             help="1/0 (true/false, yes/no); closed orders only"),
@@ -190,8 +191,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Col("kpi", "kpi", help="KPI id from the catalogue, e.g. online_payment"),
         Col("unit", "unit", help="unit code at any tier (the target cascades down)"),
         Col("carrier", "carrier", required=False, help="carrier code; empty = all carriers"),
-        Col("period_start", "date", help="first day, YYYY-MM-DD"),
-        Col("period_end", "date", help="last day, YYYY-MM-DD (>= period_start)"),
+        Col("period_start", "date", help="first day, YYYY-MM-DD", ahead=True),
+        Col("period_end", "date", help="last day, YYYY-MM-DD (>= period_start)", ahead=True),
         Col("value", "decimal", help="target value; rates as fractions (0.8 = 80%)"),
     ), key=("kpi", "unit_id", "carrier_id", "period_start", "period_end"),
         destinations=(Destination("target", ("kpi", "unit_id", "carrier_id", "period_start", "period_end"),

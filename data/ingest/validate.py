@@ -8,18 +8,25 @@ span chunks, so they are found afterwards on the staged rows (see load.py).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from data.ingest.read import ROW
+from data.ingest.read import ROW, clip
 from data.ingest.spec import Col, Kind
 from data.units import UNIT_CODE_PATTERN, unit_code_problem
 from metrics.registry import REGISTRY
 
 LIMIT = 100
+REASON_CHARS = 400  # a reason quotes clipped values; this bounds the whole line
+PLAN_YEARS = 10  # targets and SLA deadlines may lie this many years ahead
+
+
+def _q(value: object) -> str:
+    return f"'{clip(value)}'"
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,10 @@ class Problem:
     row: int | None
     column: str
     reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column", clip(self.column))
+        object.__setattr__(self, "reason", clip(self.reason, REASON_CHARS))
 
     def text(self, file_name: str) -> str:
         """Render as 'file, row N, column C: reason'."""
@@ -72,6 +83,31 @@ class Lookups:
 
     units: dict[str, tuple[int, int]]
     carriers: dict[str, int]
+    window: Window | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a file may name: from the store's start (DATA_START) to tomorrow, local time.
+
+    Columns that hold plans (targets, SLA deadlines: `Col.ahead`) may reach PLAN_YEARS further.
+    """
+
+    first: dt.date
+    last: dt.date
+
+    @property
+    def plan_last(self) -> dt.date:
+        """The last day a plan may name."""
+        return dt.date(self.last.year + PLAN_YEARS, 12, 31)
+
+    @classmethod
+    def of(cls, data_start: str | dt.date, tz: str) -> Window:
+        """The window from the DATA_START setting and the company's time zone."""
+        from zoneinfo import ZoneInfo
+
+        first = data_start if isinstance(data_start, dt.date) else dt.date.fromisoformat(data_start)
+        return cls(first, dt.datetime.now(ZoneInfo(tz)).date() + dt.timedelta(days=1))
 
 
 def check_header(kind: Kind, header: list[str]) -> list[Problem]:
@@ -106,6 +142,12 @@ def check_chunk(kind: Kind, frame: pd.DataFrame, lookups: Lookups,
             _, _, reason = PARSERS[col.type](raw[wrong], col, lookups)
             problems.add_rows(frame.assign(_v=raw), wrong, col.name, reason)
             bad |= wrong
+        if lookups.window is not None and col.type in ("date", "month", "datetime"):
+            outside = _outside(values, col, lookups.window) & ~wrong & ~empty
+            problems.add_rows(frame.assign(_v=raw), outside, col.name,
+                              _outside_reason(col, lookups.window))
+            bad |= outside
+            wrong = wrong | outside
         parsed[col.name] = values.where(~wrong & ~empty)
         out[col.store] = _storage(parsed[col.name], col)
     for a, b in kind.not_greater:
@@ -131,12 +173,26 @@ def _parse(raw: pd.Series, col: Col, lookups: Lookups, empty: pd.Series):
     return values, wrong
 
 
+def _outside(values: pd.Series, col: Col, window: Window) -> pd.Series:
+    """Where a parsed date (month, time) lies before the window or after its last day."""
+    last = window.plan_last if col.ahead else window.last
+    first = pd.Timestamp(window.first.replace(day=1) if col.type == "month" else window.first)
+    after = pd.Timestamp(last + dt.timedelta(days=1))
+    return (values.notna() & ((values < first) | (values >= after))).fillna(False).astype(bool)
+
+
+def _outside_reason(col: Col, window: Window) -> Callable[[pd.Series], str]:
+    last = window.plan_last if col.ahead else window.last
+    return lambda r: (f"{_q(r['_v'])} is outside the days this store accepts, "
+                      f"{window.first} (DATA_START) to {last}")
+
+
 def _greater_than(a: str, b: str) -> Callable[[pd.Series], str]:
-    return lambda r: f"{a} ({r[a]}) is greater than {b} ({r[b]})"
+    return lambda r: f"{a} ({clip(r[a])}) is greater than {b} ({clip(r[b])})"
 
 
 def _before_created(name: str) -> Callable[[pd.Series], str]:
-    return lambda r: f"{name} ({r[name]}) is before created_at ({r['created_at']})"
+    return lambda r: f"{name} ({clip(r[name])}) is before created_at ({clip(r['created_at'])})"
 
 
 def _storage(values: pd.Series, col: Col) -> pd.Series:
@@ -153,15 +209,15 @@ def _number(raw: pd.Series, col: Col, _lk: Lookups):
     num = pd.to_numeric(raw.where(raw != ""), errors="coerce").astype("float64")
     wrong = num.isna() | ~np.isfinite(num.fillna(0))
     if col.type == "decimal":
-        return num, wrong | (num < 0), lambda r: (f"'{r['_v']}' is not a number" if _nan(r['_v'])
-                                                   else f"negative amount {r['_v']}")
+        return num, wrong | (num < 0), lambda r: (f"{_q(r['_v'])} is not a number" if _nan(r['_v'])
+                                                   else f"negative amount {clip(r['_v'])}")
     whole = (num % 1 == 0)
     if col.type == "tier":
         return num, wrong | ~whole | ~num.isin([1, 2, 3, 4, 5]), \
-            lambda r: f"'{r['_v']}' is not a tier (1 HQ ... 5 outlet)"
+            lambda r: f"{_q(r['_v'])} is not a tier (1 HQ ... 5 outlet)"
     return num, wrong | ~whole | (num < 0), lambda r: (
-        f"'{r['_v']}' is not a whole number" if _nan(r['_v']) or float(r['_v']) % 1
-        else f"negative count {r['_v']}")
+        f"{_q(r['_v'])} is not a whole number" if _nan(r['_v']) or float(r['_v']) % 1
+        else f"negative count {clip(r['_v'])}")
 
 
 def _nan(value: str) -> bool:
@@ -177,10 +233,10 @@ def _date(raw: pd.Series, col: Col, _lk: Lookups):
         ok = norm.str.fullmatch(r"\d{4}-\d{1,2}(-0?1)?")
         norm = norm.str.split("-").str[:2].str.join("-") + "-01"
         values = pd.to_datetime(norm.where(ok), format="%Y-%m-%d", errors="coerce")
-        return values, values.isna(), lambda r: f"'{r['_v']}' is not a month (YYYY-MM)"
+        return values, values.isna(), lambda r: f"{_q(r['_v'])} is not a month (YYYY-MM)"
     values = pd.to_datetime(norm.where(norm.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")),
                             format="%Y-%m-%d", errors="coerce")
-    return values, values.isna(), lambda r: f"'{r['_v']}' is not a date (YYYY-MM-DD)"
+    return values, values.isna(), lambda r: f"{_q(r['_v'])} is not a date (YYYY-MM-DD)"
 
 
 def _datetime(raw: pd.Series, _col: Col, _lk: Lookups):
@@ -191,7 +247,7 @@ def _datetime(raw: pd.Series, _col: Col, _lk: Lookups):
         for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f"):
             values[todo] = values[todo].fillna(pd.to_datetime(norm, format=fmt, errors="coerce"))
     return values, values.isna(), \
-        lambda r: f"'{r['_v']}' is not a date and time (YYYY-MM-DD HH:MM:SS)"
+        lambda r: f"{_q(r['_v'])} is not a date and time (YYYY-MM-DD HH:MM:SS)"
 
 
 BOOLS = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "t": 1, "f": 0,
@@ -202,17 +258,17 @@ def _bool(raw: pd.Series, _col: Col, _lk: Lookups):
     values = raw.map(BOOLS)
     if values.isna().any():
         values = values.fillna(raw.str.lower().map(BOOLS))
-    return values, values.isna(), lambda r: f"'{r['_v']}' is not 1/0 (true/false, yes/no)"
+    return values, values.isna(), lambda r: f"{_q(r['_v'])} is not 1/0 (true/false, yes/no)"
 
 
 def _choice(raw: pd.Series, col: Col, _lk: Lookups):
     values = raw if raw.isin(col.choices).all() else raw.str.lower()
     return values, ~values.isin(col.choices), \
-        lambda r: f"unknown {col.name} '{r['_v']}'; expected one of {', '.join(col.choices)}"
+        lambda r: f"unknown {col.name} {_q(r['_v'])}; expected one of {', '.join(col.choices)}"
 
 
 def _kpi(raw: pd.Series, _col: Col, _lk: Lookups):
-    return raw, ~raw.isin(list(REGISTRY)), lambda r: f"unknown KPI '{r['_v']}'"
+    return raw, ~raw.isin(list(REGISTRY)), lambda r: f"unknown KPI {_q(r['_v'])}"
 
 
 def _text(raw: pd.Series, col: Col, _lk: Lookups):
@@ -234,10 +290,10 @@ def _unit(raw: pd.Series, col: Col, lookups: Lookups):
     if col.type == "outlet":
         wrong = ids.isna() | (tiers != 5)
         return ids, wrong, lambda r: (
-            f"unknown unit code '{r['_v']}'" if r['_v'] not in lookups.units else
-            f"unit '{r['_v']}' is not an outlet (tier {lookups.units[r['_v']][1]}); facts are "
+            f"unknown unit code {_q(r['_v'])}" if r['_v'] not in lookups.units else
+            f"unit {_q(r['_v'])} is not an outlet (tier {lookups.units[r['_v']][1]}); facts are "
             "loaded per outlet (tier 5)")
-    return ids, ids.isna(), lambda r: f"unknown unit code '{r['_v']}'"
+    return ids, ids.isna(), lambda r: f"unknown unit code {_q(r['_v'])}"
 
 
 def _carrier(raw: pd.Series, col: Col, lookups: Lookups):
@@ -247,7 +303,7 @@ def _carrier(raw: pd.Series, col: Col, lookups: Lookups):
     if col.type == "carrier_or_all":
         wrong &= codes != "all"
     expected = ", ".join(lookups.carriers) + (", all" if col.type == "carrier_or_all" else "")
-    return ids, wrong, lambda r: f"unknown carrier code '{r['_v']}'; expected one of {expected}"
+    return ids, wrong, lambda r: f"unknown carrier code {_q(r['_v'])}; expected one of {expected}"
 
 
 PARSERS = {"int": _number, "decimal": _number, "tier": _number, "date": _date, "month": _date,
