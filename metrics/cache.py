@@ -8,10 +8,12 @@ bands...), the caller's scope (root unit) and the stamps of what the result depe
 - `facts`: the store's URL and data version (`data.changes`), bumped in the transaction that
   writes facts, so a new version makes every older entry unreachable; a write of facts also clears
   the cache of the process that made it (with Redis: everyone's, under this key prefix); and the
-  carrier catalogue (codes, online or not), which an administrator may edit in the store;
-- `targets`: the targets version (bumped by every edit) and the target table's count and last id;
-- `rubric`: the stage rubric's version;
-- `risk`: a fingerprint of the risk events and their steps.
+  carrier catalogue's version, which an administrator may edit in the store;
+- `targets`, `rubric`, `risk`: the versions of the targets, the stage rubric, the risk rules,
+  events and steps.
+
+Every stamp is a row of `store_version`, bumped in the writing transaction (by `data_changed` for
+facts, by triggers for the rest), so reading them all is one query of a few rows per transaction.
 
 Scope is checked before the cache is asked: a forged unit is refused whether or not the answer is
 cached. Outside a Flask app (CLI, plain tests), or inside `bypass()`, calls go straight through.
@@ -42,11 +44,11 @@ from flask_caching import Cache
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from data.changes import TARGETS_KEY, VERSION_KEY
-from data.models import Carrier, Meta, OrgUnit, RiskEvent, RiskEventStep, Target
+from data import changes
+from data.models import OrgUnit
 from metrics.scope import Scope, enforce
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -183,26 +185,15 @@ def _forget_stamps(session: Session, _transaction) -> None:
 
 
 def _read_stamps(session: Session, depends: tuple[str, ...]) -> tuple:
-    meta = dict(session.execute(select(Meta.key, Meta.value).where(
-        Meta.key.in_([VERSION_KEY, TARGETS_KEY, "rubric_version"]))).all())
+    versions = changes.versions(session)  # one read of a few rows, whatever the store's size
     out: list[Any] = [session.get_bind().engine.url.render_as_string(hide_password=True)]
     if "facts" in depends:
         # The carrier catalogue is editable in the store; which carriers count as online (and
         # their codes) shape what facts mean, so an edit is a new version of them too.
-        out += [meta.get(VERSION_KEY), tuple(map(tuple, session.execute(
-            select(Carrier.id, Carrier.code, Carrier.kind).order_by(Carrier.id))))]
-    if "rubric" in depends:
-        out.append(meta.get("rubric_version"))
-    if "targets" in depends:
-        # Edits bump targets_version (auth.indicator_control); inserts and deletes move these.
-        out += [meta.get(TARGETS_KEY),
-                *session.execute(select(func.count(), func.max(Target.id))).one()]
-    if "risk" in depends:
-        out += list(session.execute(select(
-            func.count(), func.max(RiskEvent.id), func.max(RiskEvent.last_day),
-            func.max(RiskEvent.resolved_at), func.max(RiskEvent.closed_at),
-            func.max(RiskEvent.deadline))).one())
-        out.append(session.scalar(select(func.max(RiskEventStep.id))))
+        out += [versions.get(changes.FACTS), versions.get("carriers")]
+    for name in ("rubric", "targets", "risk"):
+        if name in depends:
+            out.append(versions.get(name))
     return tuple(out)
 
 

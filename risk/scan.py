@@ -15,6 +15,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data.changes import bump
 from data.models import AuditEvent, Meta, OrgUnit, RiskEvent, RiskEventStep, RiskRule, User
 from metrics.compute import compute
 from metrics.registry import REGISTRY
@@ -61,10 +62,12 @@ def scan(session: Session, start: dt.date, end: dt.date) -> dict[str, int]:
             if outcome:
                 stats[outcome] += 1
     mark = session.get(Meta, "risk_scanned_through")
-    if mark is None:
-        session.add(Meta(key="risk_scanned_through", value=end.isoformat()))
-    elif mark.value < end.isoformat():
-        mark.value = end.isoformat()
+    if mark is None or mark.value < end.isoformat():
+        if mark is None:
+            session.add(Meta(key="risk_scanned_through", value=end.isoformat()))
+        else:
+            mark.value = end.isoformat()
+        bump(session, "risk")  # the months it covers now count (metrics.risk.closed_on_time)
     session.flush()
     return stats
 
