@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,13 +31,22 @@ def detected_at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(6, 0))
 
 
-def scan(session: Session, start: dt.date, end: dt.date) -> dict[str, int]:
-    """Evaluate every active rule from `start` to `end`; return counts of new and extended events."""
+def scan(session: Session, start: dt.date, end: dt.date,
+         unit_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """Evaluate every active rule from `start` to `end`; return counts of new and extended events.
+
+    With `unit_ids` (the units whose facts changed, e.g. an import's), only those units and their
+    ancestors are evaluated: no other unit's KPI can have changed. Without, every unit.
+    """
     units = session.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
+    by_id = {u.id: u for u in units}
+    if unit_ids is not None:
+        wanted = {int(p) for uid in unit_ids if uid in by_id
+                  for p in by_id[uid].path.strip("/").split("/")}
+        units = [u for u in units if u.id in wanted]
     by_tier: dict[int, list[OrgUnit]] = defaultdict(list)
     for u in units:
         by_tier[u.tier].append(u)
-    by_id = {u.id: u for u in units}
     stats = {"new": 0, "extended": 0}
     series_cache: dict[tuple, dict[dt.date, Day]] = {}
     for rule in session.scalars(select(RiskRule).where(RiskRule.active.is_(True))
@@ -93,7 +103,8 @@ def _audit(session, rule, params, start, end, by_tier) -> list[tuple[OrgUnit, Br
     counts = {(u or "?", d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10])): n
               for u, d, n in rows}
     homes = dict(session.execute(select(User.username, User.unit_id)).all())
-    top = by_tier.get(1, [None])[0]
+    top = next(iter(by_tier.get(1, [])), None) or session.scalar(
+        select(OrgUnit).where(OrgUnit.tier == 1).order_by(OrgUnit.id).limit(1))
     out = []
     for user, breach in audit_breaches(counts, params):
         unit = session.get(OrgUnit, homes[user]) if user in homes else top

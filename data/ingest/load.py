@@ -152,7 +152,7 @@ def import_file(engine: Engine, path: str | Path, kind: str | None = None, *,
             raise
     if scan_risk and (report.inserted or report.updated) and (spec.day or spec.month):
         scan_started = time.perf_counter()
-        report.risk = _scan(engine, report)
+        report.risk = _scan(engine, report, counts.unit_ids)
         report.scan_seconds = time.perf_counter() - scan_started
         report.seconds = time.perf_counter() - started
         with engine.begin() as conn:
@@ -251,8 +251,9 @@ def _load_facts(conn: Connection, spec: Kind, table: TableFile, lookups: Lookups
     return counts
 
 
-def _scan(engine: Engine, report: ImportReport) -> dict[str, int]:
-    """Run the risk scan over the imported days, clipped to the days that have data."""
+def _scan(engine: Engine, report: ImportReport, unit_ids: list[int]) -> dict[str, int]:
+    """Run the risk scan over the imported units (and their ancestors) and days, the days
+    clipped to those that have data."""
     from risk.scan import scan  # risk builds on metrics, which build on data
 
     with Session(engine) as session:
@@ -262,6 +263,6 @@ def _scan(engine: Engine, report: ImportReport) -> dict[str, int]:
             last = min(last, staging.as_date(last_loaded) or last)
         if report.first_day is None or last is None or last < report.first_day:
             return {"new": 0, "extended": 0}
-        stats = scan(session, report.first_day, last)
+        stats = scan(session, report.first_day, last, unit_ids)
         session.commit()
     return stats
