@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from data import rollups
 from data.catalog import ensure_catalog
-from data.changes import data_version
 from data.db import get_engine
 from data.rubric import ensure_rubric
 from risk.library import ensure_rules
@@ -42,8 +41,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             ensure_catalog(session)
             ensure_rubric(session)
             ensure_rules(session)
-            if data_version(session) and not rollups.built(session):
-                rollups.refresh(session)  # a store that had facts before roll-ups existed
+        # A store that had facts before roll-ups existed (or whose build was interrupted): built
+        # in chunks, resuming where a previous build stopped; an empty store is marked built.
+        rollups.build(engine)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
@@ -62,8 +62,9 @@ def is_current(engine: Engine) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Register `init-db`."""
+    """Register `init-db` and `build-rollups`."""
     app.cli.add_command(init_db_command)
+    app.cli.add_command(build_rollups_command)
 
 
 @click.command("init-db")
@@ -73,3 +74,15 @@ def init_db_command() -> None:
     engine = get_engine()
     upgrade(engine)
     click.echo(f"Store at {engine.url.render_as_string(hide_password=True)} is at the newest schema.")
+
+
+@click.command("build-rollups")
+@with_appcontext
+@click.option("--chunk-days", type=click.IntRange(1, 366), default=rollups.CHUNK_DAYS,
+              show_default=True, help="Days of roll-ups built per transaction.")
+def build_rollups_command(chunk_days: int) -> None:
+    """Build the roll-up tables whole, in chunks, continuing an interrupted build."""
+    engine = get_engine()
+    did = rollups.build(engine, chunk_days,
+                        lambda done, last: click.echo(f"roll-ups built through {done} of {last}"))
+    click.echo("Roll-ups complete." if did else "Roll-ups were already complete.")
