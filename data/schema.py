@@ -78,11 +78,9 @@ def init_db_command() -> None:
 
 @click.command("build-rollups")
 @with_appcontext
-@click.option("--chunk-days", type=click.IntRange(1, 366), default=rollups.CHUNK_DAYS,
-              show_default=True, help="Days of roll-ups built per transaction.")
-def build_rollups_command(chunk_days: int) -> None:
-    """Build the roll-up tables whole, in chunks, continuing an interrupted build."""
-    engine = get_engine()
-    did = rollups.build(engine, chunk_days,
-                        lambda done, last: click.echo(f"roll-ups built through {done} of {last}"))
+def build_rollups_command() -> None:
+    """Build the roll-up tables whole, a city's subtree per transaction, continuing an
+    interrupted build."""
+    did = rollups.build(get_engine(),
+                        lambda done, chunks: click.echo(f"roll-ups: chunk {done} of {chunks} built"))
     click.echo("Roll-ups complete." if did else "Roll-ups were already complete.")
