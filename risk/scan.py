@@ -72,7 +72,9 @@ def scan(session: Session, start: dt.date, end: dt.date,
             if outcome:
                 stats[outcome] += 1
     mark = session.get(Meta, "risk_scanned_through")
-    if mark is None or mark.value < end.isoformat():
+    # Only a scan of every unit covers the days (a scan of some units leaves the others' events,
+    # e.g. of rules over a window, to the nightly scan).
+    if unit_ids is None and (mark is None or mark.value < end.isoformat()):
         if mark is None:
             session.add(Meta(key="risk_scanned_through", value=end.isoformat()))
         else:

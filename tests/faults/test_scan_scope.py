@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.demo import seed_demo
 from data.ingest import KINDS, import_file
-from data.models import OrgUnit, RiskEvent, RiskRule
+from data.models import Meta, OrgUnit, RiskEvent, RiskRule
 from tests.conftest import DEMO_END, new_store
 from tests.test_import import write_csv
 
@@ -54,6 +54,8 @@ def test_an_import_scans_only_its_units_their_ancestors_and_its_days(tmp_path):
         # Nothing of the other branch was scanned, although it breaches the same rules that day.
         assert not {u for u, _ in found if u.startswith("ZJ-NB")}, found
         assert report.risk is not None and report.risk["new"] == len(found)
+        with Session(store.engine) as session:  # the other units are not covered through DAY
+            assert session.get(Meta, "risk_scanned_through").value == DEMO_END.isoformat()
         # The nightly scan of every unit still finds the other branch's breach.
         from risk.scan import scan
         with Session(store.engine) as session:
