@@ -105,8 +105,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CACHE_DEFAULT_TIMEOUT",
         3600,
-        "Seconds a cached result lives at most (0: until evicted). New data never waits for it: "
-        "keys carry the data version.",
+        "Seconds a cached result lives at most (its time to live; must be positive). New data "
+        "never waits for it: keys carry the data version.",
+    ),
+    Setting(
+        "REDIS_TIMEOUT_SECONDS",
+        0.3,
+        "How long the result cache waits for Redis to connect or answer before the request goes "
+        "on without it.",
+    ),
+    Setting(
+        "REDIS_RETRY_SECONDS",
+        15,
+        "After Redis failed, requests skip it for this long (and the failure is logged once), "
+        "then the next request tries it again.",
     ),
     Setting(
         "CACHE_THRESHOLD",

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.admin import NotPermitted
-from data.changes import targets_changed
 from data.models import Carrier, Target, User
 from data.units import unit_by_code
 from metrics.registry import REGISTRY
@@ -67,7 +66,6 @@ def set_target(session: Session, actor: User, kpi: str, unit_code: str, start: d
                            period_end=end, value=value, updated_at=audit.now()))
     else:
         row.value, row.updated_at = value, audit.now()
-    targets_changed(session)  # cached attainment must not outlive the edit
     audit.record(session, "target_change", actor.username,
                  target=f"{kpi}@{unit_code}{'/' + carrier if carrier else ''} {start}..{end}",
                  detail=f"{old} -> {value}")

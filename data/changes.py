@@ -1,11 +1,15 @@
 """One place that hears "facts changed": seeding and import call `data_changed` inside the
 transaction that wrote the facts.
 
-It bumps the store's data version (`meta.data_version`), which anything derived from facts
-(cached results, roll-ups) keys on, so nothing derived outlives the facts it came from: in the same
-transaction it refreshes the roll-up tables (`data.rollups`) for the changed units' ancestors and
-days, and it clears the result cache of the process it runs in (entries written meanwhile, and in
-other processes, carry the old version and are never read again).
+It bumps the store's data version (the `facts` row of `store_version`), which anything derived
+from facts (cached results, roll-ups) keys on, so nothing derived outlives the facts it came from:
+in the same transaction it refreshes the roll-up tables (`data.rollups`) for the changed units'
+ancestors and days, and it clears the result cache of the process it runs in (entries written
+meanwhile, and in other processes, carry the old version and are never read again).
+
+The other stamps (`STAMPED`) need no call: triggers on their tables (migration 0015) bump them in
+the writing transaction, whoever writes. `versions` reads every stamp in one query of a few rows,
+whatever the size of the store.
 """
 
 from __future__ import annotations
@@ -13,19 +17,32 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from data.models import Meta
+from data.models import StoreVersion
 
-VERSION_KEY = "data_version"
-TARGETS_KEY = "targets_version"
+FACTS = "facts"
+# Stamp -> the tables whose every write bumps it (by trigger). A table that cached results read
+# needs its entry here and its triggers in a migration.
+STAMPED: dict[str, tuple[str, ...]] = {
+    "targets": ("target",),
+    "rubric": ("stage_criterion",),
+    "risk": ("risk_rule", "risk_event", "risk_event_step"),
+    "carriers": ("carrier",),
+}
+
+
+def versions(bind: Session | Connection) -> dict[str, int]:
+    """Every stamp's current version (one primary-key-sized read)."""
+    return {name: int(v) for name, v in bind.execute(
+        select(StoreVersion.name, StoreVersion.version)).all()}
 
 
 def data_version(bind: Session | Connection) -> int:
     """The store's current data version (0 before any facts were written)."""
-    value = bind.execute(select(Meta.value).where(Meta.key == VERSION_KEY)).scalar()
+    value = bind.execute(select(StoreVersion.version).where(StoreVersion.name == FACTS)).scalar()
     return int(value) if value is not None else 0
 
 
@@ -40,19 +57,14 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
     from metrics import cache
 
     rollups.refresh(bind, start, end, unit_ids)
-    bumped = bind.execute(update(Meta).where(Meta.key == VERSION_KEY)
-                          .values(value=str(data_version(bind) + 1)))
+    bump(bind, FACTS)
     cache.clear()
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        bind.execute(insert(Meta).values(key=VERSION_KEY, value="1"))
-        return 1
     return data_version(bind)
 
 
-def targets_changed(bind: Session | Connection) -> None:
-    """Record that targets were edited (cached attainment keys on it); in the caller's transaction."""
-    value = bind.execute(select(Meta.value).where(Meta.key == TARGETS_KEY)).scalar()
-    if value is None:
-        bind.execute(insert(Meta).values(key=TARGETS_KEY, value="1"))
-    else:
-        bind.execute(update(Meta).where(Meta.key == TARGETS_KEY).values(value=str(int(value) + 1)))
+def bump(bind: Session | Connection, name: str) -> None:
+    """Add one to stamp `name`, atomically (concurrent writers each count), in the caller's
+    transaction."""
+    bind.execute(update(StoreVersion).where(StoreVersion.name == name)
+                 .values(version=StoreVersion.version + 1))
+

@@ -22,7 +22,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from data import demo_geo
+from data import demo_geo, rollups
 from data.bulk import bulk_insert
 from data.catalog import ensure_catalog
 from data.changes import data_changed
@@ -203,6 +203,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             session.flush()
         if reset:
             clear_store(conn)
+        rollups.forget(conn)  # a whole store of facts: built in chunks after this transaction
         bulk_insert(conn, "org_unit", pd.DataFrame([
             {"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en,
              "tier": u.tier, "parent_id": u.parent_id, "path": u.path} for u in units]
@@ -240,6 +241,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             for table in ("org_unit", "work_order", "target", "demo_incident"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"COALESCE((SELECT max(id) FROM {table}), 1))"))
+    rollups.build(engine)
     from risk.demo import seed_risk_history  # risk builds on the facts just loaded
 
     with Session(engine) as session:

@@ -330,6 +330,17 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class StoreVersion(Base):
+    """A version number per kind of stored data that cached results depend on, bumped in the
+    transaction of every write: `facts` by `data.changes.data_changed`, the others by triggers
+    on their tables (`data.changes.STAMPED`). Reading them all is one query of a few rows."""
+
+    __tablename__ = "store_version"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class DemoIncident(Base):
     """An incident that `seed-demo` injected on purpose, for the risk rules to find."""
 

@@ -9,18 +9,28 @@ non-outlet children's roll-up rows, so each fact row is read once.
 `refresh` runs inside the transaction that wrote the facts (called by `data.changes.data_changed`):
 the rows of the changed units' ancestors on the changed days are deleted and rebuilt; with no
 units or no days given, all of them. `metrics.compute` reads a roll-up only when `built` says the
-whole set is there (a store migrated from before roll-ups existed reads facts until
-`init-db` or the next import builds them) and only where it answers exactly what the facts answer.
+whole set is there, and only where it answers exactly what the facts answer.
+
+A whole build (`build`: a seed, `init-db` after a migration, `flask --app app build-rollups`) runs
+in chunks, one city's subtree (its counties, then the city) per transaction and the tiers above
+the cities last, so no transaction grows with the store: a chunk reads its own outlets' facts
+through the unit-leading indexes (chunks of days would re-read every fact table per chunk: five
+times slower in total on the small demo). Until the last chunk is done `built` is false and the
+metrics read the facts (exact, slower); the meta row `rollups_through` records the path of the
+last city built, so an interrupted build continues where it stopped. Meanwhile `refresh` keeps the
+units already built in step with new facts; the rest wait for their chunk (which reads the facts
+as they are then). A chunk and a refresh of a pending build take the same row lock, so neither
+works from the other's half-done state.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Table, case, delete, func, insert, literal, select, text, union_all
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from data.models import (
@@ -38,6 +48,8 @@ from data.models import (
 )
 
 BUILT_KEY = "rollups_built"
+THROUGH_KEY = "rollups_through"  # path of the last chunk a pending build did ("" = none yet)
+CHUNK_TIER = 3  # a chunk of a whole build: one unit of this tier (a city) and its subtree
 KEYS = ("unit_id", "day", "carrier_id")
 
 
@@ -98,35 +110,125 @@ def refresh(bind: Session | Connection, start: dt.date | None = None, end: dt.da
             unit_ids: Iterable[int] | None = None) -> None:
     """Rebuild the roll-up rows of `unit_ids`' ancestors (None: every unit) on `start`..`end`.
 
-    A store whose roll-ups were never built is rolled up whole, whatever the span.
+    With no span and no units on a store whose roll-ups are not built: build them whole, in this
+    transaction (small stores, tests). Otherwise, while a whole build is pending (or was never
+    started: this starts one), only the units it has done are refreshed; `build` does the rest.
     """
-    units = bind.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.tier, OrgUnit.path)).all()
-    whole = not built(bind)
-    if whole:
-        start = end = None
-        unit_ids = None
-    paths = {u.id: u.path for u in units}
+    units = _units(bind)
+    if built(bind):
+        _rebuild(bind, _ancestors(units, unit_ids), start, end, whole=unit_ids is None)
+    elif start is None and end is None and unit_ids is None:
+        _analyze(bind)
+        _rebuild(bind, [u for u in units if u.tier != OUTLET_TIER], None, None, whole=True)
+        _finish(bind)
+    else:
+        through = _pending(bind)  # locks the build state until this transaction ends
+        done = [u for u in _ancestors(units, unit_ids) if _chunk_done(u, units, through)]
+        _rebuild(bind, done, start, end, whole=False)
+
+
+def build(engine: Engine, progress: Callable[[int, int], None] | None = None) -> bool:
+    """Build the roll-ups whole, one chunk (a city's subtree; last, the tiers above) per
+    transaction, continuing a build that was interrupted; call `progress(done, chunks)` after each
+    chunk. Return whether anything was to be done (False: already built)."""
+    with engine.begin() as conn:
+        if built(conn):
+            return False
+        _pending(conn)
+        _analyze(conn)
+    while True:
+        with engine.begin() as conn:
+            through = _pending(conn)
+            units = _units(conn)
+            roots = sorted((u for u in units if u.tier == CHUNK_TIER), key=lambda u: u.path)
+            todo = [r for r in roots if not through or r.path > through]
+            if todo:
+                root = todo[0]
+                _rebuild(conn, [u for u in units if u.tier != OUTLET_TIER
+                                and u.path.startswith(root.path)], None, None, whole=False)
+                _set(conn, THROUGH_KEY, root.path)
+            else:  # the units above the chunk tier (or outside every chunk), from their children
+                _rebuild(conn, [u for u in units if u.tier != OUTLET_TIER
+                                and not any(u.path.startswith(r.path) for r in roots)],
+                         None, None, whole=False)
+                _finish(conn)
+        if progress is not None:
+            progress(len(roots) - len(todo) + 1, len(roots) + 1)
+        if not todo:
+            return True
+
+
+def forget(bind: Session | Connection) -> None:
+    """Mark the roll-ups as not built (e.g. after their rows were deleted): `build` starts over."""
+    bind.execute(delete(Meta).where(Meta.key.in_([BUILT_KEY, THROUGH_KEY])))
+
+
+def _units(bind) -> list:
+    return list(bind.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.tier, OrgUnit.path)))
+
+
+def _ancestors(units: list, unit_ids: Iterable[int] | None) -> list:
+    """The non-outlet units whose roll-ups `unit_ids`' facts feed (None: all of them)."""
     parents = [u for u in units if u.tier != OUTLET_TIER]
-    if unit_ids is not None:
-        changed = {int(p) for uid in unit_ids if uid in paths
-                   for p in paths[uid].strip("/").split("/")}
-        parents = [u for u in parents if u.id in changed]
-    if whole and _dialect(bind) == "postgresql":
+    if unit_ids is None:
+        return parents
+    paths = {u.id: u.path for u in units}
+    changed = {int(p) for uid in unit_ids if uid in paths
+               for p in paths[uid].strip("/").split("/")}
+    return [u for u in parents if u.id in changed]
+
+
+def _chunk_done(unit, units: list, through: str | None) -> bool:
+    """Whether a pending build has done `unit`'s chunk (its city's subtree, up to `through`)."""
+    if not through or unit.tier < CHUNK_TIER:
+        return False
+    ids = [int(p) for p in unit.path.strip("/").split("/")]
+    tiers = {u.id: (u.tier, u.path) for u in units}
+    root = next((tiers[i][1] for i in ids if tiers.get(i, (0,))[0] == CHUNK_TIER), None)
+    return root is not None and root <= through
+
+
+def _rebuild(bind, parents: list, start: dt.date | None, end: dt.date | None,
+             whole: bool) -> None:
+    """Delete and rebuild the roll-up rows of `parents` on `start`..`end`, deepest first (`whole`:
+    they are every non-outlet unit, so delete without naming them)."""
+    by_depth: dict[int, list[int]] = {}
+    for u in parents:
+        by_depth.setdefault(u.path.count("/") - 1, []).append(u.id)
+    if not by_depth:
+        return
+    for spec in SPECS.values():
+        _delete(bind, spec, start, end, None if whole else [u.id for u in parents])
+        for depth in sorted(by_depth, reverse=True):
+            _insert_level(bind, spec, by_depth[depth], start, end)
+
+
+def _analyze(bind) -> None:
+    if _dialect(bind) == "postgresql":
         # Facts written in this transaction (a seed, a first import) have no planner statistics
         # yet, and without them PostgreSQL's plans for the build ran 20 minutes for a province
         # instead of 2; ANALYZE in the transaction samples its own new rows.
         names = sorted({s.fact_table for s in SPECS.values()} | {"org_unit"})
         bind.execute(text(f"ANALYZE {', '.join(names)}"))
-    by_depth: dict[int, list[int]] = {}
-    for u in parents:
-        by_depth.setdefault(u.path.count("/") - 1, []).append(u.id)
-    for spec in SPECS.values():
-        _delete(bind, spec, start, end, None if unit_ids is None else [u.id for u in parents])
-        for depth in sorted(by_depth, reverse=True):
-            _insert_level(bind, spec, by_depth[depth], start, end)
-    if whole:
-        bind.execute(delete(Meta).where(Meta.key == BUILT_KEY))
-        bind.execute(insert(Meta).values(key=BUILT_KEY, value="1"))
+
+
+def _pending(bind) -> str | None:
+    """Lock the build state row (creating it: a build is pending); return the last chunk done."""
+    row = bind.execute(select(Meta.value).where(Meta.key == THROUGH_KEY)
+                       .with_for_update()).scalar()
+    if row is None:
+        bind.execute(insert(Meta).values(key=THROUGH_KEY, value=""))
+    return row or None
+
+
+def _set(bind, key: str, value: str) -> None:
+    bind.execute(delete(Meta).where(Meta.key == key))
+    bind.execute(insert(Meta).values(key=key, value=value))
+
+
+def _finish(bind) -> None:
+    bind.execute(delete(Meta).where(Meta.key == THROUGH_KEY))
+    _set(bind, BUILT_KEY, "1")
 
 
 def _dialect(bind: Session | Connection) -> str:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from data import rollups
 from data.catalog import ensure_catalog
-from data.changes import data_version
 from data.db import get_engine
 from data.rubric import ensure_rubric
 from data.units import UNIT_CODE_RULE, bad_unit_codes
@@ -43,8 +42,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             ensure_catalog(session)
             ensure_rubric(session)
             ensure_rules(session)
-            if data_version(session) and not rollups.built(session):
-                rollups.refresh(session)  # a store that had facts before roll-ups existed
+        # A store that had facts before roll-ups existed (or whose build was interrupted): built
+        # in chunks, resuming where a previous build stopped; an empty store is marked built.
+        rollups.build(engine)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
@@ -63,8 +63,9 @@ def is_current(engine: Engine) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Register `init-db`."""
+    """Register `init-db` and `build-rollups`."""
     app.cli.add_command(init_db_command)
+    app.cli.add_command(build_rollups_command)
 
 
 @click.command("init-db")
@@ -80,3 +81,13 @@ def init_db_command() -> None:
         shown = ", ".join(repr(c) for c in bad[:20]) + (" ..." if len(bad) > 20 else "")
         click.echo(f"Warning: {len(bad)} unit code(s) break the rule ({UNIT_CODE_RULE[1]}): "
                    f"{shown}. Units files cannot update them; see README, 'Unit codes'.", err=True)
+
+
+@click.command("build-rollups")
+@with_appcontext
+def build_rollups_command() -> None:
+    """Build the roll-up tables whole, a city's subtree per transaction, continuing an
+    interrupted build."""
+    did = rollups.build(get_engine(),
+                        lambda done, chunks: click.echo(f"roll-ups: chunk {done} of {chunks} built"))
+    click.echo("Roll-ups complete." if did else "Roll-ups were already complete.")

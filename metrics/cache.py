@@ -8,14 +8,21 @@ bands...), the caller's scope (root unit) and the stamps of what the result depe
 - `facts`: the store's URL and data version (`data.changes`), bumped in the transaction that
   writes facts, so a new version makes every older entry unreachable; a write of facts also clears
   the cache of the process that made it (with Redis: everyone's, under this key prefix); and the
-  carrier catalogue (codes, online or not), which an administrator may edit in the store;
-- `targets`: the targets version (bumped by every edit) and the target table's count and last id;
-- `rubric`: the stage rubric's version;
-- `risk`: a fingerprint of the risk events and their steps.
+  carrier catalogue's version, which an administrator may edit in the store;
+- `targets`, `rubric`, `risk`: the versions of the targets, the stage rubric, the risk rules,
+  events and steps.
+
+Every stamp is a row of `store_version`, bumped in the writing transaction (by `data_changed` for
+facts, by triggers for the rest), so reading them all is one query of a few rows per transaction.
 
 Scope is checked before the cache is asked: a forged unit is refused whether or not the answer is
 cached. Outside a Flask app (CLI, plain tests), or inside `bypass()`, calls go straight through.
 Values are pickled, so every hit is a fresh copy the caller may change.
+
+The cache is an optimisation, never a dependency: every entry has a time to live, the Redis client
+gives up after `REDIS_TIMEOUT_SECONDS`, and a failure opens a circuit breaker (`Breaker`): for
+`REDIS_RETRY_SECONDS` requests skip the cache and compute, the failure is logged once, and then
+the next request tries Redis again, so the app recovers by itself when Redis returns.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import astuple, is_dataclass
@@ -31,34 +41,101 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, has_app_context
 from flask_caching import Cache
-from sqlalchemy import event, func, select
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from data.changes import TARGETS_KEY, VERSION_KEY
-from data.models import Carrier, Meta, OrgUnit, RiskEvent, RiskEventStep, Target
+from data import changes
+from data.models import OrgUnit
 from metrics.scope import Scope, enforce
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEPENDENCIES = ("facts", "targets", "rubric", "risk")
 
 cache = Cache()
+log = logging.getLogger(__name__)
 _bypass: ContextVar[bool] = ContextVar("metrics_cache_bypass", default=False)
 _STAMPS = "metrics_cache_stamps"
 _MEMO = "metrics_per_transaction"
 
 
 def init_app(server: Flask) -> None:
-    """Bind the cache to `server` from its CACHE_* and REDIS_URL settings."""
+    """Bind the cache to `server` from its CACHE_*, REDIS_URL and REDIS_* settings."""
     cfg = server.config
     kind = cfg.get("CACHE_TYPE") or ("RedisCache" if cfg.get("REDIS_URL") else "SimpleCache")
-    cache.init_app(server, config={
+    ttl = int(cfg.get("CACHE_DEFAULT_TIMEOUT") or 0)
+    if ttl <= 0:
+        raise ValueError(f"CACHE_DEFAULT_TIMEOUT must be a positive number of seconds, not {ttl}")
+    config = {
         "CACHE_TYPE": kind,
         "CACHE_REDIS_URL": cfg.get("REDIS_URL"),
         "CACHE_KEY_PREFIX": cfg.get("CACHE_KEY_PREFIX") or "channel-ops:",
-        "CACHE_DEFAULT_TIMEOUT": int(cfg.get("CACHE_DEFAULT_TIMEOUT") or 0),
+        "CACHE_DEFAULT_TIMEOUT": ttl,
         "CACHE_THRESHOLD": int(cfg.get("CACHE_THRESHOLD") or 2000),
-    })
+    }
+    if kind.endswith("RedisCache"):
+        # A dead or hung Redis must cost a request a fraction of a second, not the client's
+        # default retries with back-off (seconds); the breaker then skips Redis for a while.
+        timeout = float(cfg.get("REDIS_TIMEOUT_SECONDS") or 0.3)
+        config["CACHE_OPTIONS"] = {"socket_connect_timeout": timeout, "socket_timeout": timeout,
+                                   "retry": Retry(NoBackoff(), 0)}
+    cache.init_app(server, config=config)
     server.extensions["metrics_cache"] = cache
+    server.extensions["metrics_cache_breaker"] = Breaker(
+        float(cfg.get("REDIS_RETRY_SECONDS") or 15))
+
+
+class Breaker:
+    """After a failure of the cache backend, skip it for `pause` seconds, then try it again;
+    log the failure once per pause (not once per request) and the recovery once."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+        self.open_until = 0.0
+        self.failing = False
+        self._lock = threading.Lock()
+
+    def closed(self) -> bool:
+        """Whether the backend may be tried now."""
+        return time.monotonic() >= self.open_until
+
+    def failed(self, exc: Exception) -> None:
+        """Open the breaker for `pause` seconds; log it unless another thread just did."""
+        with self._lock:
+            now = time.monotonic()
+            if now < self.open_until:
+                return
+            self.open_until = now + self.pause
+            self.failing = True
+        log.warning("result cache unreachable (%s: %s); computing without it, next try in %g s",
+                    type(exc).__name__, exc, self.pause)
+
+    def succeeded(self) -> None:
+        """Note a working backend (logged once, when it comes back)."""
+        if self.failing:
+            with self._lock:
+                was, self.failing = self.failing, False
+            if was:
+                log.warning("result cache reachable again")
+
+
+def _guarded(operation: Callable[[], Any], default: Any = None) -> Any:
+    """Run a cache operation unless the breaker is open; on a backend failure open it and return
+    `default` (the request goes on without the cache)."""
+    breaker: Breaker | None = current_app.extensions.get("metrics_cache_breaker")
+    if breaker is None:
+        return operation()
+    if not breaker.closed():
+        return default
+    try:
+        result = operation()
+    except (RedisError, OSError) as exc:
+        breaker.failed(exc)
+        return default
+    breaker.succeeded()
+    return result
 
 
 def enabled() -> bool:
@@ -80,7 +157,7 @@ def bypass() -> Iterator[None]:
 def clear() -> None:
     """Drop every entry of this app's cache (its key prefix only; others sharing Redis stay)."""
     if has_app_context() and current_app.extensions.get("metrics_cache") is cache:
-        cache.clear()
+        _guarded(cache.clear)
 
 
 def stamps(session: Session, depends: tuple[str, ...]) -> tuple:
@@ -108,26 +185,15 @@ def _forget_stamps(session: Session, _transaction) -> None:
 
 
 def _read_stamps(session: Session, depends: tuple[str, ...]) -> tuple:
-    meta = dict(session.execute(select(Meta.key, Meta.value).where(
-        Meta.key.in_([VERSION_KEY, TARGETS_KEY, "rubric_version"]))).all())
+    versions = changes.versions(session)  # one read of a few rows, whatever the store's size
     out: list[Any] = [session.get_bind().engine.url.render_as_string(hide_password=True)]
     if "facts" in depends:
         # The carrier catalogue is editable in the store; which carriers count as online (and
         # their codes) shape what facts mean, so an edit is a new version of them too.
-        out += [meta.get(VERSION_KEY), tuple(map(tuple, session.execute(
-            select(Carrier.id, Carrier.code, Carrier.kind).order_by(Carrier.id))))]
-    if "rubric" in depends:
-        out.append(meta.get("rubric_version"))
-    if "targets" in depends:
-        # Edits bump targets_version (auth.indicator_control); inserts and deletes move these.
-        out += [meta.get(TARGETS_KEY),
-                *session.execute(select(func.count(), func.max(Target.id))).one()]
-    if "risk" in depends:
-        out += list(session.execute(select(
-            func.count(), func.max(RiskEvent.id), func.max(RiskEvent.last_day),
-            func.max(RiskEvent.resolved_at), func.max(RiskEvent.closed_at),
-            func.max(RiskEvent.deadline))).one())
-        out.append(session.scalar(select(func.max(RiskEventStep.id))))
+        out += [versions.get(changes.FACTS), versions.get("carriers")]
+    for name in ("rubric", "targets", "risk"):
+        if name in depends:
+            out.append(versions.get(name))
     return tuple(out)
 
 
@@ -169,11 +235,11 @@ def cached(*depends: str) -> Callable[[F], F]:
                     enforce(scope, value)  # refused before the cache is asked
             parts = (name, key_part(args), key_part(kwargs), stamps(session, depends))
             key = "m:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-            hit = cache.get(key)
+            hit = _guarded(lambda: cache.get(key))
             if hit is not None:
                 return hit
             result = fn(session, *args, **kwargs)
-            cache.set(key, result)
+            _guarded(lambda: cache.set(key, result))
             return result
 
         wrapper.uncached = fn  # type: ignore[attr-defined]

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data.changes import bump
 from data.models import AuditEvent, Meta, OrgUnit, RiskEvent, RiskEventStep, RiskRule, User
 from metrics.compute import compute
 from metrics.registry import REGISTRY
@@ -41,13 +43,22 @@ def _days(start: dt.date, end: dt.date):
     return (dt.date.fromordinal(n) for n in range(start.toordinal(), end.toordinal() + 1))
 
 
-def scan(session: Session, start: dt.date, end: dt.date) -> dict[str, int]:
-    """Evaluate every active rule from `start` to `end`; return counts of new and extended events."""
+def scan(session: Session, start: dt.date, end: dt.date,
+         unit_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """Evaluate every active rule from `start` to `end`; return counts of new and extended events.
+
+    With `unit_ids` (the units whose facts changed, e.g. an import's), only those units and their
+    ancestors are evaluated: no other unit's KPI can have changed. Without, every unit.
+    """
     units = session.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
+    by_id = {u.id: u for u in units}
+    if unit_ids is not None:
+        wanted = {int(p) for uid in unit_ids if uid in by_id
+                  for p in by_id[uid].path.strip("/").split("/")}
+        units = [u for u in units if u.id in wanted]
     by_tier: dict[int, list[OrgUnit]] = defaultdict(list)
     for u in units:
         by_tier[u.tier].append(u)
-    by_id = {u.id: u for u in units}
     stats = {"new": 0, "extended": 0}
     series_cache: dict[tuple, dict[dt.date, Day]] = {}
     for rule in session.scalars(select(RiskRule).where(RiskRule.active.is_(True))
@@ -71,10 +82,14 @@ def scan(session: Session, start: dt.date, end: dt.date) -> dict[str, int]:
             if outcome:
                 stats[outcome] += 1
     mark = session.get(Meta, "risk_scanned_through")
-    if mark is None:
-        session.add(Meta(key="risk_scanned_through", value=end.isoformat()))
-    elif mark.value < end.isoformat():
-        mark.value = end.isoformat()
+    # Only a scan of every unit covers the days (a scan of some units leaves the others' events,
+    # e.g. of rules over a window, to the nightly scan).
+    if unit_ids is None and (mark is None or mark.value < end.isoformat()):
+        if mark is None:
+            session.add(Meta(key="risk_scanned_through", value=end.isoformat()))
+        else:
+            mark.value = end.isoformat()
+        bump(session, "risk")  # the months it covers now count (metrics.risk.closed_on_time)
     session.flush()
     return stats
 
@@ -107,7 +122,8 @@ def _audit(session, rule, params, start, end, by_tier) -> list[tuple[OrgUnit, Br
     counts = {(u or "?", d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10])): n
               for u, d, n in rows}
     homes = dict(session.execute(select(User.username, User.unit_id)).all())
-    top = by_tier.get(1, [None])[0]
+    top = next(iter(by_tier.get(1, [])), None) or session.scalar(
+        select(OrgUnit).where(OrgUnit.tier == 1).order_by(OrgUnit.id).limit(1))
     out = []
     for user, breach in audit_breaches(counts, params):
         unit = session.get(OrgUnit, homes[user]) if user in homes else top

@@ -167,7 +167,7 @@ def import_file(engine: Engine, path: str | Path, kind: str | None = None, *,
                 return report
             if scan_risk and (report.inserted or report.updated) and (spec.day or spec.month):
                 scan_started = time.perf_counter()
-                report.risk = _scan(conn, report, window)
+                report.risk = _scan(conn, report, window, counts.unit_ids)
                 report.scan_seconds = time.perf_counter() - scan_started
             report.seconds = time.perf_counter() - started
             report.outcome, report.import_id = "imported", log_id
@@ -292,9 +292,9 @@ def _load_facts(conn: Connection, spec: Kind, table: TableFile, lookups: Lookups
     return counts
 
 
-def _scan(conn: Connection, report: ImportReport, window: Window) -> dict[str, int]:
-    """Run the risk scan over the imported days in the import's transaction, clipped to the
-    days that have data (and to the accepted window)."""
+def _scan(conn: Connection, report: ImportReport, window: Window, unit_ids: list[int]) -> dict[str, int]:
+    """Run the risk scan over the imported units (and their ancestors) and days, in the import's
+    transaction, the days clipped to those that have data (and to the accepted window)."""
     from risk.scan import scan  # risk builds on metrics, which build on data
 
     with cache.bypass(), Session(bind=conn) as session:  # nothing cached from uncommitted facts
@@ -304,6 +304,6 @@ def _scan(conn: Connection, report: ImportReport, window: Window) -> dict[str, i
             last = min(last, staging.as_date(last_loaded) or last)
         if report.first_day is None or last is None or last < report.first_day:
             return {"new": 0, "extended": 0}
-        stats = scan(session, report.first_day, last)
+        stats = scan(session, report.first_day, last, unit_ids)
         session.flush()
     return stats
