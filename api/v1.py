@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from api import params
-from api.params import BadParameter
+from api.params import UNAVAILABLE, BadParameter, UnitUnavailable
 from auth import audit
 from data.db import get_session
 from data.models import RISK_STATES, Carrier, Core, OrgUnit
@@ -39,11 +39,32 @@ def _bad_parameter(exc: BadParameter):
     return jsonify(error=exc.message, parameter=exc.parameter), 400
 
 
+@bp.before_request
+def _one_value_each():
+    # Every parameter takes one value (lists are comma-separated): ?unit=A&unit=B is forged.
+    repeated = sorted({k for k in request.args if len(request.args.getlist(k)) > 1})
+    if repeated:
+        audit.record(get_session(), "bad_request", current_user.username,
+                     target=request.full_path[:255], outcome="refused",
+                     detail=f"repeated parameter {', '.join(repeated)}")
+        return jsonify(error=f"'{repeated[0]}' is given more than once",
+                       parameter=repeated[0]), 400
+    return None
+
+
+@bp.errorhandler(UnitUnavailable)
+def _unit_unavailable(exc: UnitUnavailable):
+    audit.record(get_session(), "forbidden", current_user.username, target=request.full_path,
+                 outcome="refused", detail=f"unit {exc.code}" + ("" if exc.exists else " (no such unit)"))
+    return jsonify(error=UNAVAILABLE, parameter=exc.parameter), 403
+
+
 @bp.errorhandler(OutOfScope)
 def _out_of_scope(exc: OutOfScope):
+    # A second line of defence (metrics/ checks the scope too); answered as above.
     audit.record(get_session(), "forbidden", current_user.username, target=request.full_path,
                  outcome="refused", detail=f"unit {exc.unit_code}")
-    return jsonify(error=str(exc), parameter="unit"), 403
+    return jsonify(error=UNAVAILABLE, parameter="unit"), 403
 
 
 def _scope() -> Scope:
@@ -93,8 +114,7 @@ def units():
     """The children of ?parent=CODE, or the unit at the top of the caller's scope."""
     session = get_session()
     if request.args.get("parent"):
-        parent = params.unit(session, request.args, "parent")
-        _scope().check(parent)
+        parent = params.unit(session, request.args, _scope(), "parent")
         return jsonify([_unit_row(u, parent.code) for u in children(session, parent)])
     home = current_user.unit
     return jsonify([_unit_row(home, home.parent.code if home.parent else None)])
@@ -104,7 +124,7 @@ def units():
 def kpis():
     """KPI values for a unit's subtree over a range, optionally by child, carrier, core or period."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     start, end = params.date_range(request.args)
     carrier_codes = set(session.scalars(select(Carrier.code)))
     frame = compute(session, params.kpis(request.args), unit, start, end,
@@ -117,7 +137,7 @@ def kpis():
 def matrix_view():
     """The 6x6 matrix of scores for a unit's subtree over a range."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     start, end = params.date_range(request.args)
     bands = Bands.from_config(current_app.config)
     return jsonify(_rows(matrix(session, unit, start, end, bands, scope=_scope())))
@@ -127,7 +147,7 @@ def matrix_view():
 def freshness():
     """The last loaded day of a unit's subtree, or of each child with ?by=child."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     by = (request.args.get("by") or "").strip()
     if by not in ("", "child"):
         raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
@@ -139,7 +159,7 @@ def freshness():
 def stages():
     """The operating stage of a unit (or of each child with ?by=child) for a month."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     month = params.month(request.args)
     by = (request.args.get("by") or "").strip()
     if by not in ("", "child"):
@@ -161,7 +181,7 @@ def stages():
 def risk_events():
     """Risk events of a unit's subtree, optionally in some states."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     states = params.listed(request.args, "state", set(RISK_STATES))
     frame = events(session, unit, local_now(), states, scope=_scope())
     keep = ["id", "rule", "rule_type", "severity", "unit", "carrier", "kpi", "date", "value",

@@ -28,7 +28,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from data.numbers import stored
 
 # Reusable column types.
 intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
@@ -296,6 +298,10 @@ class Target(Base):
         Index("ix_target_unit", "unit_id"),
     )
 
+    @validates("value")
+    def _finite_value(self, _key: str, value: float) -> float:
+        return stored(value, ("目标值", "target"))
+
 
 # ---------------------------------------------------------------------------------------------
 # Bookkeeping
@@ -336,6 +342,10 @@ class StageCriterion(Base):
     threshold: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_by: Mapped[str | None] = mapped_column(String(64))
+
+    @validates("threshold")
+    def _finite_threshold(self, _key: str, value: float) -> float:
+        return stored(value, ("阈值", "threshold"))
 
 
 # ---------------------------------------------------------------------------------------------

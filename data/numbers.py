@@ -65,6 +65,13 @@ def whole(raw: object, what: tuple[str, str] = ("数值", "value"),
     return int(value)
 
 
+def stored(value, what: tuple[str, str]):
+    """The model-level guard: return `value` unless it is a NaN or infinite float (any writer)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _say(what, f"必须是有限的数字，不能是 '{value}'", f"must be a finite number, not '{value}'")
+    return value
+
+
 def finite_series(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse a column of strings (as read from an import file) by the same rules, all at once.
 
