@@ -18,7 +18,6 @@ from data.models import OrgUnit, RiskEvent, User
 from display import playlists
 from tests.browser import StoppableServer, browser_page
 from tests.conftest import DEMO_END, PASSWORD, add_users, app_over, csrf_from, login, new_store
-from tests.security import dash_posts
 from tests.security.dash_posts import Raw, audited, outputs, post, text_of
 
 RANGE = "start=2026-06-01&end=2026-06-30"
