@@ -107,9 +107,9 @@ def _display_role():
             ("api/", "_dash-", "export/")):
         if inner.strip("/") == WALL:
             return None
-        _audit_refusal(path)
+        _audit_refusal(request.full_path.rstrip("?"))
         return render_template_string(NOTICE), 403
-    return _refuse(path)
+    return _refuse(request.full_path.rstrip("?"))
 
 
 def _wall_callback(dash_app) -> bool | str:
