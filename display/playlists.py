@@ -22,6 +22,7 @@ from auth import audit
 from auth.admin import require_admin
 from components.view_state import PAGES, BadView, parse
 from data.models import Playlist, PlaylistItem, User
+from data.numbers import BadNumber, whole
 from data.units import unit_by_code
 from metrics.scope import Scope
 
@@ -128,9 +129,11 @@ def normalise_url(session: Session, raw: str, anchor: dt.date) -> str:
 
 def _whole(value, what: str, bounds: tuple[int, int]) -> int:
     try:
-        number = int(str(value).strip())
-    except ValueError as exc:
-        raise PlaylistError(f"{what} must be a whole number of seconds, not '{value}'") from exc
+        number = whole(value, (what, what))  # the one number parser: no NaN, inf, "１２"
+    except BadNumber:
+        number = None
+    if number is None:
+        raise PlaylistError(f"{what} must be a whole number of seconds, not '{value}'")
     if not bounds[0] <= number <= bounds[1]:
         raise PlaylistError(f"{what} must be between {bounds[0]} and {bounds[1]} seconds")
     return number
