@@ -96,8 +96,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "risk.note": ("处置说明（可选）", "Note (optional)"),
     "risk.steps": ("处置记录", "Steps"),
     "risk.read_only": ("您只能查看此事件。", "You can view this event only."),
-    "risk.not_permitted": ("无权查看此事件。", "You are not permitted to see this event."),
-    "risk.not_found": ("没有这个事件。", "No such event."),
     "risk.unavailable": ("没有这个事件，或您无权查看。",
                          "No such event, or you are not permitted to see it."),
     "risk.sev.high": ("高", "High"),

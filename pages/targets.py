@@ -117,7 +117,7 @@ def change_target(changes, context):
     The table's context (KPI, year, units) comes back from the browser, so it is checked like any
     other input: a forged one gets a message and an audit entry, never an error page.
     """
-    change = (changes or [None])[0]
+    change = changes[0] if isinstance(changes, list) and changes else None
     if not change:
         return no_update, no_update, no_update, no_update
     session = get_session()
@@ -148,9 +148,11 @@ def _checked(session, context, change) -> tuple[str, int, list, str]:
         raise ValueError(f"the year must be a whole number 2000-2100, not {str(year)[:40]!r}")
     if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
         raise ValueError("the table's units are missing")
+    if len(codes) > 500:  # a unit and its children; no real table comes near
+        raise ValueError("the table has too many units")
     scope = Scope.of(current_user.unit)
-    units = [unit_by_code(session, code) for code in codes[:500]]
-    if any(u is None or not scope.allows(u) for u in units) or len(codes) > 500:
+    units = [unit_by_code(session, code) for code in codes]
+    if any(u is None or not scope.allows(u) for u in units):
         raise ValueError("a unit of the table is not found or not permitted")
     row = change.get("rowId") if isinstance(change, dict) else None
     if row not in codes:
