@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     shell.init_app(app)
     export_ui.init_dash(app)
     server.extensions["dash"] = app
+    auth.init_display_role(server)
     _register_resources(server, app)
     return server
 

@@ -12,6 +12,7 @@ from data.models import OrgUnit
 from data.units import unit_by_code
 from metrics.compute import BY_OPTIONS
 from metrics.registry import REGISTRY
+from metrics.scope import Scope
 
 MAX_RANGE_DAYS = 5 * 366
 # Dates the API accepts: far from the calendar's ends, so weeks and months around them always exist.
@@ -45,12 +46,24 @@ def required(args: Mapping[str, str], name: str) -> str:
     return value
 
 
-def unit(session: Session, args: Mapping[str, str], name: str = "unit") -> OrgUnit:
-    """Return the unit named by a required code parameter."""
+class UnitUnavailable(PermissionError):
+    """A unit parameter names a unit that does not exist or lies outside the caller's scope;
+    both are answered alike (403, no detail), so the answer does not tell them apart."""
+
+    def __init__(self, parameter: str, code: str, exists: bool) -> None:
+        super().__init__(UNAVAILABLE)
+        self.parameter, self.code, self.exists = parameter, code, exists
+
+
+UNAVAILABLE = "unit not found or not permitted"
+
+
+def unit(session: Session, args: Mapping[str, str], scope: Scope, name: str = "unit") -> OrgUnit:
+    """Return the unit named by a required code parameter, if it lies in `scope`."""
     code = required(args, name)
     found = unit_by_code(session, code)
-    if found is None:
-        raise BadParameter(name, f"unknown unit code '{code}'")
+    if found is None or not scope.allows(found):
+        raise UnitUnavailable(name, code, found is not None)
     return found
 
 

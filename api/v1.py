@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import params
-from api.params import BadParameter
+from api.params import UNAVAILABLE, BadParameter, UnitUnavailable
 from auth import audit
 from data import unavailable
 from data.db import get_session
@@ -41,15 +41,40 @@ def _bad_parameter(exc: BadParameter):
     return jsonify(error=exc.message, parameter=exc.parameter), 400
 
 
+@bp.before_request
+def _one_value_each():
+    # Every parameter takes one value (lists are comma-separated): ?unit=A&unit=B is forged.
+    repeated = sorted({k for k in request.args if len(request.args.getlist(k)) > 1})
+    if repeated:
+        audit.record(get_session(), "bad_request", current_user.username,
+                     target=request.full_path[:255], outcome="refused",
+                     detail=f"repeated parameter {', '.join(repeated)}")
+        return jsonify(error=f"'{repeated[0]}' is given more than once",
+                       parameter=repeated[0]), 400
+    return None
+
+
+@bp.errorhandler(UnitUnavailable)
+def _unit_unavailable(exc: UnitUnavailable):
+    try:
+        audit.record(get_session(), "forbidden", current_user.username, target=request.full_path,
+                     outcome="refused",
+                     detail=f"unit {exc.code}" + ("" if exc.exists else " (no such unit)"))
+    except SQLAlchemyError as db_exc:
+        return unavailable.busy_response(db_exc)  # as in _out_of_scope below
+    return jsonify(error=UNAVAILABLE, parameter=exc.parameter), 403
+
+
 @bp.errorhandler(OutOfScope)
 def _out_of_scope(exc: OutOfScope):
+    # A second line of defence (metrics/ checks the scope too); answered as above.
     try:
         audit.record(get_session(), "forbidden", current_user.username, target=request.full_path,
                      outcome="refused", detail=f"unit {exc.unit_code}")
     except SQLAlchemyError as db_exc:
         # An error handler's own errors reach no other handler: answer the busy store's 503 here.
         return unavailable.busy_response(db_exc)
-    return jsonify(error=str(exc), parameter="unit"), 403
+    return jsonify(error=UNAVAILABLE, parameter="unit"), 403
 
 
 def _scope() -> Scope:
@@ -99,8 +124,7 @@ def units():
     """The children of ?parent=CODE, or the unit at the top of the caller's scope."""
     session = get_session()
     if request.args.get("parent"):
-        parent = params.unit(session, request.args, "parent")
-        _scope().check(parent)
+        parent = params.unit(session, request.args, _scope(), "parent")
         return jsonify([_unit_row(u, parent.code) for u in children(session, parent)])
     home = current_user.unit
     return jsonify([_unit_row(home, home.parent.code if home.parent else None)])
@@ -110,7 +134,7 @@ def units():
 def kpis():
     """KPI values for a unit's subtree over a range, optionally by child, carrier, core or period."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     start, end = params.date_range(request.args)
     carrier_codes = set(session.scalars(select(Carrier.code)))
     frame = compute(session, params.kpis(request.args), unit, start, end,
@@ -123,7 +147,7 @@ def kpis():
 def matrix_view():
     """The 6x6 matrix of scores for a unit's subtree over a range."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     start, end = params.date_range(request.args)
     bands = Bands.from_config(current_app.config)
     return jsonify(_rows(matrix(session, unit, start, end, bands, scope=_scope())))
@@ -133,7 +157,7 @@ def matrix_view():
 def freshness():
     """The last loaded day of a unit's subtree, or of each child with ?by=child."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     by = params.text(request.args, "by")
     if by not in ("", "child"):
         raise BadParameter("by", f"'by' must be 'child' or absent, not '{by}'")
@@ -145,7 +169,7 @@ def freshness():
 def stages():
     """The operating stage of a unit (or of each child with ?by=child) for a month."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     month = params.month(request.args)
     by = params.text(request.args, "by")
     if by not in ("", "child"):
@@ -167,7 +191,7 @@ def stages():
 def risk_events():
     """Risk events of a unit's subtree, optionally in some states."""
     session = get_session()
-    unit = params.unit(session, request.args)
+    unit = params.unit(session, request.args, _scope())
     states = params.listed(request.args, "state", set(RISK_STATES))
     frame = events(session, unit, local_now(), states, scope=_scope())
     keep = ["id", "rule", "rule_type", "severity", "unit", "carrier", "kpi", "date", "value",

@@ -13,3 +13,8 @@ def init_app(app: Flask) -> None:
     login.init_app(app)
     guard.init_app(app)
     cli.init_app(app)
+
+
+def init_display_role(app: Flask) -> None:
+    """Restrict display accounts to the wall display (after Dash is built on `app`)."""
+    guard.init_display_role(app)

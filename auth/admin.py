@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from auth import accounts, audit
 from auth.accounts import AccountError
 from data.models import ApiToken, AuditEvent, Meta, RiskRule, StageCriterion, User
+from data.numbers import BadNumber, finite, whole
 from data.rubric import BY_ID as RUBRIC_BY_ID
 from data.rubric import CRITERIA, thresholds
 
@@ -126,9 +127,9 @@ def set_threshold(session: Session, actor: User, criterion_id: str, value) -> in
     """Change one criterion's threshold; the rubric version goes up; return the new version."""
     require_admin(actor)
     try:
-        value = float(value)
-    except (TypeError, ValueError) as exc:
-        raise AccountError("the threshold must be a number") from exc
+        value = finite(value, ("阈值", "threshold"))
+    except BadNumber as exc:
+        raise AccountError(str(exc)) from None
     criterion = RUBRIC_BY_ID.get(criterion_id)
     if criterion is None:
         raise AccountError(f"unknown criterion '{criterion_id}'")
@@ -183,12 +184,14 @@ def update_rule(session: Session, actor: User, code: str, field: str, value) -> 
 def _check_rule_value(field: str, value):
     if field == "params":
         try:
-            parsed = json.loads(value) if isinstance(value, str) else value
+            parsed = json.loads(value, parse_constant=_no_constant) if isinstance(value, str) \
+                else value
         except ValueError as exc:
             raise AccountError(f"params must be JSON: {exc}") from exc
         if not isinstance(parsed, dict):
             raise AccountError("params must be a JSON object")
-        return json.dumps(parsed)
+        _finite_numbers(parsed, "params")
+        return json.dumps(parsed, allow_nan=False)
     if field == "tiers":
         tiers = [t.strip() for t in str(value).split(",") if t.strip()]
         if not tiers or any(t not in {"1", "2", "3", "4", "5"} for t in tiers):
@@ -200,12 +203,31 @@ def _check_rule_value(field: str, value):
         return value
     if field in ("deadline_hours", "owner_tier"):
         try:
-            number = int(value)
-        except (TypeError, ValueError) as exc:
-            raise AccountError(f"{field} must be a whole number") from exc
-        if number < 1 or (field == "owner_tier" and number > 5):
+            number = whole(value, (field, field))
+        except BadNumber as exc:
+            raise AccountError(str(exc)) from None
+        if number is None or number < 1 or (field == "owner_tier" and number > 5):
             raise AccountError(f"{field} is out of range")
         return number
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_numbers(value, where: str) -> None:
+    """Refuse NaN and infinity anywhere in a rule's parsed params (json reads 1e999 as inf)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _finite_numbers(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _finite_numbers(item, f"{where}[{n}]")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            finite(value, (where, where))
+        except BadNumber as exc:
+            raise AccountError(str(exc)) from None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.admin import NotPermitted
 from data.models import Carrier, Target, User
+from data.numbers import BadNumber, finite
 from data.units import unit_by_code
 from metrics.registry import REGISTRY
 from metrics.scope import Scope
@@ -33,8 +34,9 @@ def may_set_targets(actor: User, unit) -> bool:
 
 
 def set_target(session: Session, actor: User, kpi: str, unit_code: str, start: dt.date,
-               end: dt.date, value: float | None, carrier: str | None = None) -> None:
-    """Store (or with value None remove) a unit's own target for a KPI and period; audited."""
+               end: dt.date, value: object, carrier: str | None = None) -> None:
+    """Store (or with value None or blank remove) a unit's own target for a KPI and period;
+    audited. The value is parsed here: NaN, infinity and non-numbers are refused."""
     if kpi not in REGISTRY:
         raise TargetError(f"unknown KPI '{kpi}'")
     unit = unit_by_code(session, unit_code)
@@ -46,6 +48,10 @@ def set_target(session: Session, actor: User, kpi: str, unit_code: str, start: d
         raise NotPermitted(f"you may not set targets for {unit_code}")
     if end < start:
         raise TargetError("the period ends before it starts")
+    try:
+        value = finite(value, ("目标值", "target"), required=False)
+    except BadNumber as exc:
+        raise TargetError(str(exc)) from None
     if value is not None and (value < 0 or (REGISTRY[kpi].unit == "%" and value > 1)):
         raise TargetError("a target is not negative, and a rate lies between 0 and 1")
     carrier_id = None

@@ -56,16 +56,27 @@ def csrf_valid() -> bool:
     return bool(expected) and hmac.compare_digest(sent, expected)
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, home: str = "/") -> str:
     # Only same-site relative paths: never an open redirect.
-    if not target or urlparse(target).netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
+    if not target or urlparse(target).netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:  # browsers read `/\evil.example` as another host
+        return home
     return target
+
+
+def _forged_next() -> bool:
+    # Control characters in ?next= (CR/LF: header injection) come from a forged link.
+    return any(ord(c) < 32 or c == "\x7f" for c in request.args.get("next") or "")
 
 
 def login_view():
     """Show the sign-in form; check the password, the lock-out and the CSRF token on POST."""
     error = None
+    if _forged_next():
+        audit.record(get_session(), "bad_request", None, target="/login",
+                     outcome="refused", detail=f"next={request.args.get('next', '')!r}"[:500])
+        abort(400, "登录后要打开的地址（next=）无效。 The address to open after signing in "
+                   "(next=) is not valid.")
     if request.method == "POST":
         if not csrf_valid():
             abort(400, "The form has expired or did not come from this site; reload and try again.")
@@ -93,7 +104,8 @@ def login_view():
                 throttle.release(get_engine(), username, address)
                 login_user(user, remember=bool(request.form.get("remember")))
                 session["csrf"] = secrets.token_urlsafe(32)  # a new token after sign-in
-                return redirect(_safe_next(request.args.get("next")))
+                home = "/display" if user.role == "display" else "/"
+                return redirect(_safe_next(request.args.get("next"), home))
     return render_template_string(LOGIN_PAGE, error=error), (200 if error is None else 401)
 
 

@@ -33,6 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from data.numbers import stored
+
 # Reusable column types.
 intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
 count = Annotated[int, mapped_column(Integer, nullable=False, default=0)]
@@ -315,6 +317,10 @@ class Target(Base):
         Index("ix_target_unit", "unit_id"),
     )
 
+    @validates("value")
+    def _finite_value(self, _key: str, value: float) -> float:
+        return stored(value, ("目标值", "target"))
+
 
 # ---------------------------------------------------------------------------------------------
 # Bookkeeping
@@ -366,6 +372,10 @@ class StageCriterion(Base):
     threshold: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_by: Mapped[str | None] = mapped_column(String(64))
+
+    @validates("threshold")
+    def _finite_threshold(self, _key: str, value: float) -> float:
+        return stored(value, ("阈值", "threshold"))
 
 
 # ---------------------------------------------------------------------------------------------

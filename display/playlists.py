@@ -3,7 +3,10 @@
 A playlist is an ordered list of views, each a dashboard URL (page path and query, e.g.
 `/regions?unit=ZJ-HZ&period=last30`) with a dwell time, plus how often the display refreshes its
 data. Views are checked when saved: a known page, a query the pages accept, a unit that exists.
-Scope is not checked here: a display shows every view through the same scope checks as any page.
+A playlist is openable by a user when every view's unit lies in the user's scope (a view without
+a unit shows the user's own unit); `/display` lists and opens only those, and a playlist that does
+not exist and one the user may not open get the same answer. Each view is still rendered through
+the same scope checks as any page.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from auth import audit
 from auth.admin import require_admin
 from components.view_state import PAGES, BadView, parse
 from data.models import Playlist, PlaylistItem, User
+from data.numbers import BadNumber, whole
 from data.units import unit_by_code
+from metrics.scope import Scope
 
 REFRESH_RANGE = (10, 3600)  # seconds between data refreshes
 DWELL_RANGE = (5, 3600)  # seconds a view stays on screen
@@ -45,15 +50,52 @@ def playlists(session: Session) -> list[Playlist]:
     return list(session.scalars(select(Playlist).order_by(Playlist.name)))
 
 
+class PlaylistUnavailable(PlaylistError):
+    """No such playlist, or one the user may not open (the two are not told apart)."""
+
+
+def _playlist_id(raw_id: object) -> int:
+    try:
+        playlist_id = int(str(raw_id).strip()) if isinstance(raw_id, (str, int)) else None
+    except ValueError:
+        playlist_id = None
+    if playlist_id is None or isinstance(raw_id, bool):
+        raise PlaylistError(f"playlist must be a number, not '{str(raw_id)[:40]}'")
+    return playlist_id
+
+
 def find(session: Session, raw_id: str | int | None) -> Playlist:
     """The playlist a `playlist=` URL parameter names; PlaylistError when there is none."""
-    try:
-        playlist_id = int(str(raw_id).strip())
-    except ValueError as exc:
-        raise PlaylistError(f"playlist must be a number, not '{raw_id}'") from exc
-    playlist = session.get(Playlist, playlist_id)
+    playlist_id = _playlist_id(raw_id)
+    playlist = session.get(Playlist, playlist_id) if 0 < playlist_id < 2**31 else None
     if playlist is None:
         raise PlaylistError(f"there is no playlist {playlist_id}")
+    return playlist
+
+
+def openable(session: Session, playlist: Playlist, user: User) -> bool:
+    """Tell whether every view of `playlist` shows a unit in `user`'s scope."""
+    scope = Scope.of(user.unit)
+    for view in views(playlist):
+        code = view.query.get("unit")
+        unit = unit_by_code(session, code) if code else user.unit
+        if unit is None or not scope.allows(unit):
+            return False
+    return True
+
+
+def playlists_for(session: Session, user: User) -> list[Playlist]:
+    """The playlists `user` may open, by name."""
+    return [p for p in playlists(session) if openable(session, p, user)]
+
+
+def find_for(session: Session, user: User, raw_id: object) -> Playlist:
+    """The playlist `raw_id` names if `user` may open it; else PlaylistUnavailable (the same for
+    a playlist that does not exist), or PlaylistError for an id that is not a number."""
+    playlist_id = _playlist_id(raw_id)
+    playlist = session.get(Playlist, playlist_id) if 0 < playlist_id < 2**31 else None
+    if playlist is None or not openable(session, playlist, user):
+        raise PlaylistUnavailable(f"playlist {playlist_id} is not found or not permitted")
     return playlist
 
 
@@ -87,9 +129,11 @@ def normalise_url(session: Session, raw: str, anchor: dt.date) -> str:
 
 def _whole(value, what: str, bounds: tuple[int, int]) -> int:
     try:
-        number = int(str(value).strip())
-    except ValueError as exc:
-        raise PlaylistError(f"{what} must be a whole number of seconds, not '{value}'") from exc
+        number = whole(value, (what, what))  # the one number parser: no NaN, inf, "１２"
+    except BadNumber:
+        number = None
+    if number is None:
+        raise PlaylistError(f"{what} must be a whole number of seconds, not '{value}'")
     if not bounds[0] <= number <= bounds[1]:
         raise PlaylistError(f"{what} must be between {bounds[0]} and {bounds[1]} seconds")
     return number

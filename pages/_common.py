@@ -50,26 +50,38 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
     span = loaded_range(session)
     if span is None:
         return dmc.Container(dmc.Alert(t("nodata", lang), color="gray"), py="xl")
+    repeated = sorted(k for k, v in query.items() if not isinstance(v, str))
     try:
+        if repeated:  # ?unit=A&unit=B: Dash passes a list; nobody's link does that
+            refused(page_path, f"repeated parameter {', '.join(repeated)}")
+            raise BadView(t("error.repeated", lang).format(name=repeated[0]))
         view = parse(query, current_user.unit.code, span[1])
     except BadView as exc:
         return dmc.Container(dmc.Alert(f"{t('error.bad_param', lang)}{exc}", color="red",
                                        id="bad-view"), py="xl")
     unit = unit_by_code(session, view.unit)
     scope = Scope.of(current_user.unit)
-    if unit is None:
-        return not_permitted(view.unit)
     try:
+        if unit is None:
+            raise OutOfScope(view.unit)
         scope.check(unit)
     except OutOfScope:
+        # A unit that does not exist and one outside the scope get the same answer.
         audit.record(session, "forbidden", current_user.username, target=page_path + view.query(),
-                     outcome="refused", detail=f"unit {view.unit}")
-        return not_permitted(view.unit)
+                     outcome="refused",
+                     detail=f"unit {view.unit}" + (" (no such unit)" if unit is None else ""))
+        return not_permitted()
     path_units = [u for u in ancestors(session, unit) if scope.allows(u)]
     loaded = last_loaded(session, unit, scope=scope)[unit.code]
     return PageContext(session, lang, view, unit, scope, path_units, children(session, unit),
                        carriers(session), cores(session), loaded.isoformat() if loaded else "",
                        is_demo(session), Bands.from_config(current_app.config))
+
+
+def refused(target: str, detail: str) -> None:
+    """Audit a forged or malformed request that a page or callback refused (`bad_request`)."""
+    audit.record(get_session(), "bad_request", current_user.username, target=target,
+                 outcome="refused", detail=detail[:500])
 
 
 def frame(ctx: PageContext, page_path: str, title_key: str, body: list) -> dmc.Container:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 from flask import g
 from flask_login import current_user
 
-from components.i18n import t
+from components.i18n import LANGS, t
 from data.db import get_session
 from display.kiosk import describe, render_view
-from display.playlists import PlaylistError, find, playlists, views
+from display.playlists import PlaylistError, PlaylistUnavailable, find_for, playlists_for, views
+from pages._common import refused
 from risk.workflow import local_now
 
 dash.register_page(__name__, path="/display", name="Display", title="大屏 Wall display")
@@ -31,7 +32,7 @@ def layout(playlist: str | None = None, **_query: str):
     if playlist is None:
         return _chooser(session, lang)
     try:
-        chosen = find(session, playlist)
+        chosen = _open(session, playlist, lang)
     except PlaylistError as exc:
         return dmc.Container(dmc.Alert(f"{t('display.bad', lang)}{exc}", color="red",
                                        id="display-error"), py="xl")
@@ -55,8 +56,26 @@ def layout(playlist: str | None = None, **_query: str):
     ], className="kiosk", id="display-root")
 
 
+def _open(session, raw_id, lang: str):
+    """The playlist `raw_id` names if the caller may open it; PlaylistError (with the message to
+    show) otherwise, audited. A playlist that does not exist and one the caller may not open get
+    the same message."""
+    if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool):
+        refused("/display", f"playlist {str(raw_id)[:60]}")
+        raise PlaylistError(t("error.repeated", lang).format(name="playlist")
+                            if isinstance(raw_id, list) else "playlist must be a number")
+    try:
+        return find_for(session, current_user, raw_id)
+    except PlaylistUnavailable as exc:
+        refused("/display", str(exc))
+        raise PlaylistError(t("display.unavailable", lang)) from None
+    except PlaylistError as exc:
+        refused("/display", str(exc))
+        raise
+
+
 def _chooser(session, lang: str):
-    lists = playlists(session)
+    lists = playlists_for(session, current_user)
     if not lists:
         return dmc.Container(dmc.Alert(t("display.none", lang), color="gray", id="display-none"),
                              py="xl")
@@ -78,9 +97,14 @@ def refresh(slide, _tick, playlist_id, lang):
     """Render the current view of the playlist afresh (the playlist is re-read, so an admin's edit
     shows at the next refresh)."""
     session = get_session()
-    playlist = find(session, playlist_id)
+    lang = lang if lang in LANGS else "zh"
+    try:
+        playlist = _open(session, playlist_id, lang)
+    except PlaylistError as exc:
+        alert = dmc.Alert(f"{t('display.bad', lang)}{exc}", color="red", id="display-error")
+        return alert, "", [], no_update, no_update, no_update
     shown = views(playlist)
-    index = (slide or 0) % len(shown)
+    index = (slide if isinstance(slide, int) and not isinstance(slide, bool) else 0) % len(shown)
     view = shown[index]
     g.kiosk = True  # the page modules render for a display account here, scope unchanged
     body = render_view(view)

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 from flask_login import current_user
 
+from auth import audit
 from auth.guard import writes_data
 from components.charts import message_figure, safe
 from components.format import number
@@ -22,7 +23,7 @@ from metrics.compute import compute
 from metrics.registry import CORES, REGISTRY
 from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend
 from metrics.scope import OutOfScope, Scope
-from pages._common import frame, page_context
+from pages._common import frame, page_context, refused
 from risk.workflow import StepRefused, allowed_steps, local_now, step
 
 dash.register_page(__name__, path="/risk", name="Risk", title="风险 Risk")
@@ -121,17 +122,47 @@ def _trend(ctx) -> go.Figure:
     return fig
 
 
+def _event_id(raw) -> int | None:
+    """The event id the browser sent (a store or a grid's row id); None unless a plain id."""
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        raw = int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 2**31:
+        return raw
+    return None
+
+
+def _bad_event_id(raw, lang: str):
+    refused("/risk", f"event id {str(raw)[:40]!r}")
+    return dmc.Alert(f"{t('error.bad_request', lang)}event id {str(raw)[:40]!r}", color="red",
+                     id="risk-bad-request")
+
+
+def _in_scope(session, event_no: int):
+    """(event, steps) of an event the caller may see; None for one that does not exist or lies
+    outside the caller's scope (both get the same answer; the second is audited)."""
+    try:
+        return event_detail(session, event_no, scope=Scope.of(current_user.unit))
+    except OutOfScope as exc:
+        audit.record(session, "forbidden", current_user.username, target=f"risk event {event_no}",
+                     outcome="refused", detail=f"unit {exc.unit_code}")
+        return None
+
+
+def _unavailable(lang: str):
+    return dmc.Alert(t("risk.unavailable", lang), color="gray", id="risk-unavailable")
+
+
 def render_detail(event_id: int | None, lang: str):
     """The detail panel of one event: facts, the KPI around the breach, steps, and the actions."""
     if not event_id:
         return dmc.Text(t("risk.pick", lang), c="dimmed")
+    event_no = _event_id(event_id)
+    if event_no is None:
+        return _bad_event_id(event_id, lang)
     session = get_session()
-    try:
-        found = event_detail(session, int(event_id), scope=Scope.of(current_user.unit))
-    except OutOfScope:
-        return dmc.Alert(t("risk.not_permitted", lang), color="red")
+    found = _in_scope(session, event_no)
     if found is None:
-        return dmc.Alert(t("risk.not_found", lang), color="gray")
+        return _unavailable(lang)
     event, steps = found
     rule = event.rule
     kpi = REGISTRY.get(rule.kpi or "")
@@ -183,9 +214,16 @@ def render_detail(event_id: int | None, lang: str):
           prevent_initial_call=True)
 def pick_event(cell_a, cell_b):
     """Remember the clicked event."""
-    cell = cell_a if dash.ctx.triggered_id and dash.ctx.triggered_id.get("name") == "risk-events" \
-        else cell_b
-    return int(cell["rowId"]) if cell and cell.get("rowId") else no_update
+    trigger = dash.ctx.triggered_id
+    cell = cell_a if isinstance(trigger, dict) and trigger.get("name") == "risk-events" else cell_b
+    raw = cell.get("rowId") if isinstance(cell, dict) else None
+    if not raw:
+        return no_update
+    event_no = _event_id(raw)
+    if event_no is None:
+        refused("/risk", f"event id {str(raw)[:40]!r}")
+        return no_update
+    return event_no
 
 
 @callback(Output("risk-detail", "children"), Input("risk-event-id", "data"))
@@ -200,18 +238,23 @@ def show_event(event_id):
 @writes_data
 def take_step(clicks, event_id, note):
     """Move the event one step along the closed loop (checked on the server, recorded)."""
-    if not event_id or not any(clicks or []):
+    if not event_id or not isinstance(clicks, list) or not any(clicks):
         return no_update
-    to_state = dash.ctx.triggered_id["to"]
+    lang = current_user.language
+    trigger = dash.ctx.triggered_id
+    to_state = trigger.get("to") if isinstance(trigger, dict) else None
+    event_no = _event_id(event_id)
+    if event_no is None or to_state not in STATE_KEYS:
+        return _bad_event_id(event_id if event_no is None else f"{event_id} -> {to_state}", lang)
     session = get_session()
-    found = event_detail(session, int(event_id))
+    found = _in_scope(session, event_no)
     if found is None:
-        return no_update
+        return _unavailable(lang)
     event, _ = found
     try:
-        step(session, event, current_user, to_state, note or "")
+        step(session, event, current_user, to_state, str(note or "")[:500])
         session.commit()
     except StepRefused as exc:
         session.rollback()
         return dmc.Alert(str(exc), color="red")
-    return render_detail(event_id, current_user.language)
+    return render_detail(event_no, lang)

@@ -26,7 +26,7 @@ from data.units import unit_by_code
 from metrics.attainment import attainment_by_child, own_targets
 from metrics.registry import KPIS, REGISTRY
 from metrics.scope import Scope
-from pages._common import frame, page_context
+from pages._common import frame, page_context, refused
 
 dash.register_page(__name__, path="/targets", name="Targets", title="指标管控 Targets")
 
@@ -114,26 +114,52 @@ def _columns(lang: str, editable: bool) -> list[dict]:
           State("targets-context", "data"), prevent_initial_call=True)
 @writes_data
 def change_target(changes, context):
-    """Store an edited yearly target (empty removes the unit's own target); checked and audited."""
-    change = (changes or [None])[0]
+    """Store an edited yearly target (empty removes the unit's own target); checked and audited.
+
+    The table's context (KPI, year, units) comes back from the browser, so it is checked like any
+    other input: a forged one gets a message and an audit entry, never an error page.
+    """
+    change = changes[0] if isinstance(changes, list) and changes else None
     if not change:
         return no_update, no_update, no_update, no_update
     session = get_session()
     lang = current_user.language
-    kpi, year = context["kpi"], context["year"]
-    raw = change.get("value")
     try:
-        value = None if raw in (None, "") else float(raw)
-        set_target(session, current_user, kpi, change["rowId"], dt.date(year, 1, 1),
-                   dt.date(year, 12, 31), value)
+        kpi, year, units, unit_code = _checked(session, context, change)
+    except ValueError as exc:
+        refused("targets", str(exc))
+        return no_update, f"{t('error.bad_request', lang)}{exc}", False, "red"
+    try:
+        set_target(session, current_user, kpi, unit_code, dt.date(year, 1, 1),
+                   dt.date(year, 12, 31), change.get("value"))
         session.commit()
         message, colour = t("targets.saved", lang), "green"
-    except (TargetError, NotPermitted, ValueError) as exc:
+    except (TargetError, NotPermitted) as exc:
         session.rollback()
         message, colour = f"{t('targets.not_saved', lang)} {exc}", "red"
-    units = [unit_by_code(session, code) for code in context["units"]]
     return _rows(session, kpi, units, year, lang), message, False, colour
 
+
+def _checked(session, context, change) -> tuple[str, int, list, str]:
+    """The KPI, year, units (in the caller's scope) and edited unit of a posted change."""
+    context = context if isinstance(context, dict) else {}
+    kpi, year, codes = context.get("kpi"), context.get("year"), context.get("units")
+    if not isinstance(kpi, str) or kpi not in REGISTRY:
+        raise ValueError(f"unknown KPI {str(kpi)[:40]!r}")
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        raise ValueError(f"the year must be a whole number 2000-2100, not {str(year)[:40]!r}")
+    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+        raise ValueError("the table's units are missing")
+    if len(codes) > 500:  # a unit and its children; no real table comes near
+        raise ValueError("the table has too many units")
+    scope = Scope.of(current_user.unit)
+    units = [unit_by_code(session, code) for code in codes]
+    if any(u is None or not scope.allows(u) for u in units):
+        raise ValueError("a unit of the table is not found or not permitted")
+    row = change.get("rowId") if isinstance(change, dict) else None
+    if row not in codes:
+        raise ValueError("the edited row is not a unit of the table")
+    return kpi, year, units, row
 
 
 @callback(Output("_pages_location", "search", allow_duplicate=True),

@@ -51,6 +51,9 @@ def step(session: Session, event: RiskEvent, actor: User, to_state: str, note: s
     if to_state not in allowed_steps(event, actor):
         audit.record(session, "forbidden", actor.username, target=f"risk event {event.id}",
                      outcome="refused", detail=f"{event.state} -> {to_state}")
+        if not Scope.of(actor.unit).allows(event.unit):
+            # Say nothing of an event outside the actor's scope, not even its state.
+            raise StepRefused(f"risk event {event.id} is not found or not permitted")
         raise StepRefused(f"{event.state} -> {to_state} is not allowed for {actor.username}")
     now = now or local_now()
     record = RiskEventStep(event_id=event.id, at=now, username=actor.username,

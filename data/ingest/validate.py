@@ -12,11 +12,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from data.ingest.read import ROW, clip
 from data.ingest.spec import Col, Kind
+from data.numbers import NUMBER, BadNumber, finite, finite_series, not_finite_reason
 from data.units import UNIT_CODE_PATTERN, unit_code_problem
 from metrics.registry import REGISTRY
 
@@ -206,25 +206,32 @@ def _storage(values: pd.Series, col: Col) -> pd.Series:
 # -- parsers: (raw strings, column, lookups) -> (values, wrong mask, reason) ----------------------
 
 def _number(raw: pd.Series, col: Col, _lk: Lookups):
-    num = pd.to_numeric(raw.where(raw != ""), errors="coerce").astype("float64")
-    wrong = num.isna() | ~np.isfinite(num.fillna(0))
+    num, wrong = finite_series(raw)  # the same rules as every number entered (data/numbers.py)
     if col.type == "decimal":
-        return num, wrong | (num < 0), lambda r: (f"{_q(r['_v'])} is not a number" if _nan(r['_v'])
-                                                   else f"negative amount {clip(r['_v'])}")
+        return num, wrong | (num < 0), lambda r: (
+            _not_number(r['_v'], "a number") or f"negative amount {clip(r['_v'])}")
     whole = (num % 1 == 0)
     if col.type == "tier":
         return num, wrong | ~whole | ~num.isin([1, 2, 3, 4, 5]), \
             lambda r: f"{_q(r['_v'])} is not a tier (1 HQ ... 5 outlet)"
     return num, wrong | ~whole | (num < 0), lambda r: (
-        f"{_q(r['_v'])} is not a whole number" if _nan(r['_v']) or float(r['_v']) % 1
-        else f"negative count {clip(r['_v'])}")
+        _not_number(r['_v'], "a whole number")
+        or (f"{_q(r['_v'])} is not a whole number" if float(r['_v']) % 1
+            else f"negative count {clip(r['_v'])}"))
 
 
-def _nan(value: str) -> bool:
+def _not_number(value: str, kind: str) -> str:
+    """The reason for a value that is no finite number ('' when it is one)."""
     try:
-        return not np.isfinite(float(value))
-    except ValueError:
-        return True
+        finite(value)
+    except BadNumber:
+        if NUMBER.fullmatch(value.strip()) or value.strip().lower().lstrip("+-") in NON_FINITE:
+            return not_finite_reason(clip(value))
+        return f"{_q(value)} is not {kind}"
+    return ""
+
+
+NON_FINITE = ("nan", "inf", "infinity")
 
 
 def _date(raw: pd.Series, col: Col, _lk: Lookups):
