@@ -100,13 +100,19 @@ def release(engine: Engine, username: str, address: str | None) -> None:
     pair = next(k for k in keys if k.startswith("pair:"))
     others = [k for k in keys if k != pair]
     with begin_briefly(engine) as conn:
+        # The keys' rows in key order, as `reserve` takes them: otherwise a hand-back and a count
+        # of the same account and address each hold a row the other waits for (a deadlock).
+        conn.execute(select(_T.c.key).where(_T.c.key.in_(keys)).order_by(_T.c.key).with_for_update())
         conn.execute(update(_T).where(_T.c.key == pair).values(failures=0, lockouts=0))
         conn.execute(update(_T).where(_T.c.key.in_(others), _T.c.failures > 0)
                      .values(failures=_T.c.failures - 1))
-        # Forget keys that have been quiet for a day and are not locked.
+        # Forget keys that have been quiet for a day and are not locked; rows another attempt holds
+        # right now are left for a later sign-in (SKIP LOCKED: never wait on, or deadlock with, it).
         stale = now() - FORGET_AFTER
-        conn.execute(_T.delete().where(_T.c.window_start < stale, _T.c.failures == 0,
-                                       (_T.c.locked_until.is_(None)) | (_T.c.locked_until < stale)))
+        quiet = (select(_T.c.key).where(_T.c.window_start < stale, _T.c.failures == 0,
+                                         (_T.c.locked_until.is_(None)) | (_T.c.locked_until < stale))
+                 .with_for_update(skip_locked=True))
+        conn.execute(_T.delete().where(_T.c.key.in_(quiet.scalar_subquery())))
 
 
 def _insert_missing(conn: Connection, keys: list[str], at: dt.datetime) -> None:
