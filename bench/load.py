@@ -85,7 +85,17 @@ def children_of(url: str) -> dict[str, list[str]]:
     return out
 
 
+# People sign in one at a time; the sign-in throttle counts an attempt before its password is
+# checked, so dozens of simultaneous sign-ins of one account from one address would lock it.
+_SIGN_IN = threading.Lock()
+
+
 def sign_in(base: str, username: str) -> requests.Session:
+    with _SIGN_IN:
+        return _sign_in(base, username)
+
+
+def _sign_in(base: str, username: str) -> requests.Session:
     session = requests.Session()
     page = session.get(base + "/login", timeout=30).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
