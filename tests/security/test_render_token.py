@@ -58,8 +58,10 @@ def _user_id(store, username: str) -> int:
 
 
 def _signed_in_as(c) -> str | None:
+    """The account id of the client's session (the sign-in id is "account.version.time.nonce")."""
     with c.session_transaction() as sess:
-        return sess.get("_user_id")
+        signed = sess.get("_user_id")
+    return None if signed is None else str(signed).split(".")[0]
 
 
 def _last_audit(store, action: str) -> AuditEvent:
