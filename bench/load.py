@@ -176,6 +176,48 @@ def manager(base, template, home, kids, think, until, results, errors) -> None:
         time.sleep(random.expovariate(1 / think))
 
 
+def serve(url: str, workers: int, threads: int, redis: str | None,
+          prefix: str) -> tuple[subprocess.Popen, str, dict]:
+    """Start gunicorn over `url` on a free local port and wait until it answers; return the
+    process, its base URL and the environment it runs with."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": uuid.uuid4().hex,
+           "CACHE_KEY_PREFIX": f"{prefix}-{uuid.uuid4().hex[:6]}:"}
+    env.pop("REDIS_URL", None)
+    if redis:
+        env["REDIS_URL"] = redis
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "--threads",
+         str(threads), "-b", f"127.0.0.1:{port}", "--timeout", "300", "--log-level",
+         "warning", "app:create_app()"], cwd=ROOT, env=env)
+    for _ in range(240):
+        try:
+            if requests.get(base + "/healthz", timeout=2).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.5)
+    return server, base, env
+
+
+def people(base: str, url: str, playlist_id: int, displays: int, every: float, managers: int,
+           think: float, until: float, results: dict, errors: dict) -> list[threading.Thread]:
+    """The threads of `displays` wall displays and `managers` managers, until `until` (not started)."""
+    kids = children_of(url)
+    display_tpl = callback_request(sign_in(base, "bench-display"), base, "display-body.children",
+                                   "display-refresh.n_intervals")
+    page_tpl = callback_request(sign_in(base, "bench-ZJ"), base, "_pages_content.children",
+                                "_pages_location.search")
+    threads = [threading.Thread(target=display, args=(base, display_tpl, playlist_id, every, until,
+                                                      results, errors))
+               for _ in range(displays)]
+    homes = [UNITS[i % len(UNITS)] for i in range(managers)]
+    threads += [threading.Thread(target=manager, args=(base, page_tpl, home, kids[home], think,
+                                                       until, results, errors))
+                for home in homes]
+    return threads
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True)
@@ -191,40 +233,12 @@ def main() -> None:
     args = parser.parse_args()
 
     playlist_id = prepare(args.url)
-    kids = children_of(args.url)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": args.url, "SECRET_KEY": uuid.uuid4().hex,
-           "CACHE_KEY_PREFIX": f"bench-speed-{uuid.uuid4().hex[:6]}:"}
-    env.pop("REDIS_URL", None)
-    if args.redis:
-        env["REDIS_URL"] = args.redis
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "--threads",
-         str(args.threads), "-b", f"127.0.0.1:{port}", "--timeout", "300", "--log-level",
-         "warning", "app:create_app()"], cwd=ROOT, env=env)
+    server, base, _env = serve(args.url, args.workers, args.threads, args.redis, "bench-speed")
     results: dict[str, list[float]] = {"display refresh": [], "manager page": []}
     errors: dict[str, list[str]] = {"display refresh": [], "manager page": []}
     try:
-        for _ in range(240):
-            try:
-                if requests.get(base + "/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        probe = sign_in(base, "bench-display")
-        display_tpl = callback_request(probe, base, "display-body.children",
-                                       "display-refresh.n_intervals")
-        page_tpl = callback_request(sign_in(base, "bench-ZJ"), base, "_pages_content.children",
-                                    "_pages_location.search")
-        until = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=display, args=(base, display_tpl, playlist_id,
-                                                          args.every, until, results, errors))
-                   for _ in range(args.displays)]
-        homes = [UNITS[i % len(UNITS)] for i in range(args.managers)]
-        threads += [threading.Thread(target=manager, args=(base, page_tpl, home, kids[home],
-                                                           args.think, until, results, errors))
-                    for home in homes]
+        threads = people(base, args.url, playlist_id, args.displays, args.every, args.managers,
+                         args.think, time.monotonic() + args.seconds, results, errors)
         for t in threads:
             t.start()
         for t in threads:

@@ -19,23 +19,19 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
-import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bench.display_load import free_port, percentile
-from bench.load import RESENT, UNITS, callback_request, children_of, display, manager, prepare, sign_in
+from bench.display_load import percentile
+from bench.load import RESENT, people, prepare, serve
 from data.db import make_engine
 from data.models import Carrier, ChannelDaily, OrgUnit
 
@@ -117,45 +113,18 @@ def main() -> None:
     args = parser.parse_args()
 
     playlist_id = prepare(args.url)
-    kids = children_of(args.url)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": args.url, "SECRET_KEY": uuid.uuid4().hex,
-           "CACHE_KEY_PREFIX": f"bench-soak-{uuid.uuid4().hex[:6]}:"}
-    env.pop("REDIS_URL", None)
-    if args.redis:
-        env["REDIS_URL"] = args.redis
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "--threads",
-         str(args.threads), "-b", f"127.0.0.1:{port}", "--timeout", "300", "--log-level",
-         "warning", "app:create_app()"], cwd=ROOT, env=env)
+    server, base, env = serve(args.url, args.workers, args.threads, args.redis, "bench-soak")
     results: dict[str, list[float]] = {"display refresh": [], "manager page": []}
     errors: dict[str, list[str]] = {"display refresh": [], "manager page": []}
     imports: list = []
     memory: list[tuple[float, float]] = []  # (minute, total worker RSS)
     try:
-        for _ in range(240):
-            try:
-                if requests.get(base + "/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        display_tpl = callback_request(sign_in(base, "bench-display"), base, "display-body.children",
-                                       "display-refresh.n_intervals")
-        page_tpl = callback_request(sign_in(base, "bench-ZJ"), base, "_pages_content.children",
-                                    "_pages_location.search")
         started = time.monotonic()
         until = started + args.minutes * 60
-        threads = [threading.Thread(target=display, args=(base, display_tpl, playlist_id,
-                                                          args.every, until, results, errors))
-                   for _ in range(args.displays)]
-        homes = [UNITS[i % len(UNITS)] for i in range(args.managers)]
-        threads += [threading.Thread(target=manager, args=(base, page_tpl, home, kids[home],
-                                                           args.think, until, results, errors))
-                    for home in homes]
+        threads = people(base, args.url, playlist_id, args.displays, args.every, args.managers,
+                         args.think, until, results, errors)
         threads.append(threading.Thread(target=importer, args=(args.url, env, args.import_every,
                                                                until, imports)))
-        random.seed(7)
         for t in threads:
             t.start()
         while time.monotonic() < until:
