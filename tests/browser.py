@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from export.cli import local_server as live_server  # noqa: F401  (the app on a free local port)
 from export.render import CHROMIUM_ARGS
+from tests.conftest import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
@@ -89,3 +90,12 @@ def choose(page, select: str, option: str, attempts: int = 3) -> None:
         except PlaywrightTimeout:
             if attempt == attempts - 1:
                 raise
+
+
+def sign_in(page, base: str, username: str) -> None:
+    """Sign in through the form as `username` (the demo password) and wait for the home page."""
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(base + "/")

@@ -73,6 +73,14 @@ def new_store(kind: str, tmp: Path, migrate: bool = True) -> Store:
     return store
 
 
+def seeded_store(kind: str, tmp: Path) -> Store:
+    """Make a store of `kind` of a test's own with the tiny demo and the USERS accounts."""
+    store = new_store(kind, tmp)
+    seed_demo(store.engine, "tiny", 42, DEMO_END)
+    add_users(store)
+    return store
+
+
 def add_users(store: Store) -> None:
     """Create the accounts of USERS (password PASSWORD) in a seeded store."""
     with Session(store.engine) as session:

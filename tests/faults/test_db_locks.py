@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from auth.accounts import create_token, find_user
 from data.db import get_session
-from data.demo import seed_demo
 from data.models import ApiToken
-from tests.conftest import DEMO_END, add_users, app_over, csrf_from, login, new_store
+from tests.conftest import app_over, csrf_from, login, new_store, seeded_store
 
 LOCK_WAIT = 2  # DB_LOCK_WAIT_SECONDS of the app under test
 QUICK = 2.0  # a read must answer within this while the lock is held
@@ -46,9 +45,7 @@ time.sleep(120)
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     """A tiny demo store of its own (this test writes) with a token for the viewer."""
-    store = new_store(request.param, tmp_path)
-    seed_demo(store.engine, "tiny", 42, DEMO_END)
-    add_users(store)
+    store = seeded_store(request.param, tmp_path)
     with Session(store.engine) as session:
         store.token = create_token(session, find_user(session, "viewer"), "fault test")
         session.commit()

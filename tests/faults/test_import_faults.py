@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from data.changes import data_changed, data_version
 from data.ingest import KINDS, import_file
 from data.models import AuditEvent, ChannelDaily, DataLoad, ImportLog, RiskRule, RollupChannel
-from tests.conftest import DB_KINDS, DEMO_END, add_users, app_over, new_store
+from tests.conftest import DB_KINDS, add_users, app_over, new_store, seeded_store
 from tests.test_import import WO_HEADER, add_tiny_units, snapshot, work_orders, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -259,11 +259,8 @@ def _far_future_row(engine, day: dt.date, unit_id: int = 5) -> None:
 @pytest.fixture(params=DB_KINDS)
 def demo_with_9999(request, tmp_path):
     """A writable tiny demo holding a channel_daily row (and its load) dated 9999-12-31."""
-    from data.demo import seed_demo
 
-    s = new_store(request.param, tmp_path)
-    seed_demo(s.engine, "tiny", 42, DEMO_END)
-    add_users(s)
+    s = seeded_store(request.param, tmp_path)
     _far_future_row(s.engine, dt.date(9999, 12, 31))
     yield s
     s.drop()

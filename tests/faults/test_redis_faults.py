@@ -20,10 +20,9 @@ import redis
 from sqlalchemy.orm import Session
 
 from components.format import number
-from data.demo import seed_demo
 from data.units import unit_by_code
 from metrics.compute import compute
-from tests.conftest import DEMO_END, add_users, app_over, login, new_store
+from tests.conftest import app_over, login, seeded_store
 from tests.test_admin import _pages_callback, _render
 from tests.test_display import _refresh, _saved
 
@@ -75,9 +74,7 @@ class RedisServer:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    s = new_store("sqlite", tmp_path_factory.mktemp("redis-faults"))
-    seed_demo(s.engine, "tiny", 42, DEMO_END)
-    add_users(s)
+    s = seeded_store("sqlite", tmp_path_factory.mktemp("redis-faults"))
     s.playlist = _saved(s)  # a wall display's playlist
     yield s
     s.drop()

@@ -23,7 +23,7 @@ from metrics.stages import assess_months
 from metrics.views import headline
 from risk import workflow
 from risk.scan import scan
-from tests.conftest import DB_KINDS, DEMO_END, add_users, app_over, new_store
+from tests.conftest import DB_KINDS, DEMO_END, add_users, app_over, seeded_store
 from tests.test_import import write_csv
 
 START = DEMO_END - dt.timedelta(days=29)
@@ -33,9 +33,7 @@ ALL = ("facts", "targets", "rubric", "risk")
 @pytest.fixture(scope="module", params=DB_KINDS)
 def store(request, tmp_path_factory):
     """A tiny demo that this module's writers change (private to the module)."""
-    s = new_store(request.param, tmp_path_factory.mktemp("versions"))
-    seed_demo(s.engine, "tiny", 42, DEMO_END)
-    add_users(s)
+    s = seeded_store(request.param, tmp_path_factory.mktemp("versions"))
     yield s
     s.drop()
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url, text
 
-from data.demo import seed_demo
-from tests.conftest import DEMO_END, Store, add_users, new_store
+from tests.conftest import Store, seeded_store
 
 
 def _path(store: Store) -> Path:
@@ -24,9 +23,7 @@ def _path(store: Store) -> Path:
 @pytest.fixture(scope="module", name="seeded_template")
 def seeded_template_fixture(tmp_path_factory) -> Iterator[Path]:
     """The tiny demo with the test accounts in a SQLite file; never opened by a test."""
-    store = new_store("sqlite", tmp_path_factory.mktemp("template"))
-    seed_demo(store.engine, "tiny", 42, DEMO_END)
-    add_users(store)
+    store = seeded_store("sqlite", tmp_path_factory.mktemp("template"))
     with store.engine.connect() as conn:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     store.engine.dispose()

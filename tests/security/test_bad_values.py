@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 from auth import admin
 from auth.accounts import AccountError
 from auth.indicator_control import TargetError, set_target
-from data.demo import seed_demo
 from data.ingest.read import ROW
 from data.ingest.spec import KINDS
 from data.ingest.validate import Lookups, Problems, check_chunk
 from data.models import Meta, RiskRule, StageCriterion, Target, User
 from data.numbers import BadNumber, finite, whole
 from data.units import unit_by_code
-from tests.conftest import DB_KINDS, DEMO_END, add_users, app_over, login, new_store
+from tests.conftest import DB_KINDS, app_over, login, seeded_store
 from tests.security.dash_posts import outputs, post
 
 YEAR = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
@@ -34,9 +33,7 @@ NOT_FINITE = [math.nan, math.inf, -math.inf, "nan", "NaN", " inf ", "-Infinity",
 
 
 def _store(kind, tmp_path):
-    s = new_store(kind, tmp_path)
-    seed_demo(s.engine, "tiny", 42, DEMO_END)
-    add_users(s)
+    s = seeded_store(kind, tmp_path)
     return s
 
 

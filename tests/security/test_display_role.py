@@ -13,11 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.accounts import create_token
-from data.demo import seed_demo
 from data.models import OrgUnit, RiskEvent, User
 from display import playlists
 from tests.browser import StoppableServer, browser_page
-from tests.conftest import DEMO_END, PASSWORD, add_users, app_over, csrf_from, login, new_store
+from tests.conftest import PASSWORD, app_over, csrf_from, login, seeded_store
 from tests.security.dash_posts import Raw, audited, outputs, post, text_of
 
 RANGE = "start=2026-06-01&end=2026-06-30"
@@ -31,9 +30,7 @@ VIEWS = [{"url": "/?unit=ZJ&period=last30", "dwell_seconds": 5},
 @pytest.fixture
 def store(tmp_path):
     """A writable tiny demo with the test accounts (the display account's home is ZJ)."""
-    s = new_store("sqlite", tmp_path)
-    seed_demo(s.engine, "tiny", 42, DEMO_END)
-    add_users(s)
+    s = seeded_store("sqlite", tmp_path)
     yield s
     s.drop()
 

@@ -21,7 +21,7 @@ from data.models import OrgUnit, User
 from export.cli import output_path
 from export.views import file_name, resolve
 from tests.browser import chromium_path, live_server
-from tests.conftest import DEMO_END, add_users, login, new_store
+from tests.conftest import login, seeded_store
 
 SECRET = "test-only-secret"
 HOSTILE = {"../../x": "../../名字", "..": "..", "a\"; b=c\\d": "/etc/passwd", "..\\..\\w": ".hidden"}
@@ -32,11 +32,8 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Iterator:
     """Its own tiny demo plus a city EVIL whose counties carry hostile codes and names."""
-    from data.demo import seed_demo
 
-    own = new_store("sqlite", tmp_path_factory.mktemp("paths"))
-    seed_demo(own.engine, "tiny", 42, DEMO_END)
-    add_users(own)
+    own = seeded_store("sqlite", tmp_path_factory.mktemp("paths"))
     with Session(own.engine) as s:
         province = s.scalar(select(OrgUnit).where(OrgUnit.code == "ZJ"))
         city = _add_unit(s, "EVIL", "恶意市", 3, province)

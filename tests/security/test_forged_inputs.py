@@ -12,18 +12,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.demo import seed_demo
 from data.models import OrgUnit, Playlist, RiskEvent, Target, User
 from display import playlists
 from tests.conftest import (
     DB_KINDS,
-    DEMO_END,
     PASSWORD,
-    add_users,
     app_over,
     csrf_from,
     login,
-    new_store,
+    seeded_store,
 )
 from tests.security.dash_posts import Raw, audited, outputs, post, stringify, text_of
 
@@ -31,9 +28,7 @@ RANGE = "start=2026-06-01&end=2026-06-30"
 
 
 def _store(kind, tmp_path):
-    s = new_store(kind, tmp_path)
-    seed_demo(s.engine, "tiny", 42, DEMO_END)
-    add_users(s)
+    s = seeded_store(kind, tmp_path)
     return s
 
 

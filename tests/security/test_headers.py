@@ -13,11 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.accounts import create_token
-from data.demo import seed_demo
 from data.models import User
 from display import playlists
-from tests.browser import browser_page, chromium_path, live_server
-from tests.conftest import DEMO_END, PASSWORD, add_users, app_over, login, new_store
+from tests.browser import browser_page, chromium_path, live_server, sign_in
+from tests.conftest import app_over, login, seeded_store
 
 EXPECTED = {
     "X-Frame-Options": "DENY",
@@ -54,9 +53,7 @@ def _read(response):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """The tiny demo on SQLite with the accounts, a playlist and an API token; for this module."""
-    store = new_store("sqlite", tmp_path_factory.mktemp("headers"))
-    seed_demo(store.engine, "tiny", 42, DEMO_END)
-    add_users(store)
+    store = seeded_store("sqlite", tmp_path_factory.mktemp("headers"))
     with Session(store.engine) as s:
         admin = s.scalar(select(User).where(User.username == "admin"))
         store.playlist = playlists.save(s, admin, None, "Wall", 60, [
@@ -162,20 +159,12 @@ def live(app):
         yield base
 
 
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(base + "/")
-
-
 @pytest.mark.browser
 def test_every_page_runs_under_the_csp_with_a_clean_console(live, store):
     violations: dict[str, list[str]] = {}
     with browser_page() as (page, errors):
         page.add_init_script(WATCH)
-        _sign_in(page, live, "admin")
+        sign_in(page, live, "admin")
         for path, drawn in [*PAGES.items(),
                             (f"/display?playlist={store.playlist}",
                              "#display-body .js-plotly-plot .main-svg")]:
@@ -208,7 +197,7 @@ def _framing_site(target: str) -> Flask:
 @pytest.mark.browser
 def test_another_origin_cannot_frame_the_admin_page(live):
     with live_server(_framing_site(live + "/admin")) as other, browser_page() as (page, errors):
-        _sign_in(page, live, "admin")  # the frame would carry this session (same site)
+        sign_in(page, live, "admin")  # the frame would carry this session (same site)
         assert other.rsplit(":", 1)[1] != live.rsplit(":", 1)[1]
         page.goto(other)
         page.wait_for_timeout(3000)

@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.demo import seed_demo
 from data.models import RISK_STATES, OrgUnit, Playlist, RiskEvent, User
 from display import playlists
-from tests.conftest import DEMO_END, add_users, app_over, login, new_store
+from tests.conftest import app_over, login, seeded_store
 from tests.security.dash_posts import Raw, outputs, post, stringify, text_of
 
 RANGE = "start=2026-06-01&end=2026-06-30"
@@ -28,9 +27,7 @@ OUTSIDE, MISSING = "ZJ-NB", "ZJ-NOPE"  # for the manager of county ZJ-HZ-01
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A tiny demo for this module (its tests write only audit rows and playlists of their own)."""
-    s = new_store("sqlite", tmp_path_factory.mktemp("leaks"))
-    seed_demo(s.engine, "tiny", 42, DEMO_END)
-    add_users(s)
+    s = seeded_store("sqlite", tmp_path_factory.mktemp("leaks"))
     yield s
     s.drop()
 

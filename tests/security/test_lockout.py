@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from auth import throttle
-from data.demo import seed_demo
 from data.models import AuditEvent, LoginThrottle
-from tests.conftest import DEMO_END, PASSWORD, add_users, app_over, csrf_from, login, new_store
+from tests.conftest import PASSWORD, app_over, csrf_from, login, new_store, seeded_store
 from tests.security.seeded import seeded_template_fixture, sqlite_copy_fixture  # noqa: F401
 
 PARALLEL = 40
@@ -37,9 +36,7 @@ def users_store(request, tmp_path, sqlite_copy):
     if request.param == "sqlite":
         yield sqlite_copy
         return
-    store = new_store("postgresql", tmp_path)
-    seed_demo(store.engine, "tiny", 42, DEMO_END)
-    add_users(store)
+    store = seeded_store("postgresql", tmp_path)
     yield store
     store.drop()
 

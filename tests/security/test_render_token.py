@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import create_app
 from data.models import AuditEvent, User
 from export import tokens
-from tests.conftest import DEMO_END, add_users, login, new_store
+from tests.conftest import login, seeded_store
 
 SECRET = "test-only-secret"
 QUERY = "unit=ZJ-HZ-01&start=2026-06-01&end=2026-06-30"
@@ -27,11 +27,8 @@ VIEW = "/?" + QUERY
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Iterator:
     """Its own tiny demo: these tests issue tokens and write audit rows."""
-    from data.demo import seed_demo
 
-    own = new_store("sqlite", tmp_path_factory.mktemp("render-token"))
-    seed_demo(own.engine, "tiny", 42, DEMO_END)
-    add_users(own)
+    own = seeded_store("sqlite", tmp_path_factory.mktemp("render-token"))
     yield own
     own.drop()
 
