@@ -191,8 +191,7 @@ def _refuse_render(why: str) -> tuple[Response, int]:
 # -- display accounts ----------------------------------------------------------------------------
 
 WALL = "display"  # the wall display's page path, without slashes
-DASH_OWN = ("_dash-layout", "_dash-dependencies", "_dash-component-suites/", "assets/",
-            "_reload-hash", "_favicon.ico")
+DASH_OWN = (*RENDER_GETS, "_reload-hash")  # Dash's own routes (and its dev-tools reload probe)
 # The frame's callbacks a wall needs (shell.py): navigation links (present, hidden) and the
 # language/theme switch; the display page's own module's callbacks are allowed by module.
 FRAME_CALLBACKS = {("shell", "keep_view_across_pages"), ("shell", "switch_preference")}
@@ -205,7 +204,7 @@ def _display_role():
         return None
     path = request.path
     dash_app = current_app.extensions.get("dash")
-    prefix = dash_app.config.routes_pathname_prefix if dash_app is not None else "/"
+    prefix = _dash_prefix()
     inner = path[len(prefix):] if path.startswith(prefix) else None
     if path in PUBLIC or path == "/logout" or (inner is not None and inner.startswith(DASH_OWN)):
         return None
