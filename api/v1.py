@@ -183,7 +183,8 @@ def stages():
     return jsonify([{"unit": a.unit, "period": f"{a.month:%Y-%m}", "stage": a.stage,
                      "rubric_version": a.rubric_version,
                      "criteria": [{"id": c.id, "stage": c.stage, "value": _jsonable(c.value),
-                                   "threshold": c.threshold, "met": c.met} for c in a.criteria]}
+                                   "threshold": c.threshold, "met": c.met, "reason": c.reason}
+                                  for c in a.criteria]}
                     for a in found])
 
 

@@ -102,7 +102,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "risk.sev.medium": ("中", "Medium"),
     "risk.sev.low": ("低", "Low"),
     "risk.counts": ("未解决 {open} 个，其中超期 {overdue} 个", "{open} open, {overdue} overdue"),
+    "risk.coverage": ("风险扫描覆盖：{ranges}", "Risk scan covers: {ranges}"),
+    "risk.coverage_none": ("风险扫描尚未覆盖任何日期（风险事件按时关闭率无法判定）。",
+                           "The risk scan has covered no day yet (risk closure is unknown)."),
     "stages.partial": ("本月至今", "month to date"),
+    "stages.unscanned": ("风险扫描未覆盖以下月份，其“风险事件按时关闭率”无法判定：{months}",
+                         "The risk scan never covered these months, so their risk closure is "
+                         "unknown: {months}"),
+    "stages.not_scanned": ("风险扫描未覆盖本月全部日期，无法判定（未满足）。",
+                           "the risk scan did not cover the whole month, so it cannot count as "
+                           "met."),
     "stages.current": ("当前运营阶段", "Current operating stage"),
     "stages.rubric": ("评估规则版本", "Rubric version"),
     "stages.top": ("已达到最高阶段：保持各项指标。", "At the top stage: keep every criterion met."),

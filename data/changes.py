@@ -7,7 +7,7 @@ in the same transaction it refreshes the roll-up tables (`data.rollups`) for the
 ancestors and days, and it clears the result cache of the process it runs in (entries written
 meanwhile, and in other processes, carry the old version and are never read again).
 
-The other stamps (`STAMPED`) need no call: triggers on their tables (migration 0015) bump them in
+The other stamps (`STAMPED`) need no call: triggers on their tables (migrations 0015 and 0016) bump them in
 the writing transaction, whoever writes. `versions` reads every stamp in one query of a few rows,
 whatever the size of the store.
 """
@@ -29,7 +29,7 @@ FACTS = "facts"
 STAMPED: dict[str, tuple[str, ...]] = {
     "targets": ("target",),
     "rubric": ("stage_criterion",),
-    "risk": ("risk_rule", "risk_event", "risk_event_step"),
+    "risk": ("risk_rule", "risk_event", "risk_event_step", "risk_scan_run"),
     "carriers": ("carrier",),
 }
 

@@ -451,6 +451,25 @@ class RiskEventStep(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class RiskScanRun(Base):
+    """One run of the risk scan: the days it evaluated, whether for every unit or only some (an
+    import's), when it ran and what it found. The closed-on-time criterion trusts only the days
+    that runs over every unit covered (`metrics.risk.scan_coverage`)."""
+
+    __tablename__ = "risk_scan_run"
+
+    id: Mapped[intpk]
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    all_units: Mapped[bool] = mapped_column()
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    extended: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_risk_scan_run_all_first", "all_units", "first_day"),)
+
+
 # ---------------------------------------------------------------------------------------------
 # People, tokens and the audit log
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import Meta, OrgUnit, RiskEvent, RiskEventStep, RiskRule
+from data.models import OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun
 from data.units import subtree_bounds
 from metrics.quality import month_end, months_between
 from metrics.scope import Scope, enforce
@@ -62,13 +62,44 @@ def event_detail(session: Session, event_id: int, scope: Scope | None = None):
     return event, steps
 
 
+def scan_coverage(session: Session) -> list[tuple[dt.date, dt.date]]:
+    """The days the risk scan covered for every unit, as disjoint ranges (first, last) in order:
+    the union of the days of the runs over every unit (a run over some units, an import's, covers
+    no day: the other units' events were not looked for)."""
+    rows = session.execute(
+        select(RiskScanRun.first_day, RiskScanRun.last_day)
+        .where(RiskScanRun.all_units.is_(True), RiskScanRun.first_day <= RiskScanRun.last_day)
+        .group_by(RiskScanRun.first_day, RiskScanRun.last_day)
+        .order_by(RiskScanRun.first_day, RiskScanRun.last_day)).all()
+    merged: list[tuple[dt.date, dt.date]] = []
+    for first, last in rows:
+        if merged and first.toordinal() <= merged[-1][1].toordinal() + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def covers(coverage: list[tuple[dt.date, dt.date]], start: dt.date, end: dt.date) -> bool:
+    """Whether every day from `start` to `end` lies in the coverage (one range holds them all)."""
+    return any(first <= start and end <= last for first, last in coverage)
+
+
+def unscanned_months(session: Session, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The months from `start` to `end` that the scan did not wholly cover, each from its first
+    day to its last (the last month up to `end`)."""
+    coverage = scan_coverage(session)
+    return [first for first in months_between(start, end)
+            if not covers(coverage, first, min(month_end(first), end))]
+
+
 def closed_on_time(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                    as_of: dt.datetime) -> dict[dt.date, float | None]:
     """Per month: the share of the subtree's events due that month (by `as_of`) that were
-    resolved by their deadline. A month the scan covered with no event due counts as 1.0; a month
-    the scan has not covered is unknown (None)."""
-    scanned = session.get(Meta, "risk_scanned_through")
-    through = dt.date.fromisoformat(scanned.value) if scanned else None
+    resolved by their deadline, or 1.0 when none was due. A month the scan did not wholly cover
+    (up to `end`) is unknown (None): events it would have found are missing, so neither a share
+    nor "none due" can be told."""
+    unknown = set(unscanned_months(session, start, end))
     rows = session.execute(
         select(RiskEvent.deadline, RiskEvent.resolved_at)
         .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
@@ -78,11 +109,12 @@ def closed_on_time(session: Session, unit: OrgUnit, start: dt.date, end: dt.date
     out: dict[dt.date, float | None] = {}
     for first in months_between(start, end):
         due = [(d, r) for d, r in rows if d.date().replace(day=1) == first]
-        if due:
+        if first in unknown:
+            out[first] = None
+        elif due:
             out[first] = sum(1 for d, r in due if r is not None and r <= d) / len(due)
         else:
-            covered = through is not None and through >= min(month_end(first), end)
-            out[first] = 1.0 if covered else None
+            out[first] = 1.0
     return out
 
 

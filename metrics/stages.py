@@ -20,10 +20,11 @@ from metrics.cache import cached
 from metrics.compute import compute
 from metrics.quality import month_end, monthly_quality, months_between
 from metrics.registry import KPIS
-from metrics.risk import closed_on_time
+from metrics.risk import closed_on_time, unscanned_months
 from metrics.scope import Scope, enforce
 from metrics.targets import attainment, resolve, target_rows
 
+NOT_SCANNED = "not_scanned"  # the risk scan did not cover the whole month: closure is unknown
 KPI_CRITERIA = ("channel_availability", "binding_rate", "profile_coverage", "activity_rate",
                 "online_substitution", "online_handling", "satisfaction")
 
@@ -35,6 +36,7 @@ class CriterionResult:
     value: float | None
     threshold: float
     met: bool | None
+    reason: str | None = None  # why an unknown criterion is unknown, e.g. NOT_SCANNED
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,11 @@ class Assessment:
     def has_data(self) -> bool:
         """Whether any data was loaded for the unit that month (else its stage means nothing)."""
         return any(c.id == "data_completeness" and c.value for c in self.criteria)
+
+    @property
+    def unscanned(self) -> bool:
+        """Whether the risk scan did not cover the whole month (so risk closure is unknown)."""
+        return any(c.reason == NOT_SCANNED for c in self.criteria)
 
     @property
     def missing(self) -> list[CriterionResult]:
@@ -67,13 +74,16 @@ def stage_of(results: list[CriterionResult]) -> int:
     return stage
 
 
-def judge(values: dict[str, float | None], limits: dict[str, float]) -> list[CriterionResult]:
-    """Compare each criterion's value with its threshold (None stays unknown)."""
+def judge(values: dict[str, float | None], limits: dict[str, float],
+          reasons: dict[str, str] | None = None) -> list[CriterionResult]:
+    """Compare each criterion's value with its threshold (None stays unknown, with its reason
+    from `reasons` when one is given)."""
     out = []
     for c in CRITERIA:
         value = values.get(c.id)
         out.append(CriterionResult(c.id, c.stage, value, limits[c.id],
-                                   None if value is None else value >= limits[c.id]))
+                                   None if value is None else value >= limits[c.id],
+                                   (reasons or {}).get(c.id) if value is None else None))
     return out
 
 
@@ -90,6 +100,7 @@ def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date
     quality = monthly_quality(session, unit, start, end)
     closure = closed_on_time(session, unit, start, end,
                              dt.datetime.combine(end + dt.timedelta(days=1), dt.time(6, 0)))
+    unscanned = set(unscanned_months(session, start, end))
     rows: dict[str, list] = {}
     for row in target_rows(session, kpi_ids, unit, start, end):
         rows.setdefault(row.kpi, []).append(row)  # resolve() looks at one KPI's rows at a time
@@ -102,7 +113,8 @@ def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date
         found.update(quality.get(month, {}))
         found["kpis_on_target"] = _share_on_target(now, rows, unit, month, last_day, codes)
         found["risk_closed_on_time"] = closure.get(month)
-        results = judge(found, limits)
+        results = judge(found, limits,
+                        {"risk_closed_on_time": NOT_SCANNED} if month in unscanned else None)
         out.append(Assessment(unit.code, month, stage_of(results), tuple(results), version))
     return out
 

@@ -21,7 +21,7 @@ from components.theme import CORE_COLOURS, STATUS_COLOURS
 from data.db import get_session
 from metrics.compute import compute
 from metrics.registry import CORES, REGISTRY
-from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend
+from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend, scan_coverage
 from metrics.scope import OutOfScope, Scope
 from pages._common import frame, page_context, refused
 from risk.workflow import StepRefused, allowed_steps, local_now, step
@@ -44,6 +44,7 @@ def layout(**query: str):
                                                          "reopened"], scope=ctx.scope)
     overdue = overdue[overdue["overdue"]]
     body = [
+        _coverage(ctx),
         dmc.Grid([
             dmc.GridCol(dmc.Paper([dmc.Text(t("risk.heat", ctx.lang), fw=600),
                                    dcc.Graph(figure=safe(_heat, ctx, now, lang=ctx.lang),
@@ -72,6 +73,16 @@ def layout(**query: str):
         dcc.Store(id="risk-event-id"),
     ]
     return frame(ctx, PATH, "nav.risk", body)
+
+
+def _coverage(ctx) -> dmc.Text:
+    """Which days the risk scan covered for every unit (the closed-on-time criterion trusts only
+    those)."""
+    ranges = scan_coverage(ctx.session)
+    text = (t("risk.coverage", ctx.lang).format(ranges=", ".join(
+        f"{first.isoformat()} – {last.isoformat()}" for first, last in ranges))
+        if ranges else t("risk.coverage_none", ctx.lang))
+    return dmc.Text(text, size="sm", c="dimmed", mb="xs", id="scan-coverage")
 
 
 def _columns(lang: str) -> list[dict]:

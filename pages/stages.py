@@ -15,7 +15,14 @@ from components.tables import grid
 from components.view_state import update
 from data.rubric import BY_ID, stage_label
 from metrics.quality import month_end
-from metrics.stages import Assessment, assess_months, children_this_and_last_month, distribution, movers
+from metrics.stages import (
+    NOT_SCANNED,
+    Assessment,
+    assess_months,
+    children_this_and_last_month,
+    distribution,
+    movers,
+)
 from pages._common import frame, page_context
 
 dash.register_page(__name__, path="/stages", name="Stages", title="运营阶段 Stages")
@@ -41,6 +48,7 @@ def layout(**query: str):
         dmc.Text(f"{month:%Y-%m}" + (f" ({t('stages.partial', ctx.lang)})"
                                      if month_end(month) > data_end else ""), c="dimmed",
                  size="sm", mb="xs"),
+        *_unscanned(history, ctx.lang),
         dmc.Grid([
             dmc.GridCol(_ladder(now, ctx.lang), span={"base": 12, "lg": 7}),
             dmc.GridCol(dmc.Stack([_next_steps(now, ctx.lang),
@@ -50,6 +58,15 @@ def layout(**query: str):
     if kids:
         body.append(_children(kids, moved, ctx))
     return frame(ctx, PATH, "nav.stages", body)
+
+
+def _unscanned(history: list[Assessment], lang: str) -> list:
+    """A line naming the months (with data) that the risk scan did not wholly cover."""
+    months = [f"{a.month:%Y-%m}" for a in history if a.has_data and a.unscanned]
+    if not months:
+        return []
+    return [dmc.Alert(t("stages.unscanned", lang).format(months=", ".join(months)),
+                      color="yellow", variant="light", mb="xs", id="unscanned-months")]
 
 
 def _months_back(month, n: int):
@@ -104,7 +121,8 @@ def _next_steps(a: Assessment, lang: str) -> dmc.Paper:
         content = [dmc.List([dmc.ListItem(
             f"{BY_ID[c.id].name_en if lang == 'en' else BY_ID[c.id].name_zh}"
             f" ({_value(c.id, c.value, lang)} → {_value(c.id, c.threshold, lang)}): "
-            + (t("stages.unknown", lang) if c.met is None else
+            + (t("stages.not_scanned", lang) if c.reason == NOT_SCANNED else
+               t("stages.unknown", lang) if c.met is None else
                (BY_ID[c.id].next_en if lang == "en" else BY_ID[c.id].next_zh)))
             for c in a.missing], size="sm", id="next-steps")]
     title = t("stages.next", lang).format(stage=stage_label(min(a.stage + 1, 4), lang))

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from data.changes import bump
-from data.models import AuditEvent, Meta, OrgUnit, RiskEvent, RiskEventStep, RiskRule, User
+from data.models import AuditEvent, OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun, User
 from metrics.compute import compute
 from metrics.registry import REGISTRY
 from risk.detect import EVALUATORS, Breach, Day, audit_breaches
 
 LOOKBACK_DAYS = 8 * 7 + 14  # anomaly history plus two change windows
 SCANNER = "risk-scan"
+SCAN_LOCK_KEY = zlib.crc32(b"risk-scan") - 2**31  # PostgreSQL advisory lock: one scan at a time
 
 
 def detected_at(day: dt.date) -> dt.datetime:
@@ -49,7 +50,12 @@ def scan(session: Session, start: dt.date, end: dt.date,
 
     With `unit_ids` (the units whose facts changed, e.g. an import's), only those units and their
     ancestors are evaluated: no other unit's KPI can have changed. Without, every unit.
+    Each call records a run (`RiskScanRun`); only runs over every unit cover their days for the
+    closed-on-time criterion (a run over some units leaves the others' events, e.g. of rules over
+    a window, to the nightly scan). Scans serialise (`_begin_run`): the lock is held until the
+    caller's transaction ends.
     """
+    run = _begin_run(session, start, end, all_units=unit_ids is None)
     units = session.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
     by_id = {u.id: u for u in units}
     if unit_ids is not None:
@@ -81,17 +87,32 @@ def scan(session: Session, start: dt.date, end: dt.date,
             outcome = record(session, rule, unit, breach, by_id)
             if outcome:
                 stats[outcome] += 1
-    mark = session.get(Meta, "risk_scanned_through")
-    # Only a scan of every unit covers the days (a scan of some units leaves the others' events,
-    # e.g. of rules over a window, to the nightly scan).
-    if unit_ids is None and (mark is None or mark.value < end.isoformat()):
-        if mark is None:
-            session.add(Meta(key="risk_scanned_through", value=end.isoformat()))
-        else:
-            mark.value = end.isoformat()
-        bump(session, "risk")  # the months it covers now count (metrics.risk.closed_on_time)
+    # The run's row (its trigger bumps the `risk` stamp: the days it covers now count).
+    run.new, run.extended, run.finished_at = stats["new"], stats["extended"], _utcnow()
     session.flush()
     return stats
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _begin_run(session: Session, start: dt.date, end: dt.date, all_units: bool) -> RiskScanRun:
+    """Take the scan lock, then record the run; return its row.
+
+    Scans serialise, so two (e.g. of two imports of different kinds, or an import's and the
+    nightly one) never both find a breach missing and open the same event twice: on PostgreSQL a
+    transaction-level advisory lock, held until the caller commits or rolls back; on SQLite the
+    write lock, which writing the run's row takes (waiting up to the busy timeout) before the scan
+    reads anything (a scan that read first could write after another committed the same events).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCAN_LOCK_KEY})
+    run = RiskScanRun(first_day=start, last_day=end, all_units=all_units, started_at=_utcnow(),
+                      new=0, extended=0)
+    session.add(run)
+    session.flush()
+    return run
 
 
 def _later(at: dt.datetime, hours: int) -> dt.datetime:

@@ -19,10 +19,10 @@ from data.models import (
     ChannelDaily,
     DataLoad,
     ImportLog,
-    Meta,
     MonthlyActive,
     MonthlyActiveTotal,
     OrgUnit,
+    RiskScanRun,
     Target,
     WorkOrder,
 )
@@ -195,8 +195,10 @@ def test_an_import_bumps_the_version_records_loads_and_log_and_scans_risk(store,
         assert data_version(s) == version + 1
         load = s.get(DataLoad, (5, dt.date(2026, 7, 1)))
         assert load is not None and load.source == "import:channel_daily"
-        # The import's scan covers its units only; the nightly scan of every unit moves the mark.
-        assert s.get(Meta, "risk_scanned_through") is None
+        # The import's scan covers its units only; the nightly scan of every unit covers days.
+        run = s.scalars(select(RiskScanRun)).one()
+        assert (run.first_day, run.last_day, run.all_units) == (
+            dt.date(2026, 7, 1), dt.date(2026, 7, 1), False)
         log = s.scalars(select(ImportLog)).one()
         assert (log.kind, log.username, log.rows_read, log.inserted, log.updated, log.outcome) == (
             "channel_daily", "tester", 3, 3, 0, "imported")
