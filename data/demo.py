@@ -245,8 +245,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
     from risk.demo import seed_risk_history  # risk builds on the facts just loaded
 
     with Session(engine) as session:
-        risk = seed_risk_history(session, cal.days[0].astype(object), end, seed,
-                                 max_days=None if scale_name != "province" else 120)
+        risk = seed_risk_history(session, cal.days[0].astype(object), end, seed)
         session.commit()
     counts["risk_events"] = risk["new"]
     if engine.dialect.name == "postgresql":

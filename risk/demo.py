@@ -17,12 +17,11 @@ DEMO_STAFF = "demo-operator"
 PATH = ("dispatched", "in_progress", "resolved", "closed")
 
 
-def seed_risk_history(session: Session, first_day: dt.date, end: dt.date, seed: int,
-                      max_days: int | None = None) -> dict[str, int]:
-    """Scan the demo period (after the look-back) and work its events; return the scan counts."""
+def seed_risk_history(session: Session, first_day: dt.date, end: dt.date, seed: int) -> dict[str, int]:
+    """Scan the whole demo period after the look-back (one run over every unit, so every month
+    from the first whole one on has evidence for the closed-on-time criterion) and work its
+    events; return the scan counts."""
     start = first_day + dt.timedelta(days=LOOKBACK_DAYS)
-    if max_days is not None:
-        start = max(start, end - dt.timedelta(days=max_days - 1))
     stats = scan(session, start, end)
     as_of = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(6, 0))
     on_time: dict[int, float] = {}

@@ -90,3 +90,40 @@ def test_upgrading_past_0011_rebuilds_the_rollups(empty_store):
         with facts_only():
             assert got == monthly_quality(s, zj, dt.date(2026, 1, 1), end)
         assert got[dt.date(2026, 6, 1)]["data_completeness"] > 0.9
+
+
+def test_upgrading_past_0016_drops_the_scanned_through_mark(empty_store):
+    """A store at 0015 whose scan only left a "scanned through" day: that day says nothing about
+    which days were scanned, so after the upgrade no month counts as covered (closure unknown)
+    until the history is rescanned, and the cached stage results are invalidated."""
+    import datetime as dt
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from data.changes import versions
+    from data.demo import seed_demo
+    from data.units import unit_by_code
+    from metrics.stages import NOT_SCANNED, assess
+    from risk.scan import scan
+
+    end = dt.date(2026, 6, 30)
+    seed_demo(empty_store.engine, "tiny", 42, end)
+    downgrade(empty_store.engine, "0015")
+    with empty_store.engine.begin() as conn:
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'risk_scanned_through'")
+                            ).scalar() == end.isoformat()  # the downgrade restores the old mark
+        risk = versions(conn)["risk"]
+    upgrade(empty_store.engine)
+    with Session(empty_store.engine) as s:
+        assert s.execute(text("SELECT count(*) FROM meta WHERE key = 'risk_scanned_through'")
+                         ).scalar() == 0
+        assert s.execute(text("SELECT count(*) FROM risk_scan_run")).scalar() == 0
+        assert versions(s)["risk"] > risk
+        may = assess(s, unit_by_code(s, "ZJ-HZ-01-01"), dt.date(2026, 5, 1), end)
+        closure = next(c for c in may.criteria if c.id == "risk_closed_on_time")
+        assert (closure.value, closure.reason) == (None, NOT_SCANNED) and may.stage < 4
+        scan(s, dt.date(2026, 5, 1), dt.date(2026, 5, 31))  # the rescan README describes
+        s.commit()
+        may = assess(s, unit_by_code(s, "ZJ-HZ-01-01"), dt.date(2026, 5, 1), end)
+        assert next(c for c in may.criteria if c.id == "risk_closed_on_time").value == 1.0
