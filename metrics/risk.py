@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -64,11 +65,12 @@ def event_detail(session: Session, event_id: int, scope: Scope | None = None):
 
 def scan_coverage(session: Session) -> list[tuple[dt.date, dt.date]]:
     """The days the risk scan covered for every unit, as disjoint ranges (first, last) in order:
-    the union of the days of the runs over every unit (a run over some units, an import's, covers
-    no day: the other units' events were not looked for)."""
+    the union of the days of the finished runs over every unit (a run over some units, an
+    import's, covers no day: the other units' events were not looked for)."""
     rows = session.execute(
         select(RiskScanRun.first_day, RiskScanRun.last_day)
-        .where(RiskScanRun.all_units.is_(True), RiskScanRun.first_day <= RiskScanRun.last_day)
+        .where(RiskScanRun.all_units.is_(True), RiskScanRun.finished_at.is_not(None),
+               RiskScanRun.first_day <= RiskScanRun.last_day)
         .group_by(RiskScanRun.first_day, RiskScanRun.last_day)
         .order_by(RiskScanRun.first_day, RiskScanRun.last_day)).all()
     merged: list[tuple[dt.date, dt.date]] = []
@@ -94,12 +96,13 @@ def unscanned_months(session: Session, start: dt.date, end: dt.date) -> list[dt.
 
 
 def closed_on_time(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
-                   as_of: dt.datetime) -> dict[dt.date, float | None]:
+                   as_of: dt.datetime, unscanned: Collection[dt.date] | None = None
+                   ) -> dict[dt.date, float | None]:
     """Per month: the share of the subtree's events due that month (by `as_of`) that were
     resolved by their deadline, or 1.0 when none was due. A month the scan did not wholly cover
     (up to `end`) is unknown (None): events it would have found are missing, so neither a share
-    nor "none due" can be told."""
-    unknown = set(unscanned_months(session, start, end))
+    nor "none due" can be told. `unscanned`: those months, when the caller has them already."""
+    unknown = set(unscanned_months(session, start, end) if unscanned is None else unscanned)
     rows = session.execute(
         select(RiskEvent.deadline, RiskEvent.resolved_at)
         .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)

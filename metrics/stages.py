@@ -98,9 +98,10 @@ def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date
     kpi_ids = [k.id for k in KPIS]
     values = compute(session, kpi_ids, unit, start, end, by="month")
     quality = monthly_quality(session, unit, start, end)
-    closure = closed_on_time(session, unit, start, end,
-                             dt.datetime.combine(end + dt.timedelta(days=1), dt.time(6, 0)))
     unscanned = set(unscanned_months(session, start, end))
+    closure = closed_on_time(session, unit, start, end,
+                             dt.datetime.combine(end + dt.timedelta(days=1), dt.time(6, 0)),
+                             unscanned)
     rows: dict[str, list] = {}
     for row in target_rows(session, kpi_ids, unit, start, end):
         rows.setdefault(row.kpi, []).append(row)  # resolve() looks at one KPI's rows at a time

@@ -29,13 +29,15 @@ def own(tmp_path_factory):
     store.drop()
 
 
-def _runs(store, *spans: tuple[dt.date, dt.date], all_units: bool = True) -> None:
+def _runs(store, *spans: tuple[dt.date, dt.date], all_units: bool = True,
+          finished: bool = True) -> None:
     """Replace the store's scan runs by runs over `spans` (the events stay)."""
     with Session(store.engine) as s:
         s.execute(delete(RiskScanRun))
         for first, last in spans:
             s.add(RiskScanRun(first_day=first, last_day=last, all_units=all_units,
-                              started_at=dt.datetime(2026, 7, 1), finished_at=dt.datetime(2026, 7, 1),
+                              started_at=dt.datetime(2026, 7, 1),
+                              finished_at=dt.datetime(2026, 7, 1) if finished else None,
                               new=0, extended=0))
         s.commit()
 
@@ -69,6 +71,13 @@ def test_a_scan_of_some_units_covers_no_month(own):
     assert _closure(a).value is None and a.stage < 4
 
 
+def test_a_run_that_never_finished_covers_no_month(own):
+    _runs(own, (dt.date(2026, 3, 13), DEMO_END), finished=False)
+    with Session(own.engine) as s:
+        a = assess(s, unit_by_code(s, "ZJ-HZ-01-01"), MAY, DEMO_END)
+    assert _closure(a).value is None and a.stage < 4
+
+
 def test_a_wholly_covered_month_with_no_event_due_counts_as_met(own):
     _runs(own, (dt.date(2026, 4, 1), dt.date(2026, 4, 20)), (dt.date(2026, 4, 21), MAY),
           (dt.date(2026, 5, 2), dt.date(2026, 5, 31)))  # adjoining runs cover May whole
@@ -86,7 +95,8 @@ def _covered_days(session) -> set[dt.date]:
     """Every day a run over every unit covered, from the run table with plain SQL."""
     days: set[dt.date] = set()
     for first, last in session.execute(text(
-            "SELECT first_day, last_day FROM risk_scan_run WHERE all_units")).all():
+            "SELECT first_day, last_day FROM risk_scan_run "
+            "WHERE all_units AND finished_at IS NOT NULL")).all():
         first, last = (d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))
                        for d in (first, last))
         days.update(dt.date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1))
