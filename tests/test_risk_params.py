@@ -181,3 +181,11 @@ def test_the_rules_admin_page_shows_skips_and_the_settings_of_each_type(empty_st
         assert "valeu" in rows["binding_low"]["skip_reason"] and rows["binding_low"]["skipped_at"]
         assert rows["availability_low"]["skip_reason"] == ""
         s.rollback()
+
+
+def test_the_admin_page_lists_each_types_settings_in_the_users_language(app):
+    from tests.test_pages import render
+
+    page = render(app, "admin", "admin")
+    assert "admin-rule-settings" in page
+    assert "min_count" in page and "上一窗口为 0 时" in page  # the admin's language is Chinese
