@@ -195,6 +195,7 @@ def risk_events():
     unit = params.unit(session, request.args, _scope())
     states = params.listed(request.args, "state", set(RISK_STATES))
     frame = events(session, unit, local_now(), states, scope=_scope())
-    keep = ["id", "rule", "rule_type", "severity", "unit", "carrier", "kpi", "date", "value",
-            "threshold", "state", "deadline", "overdue"]
+    keep = ["id", "rule", "rule_type", "severity", "unit", "carrier", "kpi", "date", "last_day",
+            "value", "threshold", "worst_day", "worst_value", "worst_threshold", "state",
+            "deadline", "overdue"]
     return jsonify(_rows(frame[keep]))

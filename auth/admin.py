@@ -18,6 +18,7 @@ from data.models import ApiToken, AuditEvent, Meta, RiskRule, StageCriterion, Us
 from data.numbers import BadNumber, finite, whole
 from data.rubric import BY_ID as RUBRIC_BY_ID
 from data.rubric import CRITERIA, thresholds
+from risk.params import BadRule, check_params
 
 
 class NotPermitted(PermissionError):
@@ -162,12 +163,18 @@ def risk_rules(session: Session, actor: User) -> list[dict]:
     return [{"code": r.code, "name": f"{r.name_zh} {r.name_en}", "type": r.type, "core": r.core,
              "kpi": r.kpi or "", "carrier": r.carrier or "", "params": r.params, "tiers": r.tiers,
              "severity": r.severity, "owner_tier": r.owner_tier,
-             "deadline_hours": r.deadline_hours, "active": r.active}
+             "deadline_hours": r.deadline_hours, "active": r.active,
+             "skip_reason": r.skip_reason or "", "skipped_at": _t(r.skipped_at)}
             for r in session.scalars(select(RiskRule).order_by(RiskRule.id))]
 
 
 def update_rule(session: Session, actor: User, code: str, field: str, value) -> None:
-    """Change one field of a risk rule after checking it; audited."""
+    """Change one field of a risk rule after checking it; audited.
+
+    Params are checked against the declaration of the rule's type (`risk.params`): an unknown,
+    missing, mistyped or out-of-range setting is refused, naming it in the actor's language, and
+    nothing is changed.
+    """
     require_admin(actor)
     rule = session.scalar(select(RiskRule).where(RiskRule.code == code))
     if rule is None:
@@ -175,6 +182,11 @@ def update_rule(session: Session, actor: User, code: str, field: str, value) -> 
     if field not in RULE_FIELDS:
         raise AccountError(f"'{field}' cannot be edited")
     parsed = _check_rule_value(field, value)
+    if field == "params":
+        try:
+            check_params(rule.type, json.loads(parsed))
+        except BadRule as exc:
+            raise AccountError(exc.message(getattr(actor, "language", None) or "zh")) from None
     old = getattr(rule, field)
     setattr(rule, field, parsed)
     audit.record(session, "rule_change", actor.username, target=f"{code}.{field}",

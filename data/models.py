@@ -405,6 +405,9 @@ class RiskRule(Base):
     owner_tier: Mapped[int] = mapped_column(SmallInteger, default=4)
     deadline_hours: Mapped[int] = mapped_column(Integer, default=72)
     active: Mapped[bool] = mapped_column(default=True)
+    # Why the last scan skipped the rule (its settings cannot be used; risk.params), and when.
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    skipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class RiskEvent(Base):
@@ -419,8 +422,12 @@ class RiskEvent(Base):
     carrier: Mapped[str | None] = mapped_column(String(32))
     first_day: Mapped[dt.date] = mapped_column(Date)
     last_day: Mapped[dt.date] = mapped_column(Date)
-    value: Mapped[float | None] = mapped_column(Float)
-    threshold: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)  # of last_day
+    threshold: Mapped[float | None] = mapped_column(Float)  # of last_day
+    # The worst day of the breach and its value and threshold (risk.scan.record says "worst").
+    worst_day: Mapped[dt.date | None] = mapped_column(Date)
+    worst_value: Mapped[float | None] = mapped_column(Float)
+    worst_threshold: Mapped[float | None] = mapped_column(Float)
     state: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     deadline: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -466,6 +473,9 @@ class RiskScanRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     new: Mapped[int] = mapped_column(Integer, default=0)
     extended: Mapped[int] = mapped_column(Integer, default=0)
+    # Active rules it skipped (bad settings, `risk.params`): their breaches were never looked for,
+    # so such a run covers no day.
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_risk_scan_run_all_first", "all_units", "first_day"),)
 

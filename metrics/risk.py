@@ -25,7 +25,10 @@ def _in_subtree(unit: OrgUnit):
 def events(session: Session, unit: OrgUnit, now: dt.datetime, states: list[str] | None = None,
            start: dt.date | None = None, end: dt.date | None = None,
            scope: Scope | None = None, limit: int = 2000) -> pd.DataFrame:
-    """Events of the unit's subtree (newest first) with rule, unit, state, deadline and overdue."""
+    """Events of the unit's subtree (newest first) with rule, unit, state, deadline and overdue.
+
+    `value` and `threshold` are of the event's last day; `worst_*` of its worst day.
+    """
     enforce(scope, unit)
     q = (select(RiskEvent, RiskRule, OrgUnit.code, OrgUnit.name_zh, OrgUnit.name_en)
          .join(RiskRule, RiskRule.id == RiskEvent.rule_id)
@@ -44,11 +47,14 @@ def events(session: Session, unit: OrgUnit, now: dt.datetime, states: list[str] 
                      "rule_type": r.type, "core": r.core, "severity": r.severity, "unit": code,
                      "unit_zh": zh, "unit_en": en, "carrier": e.carrier, "kpi": r.kpi,
                      "date": e.first_day, "last_day": e.last_day, "value": e.value,
-                     "threshold": e.threshold, "state": e.state, "deadline": e.deadline,
+                     "threshold": e.threshold, "worst_day": e.worst_day,
+                     "worst_value": e.worst_value, "worst_threshold": e.worst_threshold,
+                     "state": e.state, "deadline": e.deadline,
                      "overdue": e.state not in DONE and now > e.deadline})
     return pd.DataFrame(rows, columns=["id", "rule", "rule_zh", "rule_en", "rule_type", "core",
                                        "severity", "unit", "unit_zh", "unit_en", "carrier", "kpi",
-                                       "date", "last_day", "value", "threshold", "state",
+                                       "date", "last_day", "value", "threshold", "worst_day",
+                                       "worst_value", "worst_threshold", "state",
                                        "deadline", "overdue"])
 
 
@@ -70,6 +76,7 @@ def scan_coverage(session: Session) -> list[tuple[dt.date, dt.date]]:
     rows = session.execute(
         select(RiskScanRun.first_day, RiskScanRun.last_day)
         .where(RiskScanRun.all_units.is_(True), RiskScanRun.finished_at.is_not(None),
+               RiskScanRun.skipped == 0,
                RiskScanRun.first_day <= RiskScanRun.last_day)
         .group_by(RiskScanRun.first_day, RiskScanRun.last_day)
         .order_by(RiskScanRun.first_day, RiskScanRun.last_day)).all()

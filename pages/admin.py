@@ -22,6 +22,7 @@ from data.db import get_session
 from data.models import ROLES
 from display import playlists
 from display.playlists import PlaylistError
+from risk.params import reference
 
 dash.register_page(__name__, path="/admin", name="Admin · 管理")
 
@@ -58,6 +59,7 @@ def layout(**_query: str):
         return dmc.Container(dmc.Alert("仅管理员可用。 Only administrators may use this page.",
                                        title="无权限 Not permitted", color="red", id="admin-denied"),
                              py="xl")
+    lang = current_user.language or "zh"
     users = dmc.Stack([
         dmc.Group([
             dmc.Button("停用/启用 Deactivate / activate", id="admin-toggle", variant="light"),
@@ -101,8 +103,10 @@ def layout(**_query: str):
                    columnSize="responsiveSizeToFit", dashGridOptions={"domLayout": "autoHeight"}),
     ], gap="sm")
     rules_tab = dmc.Stack([
-        dmc.Text("可编辑：参数（JSON）、层级、级别、责任层级、时限（小时）、启用；修改记入审计日志。 "
-                 "Editable: params (JSON), tiers, severity, owner tier, deadline (hours), active; "
+        dmc.Text("可编辑：参数（JSON，见下方各类规则的参数）、层级、级别、责任层级、时限（小时）、启用；"
+                 "修改记入审计日志。 "
+                 "Editable: params (JSON; the settings of each type are listed below), tiers, "
+                 "severity, owner tier, deadline (hours), active; "
                  "every change is audited.", size="sm", c="dimmed"),
         dag.AgGrid(id="admin-rules", rowData=[], getRowId="params.data.code",
                    columnDefs=[{"field": "code", "headerName": "代码 Code", "pinned": "left"},
@@ -115,8 +119,25 @@ def layout(**_query: str):
                       for f, h in (("params", "参数 Params"), ("tiers", "层级 Tiers"),
                                    ("severity", "级别 Severity"),
                                    ("owner_tier", "责任层级 Owner tier"),
-                                   ("deadline_hours", "时限 Hours"), ("active", "启用 Active"))],
+                                   ("deadline_hours", "时限 Hours"), ("active", "启用 Active"))]
+                   + [{"field": "skip_reason", "headerName": "扫描跳过原因 Skipped by the scan",
+                       "minWidth": 260, "wrapText": True, "autoHeight": True},
+                      {"field": "skipped_at", "headerName": "跳过时间 Skipped at (UTC)"}],
                    defaultColDef={"resizable": True, "sortable": True},
+                   dashGridOptions={"domLayout": "autoHeight"}),
+        dmc.Text("各类规则的参数（参数须为 JSON 对象；未列出的参数、缺少必填参数或超出范围均不能保存；"
+                 "扫描时跳过参数不可用的规则，并在上表写明原因）。 The settings of each rule type "
+                 "(params are a JSON object; an unlisted setting, a missing required one or a value "
+                 "out of range is not saved; the scan skips a rule whose settings cannot be used and "
+                 "says why above).", size="sm", c="dimmed"),
+        dag.AgGrid(id="admin-rule-settings", rowData=reference(lang),
+                   columnDefs=[{"field": f, "headerName": h} for f, h in (
+                       ("type", "类型 Type"), ("setting", "参数 Setting"),
+                       ("required", "必填 Required"), ("allowed", "取值 Allowed"),
+                       ("default", "默认 Default"))]
+                   + [{"field": "meaning", "headerName": "含义 Meaning", "minWidth": 380,
+                       "wrapText": True, "autoHeight": True}],
+                   defaultColDef={"resizable": True},
                    dashGridOptions={"domLayout": "autoHeight"}),
     ], gap="sm")
     playlists_tab = dmc.Stack([

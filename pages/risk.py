@@ -177,12 +177,16 @@ def render_detail(event_id: int | None, lang: str):
     event, steps = found
     rule = event.rule
     kpi = REGISTRY.get(rule.kpi or "")
+    kpi_unit = kpi.unit if kpi else "count"
     facts = [
         (t("risk.rule", lang), rule.name_en if lang == "en" else rule.name_zh),
         (t("col.unit", lang), name(event.unit, lang)),
         (t("risk.date", lang), f"{event.first_day} – {event.last_day}"),
-        (t("col.value", lang), number(event.value, kpi.unit if kpi else "count", lang)),
-        (t("col.target", lang), number(event.threshold, kpi.unit if kpi else "count", lang)),
+        (f"{t('risk.latest_value', lang)} ({event.last_day})", number(event.value, kpi_unit, lang)),
+        (t("risk.threshold", lang), number(event.threshold, kpi_unit, lang)),
+        (t("risk.worst_day", lang), str(event.worst_day) if event.worst_day else "-"),
+        (t("risk.worst_value", lang), number(event.worst_value, kpi_unit, lang)),
+        (t("risk.worst_threshold", lang), number(event.worst_threshold, kpi_unit, lang)),
         (t("col.status", lang), t(f"risk.state.{event.state}", lang)),
         (t("risk.deadline", lang), event.deadline.strftime("%Y-%m-%d %H:%M")),
     ]

@@ -1,10 +1,13 @@
 """Detection: whether a rule is breached on a day, from a unit's daily KPI series.
 
 The series come from `metrics.compute(..., by="day")` (aggregated in SQL); these functions only
-compare numbers, so each rule type is testable on constructed series.
+compare numbers, so each rule type is testable on constructed series. Their settings and defaults
+are declared in `risk.params`.
 
 - threshold: the KPI on the day (or over a trailing window of `window` days) against a value;
-- change: the KPI over the last `window` days against the `window` days before (drop or rise);
+- change: the KPI over the last `window` days against the `window` days before (drop or rise); from
+  a zero baseline (the window before had data and a value of 0) a rise cannot be a share, so it
+  fires once the last window's numerator reaches `min_count` (when the rule sets it);
 - anomaly: a robust z-score of the day's value against the unit's own trailing `weeks` weeks;
 - silence: no traffic on a carrier on a day when its trailing 4-week median is at least `min_usual`;
 - audit: repeated actions of one person in the audit log in a day (see `audit_breaches`).
@@ -13,8 +16,11 @@ compare numbers, so each rule type is testable on constructed series.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 from dataclasses import dataclass
+
+from risk.params import PARAMS
 
 
 @dataclass(frozen=True)
@@ -28,9 +34,32 @@ class Day:
 
 @dataclass(frozen=True)
 class Breach:
+    """A rule breached on `day`: the value of that day and the threshold it passed that day."""
+
     day: dt.date
     value: float | None
     threshold: float | None
+
+
+def excess(value: float | None, threshold: float | None) -> float:
+    """How far a breach's value lies beyond its threshold, relative to the threshold.
+
+    An event's worst day is the day with the largest excess (the earlier day on a tie). Every
+    breach's value lies at or beyond its threshold in the breach's direction, so the distance is
+    |value - threshold|, divided by |threshold|: 30 against 10 (2.0) is worse than 150 against
+    140 (0.07). Beyond a threshold of 0 any distance is infinite; no value or threshold, -inf.
+    """
+    if value is None or threshold is None:
+        return -math.inf
+    gap = abs(value - threshold)
+    if threshold == 0:
+        return math.inf if gap else 0.0
+    return gap / abs(threshold)
+
+
+def _arg(params, rule_type: str, name: str):
+    """A rule's setting, or its declared default."""
+    return params.get(name, PARAMS[rule_type][name].default)
 
 
 def _window(series: dict[dt.date, Day], end: dt.date, days: int, scale: float,
@@ -54,23 +83,34 @@ def _window(series: dict[dt.date, Day], end: dt.date, days: int, scale: float,
 
 def threshold(series, day, params, scale=1.0, ratio=True) -> Breach | None:
     """Breach when the value (daily, or over `window` days) is beyond the limit."""
-    window = int(params.get("window", 1))
+    window = int(_arg(params, "threshold", "window"))
     value = (series[day].value if day in series else None) if window == 1 else \
         _window(series, day, window, scale, ratio)[0]
     if value is None:
         return None
     limit = float(params["value"])
-    hit = value < limit if params.get("op", "<") == "<" else value > limit
+    hit = value < limit if _arg(params, "threshold", "op") == "<" else value > limit
     return Breach(day, value, limit) if hit else None
 
 
 def change(series, day, params, scale=1.0, ratio=True) -> Breach | None:
-    """Breach when the last window moved beyond max_drop (down) or max_rise (up) vs the one before."""
-    w = int(params.get("window", 7))
+    """Breach when the last window moved beyond max_drop (down) or max_rise (up) vs the one before.
+
+    From a zero baseline (the window before had data: a value of 0, or a ratio with nothing to
+    divide by) a rise fires when the last window's numerator reaches `min_count`; its threshold
+    is then the value the last window would have had with exactly `min_count`.
+    """
+    w = int(_arg(params, "change", "window"))
     now, num = _window(series, day, w, scale, ratio)
-    before, _ = _window(series, day - dt.timedelta(days=w), w, scale, ratio)
-    if now is None or not before or (num or 0) < float(params.get("min_numerator", 0)):
+    before, before_num = _window(series, day - dt.timedelta(days=w), w, scale, ratio)
+    if now is None or num is None or num < float(_arg(params, "change", "min_numerator")):
         return None
+    if not before:
+        least = params.get("min_count")
+        if (before_num is None or least is None or "max_rise" not in params
+                or num < float(least) or num <= 0):
+            return None  # no window before, or no minimum count to fire from zero
+        return Breach(day, now, now * float(least) / num)
     rel = (now - before) / abs(before)
     if "max_drop" in params and rel <= -float(params["max_drop"]):
         return Breach(day, now, before * (1 - float(params["max_drop"])))
@@ -85,7 +125,7 @@ def anomaly(series, day, params, scale=1.0, ratio=True) -> Breach | None:
     if today is None or today.value is None:
         return None
     history = [series[d].value for d in (day - dt.timedelta(days=i)
-                                         for i in range(1, 7 * int(params.get("weeks", 8)) + 1))
+                                         for i in range(1, 7 * int(_arg(params, "anomaly", "weeks")) + 1))
                if d in series and series[d].value is not None]
     if len(history) < 14:
         return None
@@ -95,8 +135,8 @@ def anomaly(series, day, params, scale=1.0, ratio=True) -> Breach | None:
     if not spread:
         return None
     z = (today.value - median) / spread
-    limit = float(params.get("z", 3.5))
-    side = params.get("side", "both")
+    limit = float(_arg(params, "anomaly", "z"))
+    side = _arg(params, "anomaly", "side")
     hit = (z <= -limit) if side == "low" else (z >= limit) if side == "high" else abs(z) >= limit
     bound = median - limit * spread if z < 0 else median + limit * spread
     return Breach(day, today.value, bound) if hit else None
@@ -109,7 +149,7 @@ def silence(series, day, params, scale=1.0, ratio=False) -> Breach | None:
         return None
     usual = [series[d].value for d in (day - dt.timedelta(days=i) for i in range(1, 29))
              if d in series and series[d].value is not None]
-    if len(usual) < 14 or statistics.median(usual) < float(params.get("min_usual", 1)):
+    if len(usual) < 14 or statistics.median(usual) < float(_arg(params, "silence", "min_usual")):
         return None
     return Breach(day, 0.0, statistics.median(usual))
 
@@ -119,7 +159,7 @@ EVALUATORS = {"threshold": threshold, "change": change, "anomaly": anomaly, "sil
 
 def audit_breaches(counts: dict[tuple[str, dt.date], int], params) -> list[tuple[str, Breach]]:
     """(username, breach) for each person and day whose count of an action reached `count`."""
-    limit = int(params.get("count", 5))
+    limit = int(_arg(params, "audit", "count"))
     return [(user, Breach(day, float(n), float(limit)))
             for (user, day), n in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0]))
             if n >= limit]

@@ -1,6 +1,8 @@
 """The starter rule library: at least one rule per operating core and per rule type.
 
-Seeded into `risk_rule` where missing (by code); admins edit the stored rules, never these.
+Seeded into `risk_rule` where missing (by code); admins edit the stored rules, never these. The
+settings of each type are declared in `risk.params`. A rule of rises (`change` with `max_rise`)
+sets `min_count`: a rise from a window of zero is no share, so it fires once the count reaches it.
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ STARTER = (
     ("cost_high", "单次转化成本超过 30 元", "Cost per conversion above 30 yuan", "threshold",
      "campaign", "cost_per_conversion", None, {"op": ">", "value": 30.0, "window": 7}, "3,4",
      "low", 3, 168),
-    ("complaint_surge", "投诉周环比激增（3 倍以上）", "Complaints tripled week on week",
+    ("complaint_surge", "投诉周环比激增（3 倍以上，或上周为 0 本周达 8 件）",
+     "Complaints tripled week on week (or 8 after a week with none)",
      "change", "service", "complaints_per_10k", None,
-     {"window": 7, "max_rise": 2.0, "min_numerator": 8}, "3,4", "high", 3, 48),
+     {"window": 7, "max_rise": 2.0, "min_numerator": 8, "min_count": 8}, "3,4", "high", 3, 48),
     ("satisfaction_low", "满意率低于 70%", "Satisfaction below 70%", "threshold", "service",
      "satisfaction", None, {"op": "<", "value": 0.70, "window": 7}, "3,4", "medium", 3, 120),
     ("failed_logins", "同一账号当日登录失败 5 次以上", "5 or more failed sign-ins for one account in a day",

@@ -4,12 +4,14 @@ Idempotent: an event covers a continuing breach from `first_day` to `last_day`; 
 already covers changes nothing, a breach on the day after extends it, a new breach opens a new one.
 Events are stamped as detected at 06:00 the morning after the breach (when the nightly scan would
 have found it), so a scan of past days gives the same events as scanning each night did.
+A rule whose settings cannot be used (`risk.params`) is skipped, with the reason kept on the rule
+(`skip_reason`, shown on the admin page) and in the log; the other rules are scanned.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import logging
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -17,14 +19,17 @@ from collections.abc import Iterable
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from auth import audit
 from data.models import AuditEvent, OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun, User
 from metrics.compute import compute
 from metrics.registry import REGISTRY
-from risk.detect import EVALUATORS, Breach, Day, audit_breaches
+from risk.detect import EVALUATORS, Breach, Day, audit_breaches, excess
+from risk.params import HISTORY_DAYS, BadRule, check_rule
 
-LOOKBACK_DAYS = 8 * 7 + 14  # anomaly history plus two change windows
+LOOKBACK_DAYS = HISTORY_DAYS  # anomaly history plus two change windows
 SCANNER = "risk-scan"
 SCAN_LOCK_KEY = zlib.crc32(b"risk-scan") - 2**31  # PostgreSQL advisory lock: one scan at a time
+log = logging.getLogger(__name__)
 
 
 def detected_at(day: dt.date) -> dt.datetime:
@@ -69,7 +74,10 @@ def scan(session: Session, start: dt.date, end: dt.date,
     series_cache: dict[tuple, dict[dt.date, Day]] = {}
     for rule in session.scalars(select(RiskRule).where(RiskRule.active.is_(True))
                                 .order_by(RiskRule.id)):
-        params = json.loads(rule.params or "{}")
+        params = usable(session, rule)
+        if params is None:
+            run.skipped += 1
+            continue
         if rule.type == "audit":
             found = _audit(session, rule, params, start, end, by_tier)
         else:
@@ -109,10 +117,30 @@ def _begin_run(session: Session, start: dt.date, end: dt.date, all_units: bool) 
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCAN_LOCK_KEY})
     run = RiskScanRun(first_day=start, last_day=end, all_units=all_units, started_at=_utcnow(),
-                      new=0, extended=0)
+                      new=0, extended=0, skipped=0)
     session.add(run)
     session.flush()
     return run
+
+
+def usable(session: Session, rule: RiskRule) -> dict | None:
+    """The rule's checked settings; None for a rule to skip, with the reason kept on the rule
+    (and audited when it changes), so an administrator sees it; a good rule's reason is cleared."""
+    try:
+        params = check_rule(rule)
+    except BadRule as exc:
+        reason = exc.both()
+        log.warning("risk scan skips rule %s: %s", rule.code, exc.message("en"))
+        at = audit.now()
+        if rule.skip_reason != reason:
+            session.add(AuditEvent(at=at, username=SCANNER, action="risk_rule_skipped",
+                                   target=rule.code, outcome="skipped", detail=reason))
+            rule.skip_reason = reason
+        rule.skipped_at = at
+        return None
+    if rule.skip_reason is not None:
+        rule.skip_reason = rule.skipped_at = None
+    return params
 
 
 def _later(at: dt.datetime, hours: int) -> dt.datetime:
@@ -163,7 +191,12 @@ def owner_of(unit: OrgUnit, tier: int, by_id: dict[int, OrgUnit]) -> OrgUnit:
 
 def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
            by_id: dict[int, OrgUnit]) -> str | None:
-    """Open, extend or leave alone the event for this breach; return 'new', 'extended' or None."""
+    """Open, extend or leave alone the event for this breach; return 'new', 'extended' or None.
+
+    An event keeps the value and threshold of its latest day (one pair, from one day) and those of
+    its worst day: the day whose value lies furthest beyond that day's threshold, relative to the
+    threshold (`risk.detect.excess`; the earlier day on a tie).
+    """
     carrier = rule.carrier
     latest = session.scalar(
         select(RiskEvent).where(RiskEvent.rule_id == rule.id, RiskEvent.unit_id == unit.id,
@@ -176,13 +209,19 @@ def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
     if (latest is not None and latest.last_day == _shift(breach.day, -1)
             and latest.state != "closed"):
         latest.last_day = breach.day
-        latest.value = breach.value
+        latest.value, latest.threshold = breach.value, breach.threshold
+        if excess(breach.value, breach.threshold) > excess(latest.worst_value,
+                                                            latest.worst_threshold):
+            latest.worst_day = breach.day
+            latest.worst_value, latest.worst_threshold = breach.value, breach.threshold
         return "extended"
     found_at = detected_at(breach.day)
     event = RiskEvent(rule_id=rule.id, unit_id=unit.id,
                       owner_unit_id=owner_of(unit, rule.owner_tier, by_id).id, carrier=carrier,
                       first_day=breach.day, last_day=breach.day, value=breach.value,
-                      threshold=breach.threshold, state="open", created_at=found_at,
+                      threshold=breach.threshold, worst_day=breach.day,
+                      worst_value=breach.value, worst_threshold=breach.threshold,
+                      state="open", created_at=found_at,
                       deadline=_later(found_at, rule.deadline_hours))
     session.add(event)
     session.flush()

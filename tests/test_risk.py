@@ -66,6 +66,47 @@ def test_change_fires_on_a_drop_and_a_rise_only():
                                                  "min_numerator": 100}, ratio=False) is None
 
 
+def test_change_fires_from_a_zero_baseline_at_min_count_and_not_below():
+    """Complaints per 10k (scale 10,000) of 1,000 customers a day: none the week before, then a
+    count this week; the rule fires from zero only at min_count, its threshold then the rate that
+    min_count complaints would give (10,000 * 8 / 7,000 = 11.43 per 10k)."""
+    params = {"window": 7, "max_rise": 2.0, "min_count": 8}
+    customers = [1000.0] * 14
+
+    def week(count):  # none the first week, `count` complaints on the last day of the second
+        nums = [0.0] * 13 + [float(count)]
+        return series([10000 * n / 1000 for n in nums], numerators=nums, denominators=customers)
+
+    hit = detect.change(week(10), day(13), params, scale=10000.0)
+    assert hit.value == pytest.approx(10000 * 10 / 7000)
+    assert hit.threshold == pytest.approx(10000 * 8 / 7000)
+    at = detect.change(week(8), day(13), params, scale=10000.0)
+    assert at.value == pytest.approx(at.threshold) == pytest.approx(10000 * 8 / 7000)
+    assert detect.change(week(7), day(13), params, scale=10000.0) is None  # below min_count
+    assert detect.change(week(10), day(13), {"window": 7, "max_rise": 2.0},
+                         scale=10000.0) is None  # no min_count: never from zero
+    drop_only = {"window": 7, "max_drop": 0.5, "min_count": 8}
+    assert detect.change(week(10), day(13), drop_only, scale=10000.0) is None
+    # A count KPI: 9 against 0 fires (threshold 8), 9 against nothing at all (no data) does not.
+    counts = series([0.0] * 7 + [0.0] * 6 + [9.0])
+    hit = detect.change(counts, day(13), params, ratio=False)
+    assert (hit.value, hit.threshold) == (9.0, 8.0)
+    no_data = series([None] * 7 + [0.0] * 6 + [9.0])
+    assert detect.change(no_data, day(13), params, ratio=False) is None
+    # A ratio the week before with data but nothing to divide by counts as zero too.
+    empty = series([None] * 7 + [0.0] * 6 + [10000 * 9 / 1000], numerators=[0.0] * 13 + [9.0],
+                   denominators=[0.0] * 7 + [1000.0] * 7)
+    hit = detect.change(empty, day(13), params, scale=10000.0)
+    assert hit.value == pytest.approx(10000 * 9 / 7000)
+
+
+def test_rise_rules_of_the_starter_library_fire_from_zero():
+    from risk.library import STARTER
+
+    rises = [r for r in STARTER if r[3] == "change" and "max_rise" in r[7]]
+    assert rises and all(r[7].get("min_count", 0) >= 1 for r in rises)
+
+
 def test_anomaly_fires_far_from_the_units_own_history():
     history = [100.0 + (i % 5) for i in range(56)]
     normal = series(history + [103.0])
@@ -161,6 +202,40 @@ def test_a_continuing_breach_extends_its_event(empty_store):
         assert scan(s, first, last) == {"new": 0, "extended": 0}
 
 
+def test_a_continuing_breach_keeps_its_latest_days_pair_and_its_worst_days_pair(empty_store):
+    """A count that more than doubles day on day (change, window 1, max_rise 1.0): 10, 25, 100,
+    300. Day 1: 25 against 20 (5 beyond, 0.25 of the threshold); day 2: 100 against 50 (50
+    beyond, 1.0); day 3: 300 against 200 (100 beyond, 0.5). The event keeps day 3's pair as its
+    value and threshold, and day 2's as its worst (furthest beyond, relative to the threshold)."""
+    from data.models import OrgUnit
+    from risk.scan import record
+
+    counts = series([10.0, 25.0, 100.0, 300.0])
+    params = {"window": 1, "max_rise": 1.0}
+    with Session(empty_store.engine) as s:
+        hq = OrgUnit(id=1, code="HQ", name_zh="总部", name_en="HQ", tier=1, path="/000001/")
+        s.add(hq)
+        s.flush()
+        rule = s.scalar(select(RiskRule).where(RiskRule.code == "complaint_surge"))
+        breaches = [detect.change(counts, day(i), params, ratio=False) for i in (1, 2, 3)]
+        assert [(b.value, b.threshold) for b in breaches] == [(25, 20), (100, 50), (300, 200)]
+        outcomes = [record(s, rule, hq, b, {1: hq}) for b in breaches]
+        assert outcomes == ["new", "extended", "extended"]
+        event = s.scalar(select(RiskEvent).where(RiskEvent.rule_id == rule.id))
+        assert (event.first_day, event.last_day) == (day(1), day(3))
+        assert (event.value, event.threshold) == (300, 200)
+        assert (event.worst_day, event.worst_value, event.worst_threshold) == (day(2), 100, 50)
+        s.rollback()
+
+
+def test_worst_is_relative_to_the_threshold_and_the_earlier_day_wins_a_tie():
+    assert detect.excess(30.0, 10.0) > detect.excess(150.0, 140.0)  # 2.0 against 0.07
+    assert not detect.excess(40.0, 20.0) > detect.excess(20.0, 10.0)  # both 1.0: a tie
+    assert detect.excess(0.90, 0.97) > detect.excess(0.95, 0.97)  # below a limit: further down
+    assert detect.excess(3.0, 0.0) > detect.excess(300.0, 1.0)  # beyond a threshold of 0
+    assert detect.excess(None, 1.0) < detect.excess(1.0, 1.0)  # a known pair beats none
+
+
 def test_audit_rule_finds_repeated_failed_sign_ins(empty_store):
     from data.demo import seed_demo
     from risk.workflow import local_now
@@ -234,8 +309,10 @@ def test_viewers_and_out_of_scope_managers_cannot_step(tiny_store):
 def test_risk_events_api(client, manager):
     rows = client.get("/api/v1/risk-events?unit=ZJ").get_json()
     assert rows and set(rows[0]) == {"id", "rule", "rule_type", "severity", "unit", "carrier",
-                                     "kpi", "date", "value", "threshold", "state", "deadline",
-                                     "overdue"}
+                                     "kpi", "date", "last_day", "value", "threshold",
+                                     "worst_day", "worst_value", "worst_threshold", "state",
+                                     "deadline", "overdue"}
+    assert all(r["date"] <= r["worst_day"] <= r["last_day"] for r in rows)
     closed = client.get("/api/v1/risk-events?unit=ZJ&state=closed").get_json()
     assert closed and all(r["state"] == "closed" for r in closed)
     assert client.get("/api/v1/risk-events?unit=ZJ&state=lost").status_code == 400
@@ -259,6 +336,15 @@ def test_risk_page_and_detail(app):
             RiskEvent.unit.has(code="ZJ-NB"))).first()
         detail = texts(risk.render_detail(event.id, "en"))
         assert "not permitted" in detail  # a Hangzhou viewer asking for a Ningbo event
+    with app.test_request_context("/"):
+        login_user(_user(get_session(), "admin"))
+        event = get_session().scalars(select(RiskEvent).join(RiskEvent.unit).where(
+            RiskEvent.unit.has(code="ZJ-NB"))).first()
+        en = " ".join(texts(risk.render_detail(event.id, "en")).split())
+        zh = " ".join(texts(risk.render_detail(event.id, "zh")).split())
+    assert f"Value on the latest day ({event.last_day})" in en and "Threshold that day" in en
+    assert f"Worst day {event.worst_day}" in en and "Target" not in en
+    assert "阈值" in zh and f"最严重的一天 {event.worst_day}" in zh and "目标" not in zh
 
 
 def test_risk_scan_command(tiny_store, runner_for):

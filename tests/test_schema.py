@@ -127,3 +127,45 @@ def test_upgrading_past_0016_drops_the_scanned_through_mark(empty_store):
         s.commit()
         may = assess(s, unit_by_code(s, "ZJ-HZ-01-01"), dt.date(2026, 5, 1), end)
         assert next(c for c in may.criteria if c.id == "risk_closed_on_time").value == 1.0
+
+
+@pytest.mark.parametrize("kind", DB_KINDS)
+def test_0017_keeps_each_events_pair_as_its_worst_and_lets_complaint_surge_fire_from_zero(
+        kind, tmp_path):
+    """Events stored before 0017 get their stored value, threshold and last day as the worst
+    pair; the starter complaint surge, unedited, gains min_count; an edited one is left alone."""
+    import json
+
+    from sqlalchemy import text
+
+    store = new_store(kind, tmp_path, migrate=False)
+    try:
+        upgrade(store.engine, "0015")
+        rule = ("INSERT INTO risk_rule (id, code, name_zh, name_en, type, core, kpi, params, "
+                "tiers, severity, owner_tier, deadline_hours, active) VALUES (:id, :code, 'x', "
+                "'x', 'change', 'service', 'complaints_per_10k', :params, '3,4', 'high', 3, 48, "
+                ":active)")
+        with store.engine.begin() as conn:
+            conn.execute(text("INSERT INTO org_unit (id, code, name_zh, name_en, tier, path) "
+                              "VALUES (1, 'HQ', '总部', 'HQ', 1, '/000001/')"))
+            conn.execute(text(rule), {"id": 9001, "code": "complaint_surge", "active": True,
+                                      "params": '{"window": 7, "max_rise": 2.0, '
+                                                '"min_numerator": 8}'})
+            conn.execute(text(rule), {"id": 9002, "code": "edited_surge", "active": True,
+                                      "params": '{"window": 7, "max_rise": 3.0}'})
+            conn.execute(text(
+                "INSERT INTO risk_event (id, rule_id, unit_id, owner_unit_id, first_day, "
+                "last_day, value, threshold, state, created_at, deadline) VALUES (1, 9001, 1, 1, "
+                "'2026-06-01', '2026-06-03', 12.5, 4.0, 'open', '2026-06-02 06:00', "
+                "'2026-06-04 06:00')"))
+        upgrade(store.engine)
+        with store.engine.connect() as conn:
+            row = conn.execute(text("SELECT worst_day, worst_value, worst_threshold "
+                                    "FROM risk_event WHERE id = 1")).one()
+            params = dict(conn.execute(text("SELECT code, params FROM risk_rule")).all())
+        assert (str(row[0]), row[1], row[2]) == ("2026-06-03", 12.5, 4.0)
+        assert json.loads(params["complaint_surge"]) == {"window": 7, "max_rise": 2.0,
+                                                         "min_numerator": 8, "min_count": 8}
+        assert json.loads(params["edited_surge"]) == {"window": 7, "max_rise": 3.0}
+    finally:
+        store.drop()

@@ -6,7 +6,7 @@ Create Date: 2026-11-26 04:40:00
 
 Until now a scan only moved a "scanned through" day (`meta.risk_scanned_through`), and every month
 up to it counted as covered for the closed-on-time stage criterion, including months no scan ever
-looked at. `risk_scan_run` records each run's days; the criterion trusts only the days that runs
+looked at. `risk_scan_run` records each run's days (and how many rules it had to skip); the criterion trusts only the days that runs
 over every unit covered. The old mark says nothing about which days were scanned, so it is dropped
 and no day counts as covered until the next scan (rescan the history with
 `flask --app app risk-scan --from YYYY-MM-DD --to YYYY-MM-DD`; scanning again creates nothing twice).
@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('new', sa.Integer(), nullable=False),
     sa.Column('extended', sa.Integer(), nullable=False),
+    sa.Column('skipped', sa.Integer(), nullable=False, server_default='0'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table(TABLE, schema=None) as batch_op:

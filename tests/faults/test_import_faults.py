@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from data.changes import data_changed, data_version
 from data.ingest import KINDS, import_file
-from data.models import AuditEvent, ChannelDaily, DataLoad, ImportLog, RiskRule, RollupChannel
+from data.models import AuditEvent, ChannelDaily, DataLoad, ImportLog, RollupChannel
 from tests.conftest import DB_KINDS, add_users, app_over, new_store, seeded_store
 from tests.test_import import WO_HEADER, add_tiny_units, snapshot, work_orders, write_csv
 
@@ -216,14 +216,18 @@ def test_a_killed_import_leaves_no_rows_a_started_log_row_and_no_lock(kind, tmp_
 # -- the import is one transaction with its roll-ups and scan ----------------------------------
 
 @pytest.mark.parametrize("kind", DB_KINDS)
-def test_a_failing_risk_scan_leaves_nothing_of_the_import(kind, tmp_path):
+def test_a_failing_risk_scan_leaves_nothing_of_the_import(kind, tmp_path, monkeypatch):
+    from risk.detect import EVALUATORS
+
+    def fails(*_args, **_kwargs):
+        raise RuntimeError("the evaluator failed")
+
     store = new_store(kind, tmp_path)
     add_tiny_units(store.engine)
     try:
-        with Session(store.engine) as s:  # a rule the scan cannot evaluate (its KPI is gone)
-            s.add(RiskRule(code="broken", name_zh="坏规则", name_en="Broken", type="threshold",
-                           core="channel", kpi="no_such_kpi", params="{}", tiers="5"))
-            s.commit()
+        # A bad rule is skipped by the scan (tests/test_risk_params.py); an evaluator that fails
+        # fails the scan, and with it the import.
+        monkeypatch.setitem(EVALUATORS, "threshold", fails)
         before = snapshot(store.engine)
         rows = [["ZJ-HZ-01-01", "2026-07-01", "app", 100, 80, 1440, 1440, 1, 4, 3, 2, 3.0, 10, 8,
                  500, 400]]
@@ -234,7 +238,33 @@ def test_a_failing_risk_scan_leaves_nothing_of_the_import(kind, tmp_path):
         with Session(store.engine) as s:
             assert s.scalar(select(func.count()).select_from(RollupChannel)) == 0
             log = s.scalars(select(ImportLog)).one()
-            assert log.outcome == "failed" and "KeyError" in log.detail
+            assert log.outcome == "failed" and "the evaluator failed" in log.detail
+    finally:
+        store.drop()
+
+
+@pytest.mark.parametrize("kind", DB_KINDS)
+def test_a_rule_with_bad_settings_does_not_fail_an_import(kind, tmp_path):
+    """Settings that crashed the scan after every import ({"valeu": 0.9}, KeyError: 'value') make
+    the scan skip that rule: the import is loaded and the rule says why it was skipped."""
+    from data.models import RiskRule
+
+    store = new_store(kind, tmp_path)
+    add_tiny_units(store.engine)
+    try:
+        with Session(store.engine) as s:
+            s.execute(update(RiskRule).where(RiskRule.code == "availability_low")
+                      .values(params='{"valeu": 0.9}'))
+            s.commit()
+        rows = [["ZJ-HZ-01-01", "2026-07-01", "app", 100, 80, 1440, 1440, 1, 4, 3, 2, 3.0, 10, 8,
+                 500, 400]]
+        report = import_file(store.engine, write_csv(tmp_path / "channel_daily.csv", CHANNEL, rows))
+        assert report.ok, report.problems
+        with Session(store.engine) as s:
+            assert s.scalar(select(func.count()).select_from(ChannelDaily)) == 1
+            reason = s.scalar(select(RiskRule.skip_reason).where(
+                RiskRule.code == "availability_low"))
+            assert "valeu" in reason
     finally:
         store.drop()
 
