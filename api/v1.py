@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from api import params
 from api.params import UNAVAILABLE, BadParameter, UnitUnavailable
@@ -32,8 +33,35 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    """Register the API blueprint."""
+    """Register the API blueprint, the API's own "no such path" and its JSON error answers."""
     app.register_blueprint(bp)
+    # Under /api nothing falls through to the dashboard's pages: any other path is a JSON 404,
+    # any method but GET (the API is read-only) a JSON 405.
+    app.add_url_rule("/api", "api_not_found", _not_found, defaults={"rest": ""})
+    app.add_url_rule("/api/<path:rest>", "api_not_found", _not_found)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def is_api_path(path: str) -> bool:
+    """Whether a request path belongs to the JSON API (its answers, errors included, are JSON)."""
+    return path == "/api" or path.startswith("/api/")
+
+
+def _not_found(rest: str):
+    return jsonify(error="no such API path", path=request.path), 404
+
+
+def _http_error(exc: HTTPException):
+    """Every HTTP error under /api answers JSON {"error", "path"} (a 500 says no more than that);
+    elsewhere Flask's own page, as before."""
+    if not is_api_path(request.path) or exc.code is None:
+        return exc
+    response = jsonify(error=exc.description or exc.name, path=request.path)
+    response.status_code = exc.code
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value  # Allow on a 405, Retry-After and the like
+    return response
 
 
 @bp.errorhandler(BadParameter)
@@ -130,17 +158,44 @@ def units():
     return jsonify([_unit_row(home, home.parent.code if home.parent else None)])
 
 
+def _fit_to_data(session, start: dt.date, end: dt.date) -> tuple[dt.date, dict]:
+    """Clip a range's end to the store's last loaded day, and say so.
+
+    Returns the end to compute to and the fields every row of the answer then carries (none when
+    the range ends by the last loaded day): `end` (clipped), `requested_end`, `data_end` and a
+    `note`. A range wholly after the last loaded day is not clipped; its rows say there is no data.
+    """
+    span = loaded_range(session)
+    if span is None or end <= span[1]:
+        return end, {}
+    data_end = span[1]
+    if start > data_end:
+        return end, {"data_end": data_end.isoformat(),
+                     "note": f"the range lies after the last loaded day ({data_end}): no data"}
+    return data_end, {"end": data_end.isoformat(), "requested_end": end.isoformat(),
+                      "data_end": data_end.isoformat(),
+                      "note": f"the range runs past the last loaded day: answered to {data_end}"}
+
+
+def _answer(rows: list[dict], fitted: dict):
+    response = jsonify([{**row, **fitted} for row in rows])
+    if fitted:  # an empty answer says it too
+        response.headers["X-Data-End"] = fitted["data_end"]
+    return response
+
+
 @bp.get("/kpis")
 def kpis():
     """KPI values for a unit's subtree over a range, optionally by child, carrier, core or period."""
     session = get_session()
     unit = params.unit(session, request.args, _scope())
     start, end = params.date_range(request.args)
+    end, fitted = _fit_to_data(session, start, end)
     carrier_codes = set(session.scalars(select(Carrier.code)))
     frame = compute(session, params.kpis(request.args), unit, start, end,
                     params.listed(request.args, "carrier", carrier_codes),
                     params.by(request.args), scope=_scope())
-    return jsonify(_rows(frame))
+    return _answer(_rows(frame), fitted)
 
 
 @bp.get("/matrix")
@@ -149,8 +204,9 @@ def matrix_view():
     session = get_session()
     unit = params.unit(session, request.args, _scope())
     start, end = params.date_range(request.args)
+    end, fitted = _fit_to_data(session, start, end)
     bands = Bands.from_config(current_app.config)
-    return jsonify(_rows(matrix(session, unit, start, end, bands, scope=_scope())))
+    return _answer(_rows(matrix(session, unit, start, end, bands, scope=_scope())), fitted)
 
 
 @bp.get("/freshness")

@@ -339,9 +339,11 @@ def _work_orders(profile: OutletProfile, cal: Calendar, customers: np.ndarray, e
     on_time = rng.random(n) < (0.82 + 0.16 * m)
     fraction = np.where(on_time, rng.uniform(0.05, 0.95, n), rng.uniform(1.05, 2.5, n))
     closed = created + np.round(sla_h * 3600 * fraction).astype("timedelta64[s]")
-    as_of = np.datetime64(cal.end, "s") + np.timedelta64(30, "h")  # the morning after the last day
-    responded = first_response <= as_of
-    is_closed = closed <= as_of
+    # The data ends with its last day: nothing is answered or closed after it (an order closed the
+    # morning after would count in views of a day the data does not have); later ones stay open.
+    day_after = np.datetime64(cal.end, "s") + np.timedelta64(24, "h")
+    responded = first_response < day_after
+    is_closed = closed < day_after
     fcr = rng.random(n) < (0.6 + 0.3 * m)
     rated = rng.random(n) < 0.65
     satisfied = rng.random(n) < (0.90 + 0.25 * (m - 0.8))

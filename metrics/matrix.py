@@ -4,7 +4,8 @@ Scoring formula (also in the README):
     score(core, carrier) = 100 x mean over the core's KPIs scored on that carrier that have both a
                            value and a target of min(attainment, 1)
 where attainment is value / target (higher is better) or target / value (lower is better), computed
-for that carrier alone. Capping at 1 keeps one KPI far above target from hiding another below it:
+for that carrier alone; zero of a lower-is-better KPI is on target (see `metrics.targets.attainment`,
+which decides every edge case). Capping at 1 keeps one KPI far above target from hiding another below it:
 100 means every KPI of the cell is on or above target.
 A cell where no KPI of the core applies to the carrier is "n/a" (score None); a cell whose KPIs have
 no value or no target in the range is "no_data" (score None); never 0.

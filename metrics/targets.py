@@ -11,14 +11,33 @@ Resolution, per KPI (and carrier):
 4. Per carrier: the carrier's own target when there is one; otherwise a ratio's all-carrier target
    (a satisfaction target holds on every carrier); never a volume plan meant for all carriers.
 
-Attainment is value / target when higher is better and target / value when lower is better
-(None when either is missing or the divisor is 0). Status: green at or above `Bands.green`,
-amber at or above `Bands.amber`, red below.
+Attainment (1.0 = exactly on target) is value / target when higher is better and target / value
+when lower is better, kept within 0..ATTAINMENT_CAP (2.0: "twice as good as the target or better").
+Where a ratio cannot be taken, `attainment()` decides once for every caller (cards, league tables,
+the targets heatmap, the matrix score, the stage criterion "KPIs on target"):
+
+| better | value        | target | attainment                                              |
+|--------|--------------|--------|---------------------------------------------------------|
+| any    | None or NaN  | any    | None (no value)                                         |
+| any    | any          | None   | None (no target; a NaN target alike)                    |
+| any    | any          | < 0    | None (targets are never negative; no meaningful ratio)  |
+| higher | any          | > 0    | value / target, within 0..cap (a negative value is 0)   |
+| higher | 0            | 0      | 1.0 (met exactly)                                       |
+| higher | > 0          | 0      | cap (beyond a target of nothing)                        |
+| higher | < 0          | 0      | 0.0 (missed)                                            |
+| lower  | > 0          | >= 0   | target / value, within 0..cap (target 0: 0.0, missed)   |
+| lower  | 0            | > 0    | cap (zero is the best value: fully attained, on target) |
+| lower  | 0            | 0      | 1.0 (a target of 0 is met by 0)                         |
+| lower  | < 0          | >= 0   | cap (below the target)                                  |
+
+So zero of a lower-is-better KPI (an outlet without complaints) is on target, never "no value".
+Status: green at or above `Bands.green`, amber at or above `Bands.amber`, red below.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -123,13 +142,24 @@ def targets_for(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.
     return {k: resolve(rows, REGISTRY[k], unit, start, end, carrier_id, codes) for k in kpis}
 
 
+# The highest attainment: twice as good as the target, or better (and zero of a lower-is-better KPI).
+ATTAINMENT_CAP = 2.0
+
+
 def attainment(kpi: Kpi, value: float | None, target: float | None) -> float | None:
-    """Return how far the value reaches its target, direction-aware (1.0 = exactly on target)."""
-    if value is None or target is None:
+    """Return how far the value reaches its target, direction-aware (1.0 = exactly on target),
+    within 0..ATTAINMENT_CAP; every edge case (zero, negative, missing) is in the module docstring."""
+    if value is None or target is None or math.isnan(value) or math.isnan(target) or target < 0:
         return None
-    if kpi.better == "higher":
-        return value / target if target else None
-    return target / value if value else None
+    if kpi.better == "higher" and target > 0:
+        ratio = value / target
+    elif kpi.better == "higher":  # a target of 0: met by 0, beaten by more, missed by less
+        ratio = 1.0 if value == 0 else ATTAINMENT_CAP if value > 0 else 0.0
+    elif value > 0:
+        ratio = target / value
+    else:  # zero (or below) of a lower-is-better KPI: on target; a target of 0 met exactly
+        ratio = 1.0 if value == 0 and target == 0 else ATTAINMENT_CAP
+    return min(max(ratio, 0.0), ATTAINMENT_CAP)
 
 
 def status(att: float | None, bands: Bands = DEFAULT_BANDS) -> str | None:

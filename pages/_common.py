@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 
 import dash_mantine_components as dmc
 from flask import current_app, g
@@ -39,6 +40,8 @@ class PageContext:
     loaded: str
     demo: bool
     bands: Bands
+    data_end: dt.date | None = None  # the store's last loaded day
+    requested_end: dt.date | None = None  # the URL's end, when it ran past data_end (view.end clipped)
 
 
 def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
@@ -56,6 +59,9 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
             refused(page_path, f"repeated parameter {', '.join(repeated)}")
             raise BadView(t("error.repeated", lang).format(name=repeated[0]))
         view = parse(query, current_user.unit.code, span[1])
+        requested_end = None
+        if view.start <= span[1] < view.end:  # nothing is loaded after span[1]: show to that day
+            requested_end, view = view.end, replace(view, end=span[1])
     except BadView as exc:
         return dmc.Container(dmc.Alert(f"{t('error.bad_param', lang)}{exc}", color="red",
                                        id="bad-view"), py="xl")
@@ -75,7 +81,8 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
     loaded = last_loaded(session, unit, scope=scope)[unit.code]
     return PageContext(session, lang, view, unit, scope, path_units, children(session, unit),
                        carriers(session), cores(session), loaded.isoformat() if loaded else "",
-                       is_demo(session), Bands.from_config(current_app.config))
+                       is_demo(session), Bands.from_config(current_app.config), span[1],
+                       requested_end)
 
 
 def refused(target: str, detail: str) -> None:
@@ -88,13 +95,24 @@ def frame(ctx: PageContext, page_path: str, title_key: str, body: list) -> dmc.C
     """Wrap a page's body with its title, the filter bar and the "data as of" line."""
     head = dmc.Group([
         dmc.Title(t(title_key, ctx.lang), order=3),
-        dmc.Group([dmc.Text(f"{t('asof', ctx.lang)} {ctx.loaded or '-'}", size="sm", c="dimmed",
-                            id="as-of"),
+        dmc.Group([dmc.Text(f"{t('asof', ctx.lang)} {ctx.loaded or '-'}{as_of_note(ctx)}", size="sm",
+                            c="dimmed", id="as-of"),
                    dmc.Badge(t("demo", ctx.lang), color="orange", id="demo-badge")
                    if ctx.demo else None, export_menu(ctx.lang)], gap="xs"),
     ], justify="space-between")
     bar = filter_bar(ctx.path_units, ctx.children, ctx.carriers, ctx.view, page_path, ctx.lang)
     return dmc.Container([head, bar, *body], fluid=True, px="md", py="sm", maw=1880)
+
+
+def as_of_note(ctx: PageContext) -> str:
+    """What the "data as of" line adds when the view's range runs past the last loaded day."""
+    if ctx.data_end is None:
+        return ""
+    if ctx.requested_end is not None:
+        return " · " + t("asof.clipped", ctx.lang).format(end=ctx.requested_end, day=ctx.data_end)
+    if ctx.view.start > ctx.data_end:
+        return " · " + t("asof.after", ctx.lang).format(day=ctx.data_end)
+    return ""
 
 
 def explain_text(ctx: PageContext, kpi, numerator, denominator) -> str:

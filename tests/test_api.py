@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from metrics.registry import KPIS
+from tests.conftest import DEMO_END
 
 RANGE = "start=2026-06-01&end=2026-06-30"
 
@@ -113,3 +114,37 @@ def test_freshness(client):
     assert [r["unit"] for r in rows] == ["ZJ-HZ", "ZJ-NB"]
     assert all(r["last_loaded"] <= "2026-06-30" for r in rows)
     assert client.get("/api/v1/freshness?unit=ZJ&by=carrier").status_code == 400
+
+
+def test_a_range_past_the_last_loaded_day_says_so_and_stops_there(client):
+    # The tiny demo ends on DEMO_END (2026-06-30): a range to the end of July is answered to June 30,
+    # every row says so, and the numbers are those of the range that ends there.
+    past = client.get("/api/v1/kpis?unit=ZJ&start=2026-06-01&end=2026-07-31&kpi=visits,satisfaction")
+    june = client.get(f"/api/v1/kpis?unit=ZJ&{RANGE}&kpi=visits,satisfaction").get_json()
+    rows = past.get_json()
+    assert past.headers["X-Data-End"] == DEMO_END.isoformat()
+    assert [r["kpi"] for r in rows] == [r["kpi"] for r in june]
+    for row, same in zip(rows, june, strict=True):
+        assert row["end"] == "2026-06-30" and row["requested_end"] == "2026-07-31"
+        assert row["data_end"] == "2026-06-30" and "last loaded day" in row["note"]
+        assert {k: row[k] for k in same} == same  # the existing fields are untouched
+    cells = client.get("/api/v1/matrix?unit=ZJ&start=2026-06-01&end=2026-07-31").get_json()
+    june_cells = client.get(f"/api/v1/matrix?unit=ZJ&{RANGE}").get_json()
+    # Pro-rated targets fit the loaded days too, so the scores are June's.
+    assert [(c["score"], c["status"]) for c in cells] == [(c["score"], c["status"])
+                                                          for c in june_cells]
+    assert all(c["end"] == "2026-06-30" and c["note"] for c in cells)
+
+
+def test_a_range_after_the_last_loaded_day_says_there_is_no_data(client):
+    response = client.get("/api/v1/kpis?unit=ZJ&start=2026-08-01&end=2026-08-31&kpi=visits")
+    rows = response.get_json()
+    assert rows and all(r["value"] is None and r["data_end"] == "2026-06-30" for r in rows)
+    assert "no data" in rows[0]["note"] and "end" not in rows[0]
+    assert response.headers["X-Data-End"] == "2026-06-30"
+
+
+def test_a_range_within_the_data_answers_as_before(client):
+    response = client.get(f"/api/v1/kpis?unit=ZJ&{RANGE}&kpi=visits")
+    assert set(response.get_json()[0]) == {"kpi", "value", "numerator", "denominator"}
+    assert "X-Data-End" not in response.headers

@@ -168,3 +168,20 @@ def test_demo_is_labelled_and_incidents_recorded(tiny_store):
         assert meta["demo_end"] == DEMO_END.isoformat()
         kinds = {i.kind for i in s.scalars(select(DemoIncident))}
         assert kinds == {"carrier_outage", "carrier_silence", "complaint_surge", "load_delay"}
+
+
+def test_no_work_order_is_answered_or_closed_after_the_last_loaded_day(tiny_store):
+    """The demo does not close orders in the future of its own data: every closing (and first
+    response) falls on or before the last loaded day; orders still open at the end stay open."""
+    with tiny_store.engine.connect() as conn:
+        last = conn.execute(text("SELECT max(day) FROM data_load")).scalar_one()
+        last = dt.date.fromisoformat(last) if isinstance(last, str) else last
+        day_after = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
+        late = conn.execute(text(
+            "SELECT count(*) FROM work_order WHERE closed_at >= :after OR closed_day > :last "
+            "OR first_response_at >= :after"), {"after": day_after, "last": last}).scalar_one()
+        still_open = conn.execute(text(
+            "SELECT count(*) FROM work_order WHERE closed_at IS NULL")).scalar_one()
+    assert last == DEMO_END
+    assert late == 0
+    assert still_open > 0  # orders open at the end of the data stay open

@@ -10,15 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.demo import seed_demo
-from data.models import Carrier, Target
+from data.models import Carrier, OrgUnit, Target, WorkOrder
 from data.units import unit_by_code
 from metrics import registry
 from metrics.compare import compare, previous_period, year_earlier
 from metrics.compute import compute
+from metrics.freshness import loaded_range
 from metrics.league import league_table
 from metrics.matrix import matrix
+from metrics.quality import month_end, months_between
+from metrics.stages import assess, assess_months
 from metrics.targets import Bands, attainment, status, targets_for
-from tests.conftest import DEMO_END
+from tests.conftest import DEMO_END, seeded_store
 
 JUNE = (dt.date(2026, 6, 1), dt.date(2026, 6, 30))
 
@@ -93,14 +96,136 @@ def test_monthly_and_unit_overrides_mix_by_day(empty_store):
             pytest.approx(hz)
 
 
-@pytest.mark.parametrize("better, value, target, expected", [
-    ("higher", 0.8, 0.8, 1.0), ("higher", 0.4, 0.8, 0.5), ("higher", 1.0, 0.0, None),
-    ("lower", 10.0, 20.0, 2.0), ("lower", 40.0, 20.0, 0.5), ("lower", 0.0, 20.0, None),
-    ("higher", None, 0.5, None), ("higher", 0.5, None, None),
-])
-def test_attainment_is_direction_aware(better, value, target, expected):
+# Every edge case of attainment, decided once in metrics/targets.py (its docstring has this table).
+# Expected values by hand: ratio value/target (higher) or target/value (lower), within 0..2.
+ATTAINMENT_CASES = [
+    # better, value, target, expected
+    ("higher", 0.8, 0.8, 1.0), ("higher", 0.4, 0.8, 0.5), ("higher", 3.0, 1.0, 2.0),
+    ("higher", 0.0, 0.8, 0.0),  # nothing against a positive target: missed entirely
+    ("higher", 0.0, 0.0, 1.0),  # a target of nothing, met exactly
+    ("higher", 1.0, 0.0, 2.0),  # anything above a target of nothing: the cap
+    ("higher", -1.0, 0.5, 0.0), ("higher", -1.0, 0.0, 0.0),  # negative values miss
+    ("higher", 0.5, -1.0, None),  # a negative target has no meaningful ratio
+    ("higher", None, 0.5, None), ("higher", 0.5, None, None), ("higher", None, None, None),
+    ("higher", float("nan"), 0.5, None), ("higher", 0.5, float("nan"), None),
+    ("lower", 10.0, 20.0, 2.0), ("lower", 40.0, 20.0, 0.5), ("lower", 5.0, 20.0, 2.0),
+    ("lower", 0.0, 20.0, 2.0),  # zero is the best value: fully attained, never "no value"
+    ("lower", 0.0, 0.0, 1.0),  # a target of 0 is met by 0 ...
+    ("lower", 3.0, 0.0, 0.0),  # ... and missed by anything above it
+    ("lower", -2.0, 20.0, 2.0), ("lower", -2.0, 0.0, 2.0),  # below the target
+    ("lower", 5.0, -1.0, None), ("lower", 0.0, -1.0, None),
+    ("lower", None, 20.0, None), ("lower", 10.0, None, None), ("lower", float("nan"), 20.0, None),
+]
+
+
+@pytest.mark.parametrize("better, value, target, expected", ATTAINMENT_CASES)
+def test_attainment_decides_every_edge_case(better, value, target, expected):
     kpi = next(k for k in registry.KPIS if k.better == better)
-    assert attainment(kpi, value, target) == (pytest.approx(expected) if expected else None)
+    got = attainment(kpi, value, target)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("better, value, target", [("lower", 0.0, 20.0), ("lower", 0.0, 0.0),
+                                                   ("higher", 0.0, 0.0), ("higher", 1.0, 0.0)])
+def test_zero_on_target_is_green_and_counts_as_on_target(better, value, target):
+    kpi = next(k for k in registry.KPIS if k.better == better)
+    att = attainment(kpi, value, target)
+    assert att is not None and att >= 1.0 and status(att) == "green"
+
+
+def _present(value) -> bool:
+    return value is not None and value == value  # not None, not NaN
+
+
+def _on_target(kpi, value: float, target: float) -> bool:
+    """By comparison, not by attainment: at or above a higher-is-better target, at or below a
+    lower-is-better one."""
+    return value >= target if kpi.better == "higher" else value <= target
+
+
+def _part(kpi, value: float, target: float) -> float:
+    """A KPI's share of a matrix score, by hand: 1 on target, else the ratio (never 0 / 0 here)."""
+    if _on_target(kpi, value, target):
+        return 1.0
+    return value / target if kpi.better == "higher" else target / value
+
+
+def test_zero_of_a_lower_is_better_kpi_counts_over_the_whole_demo(session):
+    """Every unit, every month: each KPI with a value and a target (zero included) is judged in
+    "KPIs on target" and scored in the matrix; the expectation comes from compute()/targets_for()."""
+    first, last = loaded_range(session)
+    carriers = list(session.scalars(select(Carrier.code).order_by(Carrier.sort_order)))
+    all_ids = [k.id for k in registry.KPIS]
+    carrier_ids = [k.id for k in registry.KPIS if k.carriers]
+    zeros = 0
+    for unit in session.scalars(select(OrgUnit).order_by(OrgUnit.code)).all():
+        stages = {a.month: a for a in assess_months(session, unit, first, last, last)}
+        for month in months_between(first, last):
+            end = min(month_end(month), last)
+            values = compute(session, all_ids, unit, month, end).set_index("kpi")["value"]
+            targets = targets_for(session, all_ids, unit, month, end)
+            judged = [(k, values[k.id], targets[k.id].value) for k in registry.KPIS
+                      if _present(values[k.id]) and targets[k.id] is not None]
+            for k, v, t in judged:
+                if k.better == "lower" and v == 0:
+                    zeros += 1
+                    assert attainment(k, v, t) is not None
+            share = next(c.value for c in stages[month].criteria if c.id == "kpis_on_target")
+            expected = sum(_on_target(*j) for j in judged) / len(judged) if judged else None
+            assert share == (pytest.approx(expected) if judged else None), (unit.code, month)
+
+            cells = matrix(session, unit, month, end).set_index(["core", "carrier"])
+            by_carrier = compute(session, carrier_ids, unit, month, end, by="carrier")
+            value_of = {(r.kpi, r.carrier): r.value for r in by_carrier.itertuples()}
+            for carrier in carriers:
+                carrier_targets = targets_for(session, carrier_ids, unit, month, end, carrier)
+                for core in registry.CORES:
+                    kpis = registry.applicable(core, carrier)
+                    if not kpis:
+                        continue
+                    scored = [(k, value_of[(k.id, carrier)], carrier_targets[k.id].value)
+                              for k in kpis if _present(value_of.get((k.id, carrier)))
+                              and carrier_targets[k.id] is not None]
+                    zeros += sum(k.better == "lower" and v == 0 for k, v, _ in scored)
+                    cell = cells.loc[(core, carrier)]
+                    where = (unit.code, month, core, carrier)
+                    assert cell["scored"] == len(scored), where
+                    if scored:
+                        parts = [_part(*x) for x in scored]
+                        assert cell["score"] == pytest.approx(100 * sum(parts) / len(parts)), where
+                    else:
+                        assert cell["status"] == "no_data", where
+    assert zeros > 0  # the demo has such zeros, so the property was put to the test
+
+
+def test_an_outlet_without_complaints_has_them_on_target(tmp_path):
+    """An outlet with no complaint in June: complaints per 10k (lower is better) is 0, which is on
+    target and counts among the KPIs judged for its stage (it used to be left out)."""
+    store = seeded_store("sqlite", tmp_path)
+    try:
+        with Session(store.engine) as s:
+            outlet = unit_by_code(s, "ZJ-HZ-01-01")
+            s.query(WorkOrder).filter(WorkOrder.unit_id == outlet.id,
+                                      WorkOrder.category == "complaint",
+                                      WorkOrder.created_day >= JUNE[0],
+                                      WorkOrder.created_day <= JUNE[1]).delete()
+            s.commit()
+            ids = [k.id for k in registry.KPIS]
+            values = compute(s, ids, outlet, *JUNE).set_index("kpi")["value"]
+            assert values["complaints_per_10k"] == 0
+            targets = targets_for(s, ids, outlet, *JUNE)
+            judged = [k for k in registry.KPIS
+                      if _present(values[k.id]) and targets[k.id] is not None]
+            assert registry.REGISTRY["complaints_per_10k"] in judged
+            on = sum(_on_target(k, values[k.id], targets[k.id].value) for k in judged)
+            found = assess(s, outlet, JUNE[0], DEMO_END)
+            share = next(c.value for c in found.criteria if c.id == "kpis_on_target")
+            assert share == pytest.approx(on / len(judged))
+    finally:
+        store.drop()
 
 
 @pytest.mark.parametrize("att, bands, expected", [

@@ -278,3 +278,26 @@ def test_kpi_picker_puts_the_choice_in_the_url():
 
     assert shell.choose_kpi(["mau"], "?unit=ZJ&period=ytd") == "?unit=ZJ&period=ytd&kpi=mau"
     assert shell.choose_kpi(["mau"], "?unit=ZJ&kpi=mau") is dash.no_update
+
+
+def test_a_range_past_the_last_loaded_day_is_clipped_and_says_so(app, tiny_store):
+    from sqlalchemy.orm import Session
+
+    past = render(app, "overview", "admin", unit="ZJ-HZ", start="2026-06-01", end="2026-07-31")
+    assert "所选范围至 2026-07-31，超出最后加载日，按 2026-06-30 截止显示" in past
+    with Session(tiny_store.engine) as s:  # the cards show the range that ends on the last day
+        frame = compute(s, ["online_substitution", "satisfaction"], unit_by_code(s, "ZJ-HZ"),
+                        dt.date(2026, 6, 1), dt.date(2026, 6, 30))
+    for row in frame.itertuples():
+        assert number(row.value, REGISTRY[row.kpi].unit, "zh") in past
+    after = render(app, "overview", "admin", unit="ZJ-HZ", start="2026-08-01", end="2026-08-31")
+    assert "所选范围在最后加载日 2026-06-30 之后，没有数据" in after
+    within = render(app, "overview", "admin", unit="ZJ-HZ", start="2026-06-01", end="2026-06-30")
+    assert "最后加载日" not in within
+
+
+def test_the_clipped_range_note_in_english():
+    from components.i18n import t
+
+    assert t("asof.clipped", "en").format(end="2026-07-31", day="2026-06-30") == \
+        "the range to 2026-07-31 runs past the last loaded day: shown to 2026-06-30"
