@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import parse_qs
 
 import dash
 import pytest
@@ -246,16 +247,13 @@ def test_navigation_keeps_the_view_and_marks_the_page():
 
 
 def test_drill_callbacks():
-    from pages import overview, regions
+    from pages import regions
 
     assert _run_callback(regions.drill, "regions-ranking.clickData",
                          {"points": [{"customdata": "ZJ-NB"}]}, None,
                          "?unit=ZJ&kpi=mau") == "?unit=ZJ-NB&kpi=mau"
     assert _run_callback(regions.drill, '{"name":"regions-league","type":"csv-grid"}.cellClicked',
                          None, {"rowId": "ZJ-HZ"}, "?unit=ZJ") == "?unit=ZJ-HZ"
-    assert overview.open_cell({"points": [{"customdata": ["service", "hotline"]}]},
-                              "?unit=ZJ&period=ytd") == (
-        "/cores", "?unit=ZJ&period=ytd&core=service&carrier=hotline")
 
 
 def test_view_state_parsing():
@@ -278,3 +276,43 @@ def test_kpi_picker_puts_the_choice_in_the_url():
 
     assert shell.choose_kpi(["mau"], "?unit=ZJ&period=ytd") == "?unit=ZJ&period=ytd&kpi=mau"
     assert shell.choose_kpi(["mau"], "?unit=ZJ&kpi=mau") is dash.no_update
+
+
+# What Dash sends for a click on a heatmap cell: the cell's x and y labels (no 2-D customdata).
+@pytest.mark.parametrize("x, y, expected", [
+    ("微信公众号/小程序", "渠道运营", "?unit=ZJ&period=ytd&core=channel&carrier=wechat"),
+    ("95598 hotline (voice and smart agent)", "Service-quality operations",
+     "?unit=ZJ&period=ytd&core=service&carrier=hotline"),
+    ("实体营业厅/自助终端", "活动运营", "?unit=ZJ&period=ytd&core=campaign&carrier=hall"),
+])
+def test_a_matrix_cell_opens_its_core_on_its_carrier(app, client, x, y, expected):
+    from tests.security.dash_posts import outputs, post
+
+    click = {"points": [{"curveNumber": 0, "x": x, "y": y, "z": 91.2, "text": "91",
+                         "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}]}
+    response = post(client, app, "pages.overview", "open_cell", [click],
+                    ["?unit=ZJ&period=ytd&core=user&carrier=app"])
+    assert response.status_code == 200
+    shown = outputs(response)
+    assert shown[("_pages_location", "pathname")] == "/cores"
+    assert parse_qs(shown[("_pages_location", "search")][1:]) == parse_qs(expected[1:])
+
+
+def test_a_garbage_matrix_click_is_refused_without_an_error(tmp_path):
+    from tests.conftest import app_over, login, seeded_store
+    from tests.security.dash_posts import audited, outputs, post
+
+    garbage = [{"points": []}, {"points": "x"}, {"points": [1]}, [1, 2], "click",
+               {"points": [{"x": "微信公众号/小程序"}]}, {"points": [{"x": "fax", "y": "渠道运营"}]},
+               {"points": [{"x": ["app"], "y": {"core": "channel"}}]},
+               {"points": [{"customdata": ["channel", "app"]}]}]
+    store = seeded_store("sqlite", tmp_path)
+    with app_over(store) as flask_app:
+        c = flask_app.test_client()
+        login(c, "manager")
+        for click in garbage:
+            response = post(c, flask_app, "pages.overview", "open_cell", [click], ["?unit=ZJ-HZ-01"])
+            assert response.status_code == 200, click
+            assert outputs(response) == {}, click  # nothing changes: no navigation
+    assert len(audited(store.engine, "bad_request", username="manager")) == len(garbage)
+    store.drop()
