@@ -37,7 +37,7 @@ def test_health(anon):
 
 
 def texts(component) -> str:
-    """Flatten a Dash component tree into its text (ids of components included)."""
+    """Flatten a Dash component tree into its text (ids of components included), figures too."""
     if component is None:
         return ""
     if isinstance(component, (str, int, float)):
@@ -48,10 +48,41 @@ def texts(component) -> str:
     parts = [json.dumps(own) if isinstance(own, dict) else str(own or "")]
     for attr in ("children", "label", "data", "rowData", "value"):
         value = getattr(component, attr, None)
-        if value is not None and attr != "data" or isinstance(value, list):
+        if isinstance(value, list) or (value is not None and attr != "data"):
             parts.append(texts(value) if not isinstance(value, list) or not value
                          or not isinstance(value[0], dict) else json.dumps(value, ensure_ascii=False))
+    figure = getattr(component, "figure", None)
+    if figure is not None:
+        parts.append(figure_text(figure))
     return " ".join(parts)
+
+
+def figure_text(figure) -> str:
+    """The words and labels a person reads on a chart: titles, axis titles and tick labels,
+    annotations, and each trace's name, text and x/y labels."""
+    fig = figure.to_plotly_json() if hasattr(figure, "to_plotly_json") else dict(figure)
+    layout = fig.get("layout") or {}
+    found: list = [_title(layout.get("title"))]
+    for key, axis in layout.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            found += [_title(axis.get("title")), *(axis.get("ticktext") or [])]
+    found += [a.get("text") for a in layout.get("annotations") or []]
+    for trace in fig.get("data") or []:
+        for key in ("name", "text", "x", "y"):
+            found += _flat(trace.get(key))
+    return " ".join(str(x) for x in found if x is not None and x != "")
+
+
+def _title(title):
+    return title.get("text") if isinstance(title, dict) else title
+
+
+def _flat(value) -> list:
+    if value is None or isinstance(value, (str, int, float)):
+        return [value]
+    if hasattr(value, "tolist"):  # numpy arrays and pandas series
+        value = value.tolist()
+    return [x for v in value for x in _flat(v)] if isinstance(value, (list, tuple)) else [value]
 
 
 def render(app, module: str, username: str, **query: str) -> str:
@@ -316,3 +347,30 @@ def test_a_garbage_matrix_click_is_refused_without_an_error(tmp_path):
             assert outputs(response) == {}, click  # nothing changes: no navigation
     assert len(audited(store.engine, "bad_request", username="manager")) == len(garbage)
     store.drop()
+
+
+def test_page_text_includes_what_the_charts_say(app):
+    import plotly.graph_objects as go
+    from dash import dcc
+
+    fig = go.Figure(go.Bar(x=[3], y=["杭州"], name="线上", text=["72.0%"]))
+    fig.update_layout(title="排名", xaxis_title="达成率",
+                      yaxis={"tickvals": [0], "ticktext": ["第一"]})
+    fig.add_annotation(text="数据截至 6 月")
+    assert all(word in texts(dcc.Graph(figure=fig))
+               for word in ("排名", "达成率", "第一", "数据截至 6 月", "杭州", "线上", "72.0%"))
+    # The overview's matrix: its cores down and carriers across (words only the chart shows).
+    page = render(app, "overview", "manager", period="last30")
+    from data.catalog import CORES
+
+    assert [zh for _id, _code, zh, *_ in CORES if zh not in page] == []
+
+
+def test_a_failing_figure_fails_under_testing(app):
+    from components.charts import safe
+
+    def broken():
+        raise ZeroDivisionError
+
+    with app.app_context(), pytest.raises(ZeroDivisionError):
+        safe(broken, lang="en")
