@@ -374,3 +374,55 @@ def test_a_failing_figure_fails_under_testing(app):
 
     with app.app_context(), pytest.raises(ZeroDivisionError):
         safe(broken, lang="en")
+
+
+ANALYTICAL = ["/", "/carriers", "/cores", "/regions", "/stages", "/targets", "/risk"]
+REPEATED = {"unit": "unit=ZJ-HZ-01&unit=ZJ", "period": "period=ytd&period=last7",
+            "carrier": "carrier=app&carrier=hall", "compare": "compare=previous&compare=last_year",
+            "kpi": "kpi=mau&kpi=visits", "core": "core=user&core=service",
+            "start": "start=2026-06-01&start=2026-05-01&end=2026-06-30"}
+
+
+def test_a_repeated_parameter_is_named_on_every_page_and_refused_by_every_api(tmp_path):
+    from tests.conftest import app_over, login, seeded_store
+    from tests.security.dash_posts import outputs, post, text_of
+
+    store = seeded_store("sqlite", tmp_path)
+    with app_over(store) as flask_app:
+        c = flask_app.test_client()
+        login(c, "admin")
+
+        def page(path, search):
+            response = post(c, flask_app, "dash.dash", "update", [path, search])
+            assert response.status_code == 200, (path, search)
+            return text_of(outputs(response)[("_pages_content", "children")])
+
+        for path in ANALYTICAL:
+            for name, query in REPEATED.items():
+                shown = page(path, "?" + query)
+                assert "bad-view" in shown and f"参数 {name} 出现了多次" in shown, (path, query)
+                assert "as-of" not in shown, (path, query)
+        shown = page("/display", "?playlist=1&playlist=2")
+        assert "display-error" in shown and "参数 playlist 出现了多次" in shown
+        for path, marker in (("/admin", "admin-users"), ("/admin/import", "import-kind")):
+            assert marker in page(path, "?tab=a&tab=b"), path  # they read no parameters
+        for endpoint in ("catalog", "units", "kpis", "matrix", "freshness", "stages",
+                         "risk-events"):
+            response = c.get(f"/api/v1/{endpoint}?unit=ZJ&unit=ZJ-HZ&period=2026-06"
+                             "&start=2026-06-01&end=2026-06-30")
+            assert response.status_code == 400, endpoint
+            assert response.get_json() == {"error": "'unit' is given more than once",
+                                           "parameter": "unit"}, endpoint
+    store.drop()
+
+
+def test_links_and_filters_built_from_a_repeated_parameter_keep_its_first_value():
+    import shell
+
+    search = "?unit=ZJ-HZ&unit=ZJ&period=ytd&period=last7&kpi=mau&kpi=visits"
+    hrefs, _classes = shell.keep_view_across_pages(search, "/", [{"path": "/regions"}])
+    assert hrefs == ["/regions?unit=ZJ-HZ&period=ytd"]
+    assert _run_callback(shell.apply_filters, "f-compare.value", None, "ytd", None, None, None,
+                         "last_year", search) == (
+        "?unit=ZJ-HZ&period=ytd&kpi=mau&compare=last_year")
+    assert shell.choose_kpi(["mau"], search) == "?unit=ZJ-HZ&period=ytd&kpi=mau"
