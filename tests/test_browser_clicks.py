@@ -119,6 +119,7 @@ def test_every_click_a_user_makes_works(live):
     page.keyboard.press("Enter")
     page.wait_for_selector("#targets-message >> text=“abc”不是数字")
     assert "原目标保留" in page.inner_text("#targets-message")
+    page.screenshot(path=str(ARTIFACTS / "click-target-refused.png"))
     assert page.inner_text(cell) == kept
     assert _own_target(store, "online_payment", "ZJ-HZ-01") == before
     page.dblclick(cell)
