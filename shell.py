@@ -3,7 +3,7 @@ that turn filter changes, drill clicks and the language switch into navigation."
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import dash
 import dash_mantine_components as dmc
@@ -15,7 +15,7 @@ from auth.guard import writes_data
 from auth.login import csrf_token
 from components.i18n import t
 from components.theme import FONT
-from components.view_state import PAGES, carry, update
+from components.view_state import PAGES, carry, first_values, update
 from data.db import get_session
 
 NAV = tuple(PAGES.items())
@@ -97,7 +97,7 @@ def keep_view_across_pages(search, pathname, ids):
 
 def apply_filters(child, period, start, end, carriers, compare, search):
     """Turn a change in the filter bar into the new URL (the page re-renders from it)."""
-    params = dict(parse_qsl((search or "").lstrip("?")))
+    params = first_values(search)
     trigger = dash.ctx.triggered_id
     if trigger == "f-child":
         if not child:

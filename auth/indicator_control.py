@@ -35,8 +35,21 @@ def may_set_targets(actor: User, unit) -> bool:
 
 def set_target(session: Session, actor: User, kpi: str, unit_code: str, start: dt.date,
                end: dt.date, value: object, carrier: str | None = None) -> None:
-    """Store (or with value None or blank remove) a unit's own target for a KPI and period;
-    audited. The value is parsed here: NaN, infinity and non-numbers are refused."""
+    """Store a unit's own target for a KPI and period (as stored: a rate as a fraction); audited.
+    The value is parsed here: blanks, NaN, infinity and non-numbers are refused, and nothing is
+    removed (`clear_target` does that, explicitly)."""
+    _store(session, actor, kpi, unit_code, start, end, value, carrier, clear=False)
+
+
+def clear_target(session: Session, actor: User, kpi: str, unit_code: str, start: dt.date,
+                 end: dt.date, carrier: str | None = None) -> bool:
+    """Remove a unit's own target for a KPI and period (it inherits again); audited. Return
+    whether there was one."""
+    return _store(session, actor, kpi, unit_code, start, end, None, carrier, clear=True)
+
+
+def _store(session: Session, actor: User, kpi: str, unit_code: str, start: dt.date,
+           end: dt.date, value: object, carrier: str | None, clear: bool) -> bool:
     if kpi not in REGISTRY:
         raise TargetError(f"unknown KPI '{kpi}'")
     unit = unit_by_code(session, unit_code)
@@ -49,7 +62,7 @@ def set_target(session: Session, actor: User, kpi: str, unit_code: str, start: d
     if end < start:
         raise TargetError("the period ends before it starts")
     try:
-        value = finite(value, ("目标值", "target"), required=False)
+        value = None if clear else finite(value, ("目标值", "target"))
     except BadNumber as exc:
         raise TargetError(str(exc)) from None
     if value is not None and (value < 0 or (REGISTRY[kpi].unit == "%" and value > 1)):
@@ -64,9 +77,12 @@ def set_target(session: Session, actor: User, kpi: str, unit_code: str, start: d
         Target.period_end == end,
         Target.carrier_id.is_(None) if carrier_id is None else Target.carrier_id == carrier_id))
     old = row.value if row else None
-    if value is None:
-        if row is not None:
-            session.delete(row)
+    if clear:
+        if row is None:
+            return False
+        session.delete(row)
+    elif value is None:  # not reached: finite() requires a value
+        raise TargetError("a target is required")
     elif row is None:
         session.add(Target(kpi=kpi, unit_id=unit.id, carrier_id=carrier_id, period_start=start,
                            period_end=end, value=value, updated_at=audit.now()))
@@ -75,3 +91,4 @@ def set_target(session: Session, actor: User, kpi: str, unit_code: str, start: d
     audit.record(session, "target_change", actor.username,
                  target=f"{kpi}@{unit_code}{'/' + carrier if carrier else ''} {start}..{end}",
                  detail=f"{old} -> {value}")
+    return True

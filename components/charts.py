@@ -6,6 +6,7 @@ import logging
 
 import pandas as pd
 import plotly.graph_objects as go
+from flask import current_app, has_app_context
 
 from components.format import NO_DATA, number
 from components.i18n import t
@@ -15,10 +16,15 @@ logger = logging.getLogger(__name__)
 
 
 def safe(builder, *args, lang: str = "zh", **kwargs) -> go.Figure:
-    """Build a figure; if that fails, a figure saying so (one broken chart never breaks a page)."""
+    """Build a figure; if that fails, a figure saying so (one broken chart never breaks a page).
+
+    Under testing (the app's TESTING config) the error is raised instead, so a test sees it.
+    """
     try:
         return builder(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any failure is shown in the figure and logged
+        if has_app_context() and current_app.config.get("TESTING"):
+            raise
         logger.exception("figure %s failed", getattr(builder, "__name__", builder))
         return message_figure(t("error.figure", lang) + type(exc).__name__)
 

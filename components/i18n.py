@@ -64,16 +64,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "targets.heatmap": ("下级单位各指标达成率（绿色=达标）",
                         "Attainment of every KPI by child unit (green = on target)"),
     "targets.table": ("{year} 年度目标", "Targets for {year}"),
-    "targets.help": ("在“本单位目标”列输入年度目标（比率填小数，如 0.8；量类指标填全年值），"
-                     "留空则沿用上级目标。",
-                     "Type a yearly target in 'Own target' (rates as fractions, e.g. 0.8; volumes "
-                     "for the whole year); leave it empty to inherit the parent's."),
+    "targets.help": ("在“本单位目标”列输入年度目标（比率按百分数填写，如 72 表示 72%；量类指标填全年值）。"
+                     "留空不会删除目标；要让某单位改为沿用上级目标，请用下方的“清除目标”。",
+                     "Type a yearly target in 'Own target' (rates in percent: 72 means 72 %; "
+                     "volumes for the whole year). An empty cell deletes nothing: to make a unit "
+                     "inherit its parent's target again, use 'Clear target' below."),
     "targets.readonly": ("仅管理员和本单位管理者可修改目标。",
                          "Only admins and this unit's managers can change targets."),
     "targets.effective": ("生效目标", "Effective target"),
     "targets.own": ("本单位目标", "Own target"),
-    "targets.saved": ("已保存。", "Saved."),
+    "targets.own_pct": ("本单位目标（%）", "Own target (%)"),
+    "targets.saved": ("已保存：{unit} 的目标为 {value}。", "Saved: {unit}'s target is {value}."),
     "targets.not_saved": ("未保存：", "Not saved:"),
+    "targets.kept": ("原目标保留。", "The target was kept."),
+    "targets.blank": ("空白不会删除目标；要删除本单位目标请用“清除目标”。",
+                      "An empty cell deletes nothing; use 'Clear target' to remove a unit's own "
+                      "target."),
+    "targets.not_number": ("“{value}”不是数字。", "'{value}' is not a number."),
+    "targets.pct_range": ("“{value}”不在 0 到 100 之间（比率按百分数填写，72 表示 72%）。",
+                          "'{value}' is not between 0 and 100 (rates are typed in percent: 72 "
+                          "means 72 %)."),
+    "targets.negative": ("“{value}”小于 0，目标不能为负。", "'{value}' is below 0; a target "
+                         "cannot be negative."),
+    "targets.forbidden": ("您无权修改 {unit} 的目标。", "You may not set targets for {unit}."),
+    "targets.clear": ("清除目标", "Clear target"),
+    "targets.clear_unit": ("要清除目标的单位", "Unit whose own target to clear"),
+    "targets.cleared": ("已清除 {unit} 的本单位目标，改为沿用上级目标。",
+                        "Cleared {unit}'s own target; it inherits its parent's again."),
+    "targets.nothing_to_clear": ("{unit} 没有本单位目标，无需清除。",
+                                 "{unit} has no own target to clear."),
     "risk.state.open": ("待处理", "Open"),
     "risk.state.dispatched": ("已派单", "Dispatched"),
     "risk.state.in_progress": ("处理中", "In progress"),

@@ -105,9 +105,18 @@ def parse(query: dict[str, str], home_unit: str, anchor: dt.date) -> ViewState:
 KEEP = ("unit", "period", "start", "end", "carrier", "compare")  # carried from page to page
 
 
+def first_values(search: str | None) -> dict[str, str]:
+    """The parameters of a query string, each with its first value (a page refuses a repeated
+    parameter and names it; links and filters built from such a URL keep the first value)."""
+    params: dict[str, str] = {}
+    for key, value in parse_qsl((search or "").lstrip("?")):
+        params.setdefault(key, value)
+    return params
+
+
 def carry(search: str | None, **changes: str | None) -> str:
     """Return the view part of a query string (unit, period, carriers, compare) with changes."""
-    kept = {k: v for k, v in parse_qsl((search or "").lstrip("?")) if k in KEEP}
+    kept = {k: v for k, v in first_values(search).items() if k in KEEP}
     for key, value in changes.items():
         if value is None:
             kept.pop(key, None)
@@ -118,7 +127,7 @@ def carry(search: str | None, **changes: str | None) -> str:
 
 def update(search: str | None, **changes: str | None) -> str:
     """Return the whole query string with `changes` applied (None removes a parameter)."""
-    params = dict(parse_qsl((search or "").lstrip("?")))
+    params = first_values(search)
     for key, value in changes.items():
         if value is None:
             params.pop(key, None)

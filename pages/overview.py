@@ -10,12 +10,14 @@ from components.cards import kpi_card
 from components.charts import matrix_heatmap, safe
 from components.i18n import t
 from components.view_state import carry
+from data.catalog import carriers, cores
+from data.db import get_session
 from data.rubric import BY_ID, stage_label
 from metrics.matrix import matrix
 from metrics.risk import open_counts
 from metrics.stages import assess
 from metrics.views import headline
-from pages._common import frame, page_context
+from pages._common import frame, page_context, refused
 from risk.workflow import local_now
 
 dash.register_page(__name__, path="/", name="Overview", title="总览 Overview")
@@ -92,8 +94,33 @@ def _stage(ctx):
           Input("overview-matrix", "clickData"), State("_pages_location", "search"),
           prevent_initial_call=True)
 def open_cell(click, search):
-    """Open the clicked core on the clicked carrier."""
-    if not click or not click.get("points"):
+    """Open the clicked core on the clicked carrier.
+
+    Dash sends a heatmap point's x and y labels (the carrier's and the core's name), not its 2-D
+    customdata; the names are mapped back to codes here, in either language. Anything else (a
+    forged or stale click) is refused and audited, never an error page.
+    """
+    if not click:
         return no_update, no_update
-    core, carrier = click["points"][0]["customdata"]
+    point, session = _point(click), get_session()
+    core = _code(cores(session), point.get("y")) if point else None
+    carrier = _code(carriers(session), point.get("x")) if point else None
+    if core is None or carrier is None:
+        refused(PATH, f"matrix click {str(click)[:200]}")
+        return no_update, no_update
     return "/cores", carry(search, core=core, carrier=carrier)
+
+
+def _point(click) -> dict | None:
+    """The first point of a click, or None when there is none (or it is not a point)."""
+    points = click.get("points") if isinstance(click, dict) else None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return None
+    return points[0]
+
+
+def _code(objs, label) -> str | None:
+    """The code of the core or carrier whose name (zh or en) or code is `label`."""
+    if not isinstance(label, str):
+        return None
+    return next((o.code for o in objs if label in (o.code, o.name_zh, o.name_en)), None)

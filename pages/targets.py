@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from auth.admin import NotPermitted
 from auth.guard import writes_data
-from auth.indicator_control import TargetError, may_set_targets, set_target
+from auth.indicator_control import TargetError, clear_target, may_set_targets, set_target
 from components.charts import safe
 from components.filters import kpi_picker
 from components.format import number, pct
@@ -22,6 +22,7 @@ from components.tables import grid
 from components.theme import STATUS_COLOURS
 from components.view_state import update
 from data.db import get_session
+from data.numbers import BadNumber, finite
 from data.units import unit_by_code
 from metrics.attainment import attainment_by_child, own_targets
 from metrics.registry import KPIS, REGISTRY
@@ -56,7 +57,14 @@ def layout(**query: str):
                      c="dimmed"),
             dmc.Alert(id="targets-message", children="", hide=True, my="xs"),
             grid("targets-table", _rows(ctx.session, kpi.id, units, year, ctx.lang),
-                 _columns(ctx.lang, editable), ctx.lang, row_id="unit"),
+                 _columns(ctx.lang, editable, kpi.unit), ctx.lang, row_id="unit"),
+            dmc.Group([
+                dmc.Select(id="targets-clear-unit", placeholder=t("targets.clear_unit", ctx.lang),
+                           data=[{"value": u.code, "label": name(u, ctx.lang)} for u in units],
+                           w=260, size="xs"),
+                dmc.Button(t("targets.clear", ctx.lang), id="targets-clear", color="red",
+                           variant="light", size="compact-sm"),
+            ], mt="xs", className="no-print") if editable else None,
             dcc.Store(id="targets-context", data={"kpi": kpi.id, "year": year,
                                                   "units": [u.code for u in units]}),
         ], p="sm", withBorder=True, radius="md", mt="sm"),
@@ -96,15 +104,51 @@ def _rows(session, kpi: str, units, year: int, lang: str) -> list[dict]:
     return [{"unit": u.code, "name": name(u, lang),
              "effective": number(found[u.code]["value"], unit_kind, lang),
              "set_at": found[u.code]["set_at"] or "-",
-             "own": found[u.code]["value"] if found[u.code]["own"] else None} for u in units]
+             "own": typed(found[u.code]["value"], unit_kind) if found[u.code]["own"] else ""}
+            for u in units]
 
 
-def _columns(lang: str, editable: bool) -> list[dict]:
+def _columns(lang: str, editable: bool, unit_kind: str) -> list[dict]:
+    # A text cell: what the person typed reaches the server as typed, to be parsed there (a
+    # number cell turns "abc" into an empty value).
     return [{"field": "name", "headerName": t("col.unit", lang), "minWidth": 160},
             {"field": "effective", "headerName": t("targets.effective", lang)},
             {"field": "set_at", "headerName": t("explain.target_from", lang)},
-            {"field": "own", "headerName": t("targets.own", lang), "editable": editable,
-             "cellDataType": "number"}]
+            {"field": "own", "headerName": t("targets.own_pct" if unit_kind == "%" else "targets.own",
+                                             lang),
+             "editable": editable, "cellDataType": "text"}]
+
+
+def typed(value: float | None, unit_kind: str) -> str:
+    """A stored target as people type and read it: a rate in percent (0.72 -> "72"), a volume as
+    it is; no float noise (0.7200000000000001 -> "72"); "" for none."""
+    if value is None:
+        return ""
+    text = f"{value * 100 if unit_kind == '%' else value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def parse_typed(raw: object, unit_kind: str, lang: str) -> float:
+    """The stored value of a typed target (72 for a rate -> 0.72), parsed by data.numbers; a
+    TargetError naming the value, in `lang`, for a blank, a non-number or one out of range."""
+    text = raw.strip() if isinstance(raw, str) else raw
+    if text is None or text == "":
+        raise TargetError(t("targets.blank", lang))
+    shown = str(text)[:40]
+    if unit_kind == "%" and isinstance(text, str) and text[-1:] in ("%", "％"):
+        text = text[:-1].strip()
+    try:
+        value = finite(text, ("目标值", "target"))
+    except BadNumber:
+        raise TargetError(t("targets.not_number", lang).format(value=shown)) from None
+    assert value is not None  # required: a blank was refused above
+    if value < 0:
+        raise TargetError(t("targets.negative", lang).format(value=shown))
+    if unit_kind == "%":
+        if value > 100:
+            raise TargetError(t("targets.pct_range", lang).format(value=shown))
+        return round(value / 100, 12)
+    return value
 
 
 @callback(Output({"type": "csv-grid", "name": "targets-table"}, "rowData"),
@@ -114,7 +158,9 @@ def _columns(lang: str, editable: bool) -> list[dict]:
           State("targets-context", "data"), prevent_initial_call=True)
 @writes_data
 def change_target(changes, context):
-    """Store an edited yearly target (empty removes the unit's own target); checked and audited.
+    """Store an edited yearly target, typed as read (a rate in percent); checked and audited.
+    Nothing is removed here: an empty or unparsable cell is refused and the target kept
+    (`clear_own_target` removes one, explicitly).
 
     The table's context (KPI, year, units) comes back from the browser, so it is checked like any
     other input: a forged one gets a message and an audit entry, never an error page.
@@ -129,15 +175,59 @@ def change_target(changes, context):
     except ValueError as exc:
         refused("targets", str(exc))
         return no_update, f"{t('error.bad_request', lang)}{exc}", False, "red"
+    unit_kind = REGISTRY[kpi].unit
     try:
+        value = parse_typed(change.get("value"), unit_kind, lang)
         set_target(session, current_user, kpi, unit_code, dt.date(year, 1, 1),
-                   dt.date(year, 12, 31), change.get("value"))
+                   dt.date(year, 12, 31), value)
         session.commit()
-        message, colour = t("targets.saved", lang), "green"
-    except (TargetError, NotPermitted) as exc:
+        message = t("targets.saved", lang).format(unit=_name(units, unit_code, lang),
+                                                  value=number(value, unit_kind, lang))
+        colour = "green"
+    except NotPermitted:
         session.rollback()
-        message, colour = f"{t('targets.not_saved', lang)} {exc}", "red"
+        message = t("targets.forbidden", lang).format(unit=_name(units, unit_code, lang))
+        colour = "red"
+    except TargetError as exc:
+        session.rollback()
+        message, colour = f"{t('targets.not_saved', lang)} {exc} {t('targets.kept', lang)}", "red"
     return _rows(session, kpi, units, year, lang), message, False, colour
+
+
+@callback(Output({"type": "csv-grid", "name": "targets-table"}, "rowData", allow_duplicate=True),
+          Output("targets-message", "children", allow_duplicate=True),
+          Output("targets-message", "hide", allow_duplicate=True),
+          Output("targets-message", "color", allow_duplicate=True),
+          Input("targets-clear", "n_clicks"), State("targets-clear-unit", "value"),
+          State("targets-context", "data"), prevent_initial_call=True)
+@writes_data
+def clear_own_target(clicks, unit_code, context):
+    """Remove the chosen unit's own target (the one explicit way to delete a target); audited."""
+    if not clicks or not unit_code:
+        return no_update, no_update, no_update, no_update
+    session = get_session()
+    lang = current_user.language
+    try:
+        kpi, year, units, unit_code = _checked(session, context, {"rowId": unit_code})
+    except ValueError as exc:
+        refused("targets", str(exc))
+        return no_update, f"{t('error.bad_request', lang)}{exc}", False, "red"
+    shown = _name(units, unit_code, lang)
+    try:
+        had = clear_target(session, current_user, kpi, unit_code, dt.date(year, 1, 1),
+                           dt.date(year, 12, 31))
+        session.commit()
+        message = t("targets.cleared" if had else "targets.nothing_to_clear", lang).format(
+            unit=shown)
+        colour = "green" if had else "gray"
+    except NotPermitted:
+        session.rollback()
+        message, colour = t("targets.forbidden", lang).format(unit=shown), "red"
+    return _rows(session, kpi, units, year, lang), message, False, colour
+
+
+def _name(units, code: str, lang: str) -> str:
+    return next((name(u, lang) for u in units if u.code == code), code)
 
 
 def _checked(session, context, change) -> tuple[str, int, list, str]:

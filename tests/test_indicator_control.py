@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.admin import NotPermitted
-from auth.indicator_control import TargetError, set_target
+from auth.indicator_control import TargetError, clear_target, set_target
 from data.demo import seed_demo
 from data.models import AuditEvent, User
 from data.units import unit_by_code
@@ -45,7 +45,7 @@ def test_managers_set_targets_in_their_subtree_and_they_cascade(store):
         found = own_targets(s, "online_substitution",
                             [unit_by_code(s, "ZJ-HZ-01"), outlet], *YEAR)
         assert found["ZJ-HZ-01-01"] == {"value": 0.95, "set_at": "ZJ-HZ-01-01", "own": True}
-        set_target(s, manager, "online_substitution", "ZJ-HZ-01-01", *YEAR, None)  # remove
+        assert clear_target(s, manager, "online_substitution", "ZJ-HZ-01-01", *YEAR)  # remove
         s.commit()
         again = own_targets(s, "online_substitution", [outlet], *YEAR)["ZJ-HZ-01-01"]
         assert again["set_at"] == "ZJ-HZ-01" and not again["own"]
@@ -99,5 +99,112 @@ def test_targets_page_and_its_edit_callback(app, tiny_store):
         rows, message, _hide, colour = targets.change_target(
             [{"rowId": "ZJ-HZ-01", "value": 0.5}],
             {"kpi": "satisfaction", "year": 2026, "units": ["ZJ-HZ", "ZJ-HZ-01"]})
-    assert colour == "red" and "ZJ-HZ-01" in message  # a viewer may not
+    assert (colour, message) == ("red", "您无权修改 上城区供电局 的目标。")  # a viewer may not
     assert [r["unit"] for r in rows] == ["ZJ-HZ", "ZJ-HZ-01"]
+
+
+def _own(s, kpi, code):
+    from data.models import Target
+
+    unit = unit_by_code(s, code)
+    return s.scalars(select(Target.value).where(Target.kpi == kpi, Target.unit_id == unit.id,
+                                                Target.period_start == YEAR[0],
+                                                Target.period_end == YEAR[1],
+                                                Target.carrier_id.is_(None))).all()
+
+
+def test_targets_are_typed_as_read_and_bad_ones_keep_the_target(tmp_path):
+    from tests.conftest import app_over, login, seeded_store
+    from tests.security.dash_posts import outputs, post
+
+    store = seeded_store("sqlite", tmp_path)
+    context = {"kpi": "online_payment", "year": 2026, "units": ["ZJ-HZ-01", "ZJ-HZ-01-01"]}
+
+    def edit(c, flask_app, value, row="ZJ-HZ-01", ctx=context):
+        response = post(c, flask_app, "pages.targets", "change_target",
+                        [[{"rowId": row, "value": value}]], [ctx])
+        assert response.status_code == 200, value
+        shown = outputs(response)
+        own = {r["unit"]: r["own"] for r in shown[("{\"name\":\"targets-table\",\"type\":\"csv-grid\"}",
+                                                   "rowData")]}
+        return shown[("targets-message", "color")], shown[("targets-message", "children")], own
+
+    with app_over(store) as flask_app:
+        c = flask_app.test_client()
+        login(c, "manager")
+        colour, message, own = edit(c, flask_app, "72")  # a rate typed in percent
+        assert (colour, own["ZJ-HZ-01"]) == ("green", "72") and "已保存" in message
+        with Session(store.engine) as s:
+            assert _own(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.72)]
+        refused = {"abc": "“abc”不是数字", "": "空白不会删除目标", None: "空白不会删除目标",
+                   "  ": "空白不会删除目标", "150": "“150”不在 0 到 100 之间",
+                   "-5": "“-5”小于 0", "1,5": "“1,5”不是数字", "７２": "“７２”不是数字"}
+        for value, reason in refused.items():
+            colour, message, own = edit(c, flask_app, value)
+            assert colour == "red" and reason in message and "原目标保留" in message, value
+            assert "The " not in message, value  # the user's language only
+            assert own["ZJ-HZ-01"] == "72", value
+        with Session(store.engine) as s:
+            assert _own(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.72)]
+        # Typed with a percent sign, and a fraction of a percent: shown as typed, no float noise.
+        assert edit(c, flask_app, "72.5 %")[2]["ZJ-HZ-01"] == "72.5"
+        assert edit(c, flask_app, "0.72")[2]["ZJ-HZ-01"] == "0.72"
+        with Session(store.engine) as s:
+            assert _own(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.0072)]
+        # A volume is typed as it is read.
+        visits = {**context, "kpi": "visits"}
+        assert edit(c, flask_app, "5000", ctx=visits)[2]["ZJ-HZ-01"] == "5000"
+        # An English user is refused in English, naming the value.
+        with Session(store.engine) as s:
+            s.scalar(select(User).where(User.username == "manager")).language = "en"
+            s.commit()
+        colour, message, own = edit(c, flask_app, "abc")
+        assert colour == "red" and "'abc' is not a number" in message and "不是" not in message
+        colour, message, _own_ = edit(c, flask_app, "80", row="ZJ-HZ-01-01")
+        assert colour == "green" and "Saved" in message
+    with Session(store.engine) as s:
+        assert _own(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.0072)]
+        assert _own(s, "online_payment", "ZJ-HZ-01-01") == [pytest.approx(0.8)]
+        assert _own(s, "visits", "ZJ-HZ-01") == [5000]
+    store.drop()
+
+
+def test_only_clear_target_removes_a_target(tmp_path):
+    from tests.conftest import app_over, login, seeded_store
+    from tests.security.dash_posts import audited, outputs, post
+
+    store = seeded_store("sqlite", tmp_path)
+    context = {"kpi": "satisfaction", "year": 2026, "units": ["ZJ-HZ-01", "ZJ-HZ-01-01"]}
+    with Session(store.engine) as s:
+        set_target(s, _user(s, "admin"), "satisfaction", "ZJ-HZ-01-01", *YEAR, 0.9)
+        s.commit()
+    with app_over(store) as flask_app:
+        c = flask_app.test_client()
+        login(c, "manager")
+
+        def clear(unit):
+            response = post(c, flask_app, "pages.targets", "clear_own_target", [1], [unit, context])
+            assert response.status_code == 200
+            shown = outputs(response)
+            return shown[("targets-message", "color")], shown[("targets-message", "children")]
+
+        assert clear("ZJ-HZ-01-01") == ("green", "已清除 上城城区供电所 的本单位目标，改为沿用上级目标。")
+        assert clear("ZJ-HZ-01-01") == ("gray", "上城城区供电所 没有本单位目标，无需清除。")
+        colour, message = clear("ZJ-NB")  # not a unit of the table (and out of scope)
+        assert colour == "red" and "请求有误" in message
+    with Session(store.engine) as s:
+        assert _own(s, "satisfaction", "ZJ-HZ-01-01") == []
+    assert [e.detail for e in audited(store.engine, "target_change", username="manager")] == [
+        "0.9 -> None"]
+    store.drop()
+
+
+def test_targets_are_shown_as_typed():
+    from pages.targets import typed
+
+    assert typed(0.7200000000000001, "%") == "72"
+    assert typed(0.725, "%") == "72.5"
+    assert typed(0.0072, "%") == "0.72"
+    assert typed(5000.0, "count") == "5000"
+    assert typed(12.5, "days") == "12.5"
+    assert typed(None, "%") == ""

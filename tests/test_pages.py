@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import parse_qs
 
 import dash
 import pytest
@@ -36,7 +37,7 @@ def test_health(anon):
 
 
 def texts(component) -> str:
-    """Flatten a Dash component tree into its text (ids of components included)."""
+    """Flatten a Dash component tree into its text (ids of components included), figures too."""
     if component is None:
         return ""
     if isinstance(component, (str, int, float)):
@@ -47,10 +48,41 @@ def texts(component) -> str:
     parts = [json.dumps(own) if isinstance(own, dict) else str(own or "")]
     for attr in ("children", "label", "data", "rowData", "value"):
         value = getattr(component, attr, None)
-        if value is not None and attr != "data" or isinstance(value, list):
+        if isinstance(value, list) or (value is not None and attr != "data"):
             parts.append(texts(value) if not isinstance(value, list) or not value
                          or not isinstance(value[0], dict) else json.dumps(value, ensure_ascii=False))
+    figure = getattr(component, "figure", None)
+    if figure is not None:
+        parts.append(figure_text(figure))
     return " ".join(parts)
+
+
+def figure_text(figure) -> str:
+    """The words and labels a person reads on a chart: titles, axis titles and tick labels,
+    annotations, and each trace's name, text and x/y labels."""
+    fig = figure.to_plotly_json() if hasattr(figure, "to_plotly_json") else dict(figure)
+    layout = fig.get("layout") or {}
+    found: list = [_title(layout.get("title"))]
+    for key, axis in layout.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            found += [_title(axis.get("title")), *(axis.get("ticktext") or [])]
+    found += [a.get("text") for a in layout.get("annotations") or []]
+    for trace in fig.get("data") or []:
+        for key in ("name", "text", "x", "y"):
+            found += _flat(trace.get(key))
+    return " ".join(str(x) for x in found if x is not None and x != "")
+
+
+def _title(title):
+    return title.get("text") if isinstance(title, dict) else title
+
+
+def _flat(value) -> list:
+    if value is None or isinstance(value, (str, int, float)):
+        return [value]
+    if hasattr(value, "tolist"):  # numpy arrays and pandas series
+        value = value.tolist()
+    return [x for v in value for x in _flat(v)] if isinstance(value, (list, tuple)) else [value]
 
 
 def render(app, module: str, username: str, **query: str) -> str:
@@ -246,16 +278,13 @@ def test_navigation_keeps_the_view_and_marks_the_page():
 
 
 def test_drill_callbacks():
-    from pages import overview, regions
+    from pages import regions
 
     assert _run_callback(regions.drill, "regions-ranking.clickData",
                          {"points": [{"customdata": "ZJ-NB"}]}, None,
                          "?unit=ZJ&kpi=mau") == "?unit=ZJ-NB&kpi=mau"
     assert _run_callback(regions.drill, '{"name":"regions-league","type":"csv-grid"}.cellClicked',
                          None, {"rowId": "ZJ-HZ"}, "?unit=ZJ") == "?unit=ZJ-HZ"
-    assert overview.open_cell({"points": [{"customdata": ["service", "hotline"]}]},
-                              "?unit=ZJ&period=ytd") == (
-        "/cores", "?unit=ZJ&period=ytd&core=service&carrier=hotline")
 
 
 def test_view_state_parsing():
@@ -301,3 +330,122 @@ def test_the_clipped_range_note_in_english():
 
     assert t("asof.clipped", "en").format(end="2026-07-31", day="2026-06-30") == \
         "the range to 2026-07-31 runs past the last loaded day: shown to 2026-06-30"
+
+
+# What Dash sends for a click on a heatmap cell: the cell's x and y labels (no 2-D customdata).
+@pytest.mark.parametrize("x, y, expected", [
+    ("微信公众号/小程序", "渠道运营", "?unit=ZJ&period=ytd&core=channel&carrier=wechat"),
+    ("95598 hotline (voice and smart agent)", "Service-quality operations",
+     "?unit=ZJ&period=ytd&core=service&carrier=hotline"),
+    ("实体营业厅/自助终端", "活动运营", "?unit=ZJ&period=ytd&core=campaign&carrier=hall"),
+])
+def test_a_matrix_cell_opens_its_core_on_its_carrier(app, client, x, y, expected):
+    from tests.security.dash_posts import outputs, post
+
+    click = {"points": [{"curveNumber": 0, "x": x, "y": y, "z": 91.2, "text": "91",
+                         "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}]}
+    response = post(client, app, "pages.overview", "open_cell", [click],
+                    ["?unit=ZJ&period=ytd&core=user&carrier=app"])
+    assert response.status_code == 200
+    shown = outputs(response)
+    assert shown[("_pages_location", "pathname")] == "/cores"
+    assert parse_qs(shown[("_pages_location", "search")][1:]) == parse_qs(expected[1:])
+
+
+def test_a_garbage_matrix_click_is_refused_without_an_error(tmp_path):
+    from tests.conftest import app_over, login, seeded_store
+    from tests.security.dash_posts import audited, outputs, post
+
+    garbage = [{"points": []}, {"points": "x"}, {"points": [1]}, [1, 2], "click",
+               {"points": [{"x": "微信公众号/小程序"}]}, {"points": [{"x": "fax", "y": "渠道运营"}]},
+               {"points": [{"x": ["app"], "y": {"core": "channel"}}]},
+               {"points": [{"customdata": ["channel", "app"]}]}]
+    store = seeded_store("sqlite", tmp_path)
+    with app_over(store) as flask_app:
+        c = flask_app.test_client()
+        login(c, "manager")
+        for click in garbage:
+            response = post(c, flask_app, "pages.overview", "open_cell", [click], ["?unit=ZJ-HZ-01"])
+            assert response.status_code == 200, click
+            assert outputs(response) == {}, click  # nothing changes: no navigation
+    assert len(audited(store.engine, "bad_request", username="manager")) == len(garbage)
+    store.drop()
+
+
+def test_page_text_includes_what_the_charts_say(app):
+    import plotly.graph_objects as go
+    from dash import dcc
+
+    fig = go.Figure(go.Bar(x=[3], y=["杭州"], name="线上", text=["72.0%"]))
+    fig.update_layout(title="排名", xaxis_title="达成率",
+                      yaxis={"tickvals": [0], "ticktext": ["第一"]})
+    fig.add_annotation(text="数据截至 6 月")
+    assert all(word in texts(dcc.Graph(figure=fig))
+               for word in ("排名", "达成率", "第一", "数据截至 6 月", "杭州", "线上", "72.0%"))
+    # The overview's matrix: its cores down and carriers across (words only the chart shows).
+    page = render(app, "overview", "manager", period="last30")
+    from data.catalog import CORES
+
+    assert [zh for _id, _code, zh, *_ in CORES if zh not in page] == []
+
+
+def test_a_failing_figure_fails_under_testing(app):
+    from components.charts import safe
+
+    def broken():
+        raise ZeroDivisionError
+
+    with app.app_context(), pytest.raises(ZeroDivisionError):
+        safe(broken, lang="en")
+
+
+ANALYTICAL = ["/", "/carriers", "/cores", "/regions", "/stages", "/targets", "/risk"]
+REPEATED = {"unit": "unit=ZJ-HZ-01&unit=ZJ", "period": "period=ytd&period=last7",
+            "carrier": "carrier=app&carrier=hall", "compare": "compare=previous&compare=last_year",
+            "kpi": "kpi=mau&kpi=visits", "core": "core=user&core=service",
+            "start": "start=2026-06-01&start=2026-05-01&end=2026-06-30"}
+
+
+def test_a_repeated_parameter_is_named_on_every_page_and_refused_by_every_api(tmp_path):
+    from tests.conftest import app_over, login, seeded_store
+    from tests.security.dash_posts import outputs, post, text_of
+
+    store = seeded_store("sqlite", tmp_path)
+    with app_over(store) as flask_app:
+        c = flask_app.test_client()
+        login(c, "admin")
+
+        def page(path, search):
+            response = post(c, flask_app, "dash.dash", "update", [path, search])
+            assert response.status_code == 200, (path, search)
+            return text_of(outputs(response)[("_pages_content", "children")])
+
+        for path in ANALYTICAL:
+            for name, query in REPEATED.items():
+                shown = page(path, "?" + query)
+                assert "bad-view" in shown and f"参数 {name} 出现了多次" in shown, (path, query)
+                assert "as-of" not in shown, (path, query)
+        shown = page("/display", "?playlist=1&playlist=2")
+        assert "display-error" in shown and "参数 playlist 出现了多次" in shown
+        for path, marker in (("/admin", "admin-users"), ("/admin/import", "import-kind")):
+            assert marker in page(path, "?tab=a&tab=b"), path  # they read no parameters
+        for endpoint in ("catalog", "units", "kpis", "matrix", "freshness", "stages",
+                         "risk-events"):
+            response = c.get(f"/api/v1/{endpoint}?unit=ZJ&unit=ZJ-HZ&period=2026-06"
+                             "&start=2026-06-01&end=2026-06-30")
+            assert response.status_code == 400, endpoint
+            assert response.get_json() == {"error": "'unit' is given more than once",
+                                           "parameter": "unit"}, endpoint
+    store.drop()
+
+
+def test_links_and_filters_built_from_a_repeated_parameter_keep_its_first_value():
+    import shell
+
+    search = "?unit=ZJ-HZ&unit=ZJ&period=ytd&period=last7&kpi=mau&kpi=visits"
+    hrefs, _classes = shell.keep_view_across_pages(search, "/", [{"path": "/regions"}])
+    assert hrefs == ["/regions?unit=ZJ-HZ&period=ytd"]
+    assert _run_callback(shell.apply_filters, "f-compare.value", None, "ytd", None, None, None,
+                         "last_year", search) == (
+        "?unit=ZJ-HZ&period=ytd&kpi=mau&compare=last_year")
+    assert shell.choose_kpi(["mau"], search) == "?unit=ZJ-HZ&period=ytd&kpi=mau"

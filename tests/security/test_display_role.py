@@ -85,6 +85,8 @@ def test_a_display_account_runs_no_callback_but_the_walls(wall, store):
         ("pages.targets", "change_target",
          [[{"rowId": "ZJ-HZ-01", "value": 0.5}]],
          [{"kpi": "online_payment", "year": 2026, "units": ["ZJ-HZ-01"]}]),  # setting a target
+        ("pages.targets", "clear_own_target", [1],
+         ["ZJ-HZ-01", {"kpi": "online_payment", "year": 2026, "units": ["ZJ-HZ-01"]}]),
         ("pages.admin", "show_users", [1], []),
         ("shell", "apply_filters", ["ZJ-HZ", "last30", None, None, None, "previous"], ["?unit=ZJ"]),
     ]

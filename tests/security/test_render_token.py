@@ -205,7 +205,8 @@ def test_a_render_session_cannot_call_a_callback_that_writes(flask_app, store, r
     assert _language(store, "manager") == before
 
 
-@pytest.mark.parametrize("name", ["change_target", "take_step", "switch_preference", "account_action",
+@pytest.mark.parametrize("name", ["change_target", "clear_own_target", "take_step",
+                                  "switch_preference", "account_action",
                                   "edit_cell", "save_playlist", "run_import"])
 def test_every_callback_that_writes_is_marked(flask_app, name):
     from auth.guard import WRITES
