@@ -7,11 +7,18 @@ import logging
 import pandas as pd
 import plotly.graph_objects as go
 
+from components.axes import value_axis
 from components.format import NO_DATA, number
 from components.i18n import t
 from components.theme import CARRIER_COLOURS, STATUS_COLOURS
 
 logger = logging.getLogger(__name__)
+
+
+def graph_config(lang: str, **extra) -> dict:
+    """A dcc.Graph's config: no mode bar, and Plotly's own texts and date ticks in the user's
+    language (zh-CN is registered by assets/plotly-locale-zh-cn.js)."""
+    return {"displayModeBar": False, "locale": "en" if lang == "en" else "zh-CN", **extra}
 
 
 def safe(builder, *args, lang: str = "zh", **kwargs) -> go.Figure:
@@ -76,8 +83,7 @@ def ranking_bars(rows: pd.DataFrame, kpi, lang: str) -> go.Figure:
         hovertemplate="%{y}: %{text}<extra></extra>"))
     fig.update_layout(height=max(260, 32 * len(data) + 60), yaxis={"autorange": "reversed"},
                       margin={"l": 160})
-    if kpi.unit == "%":
-        fig.update_xaxes(tickformat=".0%")
+    fig.update_xaxes(**value_axis([0, *data["value"]], kpi.unit, lang))
     return fig
 
 
@@ -93,8 +99,7 @@ def trend_lines(frame: pd.DataFrame, series: str, kpi, lang: str,
             x=part["period"], y=part["value"], mode="lines", name=(labels or {}).get(key, key),
             line={"color": (colours or CARRIER_COLOURS).get(key)}))
     fig.update_layout(height=300)
-    if kpi.unit == "%":
-        fig.update_yaxes(tickformat=".0%")
+    fig.update_yaxes(**value_axis(frame["value"], kpi.unit, lang))
     return fig
 
 
@@ -122,6 +127,5 @@ def distribution(values: pd.Series, kpi, lang: str) -> go.Figure:
     fig = go.Figure(go.Box(x=clean, boxpoints="all", jitter=0.4, name="",
                            marker_color=CARRIER_COLOURS["app"]))
     fig.update_layout(height=200, showlegend=False)
-    if kpi.unit == "%":
-        fig.update_xaxes(tickformat=".0%")
+    fig.update_xaxes(**value_axis(clean, kpi.unit, lang))
     return fig

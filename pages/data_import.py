@@ -24,6 +24,7 @@ from components.tables import grid
 from data.db import get_engine, get_session
 from data.ingest import KINDS, ImportReport
 from data.ingest.correct import DELETABLE, BadRange
+from pages._common import company_zone, in_zone
 
 dash.register_page(__name__, path="/admin/import", name="Import · 数据导入")
 
@@ -80,7 +81,7 @@ def _delete_form(lang: str):
 
 def _recent() -> list[dict]:
     try:
-        return data_import.recent_imports(get_session(), current_user)
+        return data_import.recent_imports(get_session(), current_user, tz=company_zone())
     except NotPermitted:
         return []
 
@@ -97,7 +98,8 @@ LOG_HEADERS = {"started_at": "col.time", "username": "col.user", "kind": "col.ki
 def _log_grid(rows: list[dict], lang: str):
     rows = [{**r, "outcome": t(f"import.outcome.{r['outcome']}", lang)
              if f"import.outcome.{r['outcome']}" in OUTCOMES else r["outcome"]} for r in rows]
-    return grid("import-log", rows, [{"field": f, "headerName": t(LOG_HEADERS[f], lang)}
+    return grid("import-log", rows, [{"field": f, "headerName": in_zone(LOG_HEADERS[f], lang)
+                                      if f == "started_at" else t(LOG_HEADERS[f], lang)}
                                      for f in LOG_COLUMNS], lang)
 
 

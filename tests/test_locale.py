@@ -31,7 +31,7 @@ ENGLISH = re.compile("|".join([
 ]))
 # The admin page and the import page: no English label at all outside the data cells (a word
 # of three letters or more; file formats and codes people type are allowed).
-ALLOWED = {"CSV", "PDF", "JSON", "Excel", "xlsx", "UTF", "GBK", "README", "YYYY", "MM", "DD",
+ALLOWED = {"UTC", "CSV", "PDF", "JSON", "Excel", "xlsx", "UTF", "GBK", "README", "YYYY", "MM", "DD",
            "data", "formats", "App", "regions", "unit", "period", "last30", "display"}
 WORD = re.compile(r"[A-Za-z]{3,}")
 
