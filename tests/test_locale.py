@@ -137,3 +137,37 @@ def test_the_chinese_ui_shows_no_english(tmp_path):
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
     assert server_errors == []
     assert [e for e in errors if "favicon" not in e] == []
+
+
+@pytest.mark.browser
+def test_the_dark_theme_keeps_heatmap_numbers_and_the_date_picker_readable(tmp_path):
+    store = seeded_store("sqlite", tmp_path)
+    try:
+        with app_over(store) as app, live_server(app) as base, \
+                browser_page(1600, 1000) as (page, errors):
+            sign_in(page, base, "admin")
+            page.click("#theme-switch")
+            page.wait_for_selector("html[data-mantine-color-scheme='dark']")
+            page.goto(base + "/?unit=ZJ")
+            page.wait_for_selector("#overview-matrix .heatmap-label text")
+            _settled(page)
+            # Each cell number keeps the colour plotly chose for contrast with its cell; the dark
+            # theme's pale grey for axis texts must not reach them.
+            labels = page.eval_on_selector_all(
+                "#overview-matrix .heatmap-label text",
+                "ts => ts.map(t => [t.style.fill, getComputedStyle(t).fill])")
+            assert labels and all(own == shown for own, shown in labels), labels[:5]
+            picker = page.eval_on_selector(
+                "#f-dates", "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]")
+            page.click("#f-dates")
+            page.wait_for_selector(".mantine-DatePickerInput-day")
+            page.screenshot(path=str(ARTIFACTS / "zh-overview-dark-picker.png"))
+            calendar = page.eval_on_selector(
+                ".mantine-DatePickerInput-day",
+                "e => getComputedStyle(e.closest('[role=dialog], .mantine-Popover-dropdown'))"
+                ".backgroundColor")
+    finally:
+        store.drop()
+    white = "rgb(255, 255, 255)"
+    assert picker[0] != white and calendar != white, (picker, calendar)
+    assert [e for e in errors if "favicon" not in e] == []
