@@ -58,7 +58,7 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
             raise BadView(t("error.repeated", lang).format(name=repeated[0]))
         view = parse(query, current_user.unit.code, span[1])
     except BadView as exc:
-        return dmc.Container(dmc.Alert(f"{t('error.bad_param', lang)}{exc}", color="red",
+        return dmc.Container(dmc.Alert(f"{t('error.bad_param', lang)}{exc.text(lang)}", color="red",
                                        id="bad-view"), py="xl")
     unit = unit_by_code(session, view.unit)
     scope = Scope.of(current_user.unit)

@@ -171,3 +171,14 @@ def test_the_dark_theme_keeps_heatmap_numbers_and_the_date_picker_readable(tmp_p
     white = "rgb(255, 255, 255)"
     assert picker[0] != white and calendar != white, (picker, calendar)
     assert [e for e in errors if "favicon" not in e] == []
+
+
+@pytest.mark.parametrize(("query", "said"), [
+    ({"period": "fortnight"}, "期间（period）须为"), ({"start": "2026-06-30", "end": "2026-06-01"}, "早于"),
+    ({"carrier": "fax"}, "没有这个载体（carrier）：fax"), ({"compare": "x"}, "对比（compare）须为"),
+])
+def test_parameter_errors_are_in_the_users_language(app, query, said):
+    from tests.test_pages import render
+
+    page = render(app, "regions", "admin", **query)
+    assert "bad-view" in page and said in page and "must be" not in page and "unknown" not in page
