@@ -9,7 +9,7 @@ SCALES = {"zh": ((1e8, "亿"), (1e4, "万")), "en": ((1e9, "B"), (1e6, "M"), (1e
 STEPS = (1, 2, 5, 10)
 
 
-def nice_ticks(lo: float, hi: float, integer: bool = False, count: int = 5) -> list[float]:
+def nice_ticks(lo: float, hi: float, integer: bool = False, count: int = 6) -> list[float]:
     """About `count` evenly spaced round ticks covering [lo, hi]; whole numbers if `integer`."""
     if hi < lo:
         lo, hi = hi, lo

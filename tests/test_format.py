@@ -57,11 +57,12 @@ def test_chinese_volume_axes_use_wan_and_yi_like_the_cards():
 
 
 def test_rate_ticks_differ_and_are_not_rounded():
-    # 97.6 %..98.4 %: ".0%" would print 98 %, 98 %, 97 %; the step is 0.5 pp
+    # 97.6 %..98.4 %: ".0%" would print 98 %, 98 %, 98 %, 98 %, 98 %; the step is 0.2 pp
     axis = value_axis([0.976, 0.984], "%", "zh")
-    assert axis["tickvals"] == [0.975, 0.98, 0.985]
-    assert axis["ticktext"] == ["97.5%", "98.0%", "98.5%"]
-    assert value_axis([0.5, 0.95], "%", "zh")["ticktext"] == ["40%", "60%", "80%", "100%"]
+    assert axis["tickvals"] == [0.976, 0.978, 0.98, 0.982, 0.984]
+    assert axis["ticktext"] == ["97.6%", "97.8%", "98.0%", "98.2%", "98.4%"]
+    assert value_axis([0.5, 0.95], "%", "zh")["ticktext"] == ["50%", "60%", "70%", "80%", "90%",
+                                                              "100%"]
 
 
 @pytest.mark.parametrize(("lo", "hi", "ticks"), [
@@ -150,7 +151,7 @@ def test_charts_draw_their_value_axes_like_the_cards():
     assert list(fig.layout.yaxis.ticktext) == ["6万", "7万", "8万", "9万", "10万"]
     rate = pd.DataFrame({"period": days, "value": [0.976, 0.984], "series": ["x", "x"]})
     fig = trend_lines(rate, "series", REGISTRY["online_substitution"], "zh")
-    assert list(fig.layout.yaxis.ticktext) == ["97.5%", "98.0%", "98.5%"]
+    assert list(fig.layout.yaxis.ticktext) == ["97.6%", "97.8%", "98.0%", "98.2%", "98.4%"]
     ranked = pd.DataFrame({"value": [95000.0, 62000.0], "name_zh": ["甲", "乙"],
                            "name_en": ["A", "B"], "unit": ["A", "B"], "status": [None, None]})
     fig = ranking_bars(ranked, REGISTRY["transactions"], "zh")

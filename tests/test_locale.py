@@ -182,3 +182,12 @@ def test_parameter_errors_are_in_the_users_language(app, query, said):
 
     page = render(app, "regions", "admin", **query)
     assert "bad-view" in page and said in page and "must be" not in page and "unknown" not in page
+
+
+def test_the_import_page_names_file_formats_in_chinese(app):
+    from data.ingest import KINDS
+    from tests.test_pages import render
+
+    page = render(app, "data_import", "admin")
+    assert all(kind.title not in page for kind in KINDS.values())
+    assert "work_orders · 工单（每行一单）" in page
