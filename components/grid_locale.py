@@ -6,8 +6,8 @@ from __future__ import annotations
 AG_GRID_ZH: dict[str, str] = {
     # overlays
     "loadingOoo": "加载中……", "noRowsToShow": "无数据", "loadingError": "加载出错",
-    # pagination: "第 1 至 20 条，共 45 条", "第 1 页，共 3 页"
-    "page": "第", "of": "共", "to": "至", "more": "更多", "next": "下一页", "last": "末页",
+    # pagination: "1 – 20 / 45" (rows), "页码 1 / 3" (pages); AG Grid puts one "of" in both
+    "page": "页码", "of": "/", "to": "–", "more": "更多", "next": "下一页", "last": "末页",
     "first": "首页", "previous": "上一页", "pageLastRowUnknown": "?",
     "pageSizeSelectorLabel": "每页行数：", "ariaPageSizeSelectorLabel": "每页行数",
     "ariaPaginationPanel": "分页", "ariaPaginationPageSize": "每页行数",

@@ -45,14 +45,14 @@ def user_columns(lang: str) -> list[dict]:
         {"field": "unit_name", "headerName": t("admin.unit_name", lang)},
         {"field": "active_text", "colId": "active", "headerName": t("admin.active", lang)},
         {"field": "tokens", "headerName": t("admin.tokens", lang)},
-        {"field": "last_login_at", "headerName": in_zone("admin.last_login", lang)},
-        {"field": "created_at", "headerName": in_zone("admin.created", lang)},
+        {"field": "last_login_at", "headerName": in_zone("admin.last_login", lang), "minWidth": 170},
+        {"field": "created_at", "headerName": in_zone("admin.created", lang), "minWidth": 170},
     ]
 
 
 def audit_columns(lang: str) -> list[dict]:
     """The audit table's columns, its time in the company's zone."""
-    return [{"field": "at", "headerName": in_zone("col.time", lang)}] + [
+    return [{"field": "at", "headerName": in_zone("col.time", lang), "minWidth": 170}] + [
         {"field": f, "headerName": t(k, lang)} for f, k in (
             ("username", "col.user"), ("address", "admin.address"), ("action", "admin.action"),
             ("target", "admin.target"), ("outcome", "col.outcome"), ("detail", "admin.detail"))]
