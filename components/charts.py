@@ -39,6 +39,30 @@ def message_figure(text: str) -> go.Figure:
     return fig
 
 
+def label_blank_cells(fig: go.Figure) -> go.Figure:
+    """Write the labels of a heatmap's empty cells ("不适用", "-") as plain text over the plot, not
+    as cell text: plotly colours cell text for contrast with the cell, and an empty cell has none,
+    so on the dark theme its label came out dark on dark. Plain text follows the theme."""
+    for trace in [tr for tr in fig.data if isinstance(tr, go.Heatmap)]:
+        if trace.z is None or trace.text is None:
+            continue
+        xs, ys, labels, texts = [], [], [], []
+        for i, (z_row, t_row) in enumerate(zip(trace.z, trace.text, strict=True)):
+            row = list(t_row)
+            for j, (z, label) in enumerate(zip(z_row, t_row, strict=True)):
+                if z is None and label:
+                    xs.append(trace.x[j])
+                    ys.append(trace.y[i])
+                    labels.append(label)
+                    row[j] = ""
+            texts.append(row)
+        if labels:
+            trace.text = texts
+            fig.add_trace(go.Scatter(x=xs, y=ys, text=labels, mode="text", hoverinfo="skip",
+                                     showlegend=False, textfont={"color": "#868E96"}))
+    return fig
+
+
 def matrix_heatmap(cells: pd.DataFrame, cores: list, carriers: list, lang: str) -> go.Figure:
     """The 6x6 matrix: cores down, carriers across; n/a and no-data cells blank with a label."""
     by = {(r.core, r.carrier): r for r in cells.itertuples()}

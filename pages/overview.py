@@ -7,7 +7,7 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, no_update
 
 from components.cards import kpi_card
-from components.charts import graph_config, matrix_heatmap, safe
+from components.charts import graph_config, label_blank_cells, matrix_heatmap, safe
 from components.i18n import t
 from components.view_state import carry
 from data.rubric import BY_ID, TOP_STAGE, stage_label
@@ -33,7 +33,8 @@ def layout(**query: str):
     v = ctx.view
     carriers = list(v.carriers) or None
     cells = matrix(ctx.session, ctx.unit, v.start, v.end, ctx.bands, scope=ctx.scope)
-    heat = safe(matrix_heatmap, cells, ctx.cores, ctx.carriers, ctx.lang, lang=ctx.lang)
+    heat = label_blank_cells(safe(matrix_heatmap, cells, ctx.cores, ctx.carriers, ctx.lang,
+                                  lang=ctx.lang))
     heads = headline(ctx.session, HEADLINE, ctx.unit, v.start, v.end, carriers, ctx.scope,
                      ctx.bands)
     names = unit_names(ctx.session, [h["target"].set_at for h in heads if h["target"]], ctx.lang)

@@ -14,7 +14,7 @@ from flask_login import current_user
 from auth.admin import NotPermitted
 from auth.guard import writes_data
 from auth.indicator_control import TargetError, may_set_targets, set_target
-from components.charts import graph_config, safe
+from components.charts import graph_config, label_blank_cells, safe
 from components.filters import kpi_picker
 from components.format import number, pct
 from components.i18n import name, t
@@ -82,7 +82,7 @@ def _heatmap(ctx) -> go.Figure:
         hovertemplate="%{y} · %{x}: %{text}<extra></extra>", customdata=[kids] * len(KPIS)))
     fig.update_layout(height=26 * len(KPIS) + 80, margin={"l": 190, "t": 10},
                       yaxis={"autorange": "reversed"})
-    return fig
+    return label_blank_cells(fig)
 
 
 def _capped(att):

@@ -157,6 +157,11 @@ def test_the_dark_theme_keeps_heatmap_numbers_and_the_date_picker_readable(tmp_p
                 "#overview-matrix .heatmap-label text",
                 "ts => ts.map(t => [t.style.fill, getComputedStyle(t).fill])")
             assert labels and all(own == shown for own, shown in labels), labels[:5]
+            # An empty cell has no colour to contrast with: its label ("不适用") follows the theme.
+            empty = page.eval_on_selector_all(
+                "#overview-matrix svg text",
+                "ts => ts.filter(t => t.textContent === '不适用').map(t => getComputedStyle(t).fill)")
+            assert empty and set(empty) == {"rgb(193, 194, 197)"}, empty
             picker = page.eval_on_selector(
                 "#f-dates", "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]")
             page.click("#f-dates")
