@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from auth.guard import writes_data
 from auth.login import csrf_token
+from components.filters import dates_settings
 from components.i18n import t
 from components.theme import FONT
 from components.view_state import PAGES, carry, first_values, update
@@ -51,9 +52,10 @@ def layout() -> dmc.MantineProvider:
                                children=[
         header, dcc.Store(id="lang-saved"), html.Div(id="lang-reload", hidden=True),
         dcc.Store(id="user-theme", data=theme),
-        dcc.Loading(dash.page_container, delay_show=400, type="dot", color="#1c7ed6",
-                    overlay_style={"visibility": "visible", "opacity": 0.6},
-                    target_components={"_pages_content": "children"}),  # type: ignore[arg-type]
+        dmc.DatesProvider(settings=dates_settings(lang), children=dcc.Loading(
+            dash.page_container, delay_show=400, type="dot", color="#1c7ed6",
+            overlay_style={"visibility": "visible", "opacity": 0.6},
+            target_components={"_pages_content": "children"})),  # type: ignore[arg-type]
     ])
 
 
@@ -67,7 +69,7 @@ def init_app(app: dash.Dash) -> None:
                  State({"type": "nav", "path": ALL}, "id"))(keep_view_across_pages)
     app.callback(Output("_pages_location", "search", allow_duplicate=True),
                  Input("f-child", "value"), Input("f-period", "value"),
-                 Input("f-dates", "start_date"), Input("f-dates", "end_date"),
+                 Input("f-dates", "value"),
                  Input("f-carriers", "value"), Input("f-compare", "value"),
                  State("_pages_location", "search"), prevent_initial_call=True)(apply_filters)
     app.callback(Output("_pages_location", "search", allow_duplicate=True),
@@ -95,8 +97,9 @@ def keep_view_across_pages(search, pathname, ids):
             ["nav-link active" if i["path"] == pathname else "nav-link" for i in ids])
 
 
-def apply_filters(child, period, start, end, carriers, compare, search):
+def apply_filters(child, period, dates, carriers, compare, search):
     """Turn a change in the filter bar into the new URL (the page re-renders from it)."""
+    start, end = (list(dates) + [None, None])[:2] if isinstance(dates, list) else (None, None)
     params = first_values(search)
     trigger = dash.ctx.triggered_id
     if trigger == "f-child":
@@ -105,7 +108,7 @@ def apply_filters(child, period, start, end, carriers, compare, search):
         params["unit"] = child
     elif trigger == "f-period":
         if period == "custom":
-            params.update(start=start, end=end)
+            params.update({k: v[:10] for k, v in (("start", start), ("end", end)) if v})
             params.pop("period", None)
         else:
             params["period"] = period

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from auth import accounts, audit
 from auth.accounts import AccountError
+from data.clock import local_text, utc_bounds
 from data.models import ApiToken, AuditEvent, Meta, RiskRule, StageCriterion, User
 from data.numbers import BadNumber, finite, whole
 from data.rubric import BY_ID as RUBRIC_BY_ID
@@ -31,20 +32,17 @@ def require_admin(actor: User) -> None:
         raise NotPermitted("only administrators may manage accounts and read the audit log")
 
 
-def list_users(session: Session, actor: User) -> list[dict]:
-    """Return every account with its unit and number of live tokens."""
+def list_users(session: Session, actor: User, tz: str = "UTC") -> list[dict]:
+    """Return every account with its unit and number of live tokens; times in zone `tz`."""
     require_admin(actor)
     live = dict(session.execute(select(ApiToken.user_id, func.count()).where(
         ApiToken.revoked_at.is_(None)).group_by(ApiToken.user_id)).all())
     users = session.scalars(select(User).order_by(User.username)).all()
     return [{"username": u.username, "display_name": u.display_name, "role": u.role,
              "unit": u.unit.code, "unit_name": u.unit.name_zh, "language": u.language,
-             "active": u.active, "created_at": _t(u.created_at), "last_login_at": _t(u.last_login_at),
+             "active": u.active, "created_at": local_text(u.created_at, tz),
+             "last_login_at": local_text(u.last_login_at, tz),
              "tokens": live.get(u.id, 0)} for u in users]
-
-
-def _t(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def create(session: Session, actor: User, username: str, role: str, unit: str, password: str,
@@ -92,19 +90,21 @@ def revoke_tokens(session: Session, actor: User, username: str) -> int:
 
 def audit_events(session: Session, actor: User, action: str | None = None,
                  username: str | None = None, start: dt.date | None = None,
-                 end: dt.date | None = None, limit: int = 1000) -> list[dict]:
-    """Return the newest audit events matching the filters (at most `limit`)."""
+                 end: dt.date | None = None, limit: int = 1000, tz: str = "UTC") -> list[dict]:
+    """Return the newest audit events matching the filters (at most `limit`); `start` and `end`
+    are days in zone `tz`, and times are shown in it."""
     require_admin(actor)
     q = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
     if action:
         q = q.where(AuditEvent.action == action)
     if username:
         q = q.where(AuditEvent.username == username)
-    if start:
-        q = q.where(AuditEvent.at >= dt.datetime.combine(start, dt.time()))
-    if end:
-        q = q.where(AuditEvent.at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
-    return [{"at": e.at.strftime("%Y-%m-%d %H:%M:%S"), "username": e.username or "",
+    since, until = utc_bounds(start, end, tz)
+    if since:
+        q = q.where(AuditEvent.at >= since)
+    if until:
+        q = q.where(AuditEvent.at < until)
+    return [{"at": local_text(e.at, tz, seconds=True), "username": e.username or "",
              "address": e.address or "", "action": e.action, "target": e.target,
              "outcome": e.outcome, "detail": e.detail} for e in session.scalars(q)]
 
@@ -157,14 +157,15 @@ def set_threshold(session: Session, actor: User, criterion_id: str, value) -> in
 RULE_FIELDS = ("params", "tiers", "severity", "deadline_hours", "owner_tier", "active")
 
 
-def risk_rules(session: Session, actor: User) -> list[dict]:
-    """Return the risk rules as rows for the admin table."""
+def risk_rules(session: Session, actor: User, tz: str = "UTC") -> list[dict]:
+    """Return the risk rules as rows for the admin table; times in zone `tz`."""
     require_admin(actor)
-    return [{"code": r.code, "name": f"{r.name_zh} {r.name_en}", "type": r.type, "core": r.core,
+    return [{"code": r.code, "name": f"{r.name_zh} {r.name_en}", "name_zh": r.name_zh,
+             "name_en": r.name_en, "type": r.type, "core": r.core,
              "kpi": r.kpi or "", "carrier": r.carrier or "", "params": r.params, "tiers": r.tiers,
              "severity": r.severity, "owner_tier": r.owner_tier,
              "deadline_hours": r.deadline_hours, "active": r.active,
-             "skip_reason": r.skip_reason or "", "skipped_at": _t(r.skipped_at)}
+             "skip_reason": r.skip_reason or "", "skipped_at": local_text(r.skipped_at, tz)}
             for r in session.scalars(select(RiskRule).order_by(RiskRule.id))]
 
 

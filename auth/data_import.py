@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.admin import NotPermitted, require_admin
+from data.clock import local_text
 from data.ingest import ImportReport, import_file
 from data.ingest.correct import Deletion, delete_range
 from data.ingest.load import DATA_START
@@ -85,12 +86,12 @@ def delete_data(session: Session, engine: Engine, actor: User, unit_code: str, s
     return done
 
 
-def recent_imports(session: Session, actor: User, limit: int = 50) -> list[dict]:
-    """Return the newest entries of the import log (admins only)."""
+def recent_imports(session: Session, actor: User, limit: int = 50, tz: str = "UTC") -> list[dict]:
+    """Return the newest entries of the import log (admins only), times in zone `tz`."""
     require_admin(actor)
     rows = session.scalars(select(ImportLog).order_by(ImportLog.started_at.desc(),
                                                       ImportLog.id.desc()).limit(limit))
-    return [{"started_at": r.started_at.strftime("%Y-%m-%d %H:%M:%S"), "username": r.username or "",
+    return [{"started_at": local_text(r.started_at, tz, seconds=True), "username": r.username or "",
              "kind": r.kind, "file_name": r.file_name, "file_hash": r.file_hash[:12],
              "outcome": r.outcome, "rows_read": r.rows_read, "inserted": r.inserted,
              "updated": r.updated, "errors": r.errors, "seconds": round(r.duration_seconds, 1),

@@ -22,7 +22,8 @@ def sparkline(values: list, colour: str) -> dcc.Graph:
                      style={"height": "40px"})
 
 
-def explain(kpi, row: dict, target, loaded: str, lang: str) -> dmc.HoverCard:
+def explain(kpi, row: dict, target, loaded: str, lang: str,
+            unit_names: dict | None = None) -> dmc.HoverCard:
     """The definition, formula, numerator, denominator, target source and last loaded day."""
     formula = kpi.formula_en if lang == "en" else kpi.formula_zh
     kinds = {"sum": ("求和", "sum"), "ratio": ("分子之和/分母之和", "sum / sum"),
@@ -34,7 +35,8 @@ def explain(kpi, row: dict, target, loaded: str, lang: str) -> dmc.HoverCard:
         (t("explain.numerator", lang), number(row.get("numerator"), "count" if kpi.unit != "yuan"
                                               else "yuan", lang, 0 if kpi.unit != "yuan" else None)),
         (t("explain.denominator", lang), number(row.get("denominator"), "count", lang, 0)),
-        (t("explain.target_from", lang), target.set_at if target else NO_DATA),
+        (t("explain.target_from", lang),
+         (unit_names or {}).get(target.set_at, target.set_at) if target else NO_DATA),
         (t("explain.loaded", lang), loaded or NO_DATA),
     ]
     body = dmc.Stack([dmc.Text([html.B(k + ": "), v], size="xs") for k, v in lines], gap=2)
@@ -58,7 +60,8 @@ def comparison_line(kpi, comparison: dict, compare: str, lang: str) -> dmc.Text:
 
 
 def kpi_card(kpi, row: dict, comparison: dict, target, attainment, status: str | None,
-             spark: list, loaded: str, lang: str, compare: str = "previous") -> dmc.Card:
+             spark: list, loaded: str, lang: str, compare: str = "previous",
+             unit_names: dict | None = None) -> dmc.Card:
     """One headline KPI card; `row` has value/numerator/denominator, `comparison` the changes."""
     title = kpi.name_en if lang == "en" else kpi.name_zh
     colour = STATUS_COLOURS.get(status, STATUS_COLOURS[None])
@@ -67,7 +70,7 @@ def kpi_card(kpi, row: dict, comparison: dict, target, attainment, status: str |
                       color=STATUS_MANTINE.get(status, "gray"), variant="light", size="sm")
     target_text = number(target.value, kpi.unit, lang) if target else NO_DATA
     return dmc.Card([
-        dmc.Group([dmc.Text(title, fw=600, size="sm"), explain(kpi, row, target, loaded, lang)],
+        dmc.Group([dmc.Text(title, fw=600, size="sm"), explain(kpi, row, target, loaded, lang, unit_names)],
                   justify="space-between", wrap="nowrap"),
         dmc.Text(number(row.get("value"), kpi.unit, lang), fw=700, size="xl",
                  id={"type": "kpi-value", "kpi": kpi.id}),

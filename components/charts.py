@@ -8,11 +8,18 @@ import pandas as pd
 import plotly.graph_objects as go
 from flask import current_app, has_app_context
 
+from components.axes import value_axis
 from components.format import NO_DATA, number
 from components.i18n import t
 from components.theme import CARRIER_COLOURS, STATUS_COLOURS
 
 logger = logging.getLogger(__name__)
+
+
+def graph_config(lang: str, **extra) -> dict:
+    """A dcc.Graph's config: no mode bar, and Plotly's own texts and date ticks in the user's
+    language (zh-CN is registered by assets/plotly-locale-zh-cn.js)."""
+    return {"displayModeBar": False, "locale": "en" if lang == "en" else "zh-CN", **extra}
 
 
 def safe(builder, *args, lang: str = "zh", **kwargs) -> go.Figure:
@@ -35,6 +42,30 @@ def message_figure(text: str) -> go.Figure:
     fig.add_annotation(text=text, showarrow=False, font={"size": 14, "color": "#868E96"},
                        xref="paper", yref="paper", x=0.5, y=0.5)
     fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, height=260)
+    return fig
+
+
+def label_blank_cells(fig: go.Figure) -> go.Figure:
+    """Write the labels of a heatmap's empty cells ("不适用", "-") as plain text over the plot, not
+    as cell text: plotly colours cell text for contrast with the cell, and an empty cell has none,
+    so on the dark theme its label came out dark on dark. Plain text follows the theme."""
+    for trace in [tr for tr in fig.data if isinstance(tr, go.Heatmap)]:
+        if trace.z is None or trace.text is None:
+            continue
+        xs, ys, labels, texts = [], [], [], []
+        for i, (z_row, t_row) in enumerate(zip(trace.z, trace.text, strict=True)):
+            row = list(t_row)
+            for j, (z, label) in enumerate(zip(z_row, t_row, strict=True)):
+                if z is None and label:
+                    xs.append(trace.x[j])
+                    ys.append(trace.y[i])
+                    labels.append(label)
+                    row[j] = ""
+            texts.append(row)
+        if labels:
+            trace.text = texts
+            fig.add_trace(go.Scatter(x=xs, y=ys, text=labels, mode="text", hoverinfo="skip",
+                                     showlegend=False, textfont={"color": "#868E96"}))
     return fig
 
 
@@ -82,8 +113,7 @@ def ranking_bars(rows: pd.DataFrame, kpi, lang: str) -> go.Figure:
         hovertemplate="%{y}: %{text}<extra></extra>"))
     fig.update_layout(height=max(260, 32 * len(data) + 60), yaxis={"autorange": "reversed"},
                       margin={"l": 160})
-    if kpi.unit == "%":
-        fig.update_xaxes(tickformat=".0%")
+    fig.update_xaxes(**value_axis([0, *data["value"]], kpi.unit, lang))
     return fig
 
 
@@ -99,8 +129,7 @@ def trend_lines(frame: pd.DataFrame, series: str, kpi, lang: str,
             x=part["period"], y=part["value"], mode="lines", name=(labels or {}).get(key, key),
             line={"color": (colours or CARRIER_COLOURS).get(key)}))
     fig.update_layout(height=300)
-    if kpi.unit == "%":
-        fig.update_yaxes(tickformat=".0%")
+    fig.update_yaxes(**value_axis(frame["value"], kpi.unit, lang))
     return fig
 
 
@@ -128,6 +157,5 @@ def distribution(values: pd.Series, kpi, lang: str) -> go.Figure:
     fig = go.Figure(go.Box(x=clean, boxpoints="all", jitter=0.4, name="",
                            marker_color=CARRIER_COLOURS["app"]))
     fig.update_layout(height=200, showlegend=False)
-    if kpi.unit == "%":
-        fig.update_xaxes(tickformat=".0%")
+    fig.update_xaxes(**value_axis(clean, kpi.unit, lang))
     return fig

@@ -31,11 +31,8 @@ def filter_bar(path_units: list, children: list, carriers: list, view: ViewState
         dmc.Select(id="f-period", label=t("filter.period", lang), w=150, value=view.period,
                    data=[{"value": p, "label": t(f"period.{p}", lang)} for p in PERIODS],
                    allowDeselect=False),
-        dmc.Stack([dmc.Text(f"{t('filter.start', lang)} – {t('filter.end', lang)}", size="sm",
-                            fw=500),
-                   dcc.DatePickerRange(id="f-dates", start_date=view.start.isoformat(),
-                                       end_date=view.end.isoformat(), display_format="YYYY-MM-DD",
-                                       minimum_nights=0)], gap=2),
+        date_range("f-dates", f"{t('filter.start', lang)} – {t('filter.end', lang)}",
+                   [view.start.isoformat(), view.end.isoformat()]),
         dmc.MultiSelect(id="f-carriers", label=t("filter.carriers", lang), w=260, clearable=True,
                         placeholder=t("filter.all_carriers", lang), value=list(view.carriers),
                         data=[{"value": c.code, "label": name(c, lang)} for c in carriers]),
@@ -49,6 +46,20 @@ def filter_bar(path_units: list, children: list, carriers: list, view: ViewState
                   className="filter-controls"),
         dcc.Store(id="view-state", data={"path": page_path, "query": view.query()}),
     ], p="sm", withBorder=True, radius="md", mb="md", className="filter-bar")
+
+
+def dates_settings(lang: str) -> dict:
+    """The Mantine date pickers' settings: the dayjs locale (assets/dayjs-locale-zh-cn.js) and
+    weeks that start on Monday."""
+    return {"locale": "en" if lang == "en" else "zh-cn", "firstDayOfWeek": 1}
+
+
+def date_range(id_: str, label: str, value: list | None, **kwargs) -> dmc.DatePickerInput:
+    """A from-to date picker (its `value` is [start, end] as YYYY-MM-DD); its texts follow the
+    DatesProvider around the page (the shell's, see dates_settings)."""
+    return dmc.DatePickerInput(id=id_, type="range", label=label, value=value or [None, None],
+                               valueFormat="YYYY-MM-DD", allowSingleDateInRange=True, w=230,
+                               **kwargs)
 
 
 def kpi_picker(page: str, value: str, lang: str, label: str | None = None) -> dmc.Select:

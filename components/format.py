@@ -13,16 +13,31 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
 
 
+def _unsigned_zero(text: str) -> str:
+    """'-0.0' (a small negative rounded away) reads '0.0': no negative zero."""
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
+
+
+def signed(value: float, digits: int = 1) -> str:
+    """A change with its sign, rounded first: +1.2, -0.4, and 0.0 (never -0.0 or +0.0)."""
+    rounded = round(value, digits)
+    return f"{0.0:.{digits}f}" if rounded == 0 else f"{rounded:+.{digits}f}"
+
+
+UNIT_SUFFIX = {"days": (" 天", " d"), "minutes": (" 分钟", " min"),
+               "per 10k": (" 件/万户", " per 10k customers")}
+
+
 def number(value, unit: str = "count", lang: str = "zh", digits: int | None = None) -> str:
     """Format a KPI value: 12.3%, 1,234, 1.2万 / 12.3k, ¥ for yuan, min for minutes."""
     if _missing(value):
         return NO_DATA
     v = float(value)
     if unit == "%":
-        return f"{v * 100:.{1 if digits is None else digits}f}%"
-    if unit in ("days", "minutes", "per 10k"):
-        suffix = {"days": (" 天", " d"), "minutes": (" 分钟", " min"), "per 10k": ("", "")}[unit]
-        return f"{v:,.{1 if digits is None else digits}f}{suffix[1 if lang == 'en' else 0]}"
+        return _unsigned_zero(f"{v * 100:.{1 if digits is None else digits}f}") + "%"
+    if unit in UNIT_SUFFIX:
+        suffix = UNIT_SUFFIX[unit][1 if lang == "en" else 0]
+        return _unsigned_zero(f"{v:,.{1 if digits is None else digits}f}") + suffix
     prefix = "¥" if unit == "yuan" else ""
     if abs(v) >= 1e8:
         return prefix + (f"{v / 1e8:,.2f}亿" if lang != "en" else f"{v / 1e9:,.2f}B")
@@ -30,8 +45,8 @@ def number(value, unit: str = "count", lang: str = "zh", digits: int | None = No
         return prefix + (f"{v / 1e4:,.1f}万" if lang != "en" else
                          (f"{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.1f}k"))
     if unit == "yuan" and abs(v) < 100:
-        return f"{prefix}{v:,.2f}"
-    return f"{prefix}{v:,.0f}"
+        return prefix + _unsigned_zero(f"{v:,.2f}")
+    return prefix + _unsigned_zero(f"{v:,.0f}")
 
 
 def change(value, unit: str, relative=None, lang: str = "zh") -> str:
@@ -39,15 +54,15 @@ def change(value, unit: str, relative=None, lang: str = "zh") -> str:
     if unit == "%":
         if _missing(value):
             return NO_DATA
-        return f"{float(value) * 100:+.1f}{' pp' if lang == 'en' else ' 个百分点'}"
+        return f"{signed(float(value) * 100)}{' pp' if lang == 'en' else ' 个百分点'}"
     if _missing(relative):
         return NO_DATA
-    return f"{float(relative) * 100:+.1f}%"
+    return f"{signed(float(relative) * 100)}%"
 
 
 def pct(value) -> str:
     """Format a share or attainment as a percentage."""
-    return NO_DATA if _missing(value) else f"{float(value) * 100:.1f}%"
+    return NO_DATA if _missing(value) else _unsigned_zero(f"{float(value) * 100:.1f}") + "%"
 
 
 def period_text(view, lang: str = "zh") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_ag_grid as dag
 import dash_mantine_components as dmc
 
+from components.grid_locale import grid_locale
 from components.i18n import t
 
 # Cells that a spreadsheet would run as a formula are exported as text (assets/dashAgGridFunctions.js).
@@ -19,7 +20,7 @@ def csv_export_params(name: str) -> dict:
 def grid(name: str, rows: list[dict], columns: list[dict], lang: str,
          row_id: str | None = None, height: str | None = None) -> dmc.Stack:
     """Return a grid and its 'Export CSV' button (the shell's callback does the export)."""
-    options: dict = {"tooltipShowDelay": 300}
+    options: dict = {"tooltipShowDelay": 300, **grid_locale(lang)}
     if height is None:
         options["domLayout"] = "autoHeight"
     table = dag.AgGrid(

@@ -20,7 +20,16 @@ PAGES = {"/": "nav.overview", "/carriers": "nav.carriers", "/cores": "nav.cores"
 
 
 class BadView(ValueError):
-    """A query parameter that cannot be used; the message names it."""
+    """A query parameter that cannot be used; the message names it (in English; `text(lang)`
+    gives it in the user's language)."""
+
+    def __init__(self, message: str, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh or message
+
+    def text(self, lang: str) -> str:
+        """The message in `lang`."""
+        return str(self) if lang == "en" else self.zh
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,8 @@ def period_range(period: str, anchor: dt.date) -> tuple[dt.date, dt.date]:
         return dt.date(anchor.year, 3 * ((anchor.month - 1) // 3) + 1, 1), anchor
     if period == "ytd":
         return dt.date(anchor.year, 1, 1), anchor
-    raise BadView(f"period must be one of {', '.join(PERIODS)}")
+    raise BadView(f"period must be one of {', '.join(PERIODS)}",
+                  f"期间（period）须为 {'、'.join(PERIODS)} 之一")
 
 
 def parse(query: dict[str, str], home_unit: str, anchor: dt.date) -> ViewState:
@@ -80,24 +90,28 @@ def parse(query: dict[str, str], home_unit: str, anchor: dt.date) -> ViewState:
             start = dt.date.fromisoformat(query.get("start") or "")
             end = dt.date.fromisoformat(query.get("end") or "")
         except ValueError as exc:
-            raise BadView("start and end must be dates YYYY-MM-DD") from exc
+            raise BadView("start and end must be dates YYYY-MM-DD",
+                          "开始（start）和结束（end）须为 YYYY-MM-DD 格式的日期") from exc
         if end < start:
-            raise BadView("end is before start")
+            raise BadView("end is before start", "结束日期（end）早于开始日期（start）")
         if (end - start).days > 5 * 366:
-            raise BadView("the range is longer than 5 years")
+            raise BadView("the range is longer than 5 years", "日期范围超过 5 年")
         period = "custom"
     else:
         period = period or "last30"
         if period not in PERIODS or period == "custom":
-            raise BadView(f"period must be one of {', '.join(PERIODS[:-1])}")
+            raise BadView(f"period must be one of {', '.join(PERIODS[:-1])}",
+                          f"期间（period）须为 {'、'.join(PERIODS[:-1])} 之一")
         start, end = period_range(period, anchor)
     carriers = tuple(c for c in (query.get("carrier") or "").split(",") if c)
     unknown = [c for c in carriers if c not in CARRIERS]
     if unknown:
-        raise BadView(f"unknown carrier {', '.join(unknown)}")
+        raise BadView(f"unknown carrier {', '.join(unknown)}",
+                      f"没有这个载体（carrier）：{'、'.join(unknown)}")
     compare = query.get("compare") or "previous"
     if compare not in COMPARES:
-        raise BadView("compare must be previous or last_year")
+        raise BadView("compare must be previous or last_year",
+                      "对比（compare）须为 previous（上一期）或 last_year（去年同期）")
     return ViewState(unit, start, end, period, carriers, compare, query.get("kpi") or None,
                      query.get("core") or None)
 

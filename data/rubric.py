@@ -33,6 +33,7 @@ STAGES = {
     3: ("数字运营", "Digital operation"),
     4: ("智慧运营", "Smart operation"),
 }
+TOP_STAGE = max(STAGES)
 
 CRITERIA: tuple[Criterion, ...] = (
     Criterion("carriers_active", 1, 5, "count", "在用载体数（共 6 个）", "Carriers active (of 6)",

@@ -18,6 +18,7 @@ from components.notices import not_permitted, wall_display_only
 from components.tables import grid
 from components.view_state import BadView, ViewState, parse
 from data.catalog import carriers, cores
+from data.clock import zone_label
 from data.db import get_session
 from data.models import OrgUnit
 from data.units import ancestors, children, unit_by_code
@@ -63,7 +64,7 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
         if view.start <= span[1] < view.end:  # nothing is loaded after span[1]: show to that day
             requested_end, view = view.end, replace(view, end=span[1])
     except BadView as exc:
-        return dmc.Container(dmc.Alert(f"{t('error.bad_param', lang)}{exc}", color="red",
+        return dmc.Container(dmc.Alert(f"{t('error.bad_param', lang)}{exc.text(lang)}", color="red",
                                        id="bad-view"), py="xl")
     unit = unit_by_code(session, view.unit)
     scope = Scope.of(current_user.unit)
@@ -83,6 +84,22 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
                        carriers(session), cores(session), loaded.isoformat() if loaded else "",
                        is_demo(session), Bands.from_config(current_app.config), span[1],
                        requested_end)
+
+
+def company_zone() -> str:
+    """The company's time zone (setting TIMEZONE)."""
+    return current_app.config.get("TIMEZONE") or "Asia/Shanghai"
+
+
+def in_zone(key: str, lang: str) -> str:
+    """A time's label with the company's zone, derived from TIMEZONE: 最近登录（UTC+8）."""
+    return t("time.in_zone", lang).format(label=t(key, lang), zone=zone_label(company_zone()))
+
+
+def unit_names(session, codes, lang: str) -> dict[str, str]:
+    """The names of units by code (a target's "set at" unit, shown by name, not by code)."""
+    found = {code: unit_by_code(session, code) for code in set(codes) if code}
+    return {code: name(u, lang) if u is not None else code for code, u in found.items()}
 
 
 def refused(target: str, detail: str) -> None:

@@ -10,41 +10,57 @@ import datetime as dt
 import dash
 import dash_ag_grid as dag
 import dash_mantine_components as dmc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, no_update
 from flask_login import current_user
 
 from auth import admin
 from auth.accounts import AccountError
 from auth.guard import writes_data
-from components.i18n import t
+from components.filters import date_range
+from components.grid_locale import grid_locale
+from components.i18n import LANGS, MESSAGES, name, t
 from components.tables import csv_export_params
+from data.catalog import carriers as catalog_carriers
 from data.db import get_session
 from data.models import ROLES
+from data.rubric import BY_ID as RUBRIC_BY_ID
 from display import playlists
 from display.playlists import PlaylistError
+from metrics.registry import REGISTRY
+from pages._common import company_zone, in_zone
 from risk.params import reference
 
 dash.register_page(__name__, path="/admin", name="Admin · 管理")
 
-USER_COLUMNS = [
-    {"field": "username", "headerName": "用户名 Username"},
-    {"field": "display_name", "headerName": "姓名 Name"},
-    {"field": "role", "headerName": "角色 Role"},
-    {"field": "unit", "headerName": "单位 Unit"},
-    {"field": "unit_name", "headerName": "单位名称 Unit name"},
-    {"field": "active", "headerName": "启用 Active", "cellDataType": "text"},
-    {"field": "tokens", "headerName": "令牌 Tokens"},
-    {"field": "last_login_at", "headerName": "最近登录 Last sign-in"},
-    {"field": "created_at", "headerName": "创建 Created"},
-]
-AUDIT_COLUMNS = [{"field": f, "headerName": h} for f, h in (
-    ("at", "时间 Time (UTC)"), ("username", "用户 User"), ("address", "地址 Address"),
-    ("action", "动作 Action"), ("target", "对象 Target"), ("outcome", "结果 Outcome"),
-    ("detail", "详情 Detail"))]
+def _lang() -> str:
+    return getattr(current_user, "language", None) or "zh"
+
+
+def user_columns(lang: str) -> list[dict]:
+    """The accounts table's columns (role and active shown in words; their codes stay in the row)."""
+    return [
+        {"field": "username", "headerName": t("admin.username", lang)},
+        {"field": "display_name", "headerName": t("admin.name", lang)},
+        {"field": "role_name", "colId": "role", "headerName": t("admin.role", lang)},
+        {"field": "unit", "headerName": t("admin.unit", lang)},
+        {"field": "unit_name", "headerName": t("admin.unit_name", lang)},
+        {"field": "active_text", "colId": "active", "headerName": t("admin.active", lang)},
+        {"field": "tokens", "headerName": t("admin.tokens", lang)},
+        {"field": "last_login_at", "headerName": in_zone("admin.last_login", lang), "minWidth": 170},
+        {"field": "created_at", "headerName": in_zone("admin.created", lang), "minWidth": 170},
+    ]
+
+
+def audit_columns(lang: str) -> list[dict]:
+    """The audit table's columns, its time in the company's zone."""
+    return [{"field": "at", "headerName": in_zone("col.time", lang), "minWidth": 170}] + [
+        {"field": f, "headerName": t(k, lang)} for f, k in (
+            ("username", "col.user"), ("address", "admin.address"), ("action", "admin.action"),
+            ("target", "admin.target"), ("outcome", "col.outcome"), ("detail", "admin.detail"))]
 
 
 def _grid(grid_id: str, columns: list[dict], selectable: bool = False) -> dag.AgGrid:
-    options: dict = {"pagination": True, "paginationPageSize": 20}
+    options: dict = {"pagination": True, "paginationPageSize": 20, **grid_locale(_lang())}
     if selectable:
         options["rowSelection"] = {"mode": "singleRow", "enableClickSelection": True}
     return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], dashGridOptions=options,
@@ -55,135 +71,124 @@ def _grid(grid_id: str, columns: list[dict], selectable: bool = False) -> dag.Ag
 
 def layout(**_query: str):
     """Render the admin page for admins; anyone else gets a 'not permitted' message."""
+    lang = _lang()
     if getattr(current_user, "role", None) != "admin":
-        return dmc.Container(dmc.Alert("仅管理员可用。 Only administrators may use this page.",
-                                       title="无权限 Not permitted", color="red", id="admin-denied"),
-                             py="xl")
-    lang = current_user.language or "zh"
+        return dmc.Container(dmc.Alert(t("admin.denied", lang), title=t("admin.denied_title", lang),
+                                       color="red", id="admin-denied"), py="xl")
+    locale = grid_locale(lang)
     users = dmc.Stack([
         dmc.Group([
-            dmc.Button("停用/启用 Deactivate / activate", id="admin-toggle", variant="light"),
-            dmc.PasswordInput(id="admin-reset-password",
-                              placeholder="新密码 New password (>= 10, 不常见 uncommon)", w=300),
-            dmc.Button("重置密码 Reset password", id="admin-reset", variant="light"),
-            dmc.Button("吊销令牌 Revoke tokens", id="admin-revoke", variant="light", color="red"),
+            dmc.Button(t("admin.toggle", lang), id="admin-toggle", variant="light"),
+            dmc.PasswordInput(id="admin-reset-password", placeholder=t("admin.new_password", lang),
+                              w=300),
+            dmc.Button(t("admin.reset", lang), id="admin-reset", variant="light"),
+            dmc.Button(t("admin.revoke", lang), id="admin-revoke", variant="light", color="red"),
         ]),
-        _grid("admin-users", USER_COLUMNS, selectable=True),
-        dmc.Title("新建用户 New user", order=4),
+        _grid("admin-users", user_columns(lang), selectable=True),
+        dmc.Title(t("admin.new_user", lang), order=4),
         dmc.Group([
-            dmc.TextInput(id="new-username", label="用户名 Username", w=160),
-            dmc.TextInput(id="new-display-name", label="姓名 Name", w=180),
-            dmc.Select(id="new-role", label="角色 Role", data=list(ROLES), value="viewer", w=130),
-            dmc.TextInput(id="new-unit", label="单位代码 Unit code", w=150),
-            dmc.Select(id="new-language", label="语言 Language", data=["zh", "en"], value="zh", w=100),
-            dmc.PasswordInput(id="new-password", label="密码 Password (>= 10, 不常见 uncommon)", w=200),
-            dmc.Button("创建 Create", id="admin-create", mt=24),
+            dmc.TextInput(id="new-username", label=t("admin.username", lang), w=160),
+            dmc.TextInput(id="new-display-name", label=t("admin.name", lang), w=180),
+            dmc.Select(id="new-role", label=t("admin.role", lang), value="viewer", w=130,
+                       data=[{"value": r, "label": t(f"role.{r}", lang)} for r in ROLES]),
+            dmc.TextInput(id="new-unit", label=t("admin.unit", lang), w=150),
+            dmc.Select(id="new-language", label=t("admin.language", lang), value="zh", w=100,
+                       data=[{"value": v, "label": t(f"language.{v}", lang)} for v in LANGS]),
+            dmc.PasswordInput(id="new-password", label=t("admin.password", lang), w=220),
+            dmc.Button(t("admin.create", lang), id="admin-create", mt=24),
         ], align="flex-start"),
     ], gap="sm")
     audit_tab = dmc.Stack([
         dmc.Group([
-            dmc.Select(id="audit-action", label="动作 Action", data=[], clearable=True, w=200),
-            dmc.TextInput(id="audit-username", label="用户 User", w=180),
-            html.Div([dmc.Text("日期 Dates", size="sm"),
-                      dcc.DatePickerRange(id="audit-dates", display_format="YYYY-MM-DD")]),
-            dmc.Button("导出 CSV Export", id="audit-export", variant="light", mt=24),
+            dmc.Select(id="audit-action", label=t("admin.action", lang), data=[], clearable=True,
+                       w=200),
+            dmc.TextInput(id="audit-username", label=t("col.user", lang), w=180),
+            date_range("audit-dates", in_zone("admin.dates", lang), None, clearable=True),
+            dmc.Button(t("export.csv", lang), id="audit-export", variant="light", mt=24),
         ], align="flex-start"),
-        _grid("admin-audit", AUDIT_COLUMNS),
+        _grid("admin-audit", audit_columns(lang)),
     ], gap="sm")
     rubric_tab = dmc.Stack([
-        dmc.Text("修改阈值后评估规则版本加一，并记入审计日志。 Changing a threshold raises the rubric "
-                 "version and is audited. Rates are fractions (0.95 = 95%).", size="sm", c="dimmed"),
+        dmc.Text(t("admin.rubric_help", lang), size="sm", c="dimmed"),
         dag.AgGrid(id="admin-rubric", rowData=[], getRowId="params.data.id",
-                   columnDefs=[{"field": "stage", "headerName": "阶段 Stage", "maxWidth": 110},
-                               {"field": "name", "headerName": "条件 Criterion"},
-                               {"field": "threshold", "headerName": "阈值 Threshold",
+                   columnDefs=[{"field": "stage", "headerName": t("admin.stage", lang),
+                                "maxWidth": 110},
+                               {"field": "name", "headerName": t("admin.criterion", lang)},
+                               {"field": "threshold", "headerName": t("admin.threshold", lang),
                                 "editable": True, "cellDataType": "number"},
-                               {"field": "default", "headerName": "默认 Default"},
-                               {"field": "version", "headerName": "版本 Version"}],
-                   columnSize="responsiveSizeToFit", dashGridOptions={"domLayout": "autoHeight"}),
+                               {"field": "default", "headerName": t("admin.default", lang)},
+                               {"field": "version", "headerName": t("admin.version", lang)}],
+                   columnSize="responsiveSizeToFit",
+                   dashGridOptions={"domLayout": "autoHeight", **locale}),
     ], gap="sm")
     rules_tab = dmc.Stack([
-        dmc.Text("可编辑：参数（JSON，见下方各类规则的参数）、层级、级别、责任层级、时限（小时）、启用；"
-                 "修改记入审计日志。 "
-                 "Editable: params (JSON; the settings of each type are listed below), tiers, "
-                 "severity, owner tier, deadline (hours), active; "
-                 "every change is audited.", size="sm", c="dimmed"),
+        dmc.Text(t("admin.rules_help", lang), size="sm", c="dimmed"),
         dag.AgGrid(id="admin-rules", rowData=[], getRowId="params.data.code",
-                   columnDefs=[{"field": "code", "headerName": "代码 Code", "pinned": "left"},
-                               {"field": "name", "headerName": "规则 Rule", "minWidth": 260},
-                               {"field": "type", "headerName": "类型 Type"},
-                               {"field": "kpi", "headerName": "指标 KPI"},
-                               {"field": "carrier", "headerName": "载体 Carrier"}]
-                   + [{"field": f, "headerName": h, "editable": True,
+                   columnDefs=[{"field": "code", "headerName": t("admin.code", lang),
+                                "pinned": "left"},
+                               {"field": "name", "headerName": t("risk.rule", lang), "minWidth": 260},
+                               {"field": "type", "headerName": t("admin.type", lang)},
+                               {"field": "kpi", "headerName": t("col.kpi", lang)},
+                               {"field": "carrier", "headerName": t("col.carrier", lang)}]
+                   + [{"field": f, "headerName": t(k, lang), "editable": True,
                        "cellDataType": "text" if f != "active" else "boolean"}
-                      for f, h in (("params", "参数 Params"), ("tiers", "层级 Tiers"),
-                                   ("severity", "级别 Severity"),
-                                   ("owner_tier", "责任层级 Owner tier"),
-                                   ("deadline_hours", "时限 Hours"), ("active", "启用 Active"))]
-                   + [{"field": "skip_reason", "headerName": "扫描跳过原因 Skipped by the scan",
+                      for f, k in (("params", "admin.params"), ("tiers", "admin.tiers"),
+                                   ("severity", "risk.severity"),
+                                   ("owner_tier", "admin.owner_tier"),
+                                   ("deadline_hours", "admin.hours"), ("active", "admin.active"))]
+                   + [{"field": "skip_reason", "headerName": t("admin.skip_reason", lang),
                        "minWidth": 260, "wrapText": True, "autoHeight": True},
-                      {"field": "skipped_at", "headerName": "跳过时间 Skipped at (UTC)"}],
+                      {"field": "skipped_at", "headerName": in_zone("admin.skipped_at", lang)}],
                    defaultColDef={"resizable": True, "sortable": True},
-                   dashGridOptions={"domLayout": "autoHeight"}),
-        dmc.Text("各类规则的参数（参数须为 JSON 对象；未列出的参数、缺少必填参数或超出范围均不能保存；"
-                 "扫描时跳过参数不可用的规则，并在上表写明原因）。 The settings of each rule type "
-                 "(params are a JSON object; an unlisted setting, a missing required one or a value "
-                 "out of range is not saved; the scan skips a rule whose settings cannot be used and "
-                 "says why above).", size="sm", c="dimmed"),
+                   dashGridOptions={"domLayout": "autoHeight", **locale}),
+        dmc.Text(t("admin.rule_settings_help", lang), size="sm", c="dimmed"),
         dag.AgGrid(id="admin-rule-settings", rowData=reference(lang),
-                   columnDefs=[{"field": f, "headerName": h} for f, h in (
-                       ("type", "类型 Type"), ("setting", "参数 Setting"),
-                       ("required", "必填 Required"), ("allowed", "取值 Allowed"),
-                       ("default", "默认 Default"))]
-                   + [{"field": "meaning", "headerName": "含义 Meaning", "minWidth": 380,
+                   columnDefs=[{"field": f, "headerName": t(k, lang)} for f, k in (
+                       ("type", "admin.type"), ("setting", "admin.setting"),
+                       ("required", "admin.required"), ("allowed", "admin.allowed"),
+                       ("default", "admin.default"))]
+                   + [{"field": "meaning", "headerName": t("admin.meaning", lang), "minWidth": 380,
                        "wrapText": True, "autoHeight": True}],
                    defaultColDef={"resizable": True},
-                   dashGridOptions={"domLayout": "autoHeight"}),
+                   dashGridOptions={"domLayout": "autoHeight", **locale}),
     ], gap="sm")
     playlists_tab = dmc.Stack([
-        dmc.Text("大屏按顺序轮播各视图，每个视图停留设定的秒数，并按刷新间隔更新数据。视图地址可从浏览器地址栏"
-                 "复制（如 /regions?unit=ZJ-HZ&period=last30）；拖动行调整顺序。 A display shows the views "
-                 "in turn, each for its dwell time, and refreshes the data on the interval. Paste a view's "
-                 "address from the browser (e.g. /regions?unit=ZJ-HZ&period=last30); drag rows to "
-                 "reorder.", size="sm", c="dimmed"),
+        dmc.Text(t("admin.playlists_help", lang), size="sm", c="dimmed"),
         dmc.Group([
-            dmc.Select(id="playlist-pick", label="播放列表 Playlist", data=[], w=280,
-                       placeholder="新建 New playlist", clearable=True),
-            dmc.TextInput(id="playlist-name", label="名称 Name", w=280),
-            dmc.NumberInput(id="playlist-refresh", label="刷新间隔（秒） Refresh every (s)", value=60,
+            dmc.Select(id="playlist-pick", label=t("admin.playlist", lang), data=[], w=280,
+                       placeholder=t("admin.playlist_new", lang), clearable=True),
+            dmc.TextInput(id="playlist-name", label=t("admin.playlist_name", lang), w=280),
+            dmc.NumberInput(id="playlist-refresh", label=t("admin.refresh", lang), value=60,
                             min=10, max=3600, w=250),
-            dmc.Anchor("打开大屏 Open display ↗", id="playlist-open", href="/display", target="_blank",
-                       mt=30),
+            dmc.Anchor(t("display.open", lang) + " ↗", id="playlist-open", href="/display",
+                       target="_blank", mt=30),
         ], align="flex-start"),
         dag.AgGrid(id="playlist-items", rowData=[],
-                   columnDefs=[{"field": "url", "headerName": "视图地址 View (page and query)",
+                   columnDefs=[{"field": "url", "headerName": t("admin.view_url", lang),
                                 "editable": True, "rowDrag": True, "flex": 3},
-                               {"field": "dwell_seconds", "headerName": "停留（秒） Dwell (s)",
+                               {"field": "dwell_seconds", "headerName": t("admin.dwell", lang),
                                 "editable": True, "cellDataType": "number", "flex": 1}],
                    dashGridOptions={"rowDragManaged": True, "animateRows": True,
-                                    "domLayout": "autoHeight",
+                                    "domLayout": "autoHeight", **locale,
                                     "rowSelection": {"mode": "singleRow",
                                                      "enableClickSelection": True}}),
         dmc.Group([
-            dmc.Button("添加视图 Add view", id="playlist-add", variant="light"),
-            dmc.Button("删除所选视图 Remove selected view", id="playlist-remove", variant="light"),
-            dmc.Button("保存 Save", id="playlist-save"),
-            dmc.Button("删除播放列表 Delete playlist", id="playlist-delete", variant="light",
+            dmc.Button(t("admin.add_view", lang), id="playlist-add", variant="light"),
+            dmc.Button(t("admin.remove_view", lang), id="playlist-remove", variant="light"),
+            dmc.Button(t("admin.save", lang), id="playlist-save"),
+            dmc.Button(t("admin.delete_playlist", lang), id="playlist-delete", variant="light",
                        color="red"),
         ]),
     ], gap="sm")
     return dmc.Container([
-        dmc.Group([dmc.Title("管理 Admin", order=2),
-                   dcc.Link(t("import.link", current_user.language or "zh"), href="/admin/import",
+        dmc.Group([dmc.Title(t("admin.title", lang), order=2),
+                   dcc.Link(t("import.link", lang), href="/admin/import",
                             id="admin-import-link")], justify="space-between"),
         dmc.Alert(id="admin-message", children="", color="blue", hide=True, my="sm"),
         dcc.Store(id="admin-changed", data=0),
         dmc.Tabs([
-            dmc.TabsList([dmc.TabsTab("用户 Users", value="users"),
-                          dmc.TabsTab("审计日志 Audit log", value="audit"),
-                          dmc.TabsTab("阶段规则 Stage rubric", value="rubric"),
-                          dmc.TabsTab("风险规则 Risk rules", value="rules"),
-                          dmc.TabsTab("大屏播放列表 Playlists", value="playlists")]),
+            dmc.TabsList([dmc.TabsTab(t(f"admin.tab.{tab}", lang), value=tab)
+                          for tab in ("users", "audit", "rubric", "rules", "playlists")]),
             dmc.TabsPanel(users, value="users", pt="sm"),
             dmc.TabsPanel(audit_tab, value="audit", pt="sm"),
             dmc.TabsPanel(rubric_tab, value="rubric", pt="sm"),
@@ -204,15 +209,21 @@ def _act(action, *args):
         result = action(session, current_user, *args)
     except (AccountError, admin.NotPermitted, PlaylistError) as exc:
         session.rollback()
-        return _message(f"未完成 Not done: {exc}", False), None
-    return _message("已完成 Done.", True), result
+        return _message(f"{t('admin.not_done', _lang())}{exc}", False), None
+    return _message(t("admin.done", _lang()), True), result
+
+
+def user_rows(rows: list[dict], lang: str) -> list[dict]:
+    """Accounts as the table shows them: role and active in words beside their codes."""
+    return [{**r, "role_name": t(f"role.{r['role']}", lang) if f"role.{r['role']}" in MESSAGES
+             else r["role"], "active_text": t("yes" if r["active"] else "no", lang)} for r in rows]
 
 
 @callback(Output("admin-users", "rowData"), Input("admin-changed", "data"))
 def show_users(_changed):
     """Fill the accounts table."""
     try:
-        return admin.list_users(get_session(), current_user)
+        return user_rows(admin.list_users(get_session(), current_user, tz=company_zone()), _lang())
     except admin.NotPermitted:
         return []
 
@@ -236,7 +247,7 @@ def account_action(_create, _toggle, _reset, _revoke, selected, username, displa
                                       password or "", display_name or "", language or "zh")
         return msg, hide, colour, changed + 1
     if not selected:
-        return "请先选择一个用户。 Select an account first.", False, "yellow", no_update
+        return t("admin.select_user", _lang()), False, "yellow", no_update
     target = selected[0]["username"]
     if trigger == "admin-toggle":
         (msg, hide, colour), _ = _act(admin.set_active, target, not selected[0]["active"])
@@ -245,22 +256,23 @@ def account_action(_create, _toggle, _reset, _revoke, selected, username, displa
     else:
         (msg, hide, colour), n = _act(admin.revoke_tokens, target)
         if n is not None:
-            msg = f"已吊销 {n} 个令牌。 Revoked {n} token(s) of {target}."
+            msg = t("admin.revoked", _lang()).format(n=n, user=target)
     return msg, hide, colour, changed + 1
 
 
 @callback(Output("admin-audit", "rowData"), Output("audit-action", "data"),
           Input("audit-action", "value"), Input("audit-username", "value"),
-          Input("audit-dates", "start_date"), Input("audit-dates", "end_date"),
-          Input("admin-changed", "data"))
-def show_audit(action, username, start, end, _changed):
-    """Fill the audit table with the newest events matching the filters."""
+          Input("audit-dates", "value"), Input("admin-changed", "data"))
+def show_audit(action, username, dates, _changed):
+    """Fill the audit table with the newest events matching the filters (days in the company's
+    time zone)."""
+    start, end = (list(dates) + [None, None])[:2] if isinstance(dates, list) else (None, None)
     session = get_session()
     try:
         rows = admin.audit_events(session, current_user, action or None,
                                   (username or "").strip() or None,
-                                  dt.date.fromisoformat(start) if start else None,
-                                  dt.date.fromisoformat(end) if end else None)
+                                  dt.date.fromisoformat(start[:10]) if start else None,
+                                  dt.date.fromisoformat(end[:10]) if end else None, tz=company_zone())
         return rows, admin.audit_actions(session, current_user)
     except admin.NotPermitted:
         return [], []
@@ -273,13 +285,29 @@ def export_audit(_clicks):
     return True
 
 
+def rubric_rows(rows: list[dict], lang: str) -> list[dict]:
+    """Stage criteria named in the user's language."""
+    return [{**r, "name": name(RUBRIC_BY_ID[r["id"]], lang)} if r["id"] in RUBRIC_BY_ID else r
+            for r in rows]
+
+
+def rule_rows(rows: list[dict], lang: str) -> list[dict]:
+    """Risk rules named in the user's language, their KPI and carrier by name."""
+    carriers = {c.code: name(c, lang) for c in catalog_carriers(get_session())}
+    return [{**r, "name": r[f"name_{'en' if lang == 'en' else 'zh'}"],
+             "kpi": name(REGISTRY[r["kpi"]], lang) if r["kpi"] in REGISTRY else r["kpi"],
+             "carrier": carriers.get(r["carrier"], r["carrier"])} for r in rows]
+
+
 @callback(Output("admin-rubric", "rowData"), Output("admin-rules", "rowData"),
           Input("admin-changed", "data"))
 def show_rubric_and_rules(_changed):
     """Fill the stage-rubric and risk-rule tables."""
     try:
         session = get_session()
-        return admin.rubric(session, current_user), admin.risk_rules(session, current_user)
+        lang = _lang()
+        return (rubric_rows(admin.rubric(session, current_user), lang),
+                rule_rows(admin.risk_rules(session, current_user, tz=company_zone()), lang))
     except admin.NotPermitted:
         return [], []
 
@@ -353,7 +381,7 @@ def save_playlist(_save, _delete, picked, name, refresh, rows, changed):
     playlist_id = int(picked) if picked else None
     if dash.ctx.triggered_id == "playlist-delete":
         if playlist_id is None:
-            return "请先选择一个播放列表。 Pick a playlist first.", False, "yellow", no_update, no_update
+            return t("admin.pick_playlist", _lang()), False, "yellow", no_update, no_update
         (msg, hide, colour), _ = _act(playlists.delete, playlist_id)
         return msg, hide, colour, changed + 1, None
     (msg, hide, colour), saved = _act(playlists.save, playlist_id, name or "", refresh,

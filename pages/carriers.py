@@ -8,7 +8,7 @@ import dash_mantine_components as dmc
 import pandas as pd
 from dash import dcc
 
-from components.charts import safe, share_bars, trend_lines
+from components.charts import graph_config, safe, share_bars, trend_lines
 from components.i18n import name, t
 from metrics.compute import compute
 from metrics.registry import KPIS, REGISTRY
@@ -48,6 +48,7 @@ def layout(**query: str):
     mix = carrier_mix(ctx.session, ctx.unit, v.start, v.end, ctx.scope)
     mix["measure"] = mix["measure"].map({"transactions": name(REGISTRY["transactions"], ctx.lang),
                                          "payments": t("carriers.payments", ctx.lang)})
+    config = graph_config(ctx.lang, displayModeBar="hover")
     body = [
         dmc.Paper([dmc.Text(t("carriers.table", ctx.lang), fw=600), table], p="sm",
                   withBorder=True, radius="md"),
@@ -55,19 +56,19 @@ def layout(**query: str):
             dmc.GridCol(dmc.Paper([dmc.Text(t("carriers.mix", ctx.lang), fw=600),
                                    dcc.Graph(id="carriers-mix",
                                              figure=safe(share_bars, mix, ctx.lang, names,
-                                                         lang=ctx.lang))],
+                                                         lang=ctx.lang), config=config)],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Paper([dmc.Text(t("carriers.substitution", ctx.lang), fw=600),
                                    dcc.Graph(figure=safe(
                                        trend_lines, substitution, "series", REGISTRY["online_substitution"],
                                        ctx.lang, {t("carriers.substitution", ctx.lang): "#0072B2"},
-                                       lang=ctx.lang))],
+                                       lang=ctx.lang), config=config)],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
         ], mt="sm"),
         dmc.Paper([dmc.Text(t("carriers.trend", ctx.lang), fw=600),
                    dcc.Graph(figure=safe(trend_lines, lines, "carrier",
                                          REGISTRY["transactions"], ctx.lang, labels=names,
-                                         lang=ctx.lang))],
+                                         lang=ctx.lang), config=config)],
                   p="sm", withBorder=True, radius="md", mt="sm"),
     ]
     return frame(ctx, PATH, "nav.carriers", body)

@@ -7,14 +7,14 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc
 
 from components.cards import kpi_card
-from components.charts import safe, trend_lines
+from components.charts import graph_config, safe, trend_lines
 from components.i18n import name, t
 from components.theme import CORE_COLOURS
 from components.view_state import update
 from metrics.compute import compute
 from metrics.registry import CORES, for_core
 from metrics.views import headline
-from pages._common import frame, kpi_carrier_table, page_context
+from pages._common import frame, kpi_carrier_table, page_context, unit_names
 
 dash.register_page(__name__, path="/cores", name="Cores", title="运营核心 Operating cores")
 
@@ -33,10 +33,12 @@ def layout(**query: str):
     picker = dmc.SegmentedControl(
         id="cores-core", value=core, mb="sm",
         data=[{"value": c.code, "label": name(c, ctx.lang)} for c in ctx.cores])
+    heads = headline(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
+                     ctx.scope, ctx.bands)
+    names = unit_names(ctx.session, [h["target"].set_at for h in heads if h["target"]], ctx.lang)
     cards = [kpi_card(h["kpi"], h["row"], h["comparison"], h["target"], h["attainment"],
-                      h["status"], h["spark"], ctx.loaded, ctx.lang, v.compare)
-             for h in headline(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end,
-                               carriers, ctx.scope, ctx.bands)]
+                      h["status"], h["spark"], ctx.loaded, ctx.lang, v.compare, names)
+             for h in heads]
     by_carrier = compute(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end,
                          by="carrier", scope=ctx.scope)
     table = kpi_carrier_table(ctx, "cores-table", kpis, by_carrier, ctx.carriers)
@@ -47,7 +49,7 @@ def layout(**query: str):
                          dcc.Graph(figure=safe(
                              trend_lines, trend[trend["kpi"] == k.id].assign(series=name(k, ctx.lang)),
                              "series", k, ctx.lang, {name(k, ctx.lang): CORE_COLOURS[core]}, lang=ctx.lang),
-                             config={"displayModeBar": False})],
+                             config=graph_config(ctx.lang))],
                         p="sm", withBorder=True, radius="md") for k in kpis]
     body = [
         picker,

@@ -19,11 +19,12 @@ from flask_login import current_user
 from auth import data_import
 from auth.admin import NotPermitted
 from auth.guard import writes_data
-from components.i18n import t
+from components.i18n import MESSAGES, t
 from components.tables import grid
 from data.db import get_engine, get_session
 from data.ingest import KINDS, ImportReport
 from data.ingest.correct import DELETABLE, BadRange
+from pages._common import company_zone, in_zone
 
 dash.register_page(__name__, path="/admin/import", name="Import · 数据导入")
 
@@ -39,7 +40,7 @@ def layout(**_query: str):
         return dmc.Container(dmc.Alert(t("import.not_permitted", lang), color="red",
                                        id="import-denied"), py="xl")
     kinds = [{"value": "", "label": t("import.kind_auto", lang)}] + [
-        {"value": k.name, "label": f"{k.name} · {k.title}"} for k in KINDS.values()]
+        {"value": k.name, "label": f"{k.name} · {_kind_title(k, lang)}"} for k in KINDS.values()]
     return dmc.Container([
         dmc.Title(t("import.title", lang), order=2),
         dmc.Text(t("import.help", lang), size="sm", c="dimmed", my="xs"),
@@ -58,9 +59,15 @@ def layout(**_query: str):
     ], size="xl", py="md")
 
 
+def _kind_title(kind, lang: str) -> str:
+    """A file format's title in `lang` (its documented English title if the catalogue lacks it)."""
+    key = f"import.kind.{kind.name}"
+    return t(key, lang) if key in MESSAGES else kind.title
+
+
 def _delete_form(lang: str):
     kinds = [{"value": "", "label": t("import.delete.kind_all", lang)}] + [
-        {"value": k, "label": f"{k} · {KINDS[k].title}"} for k in DELETABLE]
+        {"value": k, "label": f"{k} · {_kind_title(KINDS[k], lang)}"} for k in DELETABLE]
     return dmc.Stack([
         dmc.Title(t("import.delete.title", lang), order=4, mt="lg"),
         dmc.Text(t("import.delete.help", lang), size="sm", c="dimmed"),
@@ -80,7 +87,7 @@ def _delete_form(lang: str):
 
 def _recent() -> list[dict]:
     try:
-        return data_import.recent_imports(get_session(), current_user)
+        return data_import.recent_imports(get_session(), current_user, tz=company_zone())
     except NotPermitted:
         return []
 
@@ -97,7 +104,8 @@ LOG_HEADERS = {"started_at": "col.time", "username": "col.user", "kind": "col.ki
 def _log_grid(rows: list[dict], lang: str):
     rows = [{**r, "outcome": t(f"import.outcome.{r['outcome']}", lang)
              if f"import.outcome.{r['outcome']}" in OUTCOMES else r["outcome"]} for r in rows]
-    return grid("import-log", rows, [{"field": f, "headerName": t(LOG_HEADERS[f], lang)}
+    return grid("import-log", rows, [{"field": f, "headerName": in_zone(LOG_HEADERS[f], lang)
+                                      if f == "started_at" else t(LOG_HEADERS[f], lang)}
                                      for f in LOG_COLUMNS], lang)
 
 

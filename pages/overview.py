@@ -7,17 +7,17 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, no_update
 
 from components.cards import kpi_card
-from components.charts import matrix_heatmap, safe
+from components.charts import graph_config, label_blank_cells, matrix_heatmap, safe
 from components.i18n import t
 from components.view_state import carry
 from data.catalog import carriers, cores
 from data.db import get_session
-from data.rubric import BY_ID, stage_label
+from data.rubric import BY_ID, TOP_STAGE, stage_label
 from metrics.matrix import matrix
 from metrics.risk import open_counts
 from metrics.stages import assess
 from metrics.views import headline
-from pages._common import frame, page_context, refused
+from pages._common import frame, page_context, refused, unit_names
 from risk.workflow import local_now
 
 dash.register_page(__name__, path="/", name="Overview", title="总览 Overview")
@@ -35,19 +35,22 @@ def layout(**query: str):
     v = ctx.view
     carriers = list(v.carriers) or None
     cells = matrix(ctx.session, ctx.unit, v.start, v.end, ctx.bands, scope=ctx.scope)
-    heat = safe(matrix_heatmap, cells, ctx.cores, ctx.carriers, ctx.lang, lang=ctx.lang)
+    heat = label_blank_cells(safe(matrix_heatmap, cells, ctx.cores, ctx.carriers, ctx.lang,
+                                  lang=ctx.lang))
+    heads = headline(ctx.session, HEADLINE, ctx.unit, v.start, v.end, carriers, ctx.scope,
+                     ctx.bands)
+    names = unit_names(ctx.session, [h["target"].set_at for h in heads if h["target"]], ctx.lang)
     cards = [
         kpi_card(h["kpi"], h["row"], h["comparison"], h["target"],
-                 h["attainment"], h["status"], h["spark"], ctx.loaded, ctx.lang, v.compare)
-        for h in headline(ctx.session, HEADLINE, ctx.unit, v.start, v.end, carriers, ctx.scope,
-                          ctx.bands)
+                 h["attainment"], h["status"], h["spark"], ctx.loaded, ctx.lang, v.compare, names)
+        for h in heads
     ]
     body = [
         dmc.Grid([
             dmc.GridCol(dmc.Paper([
                 dmc.Text(t("overview.matrix", ctx.lang), fw=600),
                 dmc.Text(t("overview.matrix_hint", ctx.lang), size="xs", c="dimmed"),
-                dcc.Graph(id="overview-matrix", figure=heat, config={"displayModeBar": False}),
+                dcc.Graph(id="overview-matrix", figure=heat, config=graph_config(ctx.lang)),
             ], p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Stack([
                 dmc.Paper([dmc.Text(t("overview.stage", ctx.lang), fw=600),
@@ -83,8 +86,9 @@ def _stage(ctx):
         dmc.Group([dmc.Badge(stage_label(a.stage, ctx.lang), size="lg", id="overview-stage",
                              color="teal" if a.stage else "gray"),
                    dmc.Text(f"{month:%Y-%m}", size="sm", c="dimmed")]),
-        dmc.Text(f"{t('stages.next', ctx.lang).format(stage=stage_label(min(a.stage + 1, 4), ctx.lang))}"
-                 f" {missing or '-'}", size="sm"),
+        dmc.Text(t("stages.top", ctx.lang) if a.stage >= TOP_STAGE else
+                 f"{t('stages.next', ctx.lang).format(stage=stage_label(a.stage + 1, ctx.lang))}"
+                 f" {missing or '-'}", size="sm", id="overview-next"),
         dcc.Link(t("nav.stages", ctx.lang) + " →", href="/stages" + ctx.view.query()),
     ], gap=4)
 

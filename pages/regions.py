@@ -7,7 +7,7 @@ import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, no_update
 
-from components.charts import distribution, ranking_bars, safe, trend_lines
+from components.charts import distribution, graph_config, ranking_bars, safe, trend_lines
 from components.filters import kpi_picker
 from components.format import change as fmt_change
 from components.format import number, pct
@@ -48,7 +48,8 @@ def layout(**query: str):
                         ("carrier", "col.carrier"), ("value", "col.value")], ctx.lang),
                         span={"base": 12, "md": 4}),
                     dmc.GridCol(dcc.Graph(figure=safe(trend_lines, by_day, "series", kpi,
-                                                      ctx.lang, lang=ctx.lang)),
+                                                      ctx.lang, lang=ctx.lang),
+                                          config=graph_config(ctx.lang)),
                                 span={"base": 12, "md": 8}),
                 ])]
         return frame(ctx, PATH, "nav.regions", body)
@@ -71,7 +72,7 @@ def layout(**query: str):
             dmc.GridCol(dmc.Paper([dmc.Text(t("regions.ranking", ctx.lang), fw=600),
                                    dcc.Graph(id="regions-ranking",
                                              figure=safe(ranking_bars, table, kpi, ctx.lang, lang=ctx.lang),
-                                             config={"displayModeBar": False})],
+                                             config=graph_config(ctx.lang))],
                                   p="sm", withBorder=True, radius="md"),
                         span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Paper([dmc.Text(t("regions.league", ctx.lang), fw=600),
@@ -87,7 +88,7 @@ def layout(**query: str):
         dmc.Paper([dmc.Text(t("regions.distribution", ctx.lang), fw=600),
                    dcc.Graph(figure=safe(distribution, table["value"].astype(float), kpi, ctx.lang,
                                                   lang=ctx.lang),
-                             config={"displayModeBar": False})],
+                             config=graph_config(ctx.lang))],
                   p="sm", withBorder=True, radius="md", mt="sm"),
     ]
     return frame(ctx, PATH, "nav.regions", body)

@@ -13,7 +13,8 @@ from flask_login import current_user
 
 from auth import audit
 from auth.guard import writes_data
-from components.charts import message_figure, safe
+from components.axes import value_axis
+from components.charts import graph_config, message_figure, safe
 from components.format import number
 from components.i18n import name, t
 from components.tables import grid
@@ -23,7 +24,7 @@ from metrics.compute import compute
 from metrics.registry import CORES, REGISTRY
 from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend, scan_coverage
 from metrics.scope import OutOfScope, Scope
-from pages._common import frame, page_context, refused
+from pages._common import frame, in_zone, page_context, refused
 from risk.workflow import StepRefused, allowed_steps, local_now, step
 
 dash.register_page(__name__, path="/risk", name="Risk", title="风险 Risk")
@@ -48,11 +49,11 @@ def layout(**query: str):
         dmc.Grid([
             dmc.GridCol(dmc.Paper([dmc.Text(t("risk.heat", ctx.lang), fw=600),
                                    dcc.Graph(figure=safe(_heat, ctx, now, lang=ctx.lang),
-                                             config={"displayModeBar": False})],
+                                             config=graph_config(ctx.lang))],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Paper([dmc.Text(t("risk.trend", ctx.lang), fw=600),
                                    dcc.Graph(figure=safe(_trend, ctx, lang=ctx.lang),
-                                             config={"displayModeBar": False})],
+                                             config=graph_config(ctx.lang))],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
         ]),
         dmc.Paper([dmc.Text(f"{t('risk.overdue', ctx.lang)} ({len(overdue)})", fw=600),
@@ -89,7 +90,8 @@ def _columns(lang: str) -> list[dict]:
     return [{"field": f, "headerName": t(k, lang), **extra} for f, k, extra in (
         ("date", "risk.date", {"maxWidth": 120}), ("unit_name", "col.unit", {"minWidth": 140}),
         ("rule_name", "risk.rule", {"minWidth": 200}), ("severity", "risk.severity", {"maxWidth": 110}),
-        ("state_name", "col.status", {"maxWidth": 120}), ("deadline", "risk.deadline", {}),
+        ("state_name", "col.status", {"maxWidth": 120}),
+        ("deadline", "risk.deadline", {"headerName": in_zone("risk.deadline", lang)}),
         ("overdue_mark", "risk.overdue_short", {"maxWidth": 100}))]
 
 
@@ -130,6 +132,8 @@ def _trend(ctx) -> go.Figure:
         go.Scatter(x=trend["day"], y=trend["overdue"], name=t("risk.overdue_short", ctx.lang),
                    line={"color": STATUS_COLOURS["red"]})])
     fig.update_layout(height=260)
+    fig.update_yaxes(**value_axis([0, *trend["open"], *trend["overdue"]], "count", ctx.lang,
+                                  integer=True))
     return fig
 
 
@@ -188,7 +192,7 @@ def render_detail(event_id: int | None, lang: str):
         (t("risk.worst_value", lang), number(event.worst_value, kpi_unit, lang)),
         (t("risk.worst_threshold", lang), number(event.worst_threshold, kpi_unit, lang)),
         (t("col.status", lang), t(f"risk.state.{event.state}", lang)),
-        (t("risk.deadline", lang), event.deadline.strftime("%Y-%m-%d %H:%M")),
+        (in_zone("risk.deadline", lang), event.deadline.strftime("%Y-%m-%d %H:%M")),
     ]
     chart = None
     if kpi is not None:
@@ -201,9 +205,8 @@ def render_detail(event_id: int | None, lang: str):
                       x1=event.last_day + dt.timedelta(hours=12), fillcolor=STATUS_COLOURS["red"],
                       opacity=0.15, line_width=0)
         fig.update_layout(height=200, margin={"t": 10})
-        if kpi.unit == "%":
-            fig.update_yaxes(tickformat=".0%")
-        chart = dcc.Graph(figure=fig, config={"displayModeBar": False})
+        fig.update_yaxes(**value_axis(around["value"], kpi.unit, lang))
+        chart = dcc.Graph(figure=fig, config=graph_config(lang))
     history = dmc.Timeline([dmc.TimelineItem(
         title=t(f"risk.state.{s.to_state}", lang),
         children=dmc.Text(f"{s.at:%Y-%m-%d %H:%M} · {s.username}" + (f" · {s.note}" if s.note
@@ -219,7 +222,7 @@ def render_detail(event_id: int | None, lang: str):
         dmc.Text(f"#{event.id}", fw=600, id="risk-detail-id"),
         html.Table([html.Tr([html.Td(k, style={"paddingRight": "12px", "color": "#868e96"}),
                              html.Td(v)]) for k, v in facts], style={"fontSize": "13px"}),
-        chart, controls, dmc.Text(t("risk.steps", lang), fw=600, size="sm"), history,
+        chart, controls, dmc.Text(in_zone("risk.steps", lang), fw=600, size="sm"), history,
     ], gap="xs")
 
 

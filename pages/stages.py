@@ -8,12 +8,12 @@ import dash_mantine_components as dmc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, no_update
 
-from components.charts import safe
+from components.charts import graph_config, safe
 from components.format import number
 from components.i18n import name, t
 from components.tables import grid
 from components.view_state import update
-from data.rubric import BY_ID, stage_label
+from data.rubric import BY_ID, TOP_STAGE, stage_label
 from metrics.quality import month_end
 from metrics.stages import (
     NOT_SCANNED,
@@ -115,7 +115,7 @@ def _ladder(a: Assessment, lang: str) -> dmc.Paper:
 
 
 def _next_steps(a: Assessment, lang: str) -> dmc.Paper:
-    if a.stage == 4:
+    if a.stage >= TOP_STAGE:
         content = [dmc.Text(t("stages.top", lang), size="sm")]
     else:
         content = [dmc.List([dmc.ListItem(
@@ -125,7 +125,8 @@ def _next_steps(a: Assessment, lang: str) -> dmc.Paper:
                t("stages.unknown", lang) if c.met is None else
                (BY_ID[c.id].next_en if lang == "en" else BY_ID[c.id].next_zh)))
             for c in a.missing], size="sm", id="next-steps")]
-    title = t("stages.next", lang).format(stage=stage_label(min(a.stage + 1, 4), lang))
+    title = (t("stages.top_title", lang) if a.stage >= TOP_STAGE else
+             t("stages.next", lang).format(stage=stage_label(a.stage + 1, lang)))
     return dmc.Paper([dmc.Text(title, fw=600), *content], p="sm", withBorder=True, radius="md")
 
 
@@ -138,7 +139,7 @@ def _history(history: list[Assessment], lang: str) -> dmc.Paper:
         fig.update_layout(height=220, yaxis={"range": [-0.3, 4.3], "dtick": 1})
         return fig
     return dmc.Paper([dmc.Text(t("stages.history", lang), fw=600),
-                      dcc.Graph(figure=safe(figure, lang=lang), config={"displayModeBar": False})],
+                      dcc.Graph(figure=safe(figure, lang=lang), config=graph_config(lang))],
                      p="sm", withBorder=True, radius="md")
 
 

@@ -14,7 +14,7 @@ from flask_login import current_user
 from auth.admin import NotPermitted
 from auth.guard import writes_data
 from auth.indicator_control import TargetError, clear_target, may_set_targets, set_target
-from components.charts import safe
+from components.charts import graph_config, label_blank_cells, safe
 from components.filters import kpi_picker
 from components.format import number, pct
 from components.i18n import name, t
@@ -27,7 +27,7 @@ from data.units import unit_by_code
 from metrics.attainment import attainment_by_child, own_targets
 from metrics.registry import KPIS, REGISTRY
 from metrics.scope import Scope
-from pages._common import frame, page_context, refused
+from pages._common import frame, page_context, refused, unit_names
 
 dash.register_page(__name__, path="/targets", name="Targets", title="指标管控 Targets")
 
@@ -46,7 +46,7 @@ def layout(**query: str):
     editable = may_set_targets(current_user, ctx.unit)
     body = [
         dmc.Paper([dmc.Text(t("targets.heatmap", ctx.lang), fw=600),
-                   dcc.Graph(id="targets-heatmap", config={"displayModeBar": False},
+                   dcc.Graph(id="targets-heatmap", config=graph_config(ctx.lang),
                              figure=safe(_heatmap, ctx, lang=ctx.lang))],
                   p="sm", withBorder=True, radius="md") if ctx.children else
         dmc.Alert(t("regions.outlet", ctx.lang), color="gray"),
@@ -90,7 +90,7 @@ def _heatmap(ctx) -> go.Figure:
         hovertemplate="%{y} · %{x}: %{text}<extra></extra>", customdata=[kids] * len(KPIS)))
     fig.update_layout(height=26 * len(KPIS) + 80, margin={"l": 190, "t": 10},
                       yaxis={"autorange": "reversed"})
-    return fig
+    return label_blank_cells(fig)
 
 
 def _capped(att):
@@ -101,9 +101,10 @@ def _rows(session, kpi: str, units, year: int, lang: str) -> list[dict]:
     found = own_targets(session, kpi, units, dt.date(year, 1, 1), dt.date(year, 12, 31),
                         scope=Scope.of(current_user.unit))
     unit_kind = REGISTRY[kpi].unit
+    set_at = unit_names(session, [f["set_at"] for f in found.values()], lang)
     return [{"unit": u.code, "name": name(u, lang),
              "effective": number(found[u.code]["value"], unit_kind, lang),
-             "set_at": found[u.code]["set_at"] or "-",
+             "set_at": set_at.get(found[u.code]["set_at"], "-"),
              "own": typed(found[u.code]["value"], unit_kind) if found[u.code]["own"] else ""}
             for u in units]
 

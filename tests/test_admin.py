@@ -128,15 +128,15 @@ def test_admin_creates_and_deactivates_a_user_in_the_browser(app, tiny_store):
         page.fill("#new-password", "a long browser password")
         page.click("#admin-create")
         page.wait_for_selector("#admin-users .ag-row:has-text('browser1')")
-        assert "Done" in page.inner_text("#admin-message")
+        assert "已完成" in page.inner_text("#admin-message")
         page.click("#admin-users .ag-row:has-text('browser1')")
         page.click("#admin-toggle")
-        page.wait_for_selector("#admin-users .ag-row:has-text('browser1'):has-text('false')")
+        page.wait_for_selector("#admin-users .ag-row:has-text('browser1'):has-text('否')")
         page.screenshot(path=str(ARTIFACTS / "admin-users.png"))
-        page.click("text=审计日志 Audit log")
+        page.click("#admin-tabs >> text=审计日志")
         page.wait_for_selector("#admin-audit .ag-row:has-text('user_deactivate')")
         page.screenshot(path=str(ARTIFACTS / "admin-audit.png"))
-        page.click("text=阶段规则 Stage rubric")
+        page.click("#admin-tabs >> text=阶段规则")
         cell = "#admin-rubric .ag-row[row-id='satisfaction'] [col-id='threshold']"
         page.dblclick(cell)
         page.keyboard.press("Control+A")
@@ -152,7 +152,7 @@ def test_admin_creates_and_deactivates_a_user_in_the_browser(app, tiny_store):
         page.keyboard.press("Enter")
         page.wait_for_selector("#admin-rubric .ag-row[row-id='satisfaction'] [col-id='version']"
                                ":has-text('3')")
-        page.click("text=风险规则 Risk rules")
+        page.click("#admin-tabs >> text=风险规则")
         sev = "#admin-rules .ag-row[row-id='cost_high'] [col-id='severity']"
         page.dblclick(sev)
         page.keyboard.press("Control+A")
@@ -163,6 +163,6 @@ def test_admin_creates_and_deactivates_a_user_in_the_browser(app, tiny_store):
         page.keyboard.press("Control+A")
         page.keyboard.type("medium")
         page.keyboard.press("Enter")
-        page.wait_for_selector("#admin-message:has-text('Done')")
+        page.wait_for_selector("#admin-message:has-text('已完成')")
         page.screenshot(path=str(ARTIFACTS / "admin-rules.png"))
     assert errors == []

@@ -253,13 +253,14 @@ def _run_callback(func, triggered: str, *args):
 
 
 @pytest.mark.parametrize("trigger, args, expected", [
-    ("f-child.value", ("ZJ-HZ", "last30", None, None, None, "previous"), "?unit=ZJ-HZ&period=last30"),
-    ("f-period.value", (None, "ytd", None, None, None, "previous"), "?unit=ZJ&period=ytd"),
-    ("f-dates.end_date", (None, "last30", "2026-05-01", "2026-05-31T00:00:00", None, "previous"),
+    ("f-child.value", ("ZJ-HZ", "last30", None, None, "previous"), "?unit=ZJ-HZ&period=last30"),
+    ("f-period.value", (None, "ytd", None, None, "previous"), "?unit=ZJ&period=ytd"),
+    ("f-dates.value", (None, "last30", ["2026-05-01", "2026-05-31"], None, "previous"),
      "?unit=ZJ&start=2026-05-01&end=2026-05-31"),
-    ("f-carriers.value", (None, "last30", None, None, ["app", "hall"], "previous"),
+    ("f-dates.value", (None, "last30", ["2026-05-01", None], None, "previous"), dash.no_update),
+    ("f-carriers.value", (None, "last30", None, ["app", "hall"], "previous"),
      "?unit=ZJ&period=last30&carrier=app,hall"),
-    ("f-compare.value", (None, "last30", None, None, None, "last_year"),
+    ("f-compare.value", (None, "last30", None, None, "last_year"),
      "?unit=ZJ&period=last30&compare=last_year"),
 ])
 def test_filter_changes_become_the_url(trigger, args, expected):

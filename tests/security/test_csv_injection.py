@@ -120,12 +120,12 @@ def test_the_audit_log_export_neutralises_failed_login_usernames(hostile_app):
     with browser_page() as (page, errors):
         sign_in(page, base, "admin")
         page.goto(base + "/admin")
-        page.get_by_role("tab", name="审计日志 Audit log").click()
+        page.get_by_role("tab", name="审计日志").click()
         page.wait_for_selector(f"#admin-audit .ag-cell >> text={HYPERLINK}")
         rows = _download(page, lambda: page.click("#audit-export"))
     header = rows[0]
-    users = [r[header.index("用户 User")] for r in rows[1:]
-             if r[header.index("动作 Action")] == "login_failed"]
+    users = [r[header.index("用户")] for r in rows[1:]
+             if r[header.index("动作")] == "login_failed"]
     assert sorted(users) == sorted(["'" + HYPERLINK, "'-2+3+cmd|' /C calc'!A0", "'@SUM(1,1)"])
     assert [e for e in errors if "favicon" not in e] == []
 

@@ -88,7 +88,7 @@ def test_a_display_account_runs_no_callback_but_the_walls(wall, store):
         ("pages.targets", "clear_own_target", [1],
          ["ZJ-HZ-01", {"kpi": "online_payment", "year": 2026, "units": ["ZJ-HZ-01"]}]),
         ("pages.admin", "show_users", [1], []),
-        ("shell", "apply_filters", ["ZJ-HZ", "last30", None, None, None, "previous"], ["?unit=ZJ"]),
+        ("shell", "apply_filters", ["ZJ-HZ", "last30", None, None, "previous"], ["?unit=ZJ"]),
     ]
     for module, name, inputs, state in forged:
         response = post(display, wall, module, name, inputs, state)

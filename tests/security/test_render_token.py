@@ -176,8 +176,7 @@ def test_a_render_session_cannot_call_another_pages_callbacks(flask_app, render)
     body = _callback(flask_app, "show_audit", [
         {"id": "audit-action", "property": "value", "value": None},
         {"id": "audit-user", "property": "value", "value": None},
-        {"id": "audit-dates", "property": "start_date", "value": None},
-        {"id": "audit-dates", "property": "end_date", "value": None},
+        {"id": "audit-dates", "property": "value", "value": [None, None]},
         {"id": "admin-changed", "property": "data", "value": 0}])
     assert _post(c, body, headers).status_code == 403
 
