@@ -446,7 +446,7 @@ def test_links_and_filters_built_from_a_repeated_parameter_keep_its_first_value(
     search = "?unit=ZJ-HZ&unit=ZJ&period=ytd&period=last7&kpi=mau&kpi=visits"
     hrefs, _classes = shell.keep_view_across_pages(search, "/", [{"path": "/regions"}])
     assert hrefs == ["/regions?unit=ZJ-HZ&period=ytd"]
-    assert _run_callback(shell.apply_filters, "f-compare.value", None, "ytd", None, None, None,
+    assert _run_callback(shell.apply_filters, "f-compare.value", None, "ytd", None, None,
                          "last_year", search) == (
         "?unit=ZJ-HZ&period=ytd&kpi=mau&compare=last_year")
     assert shell.choose_kpi(["mau"], search) == "?unit=ZJ-HZ&period=ytd&kpi=mau"
