@@ -122,13 +122,21 @@ def trend_lines(frame: pd.DataFrame, series: str, kpi, lang: str,
     """One line per value of `series` (e.g. carrier) over `period`."""
     if frame.empty or frame["value"].isna().all():
         return message_figure(t("nodata", lang))
+    monthly = bool(getattr(kpi, "monthly", False))  # values by month: the axis and hover say so
     fig = go.Figure()
     for key in frame[series].unique():  # one trace per series; the values are already computed
         part = frame[frame[series] == key]
+        shown = (labels or {}).get(key, key)
+        extra: dict = {}
+        if monthly:
+            extra = {"mode": "lines+markers", "hovertemplate": (
+                f"{t('trend.month', lang)} %{{x|%Y-%m}}: %{{y:{kpi.fmt}}}<extra>{shown}</extra>")}
         fig.add_trace(go.Scatter(
-            x=part["period"], y=part["value"], mode="lines", name=(labels or {}).get(key, key),
-            line={"color": (colours or CARRIER_COLOURS).get(key)}))
+            x=part["period"], y=part["value"], name=shown,
+            line={"color": (colours or CARRIER_COLOURS).get(key)}, **{"mode": "lines", **extra}))
     fig.update_layout(height=300)
+    if monthly:
+        fig.update_xaxes(tickformat="%Y-%m", dtick="M1", title_text=t("trend.by_month", lang))
     fig.update_yaxes(**value_axis(frame["value"], kpi.unit, lang))
     return fig
 

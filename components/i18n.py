@@ -155,6 +155,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cores.choose": ("运营核心", "Operating core"),
     "cores.by_carrier": ("各载体表现", "Across carriers"),
     "cores.trend": ("趋势", "Over time"),
+    "trend.month": ("月份", "Month"),
+    "trend.by_month": ("按月（月度指标）", "By month (a monthly KPI)"),
     "regions.kpi": ("指标", "KPI"),
     "regions.ranking": ("下级单位排名", "Ranking of child units"),
     "regions.league": ("对标目标的排行榜", "League table against targets"),
