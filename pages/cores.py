@@ -14,7 +14,7 @@ from components.view_state import update
 from metrics.compute import compute
 from metrics.registry import CORES, for_core
 from metrics.views import headline, kpi_trends
-from pages._common import frame, kpi_carrier_table, page_context, unit_names
+from pages._common import frame, kpi_carrier_table, page_context, partly_loaded_days, unit_names
 
 dash.register_page(__name__, path="/cores", name="Cores", title="运营核心 Operating cores")
 
@@ -45,10 +45,12 @@ def layout(**query: str):
     grain = "day" if (v.end - v.start).days <= 92 else "week"
     trend = kpi_trends(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
                        grain, ctx.scope)
+    partial = partly_loaded_days(ctx, grain)
     graphs = [dmc.Paper([dmc.Text(name(k, ctx.lang), fw=600, size="sm"),
                          dcc.Graph(figure=safe(
                              trend_lines, trend[trend["kpi"] == k.id].assign(series=name(k, ctx.lang)),
-                             "series", k, ctx.lang, {name(k, ctx.lang): CORE_COLOURS[core]}, lang=ctx.lang),
+                             "series", k, ctx.lang, {name(k, ctx.lang): CORE_COLOURS[core]},
+                             partial=partial if k.daily_stock else None, lang=ctx.lang),
                              config=graph_config(ctx.lang))],
                         p="sm", withBorder=True, radius="md") for k in kpis]
     body = [
