@@ -50,7 +50,7 @@ def layout(**query: str):
                          dcc.Graph(figure=safe(
                              trend_lines, trend[trend["kpi"] == k.id].assign(series=name(k, ctx.lang)),
                              "series", k, ctx.lang, {name(k, ctx.lang): CORE_COLOURS[core]},
-                             partial=partial if k.daily_stock else None, lang=ctx.lang),
+                             partial=None if k.monthly else partial, lang=ctx.lang),
                              config=graph_config(ctx.lang))],
                         p="sm", withBorder=True, radius="md") for k in kpis]
     body = [

@@ -196,6 +196,9 @@ def test_a_partly_loaded_day_is_marked_in_the_as_of_line_and_the_charts(tmp_path
         marked = [tr for tr in fig.data if tr.marker.symbol == "circle-open"]
         assert len(marked) == 1 and note in list(marked[0].text)
         assert sql.as_date(marked[0].x[-1]) == last
+        # a flow is not carried (the late outlet's registrations are not in yet): marked too
+        fig, _ = trace_named(figs, name(REGISTRY["new_registrations"], lang))
+        assert note in [a.text for a in fig.layout.annotations]
     finally:
         store.drop()
 
