@@ -106,13 +106,6 @@ class Kpi:
         return any(SOURCES[m.source].monthly for m in self.measures)
 
     @property
-    def daily_stock(self) -> bool:
-        """Whether a measure of it is a daily level (a stock): by day, a day some outlets did not
-        load carries their last known level, and charts mark that day as partly loaded."""
-        return any(SOURCES[m.source].rollup == "level" and not SOURCES[m.source].monthly
-                   for m in self.measures)
-
-    @property
     def prorated_target(self) -> bool:
         """Whether its target scales with the length of the period (flows, per-10k ratios)."""
         if self.kind == "sum":
