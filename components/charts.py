@@ -118,19 +118,57 @@ def ranking_bars(rows: pd.DataFrame, kpi, lang: str) -> go.Figure:
 
 
 def trend_lines(frame: pd.DataFrame, series: str, kpi, lang: str,
-                colours: dict | None = None, labels: dict | None = None) -> go.Figure:
-    """One line per value of `series` (e.g. carrier) over `period`."""
+                colours: dict | None = None, labels: dict | None = None,
+                partial: dict | None = None) -> go.Figure:
+    """One line per value of `series` (e.g. carrier) over `period`.
+
+    `partial` ({day: (outlets loaded, outlets)} of the days not every outlet loaded) marks those
+    days' points hollow, saying n/m in the hover, and annotates the last point if it is one.
+    """
     if frame.empty or frame["value"].isna().all():
         return message_figure(t("nodata", lang))
+    monthly = bool(getattr(kpi, "monthly", False))  # values by month: the axis and hover say so
     fig = go.Figure()
     for key in frame[series].unique():  # one trace per series; the values are already computed
         part = frame[frame[series] == key]
+        shown = (labels or {}).get(key, key)
+        extra: dict = {}
+        if monthly:
+            extra = {"mode": "lines+markers", "hovertemplate": (
+                f"{t('trend.month', lang)} %{{x|%Y-%m}}: %{{y:{kpi.fmt}}}<extra>{shown}</extra>")}
         fig.add_trace(go.Scatter(
-            x=part["period"], y=part["value"], mode="lines", name=(labels or {}).get(key, key),
-            line={"color": (colours or CARRIER_COLOURS).get(key)}))
+            x=part["period"], y=part["value"], name=shown,
+            line={"color": (colours or CARRIER_COLOURS).get(key)}, **{"mode": "lines", **extra}))
+    if partial:
+        _mark_partial(fig, frame, partial, lang)
     fig.update_layout(height=300)
+    if monthly:
+        fig.update_xaxes(tickformat="%Y-%m", dtick="M1", title_text=t("trend.by_month", lang))
     fig.update_yaxes(**value_axis(frame["value"], kpi.unit, lang))
     return fig
+
+
+def _mark_partial(fig: go.Figure, frame: pd.DataFrame, partial: dict, lang: str) -> None:
+    days = frame.dropna(subset=["value"])
+    days = days[[_day(p) in partial for p in days["period"]]]
+    if days.empty:
+        return
+    texts = [t("trend.partial", lang).format(n=partial[_day(p)][0], m=partial[_day(p)][1])
+             for p in days["period"]]
+    fig.add_trace(go.Scatter(
+        x=days["period"], y=days["value"], mode="markers", text=texts,
+        name=t("trend.partial_name", lang), hovertemplate="%{x}: %{text}<extra></extra>",
+        marker={"symbol": "circle-open", "size": 10, "line": {"width": 2}, "color": "#E8590C"}))
+    last = frame.dropna(subset=["value"])["period"].map(_day).max()
+    if last in partial:
+        row = days[days["period"].map(_day) == last].iloc[-1]
+        fig.add_annotation(x=row["period"], y=row["value"], text=t("trend.partial", lang).format(
+            n=partial[last][0], m=partial[last][1]), showarrow=True, arrowhead=0, ay=-30,
+            font={"size": 11, "color": "#E8590C"})
+
+
+def _day(value):
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
 def share_bars(shares: pd.DataFrame, lang: str, carrier_names: dict) -> go.Figure:

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from data import rollups
@@ -187,7 +187,60 @@ def _query_source(session: Session, source_name: str, measures: list[Measure],
         for lab in labels:
             v = row[lab]
             out[lab][k] = float(v) if v is not None else None
+    if source.rollup == "level" and not source.monthly and sel.group == "day":
+        add_carried(out, carried_levels(session, source_name, measures, labels, sel))
     return out
+
+
+def carried_levels(session: Session, source_name: str, measures: list[Measure], labels: list[str],
+                   sel: Selection, days: Sequence[dt.date] | None = None) -> Values:
+    """A daily stock's carry-forward: on each day some outlet of the subtree reported (of `days`
+    if given), the sum over the outlets that did NOT report that day of their level on their last
+    day with data before it in the range. An outlet loaded a day late keeps its last known level
+    instead of dropping out of the day's total (DOMAIN.md: the last day that has data).
+
+    One query: each outlet's rows with the day of its next row (LEAD); a row followed by a gap
+    carries over every day strictly inside the gap (and a last row over every later day).
+    """
+    source = SOURCES[source_name]
+    t = sql.table(source.table)
+    ou = OrgUnit.__table__.alias("ou")
+    low, high = subtree_bounds(sel.unit.path)
+    date_col = t.c[source.date_column]
+    exprs = [_measure_expr(t, m).label(lab) for m, lab in zip(measures, labels, strict=True)]
+    rows = (select(t.c.unit_id, date_col.label("d"),
+                   func.lead(date_col).over(partition_by=t.c.unit_id, order_by=date_col)
+                   .label("next_d"), *exprs)
+            .select_from(t.join(ou, ou.c.id == t.c.unit_id))
+            .where(ou.c.path >= low, ou.c.path < high, date_col >= sel.start,
+                   date_col <= (max(days) if days else sel.end))
+            .cte("stock_rows"))
+    dialect = session.get_bind().dialect.name
+    gaps = select(rows).where(or_(rows.c.next_d.is_(None),
+                                  rows.c.next_d > sql.day_after(rows.c.d, dialect))).subquery("gaps")
+    reported = select(rows.c.d.label("day")).distinct()
+    if days is not None:
+        reported = reported.where(rows.c.d.in_(list(days)))
+    on = reported.subquery("reported")
+    stmt = (select(on.c.day.label("k"), *[func.sum(gaps.c[lab]).label(lab) for lab in labels])
+            .select_from(on.join(gaps, and_(gaps.c.d < on.c.day, or_(
+                gaps.c.next_d.is_(None), gaps.c.next_d > on.c.day))))
+            .group_by(on.c.day))
+    out: Values = {lab: {} for lab in labels}
+    for row in session.execute(stmt).mappings():
+        for lab in labels:
+            if row[lab] is not None:
+                out[lab][sql.as_date(row["k"])] = float(row[lab])
+    return out
+
+
+def add_carried(values: Values, carried: Values) -> None:
+    """Add a carry-forward (see `carried_levels`) onto the days' reported levels."""
+    for lab, by_day in carried.items():
+        for day, v in by_day.items():
+            have = values[lab].get(day)
+            if v is not None:
+                values[lab][day] = v if have is None else have + v
 
 
 def _group_key(session: Session, sel: Selection, t, ou, source, dialect: str):

@@ -52,3 +52,19 @@ def last_loaded(session: Session, unit: OrgUnit, by_child: bool = False,
                     .where(OrgUnit.path >= low, OrgUnit.path < high))
         out[u.code] = sql.as_date(session.scalar(stmt))
     return out
+
+
+@cached("facts")
+def outlets_loaded(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+                   scope: Scope | None = None) -> tuple[dict[dt.date, int], int]:
+    """How many of the unit's outlets loaded each day from `start` to `end` (days none loaded are
+    absent), and how many outlets it has: a day with fewer is partly loaded (one outlet late),
+    and its stocks carry the late outlets' last known levels (see metrics.compute)."""
+    enforce(scope, unit)
+    low, high = subtree_bounds(unit.path)
+    in_subtree = (OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER)
+    total = session.scalar(select(func.count()).select_from(OrgUnit).where(*in_subtree)) or 0
+    rows = session.execute(
+        select(DataLoad.day, func.count()).join(OrgUnit, OrgUnit.id == DataLoad.unit_id)
+        .where(*in_subtree, DataLoad.day >= start, DataLoad.day <= end).group_by(DataLoad.day))
+    return {d: n for d, n in ((sql.as_date(day), n) for day, n in rows) if d is not None}, total

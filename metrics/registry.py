@@ -100,6 +100,12 @@ class Kpi:
         return src.carrier_column is not None or src.name == "actives_total"
 
     @property
+    def monthly(self) -> bool:
+        """Whether a measure of it comes from a monthly source (MAU, activity rate): it has values
+        by month only, so its trend is drawn by month, never by day or week."""
+        return any(SOURCES[m.source].monthly for m in self.measures)
+
+    @property
     def prorated_target(self) -> bool:
         """Whether its target scales with the length of the period (flows, per-10k ratios)."""
         if self.kind == "sum":

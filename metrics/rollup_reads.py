@@ -92,10 +92,24 @@ def _column(spec, m: Measure) -> ColumnElement | None:
 def _levels(session: Session, r, columns: list[str], labels: list[str], sel: Selection,
             units: dict[int, str], where: list) -> Values | None:
     out: Values = {lab: {} for lab in labels}
-    if sel.group == "day":  # every day is its own period: the day's row is the answer
-        for row in session.execute(select(r.c.day, *[r.c[c] for c in columns]).where(*where)):
+    if sel.group == "day":
+        # The day's row sums the outlets that reported that day; on a day some did not (one loaded
+        # late), their last known levels in the range are carried forward from the facts.
+        (uid,) = units
+        total = len(_outlets(session, units)[uid])
+        partial_days: list[dt.date] = []
+        for row in session.execute(select(r.c.day, r.c.outlets, *[r.c[c] for c in columns])
+                                   .where(*where)):
+            day = row.day if isinstance(row.day, dt.date) else dt.date.fromisoformat(row.day)
             for c, lab in zip(columns, labels, strict=True):
-                out[lab][sql.as_date(row.day)] = float(getattr(row, c))
+                out[lab][day] = float(getattr(row, c))
+            if row.outlets < total:
+                partial_days.append(day)
+        if partial_days:
+            from metrics.compute import add_carried, carried_levels
+
+            add_carried(out, carried_levels(session, "stock", [
+                Measure("stock", c) for c in columns], labels, sel, partial_days))
         return out
     # Each key's (unit's, period's) last day L: the outlets that reported on L are the roll-up
     # row of L; those that did not are read from the facts (their own last day before L).

@@ -60,6 +60,13 @@ def period_expr(column, grain: str, dialect: str, monthly: bool = False):
     return func.strftime("%Y-%m-01", column)
 
 
+def day_after(column, dialect: str):
+    """Return the day after the date `column`."""
+    if dialect == "postgresql":
+        return column + literal_column("1")
+    return func.date(column, "+1 day")
+
+
 def as_date(value) -> dt.date | None:
     """Return a period key as a date (SQLite hands dates back as text)."""
     if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):

@@ -27,7 +27,7 @@ def headline(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.dat
     carrier = carriers[0] if carriers and len(carriers) == 1 else None
     targets = targets_for(session, kpis, unit, start, end, carrier)
     grain = "day" if (end - start).days <= 62 else "week"
-    spark = compute(session, kpis, unit, start, end, carriers, by=grain)
+    spark = kpi_trends(session, kpis, unit, start, end, carriers, grain)
     out = []
     for k in kpis:
         kpi = REGISTRY[k]
@@ -39,6 +39,18 @@ def headline(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.dat
         out.append({"kpi": kpi, "row": row, "comparison": comparison, "target": target,
                     "attainment": att, "status": status(att, bands), "spark": series})
     return out
+
+
+def kpi_trends(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date,
+               end: dt.date, carriers: Sequence[str] | None, grain: str,
+               scope: Scope | None = None) -> pd.DataFrame:
+    """The KPIs' values by `grain` (day or week), except monthly KPIs (MAU, activity rate), which
+    have values by month only and are computed by month (by day they would be all "no data")."""
+    by_grain = [k for k in kpis if not REGISTRY[k].monthly]
+    by_month = [k for k in kpis if REGISTRY[k].monthly]
+    parts = [compute(session, ks, unit, start, end, carriers, by=g, scope=scope)
+             for ks, g in ((by_grain, grain), (by_month, "month")) if ks]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 @cached("facts")

@@ -22,7 +22,7 @@ from data.clock import zone_label
 from data.db import get_session
 from data.models import OrgUnit
 from data.units import ancestors, children, unit_by_code
-from metrics.freshness import is_demo, last_loaded, loaded_range
+from metrics.freshness import is_demo, last_loaded, loaded_range, outlets_loaded
 from metrics.scope import OutOfScope, Scope
 from metrics.targets import Bands
 
@@ -112,13 +112,34 @@ def frame(ctx: PageContext, page_path: str, title_key: str, body: list) -> dmc.C
     """Wrap a page's body with its title, the filter bar and the "data as of" line."""
     head = dmc.Group([
         dmc.Title(t(title_key, ctx.lang), order=3),
-        dmc.Group([dmc.Text(f"{t('asof', ctx.lang)} {ctx.loaded or '-'}{as_of_note(ctx)}", size="sm",
+        dmc.Group([dmc.Text(f"{t('asof', ctx.lang)} {ctx.loaded or '-'}{as_of_outlets(ctx)}"
+                            f"{as_of_note(ctx)}", size="sm",
                             c="dimmed", id="as-of"),
                    dmc.Badge(t("demo", ctx.lang), color="orange", id="demo-badge")
                    if ctx.demo else None, export_menu(ctx.lang)], gap="xs"),
     ], justify="space-between")
     bar = filter_bar(ctx.path_units, ctx.children, ctx.carriers, ctx.view, page_path, ctx.lang)
     return dmc.Container([head, bar, *body], fluid=True, px="md", py="sm", maw=1880)
+
+
+def as_of_outlets(ctx: PageContext) -> str:
+    """"（47/48 个网点）" after the "data as of" day when only some of the unit's outlets loaded it
+    (its stocks then carry the late outlets' last known levels); "" when all did."""
+    if not ctx.loaded:
+        return ""
+    day = dt.date.fromisoformat(ctx.loaded)
+    by_day, total = outlets_loaded(ctx.session, ctx.unit, day, day, scope=ctx.scope)
+    n = by_day.get(day, 0)
+    return t("asof.outlets", ctx.lang).format(n=n, m=total) if n < total else ""
+
+
+def partly_loaded_days(ctx: PageContext, grain: str) -> dict[dt.date, tuple[int, int]]:
+    """The days of a daily view that only some of the unit's outlets loaded: {day: (n, m)}."""
+    if grain != "day":
+        return {}
+    by_day, total = outlets_loaded(ctx.session, ctx.unit, ctx.view.start, ctx.view.end,
+                                   scope=ctx.scope)
+    return {d: (n, total) for d, n in by_day.items() if n < total}
 
 
 def as_of_note(ctx: PageContext) -> str:

@@ -13,8 +13,8 @@ from components.theme import CORE_COLOURS
 from components.view_state import update
 from metrics.compute import compute
 from metrics.registry import CORES, for_core
-from metrics.views import headline
-from pages._common import frame, kpi_carrier_table, page_context, unit_names
+from metrics.views import headline, kpi_trends
+from pages._common import frame, kpi_carrier_table, page_context, partly_loaded_days, unit_names
 
 dash.register_page(__name__, path="/cores", name="Cores", title="运营核心 Operating cores")
 
@@ -43,12 +43,14 @@ def layout(**query: str):
                          by="carrier", scope=ctx.scope)
     table = kpi_carrier_table(ctx, "cores-table", kpis, by_carrier, ctx.carriers)
     grain = "day" if (v.end - v.start).days <= 92 else "week"
-    trend = compute(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
-                    by=grain, scope=ctx.scope)
+    trend = kpi_trends(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
+                       grain, ctx.scope)
+    partial = partly_loaded_days(ctx, grain)
     graphs = [dmc.Paper([dmc.Text(name(k, ctx.lang), fw=600, size="sm"),
                          dcc.Graph(figure=safe(
                              trend_lines, trend[trend["kpi"] == k.id].assign(series=name(k, ctx.lang)),
-                             "series", k, ctx.lang, {name(k, ctx.lang): CORE_COLOURS[core]}, lang=ctx.lang),
+                             "series", k, ctx.lang, {name(k, ctx.lang): CORE_COLOURS[core]},
+                             partial=None if k.monthly else partial, lang=ctx.lang),
                              config=graph_config(ctx.lang))],
                         p="sm", withBorder=True, radius="md") for k in kpis]
     body = [

@@ -17,6 +17,7 @@ from components.view_state import update
 from metrics.compute import compute
 from metrics.league import league_table
 from metrics.registry import REGISTRY
+from metrics.views import kpi_trends
 from pages._common import explain_text, frame, page_context
 
 dash.register_page(__name__, path="/regions", name="Regions", title="区域 Regions")
@@ -35,8 +36,8 @@ def layout(**query: str):
     picker = kpi_picker("regions", kpi.id, ctx.lang, t("regions.kpi", ctx.lang))
     carriers = list(v.carriers) or None
     if not ctx.children:
-        by_day = compute(ctx.session, [kpi.id], ctx.unit, v.start, v.end, carriers, by="day",
-                         scope=ctx.scope).assign(series=name(kpi, ctx.lang))
+        by_day = kpi_trends(ctx.session, [kpi.id], ctx.unit, v.start, v.end, carriers, "day",
+                            ctx.scope).assign(series=name(kpi, ctx.lang))
         by_carrier = compute(ctx.session, [kpi.id], ctx.unit, v.start, v.end, carriers,
                              by="carrier", scope=ctx.scope)
         rows = [{"carrier": next((name(c, ctx.lang) for c in ctx.carriers if c.code == r.carrier),

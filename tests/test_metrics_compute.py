@@ -8,7 +8,9 @@ and aggregates in Python:
   subtree's outlets, the days of the range and the selected carriers; a row filter turns a row's
   contribution into 0; no row at all gives None (SQL's SUM), except that work orders are events:
   none over a period with customers (a per-10k denominator) is 0 work orders;
-- levels (user stocks) take each outlet's row on its last day with data in the range, summed;
+- levels (user stocks) take each outlet's row on its last day with data in the range, summed; by
+  day, on each day some outlet of the subtree reported, each outlet's row on its last day with data
+  from the range's start to that day (an outlet loaded late keeps its last known level);
 - distinct actives use the all-carriers table with no carrier filter (or every carrier), the one
   carrier's rows with one carrier, and nothing (None) with several; months from the first of the
   start's month to the end, each outlet's (and carrier's) latest;
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 from data.changes import data_changed
 from data.demo import seed_demo
 from data.units import unit_by_code
-from metrics.compute import compute
+from metrics.compute import compute, facts_only
 from metrics.registry import KPIS
 from tests.conftest import DEMO_END
 
@@ -247,8 +249,9 @@ class Selection:
     """One cell of the oracle: outlets, a date range, and a carrier choice (None = all)."""
 
     def __init__(self, raw: Raw, outlets: set[int], start: dt.date, end: dt.date,
-                 carriers: Iterable[str] | None) -> None:
+                 carriers: Iterable[str] | None, carry_from: dt.date | None = None) -> None:
         self.raw, self.outlets, self.start, self.end = raw, outlets, start, end
+        self.carry_from = carry_from  # one day of a daily series: levels carried from this day
         codes = set(carriers) if carriers else None
         self.carrier_ids = (None if codes is None or codes >= set(ALL_CODES)
                             else {raw.carrier_id[c] for c in codes})
@@ -282,7 +285,12 @@ class Selection:
                 return None
             return sum((r[m.column] if m.column else 1) for r in rows
                        if m.where is None or m.where(r))
-        if m.source == "stock":
+        if m.source == "stock" and self.carry_from is not None:
+            if not any(r["unit_id"] in self.outlets for r in self.raw.rows("stock", self.end,
+                                                                           self.end)):
+                return None  # no outlet reported that day: no day in the series
+            rows = self.latest_rows("stock", self.carry_from)
+        elif m.source == "stock":
             rows = self.latest_rows("stock", self.start)
         else:  # distinct actives
             if self.carrier_ids is None:
@@ -344,7 +352,8 @@ def expected(raw: Raw, kpis: list[str], unit: str, start: dt.date, end: dt.date,
             cells[(code,)] = Selection(raw, outlets, start, end, [code])
     else:
         for key, lo, hi in periods(start, end, by):
-            cells[(key,)] = Selection(raw, outlets, lo, hi, carriers)
+            cells[(key,)] = Selection(raw, outlets, lo, hi, carriers,
+                                      carry_from=start if by == "day" else None)
     out: dict[tuple, Cell] = {}
     required: set[tuple] = set()
     for (key,), sel in cells.items():
@@ -505,6 +514,15 @@ def test_by_day_and_week(tiny_store, raw, unit, carriers, by):
             "work_orders_per_10k", "satisfaction", "registered_users", "binding_rate"]
     for rng in ("cross-month", "festival"):
         check(tiny_store, raw, kpis, unit, RANGES[rng], carriers, by=by)
+
+
+@pytest.mark.parametrize("unit", ["HQ", "ZJ-HZ"])
+def test_daily_stocks_from_the_facts_match_the_oracle(tiny_store, raw, unit):
+    """By day from the facts alone (not the roll-ups), stocks carry late outlets forward too."""
+    kpis = ["registered_users", "binding_rate", "work_orders_per_10k"]
+    with facts_only():
+        for rng in ("cross-month", "gap-day", "30d"):
+            check(tiny_store, raw, kpis, unit, RANGES[rng], None, by="day")
 
 
 @pytest.mark.parametrize("carriers", [None, ["web"]], ids=ids)
