@@ -78,7 +78,9 @@ def layout(**query: str):
                                             className="hint"),
                                    grid("risk-events", _rows(listed, ctx.lang), _columns(ctx.lang),
                                         ctx.lang, row_id="id", height="420px")],
-                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 7}),
+                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 7},
+                        # on paper and walls the empty detail panel goes; the table takes its room
+                        className=None if picked else "fill-when-static"),
             dmc.GridCol(dmc.Paper(id="risk-detail", children=detail,
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 5},
                         className=None if picked else "click-panel"),
