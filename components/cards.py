@@ -23,7 +23,7 @@ def sparkline(values: list, colour: str) -> dcc.Graph:
 
 
 def explain(kpi, row: dict, target, loaded: str, lang: str,
-            unit_names: dict | None = None) -> dmc.HoverCard:
+            unit_names: dict | None = None) -> dmc.Box:
     """The definition, formula, numerator, denominator, target source and last loaded day."""
     formula = kpi.formula_en if lang == "en" else kpi.formula_zh
     kinds = {"sum": ("求和", "sum"), "ratio": ("分子之和/分母之和", "sum / sum"),
@@ -40,11 +40,12 @@ def explain(kpi, row: dict, target, loaded: str, lang: str,
         (t("explain.loaded", lang), loaded or NO_DATA),
     ]
     body = dmc.Stack([dmc.Text([html.B(k + ": "), v], size="xs") for k, v in lines], gap=2)
-    return dmc.HoverCard([
+    # The "?" is for hovering: paper and walls leave it out (class `interactive`).
+    return dmc.Box(dmc.HoverCard([
         dmc.HoverCardTarget(dmc.ActionIcon("?", variant="subtle", size="sm", radius="xl",
                                            id={"type": "explain", "kpi": kpi.id})),
         dmc.HoverCardDropdown(body, maw=320),
-    ], withArrow=True, shadow="md", openDelay=100)
+    ], withArrow=True, shadow="md", openDelay=100), className="interactive")
 
 
 def comparison_line(kpi, comparison: dict, compare: str, lang: str) -> dmc.Text:

@@ -62,8 +62,15 @@ def date_range(id_: str, label: str, value: list | None, **kwargs) -> dmc.DatePi
                                **kwargs)
 
 
-def kpi_picker(page: str, value: str, lang: str, label: str | None = None) -> dmc.Select:
-    """A KPI selector; the shell's callback puts the choice into the URL (`kpi=`)."""
-    return dmc.Select(id={"type": "kpi-picker", "page": page}, label=label, value=value, w=280,
-                      searchable=True, allowDeselect=False,
-                      data=[{"value": k.id, "label": name(k, lang)} for k in KPIS])
+def kpi_picker(page: str, value: str, lang: str, label: str | None = None) -> dmc.Box:
+    """A KPI selector; the shell's callback puts the choice into the URL (`kpi=`). On paper and on
+    a wall the selector goes and a plain line says which KPI the page shows."""
+    chosen = next((name(k, lang) for k in KPIS if k.id == value), value)
+    colon = ": " if lang == "en" else "："
+    return dmc.Box([
+        dmc.Select(id={"type": "kpi-picker", "page": page}, label=label, value=value, w=280,
+                   searchable=True, allowDeselect=False, className="interactive",
+                   data=[{"value": k.id, "label": name(k, lang)} for k in KPIS]),
+        dmc.Text(f"{label or t('regions.kpi', lang)}{colon}{chosen}", fw=600,
+                 className="static-only"),
+    ])

@@ -21,12 +21,23 @@ from metrics.scope import Scope
 def render_view(view: View) -> Any:
     """The page of `view.path` rendered for the signed-in user with `view.query` as its URL.
 
-    Made for a wall: the filter bar goes, charts are static (no hover, no tool bar), and nothing
-    in the view can fire a callback (a control or chart that fires on mount would otherwise
-    navigate the display away).
+    Made for a wall: the filter bar goes, and so does everything one clicks or hovers or that
+    asks to be clicked (controls, "→" links, "?" buttons, "click ..." hints, the empty "pick an
+    event" panel: see OFF_WALL); charts are static (no hover, no tool bar), and nothing in the
+    view can fire a callback (a control or chart that fires on mount would otherwise navigate the
+    display away).
     """
     page = next(p for p in dash.page_registry.values() if p["path"] == view.path)
     return _for_wall(page["layout"](**view.query), *_callback_inputs())
+
+
+# Class names of what a wall leaves out (print.css hides the same on paper).
+OFF_WALL = frozenset({"filter-bar", "interactive", "hint", "click-panel", "no-print"})
+
+
+def _off_wall(component: Any) -> bool:
+    """Tell whether `component` is one a wall leaves out."""
+    return bool(OFF_WALL & set((getattr(component, "className", None) or "").split()))
 
 
 def _callback_inputs() -> tuple[set[str], set[str]]:
@@ -46,12 +57,12 @@ def _callback_inputs() -> tuple[set[str], set[str]]:
 def _for_wall(component: Any, ids: set[str], types: set[str]) -> Any:
     """Make a component tree fit for a wall, in place; return it."""
     if isinstance(component, (list, tuple)):
-        kept = [c for c in component if "filter-bar" not in (getattr(c, "className", "") or "")]
-        for child in kept:
-            _for_wall(child, ids, types)
+        kept = [_for_wall(c, ids, types) for c in component if not _off_wall(c)]
         return type(component)(kept) if isinstance(component, tuple) else kept
     if component is None or isinstance(component, (str, int, float)):
         return component
+    if _off_wall(component):
+        return None
     own = getattr(component, "id", None)
     if (isinstance(own, str) and own in ids) or (isinstance(own, dict) and own.get("type") in types):
         delattr(component, "id")

@@ -49,7 +49,8 @@ def layout(**query: str):
         dmc.Grid([
             dmc.GridCol(dmc.Paper([
                 dmc.Text(t("overview.matrix", ctx.lang), fw=600),
-                dmc.Text(t("overview.matrix_hint", ctx.lang), size="xs", c="dimmed"),
+                dmc.Text(t("overview.matrix_hint", ctx.lang), size="xs", c="dimmed",
+                         className="hint"),
                 dcc.Graph(id="overview-matrix", figure=heat, config=graph_config(ctx.lang)),
             ], p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Stack([
@@ -72,7 +73,8 @@ def _risk(ctx):
     return dmc.Stack([
         dmc.Text(t("risk.counts", ctx.lang).format(**counts), size="lg", fw=600,
                  id="overview-risk", **({"c": "red"} if counts["overdue"] else {})),
-        dcc.Link(t("nav.risk", ctx.lang) + " →", href="/risk" + ctx.view.query()),
+        dcc.Link(t("nav.risk", ctx.lang) + " →", href="/risk" + ctx.view.query(),
+                 className="interactive"),
     ], gap=4)
 
 
@@ -89,7 +91,8 @@ def _stage(ctx):
         dmc.Text(t("stages.top", ctx.lang) if a.stage >= TOP_STAGE else
                  f"{t('stages.next', ctx.lang).format(stage=stage_label(a.stage + 1, ctx.lang))}"
                  f" {missing or '-'}", size="sm", id="overview-next"),
-        dcc.Link(t("nav.stages", ctx.lang) + " →", href="/stages" + ctx.view.query()),
+        dcc.Link(t("nav.stages", ctx.lang) + " →", href="/stages" + ctx.view.query(),
+                 className="interactive"),
     ], gap=4)
 
 

@@ -67,7 +67,8 @@ def layout(**query: str):
              "status": t(f"status.{r['status']}", ctx.lang) if r["status"] else "-"}
             for r in table.to_dict("records")]
     body = [
-        dmc.Group([picker, dmc.Text(t("regions.click", ctx.lang), size="xs", c="dimmed")],
+        dmc.Group([picker, dmc.Text(t("regions.click", ctx.lang), size="xs", c="dimmed",
+                                     className="hint")],
                   align="flex-end"),
         dmc.Grid([
             dmc.GridCol(dmc.Paper([dmc.Text(t("regions.ranking", ctx.lang), fw=600),

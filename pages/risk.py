@@ -17,6 +17,7 @@ from components.axes import value_axis
 from components.charts import graph_config, message_figure, safe
 from components.format import number
 from components.i18n import name, t
+from components.notices import not_permitted
 from components.tables import grid
 from components.theme import CORE_COLOURS, STATUS_COLOURS
 from data.db import get_session
@@ -39,6 +40,16 @@ def layout(**query: str):
     if not hasattr(ctx, "view"):
         return ctx
     v = ctx.view
+    picked, detail = None, dmc.Text(t("risk.pick", ctx.lang), c="dimmed", className="hint")
+    if "event" in query:  # a deep link: /risk?event=ID opens that event
+        picked = _event_id(query["event"])
+        if picked is None:
+            refused(PATH, f"event id {str(query['event'])[:40]!r}")
+            return dmc.Container(dmc.Alert(f"{t('error.bad_param', ctx.lang)}event", color="red",
+                                           id="bad-view"), py="xl")
+        if _in_scope(ctx.session, picked) is None:  # unknown and out of scope: the same answer
+            return not_permitted()
+        detail = render_detail(picked, ctx.lang)
     now = local_now()
     listed = events(ctx.session, ctx.unit, now, start=v.start, end=v.end, scope=ctx.scope)
     overdue = events(ctx.session, ctx.unit, now, states=["open", "dispatched", "in_progress",
@@ -63,15 +74,19 @@ def layout(**query: str):
         dmc.Grid([
             dmc.GridCol(dmc.Paper([dmc.Text(f"{t('risk.events', ctx.lang)} ({len(listed)})",
                                              fw=600),
-                                   dmc.Text(t("risk.pick", ctx.lang), size="xs", c="dimmed"),
+                                   dmc.Text(t("risk.pick", ctx.lang), size="xs", c="dimmed",
+                                            className="hint"),
                                    grid("risk-events", _rows(listed, ctx.lang), _columns(ctx.lang),
                                         ctx.lang, row_id="id", height="420px")],
-                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 7}),
-            dmc.GridCol(dmc.Paper(id="risk-detail", children=dmc.Text(t("risk.pick", ctx.lang),
-                                                                      c="dimmed"),
-                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 5}),
+                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 7},
+                        # on paper and walls the empty detail panel goes; the table takes its room
+                        className=None if picked else "fill-when-static"),
+            dmc.GridCol(dmc.Paper(id="risk-detail", children=detail,
+                                  p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 5},
+                        className=None if picked else "click-panel"),
         ], mt="sm"),
-        dcc.Store(id="risk-event-id"),
+        dcc.Store(id="risk-event-id", data=picked),
+        dcc.Store(id="risk-url-sync"),
     ]
     return frame(ctx, PATH, "nav.risk", body)
 
@@ -154,13 +169,17 @@ def _bad_event_id(raw, lang: str):
 
 def _in_scope(session, event_no: int):
     """(event, steps) of an event the caller may see; None for one that does not exist or lies
-    outside the caller's scope (both get the same answer; the second is audited)."""
+    outside the caller's scope (both get the same answer, and both are audited)."""
     try:
-        return event_detail(session, event_no, scope=Scope.of(current_user.unit))
+        found = event_detail(session, event_no, scope=Scope.of(current_user.unit))
     except OutOfScope as exc:
         audit.record(session, "forbidden", current_user.username, target=f"risk event {event_no}",
                      outcome="refused", detail=f"unit {exc.unit_code}")
         return None
+    if found is None:
+        audit.record(session, "forbidden", current_user.username, target=f"risk event {event_no}",
+                     outcome="refused", detail="no such event")
+    return found
 
 
 def _unavailable(lang: str):
@@ -170,7 +189,7 @@ def _unavailable(lang: str):
 def render_detail(event_id: int | None, lang: str):
     """The detail panel of one event: facts, the KPI around the breach, steps, and the actions."""
     if not event_id:
-        return dmc.Text(t("risk.pick", lang), c="dimmed")
+        return dmc.Text(t("risk.pick", lang), c="dimmed", className="hint")
     event_no = _event_id(event_id)
     if event_no is None:
         return _bad_event_id(event_id, lang)
@@ -250,29 +269,72 @@ def show_event(event_id):
     return render_detail(event_id, current_user.language)
 
 
+# The selected event goes into the URL (`event=ID`) without reloading the page, so a reload or a
+# copied link opens it again; the other parameters stay as they are.
+dash.clientside_callback(
+    """(id) => {
+        if (!id) { return window.dash_clientside.no_update; }
+        const url = new URL(window.location.href);
+        if (url.searchParams.get('event') !== String(id)) {
+            url.searchParams.set('event', String(id));
+            window.history.replaceState(window.history.state, '', url.toString());
+        }
+        return String(id);
+    }""",
+    Output("risk-url-sync", "data"), Input("risk-event-id", "data"))
+
+EVENTS_GRID = {"type": "csv-grid", "name": "risk-events"}
+OVERDUE_GRID = {"type": "csv-grid", "name": "risk-overdue"}
+
+
 @callback(Output("risk-detail", "children", allow_duplicate=True),
+          Output(EVENTS_GRID, "rowData"), Output(OVERDUE_GRID, "rowData"),
           Input({"type": "risk-step", "to": dash.ALL}, "n_clicks"),
-          State("risk-event-id", "data"), State("risk-note", "value"), prevent_initial_call=True)
+          State("risk-event-id", "data"), State("risk-note", "value"),
+          State(EVENTS_GRID, "rowData"), State(OVERDUE_GRID, "rowData"), prevent_initial_call=True)
 @writes_data
-def take_step(clicks, event_id, note):
-    """Move the event one step along the closed loop (checked on the server, recorded)."""
+def take_step(clicks, event_id, note, listed, overdue):
+    """Move the event one step along the closed loop (checked on the server, recorded), and
+    show its new state in both tables at once."""
     if not event_id or not isinstance(clicks, list) or not any(clicks):
-        return no_update
+        return no_update, no_update, no_update
     lang = current_user.language
     trigger = dash.ctx.triggered_id
     to_state = trigger.get("to") if isinstance(trigger, dict) else None
     event_no = _event_id(event_id)
     if event_no is None or to_state not in STATE_KEYS:
-        return _bad_event_id(event_id if event_no is None else f"{event_id} -> {to_state}", lang)
+        return (_bad_event_id(event_id if event_no is None else f"{event_id} -> {to_state}", lang),
+                no_update, no_update)
     session = get_session()
     found = _in_scope(session, event_no)
     if found is None:
-        return _unavailable(lang)
+        return _unavailable(lang), no_update, no_update
     event, _ = found
     try:
         step(session, event, current_user, to_state, str(note or "")[:500])
         session.commit()
     except StepRefused as exc:
         session.rollback()
-        return dmc.Alert(str(exc), color="red")
-    return render_detail(event_no, lang)
+        return dmc.Alert(str(exc), color="red"), no_update, no_update
+    row = _row_of(session, event, lang)
+    return render_detail(event_no, lang), *_with_row(listed, overdue, row)
+
+
+def _row_of(session, event, lang: str) -> dict | None:
+    """The table row of one event as it is now (the same columns as the page's tables)."""
+    frame_ = events(session, event.unit, local_now(), start=event.last_day, end=event.first_day,
+                    scope=Scope.of(current_user.unit))
+    rows = _rows(frame_[frame_["id"] == event.id], lang)
+    return rows[0] if rows else None
+
+
+def _with_row(listed, overdue, row: dict | None):
+    """Both tables' rows with `row` in place of its old version; the overdue list keeps the
+    event only while it is still open and overdue (it is not added: the list is the page's)."""
+    if row is None:
+        return no_update, no_update
+    listed = [row if r.get("id") == row["id"] else r for r in listed or [] if isinstance(r, dict)]
+    still = row["overdue_mark"] != ""
+    overdue = [row if r.get("id") == row["id"] else r for r in overdue or []
+               if isinstance(r, dict) and (still or r.get("id") != row["id"])]
+    return listed, overdue

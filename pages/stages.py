@@ -170,7 +170,7 @@ def _children(kids: list[Assessment], moved: list[tuple[Assessment, Assessment]]
         dmc.Text(t("stages.children", lang), fw=600), dist,
         dmc.Text(f"{t('stages.movers', lang)}: {moved_text or '-'}", size="sm", mt="xs",
                  id="stage-movers"),
-        dmc.Text(t("regions.click", lang), size="xs", c="dimmed"),
+        dmc.Text(t("regions.click", lang), size="xs", c="dimmed", className="hint"),
         grid("stages-children", rows, columns, lang, row_id="unit"),
     ], p="sm", withBorder=True, radius="md", mt="sm")
 

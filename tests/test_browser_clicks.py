@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import OrgUnit, RiskEventStep, Target
+from components.i18n import t
+from data.models import OrgUnit, RiskEvent, RiskEventStep, Target
 from tests.browser import ARTIFACTS, browser_page, choose, live_server, sign_in
 from tests.conftest import app_over, seeded_store
 
@@ -144,6 +145,15 @@ def test_every_click_a_user_makes_works(live):
     page.wait_for_function(f"() => document.querySelectorAll('#risk-detail .mantine-Timeline-item')"
                            f".length === {steps + 1}")
     assert _steps(store, row) == steps + 1
+    # The table shows the new state at once, and the event is in the URL: a reload opens it.
+    state = t(f"risk.state.{_state(store, row)}", "zh")
+    page.wait_for_function(
+        "([row, state]) => [...document.querySelectorAll(`[id*='risk-events'] .ag-row[row-id='${row}']"
+        " .ag-cell[col-id='state_name']`)].some(c => c.innerText === state)", arg=[str(row), state])
+    assert f"event={row}" in page.url and "unit=ZJ" in page.url
+    page.reload()
+    page.wait_for_selector(f"#risk-detail-id >> text=#{row}")
+    page.screenshot(path=str(ARTIFACTS / "risk-deep-link.png"))
 
     assert failures == []
     assert [e for e in errors if "favicon" not in e] == []
@@ -155,6 +165,11 @@ def _own_target(store, kpi: str, code: str) -> list[float]:
         return list(s.scalars(select(Target.value).where(
             Target.kpi == kpi, Target.unit_id == unit_id, Target.carrier_id.is_(None),
             Target.period_start == dt.date(2026, 1, 1))))
+
+
+def _state(store, event_id: int) -> str:
+    with Session(store.engine) as s:
+        return s.get(RiskEvent, event_id).state
 
 
 def _steps(store, event_id: int) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from auth.admin import NotPermitted
 from components.format import number
+from components.i18n import name
 from data.changes import data_changed
 from data.db import get_session
 from data.demo import seed_demo
@@ -24,6 +25,7 @@ from display import playlists
 from display.kiosk import render_view
 from display.playlists import PlaylistError
 from metrics.compute import compute
+from metrics.registry import REGISTRY
 from tests.browser import ARTIFACTS, StoppableServer, browser_page
 from tests.conftest import DEMO_END, PASSWORD, add_users, app_over, login, new_store
 from tests.test_pages import _run_callback, texts
@@ -362,3 +364,81 @@ def test_login_remembers_a_display_for_months(display_app, store):
     cookie = c.get_cookie("remember_token")
     assert cookie is not None and cookie.expires is not None
     assert cookie.expires - dt.datetime.now(dt.UTC) > dt.timedelta(days=90)
+
+
+# --- nothing clickable or hint-like on a wall (issue 17, item 16) ------------------------------
+
+CONTROLS = ("Select", "MultiSelect", "TextInput", "Button", "ActionIcon", "HoverCard", "Link",
+            "Anchor", "DatePickerInput", "SegmentedControl", "Breadcrumbs")
+
+
+def _components(c):
+    """Every component of a tree."""
+    if isinstance(c, (list, tuple)):
+        for x in c:
+            yield from _components(x)
+    elif c is not None and not isinstance(c, (str, int, float)):
+        yield c
+        yield from _components(getattr(c, "children", None))
+
+
+def _wall_words(lang: str) -> list[str]:
+    from components.i18n import t
+
+    return [t("regions.click", lang), t("risk.pick", lang), t("overview.matrix_hint", lang),
+            t("pdf.export", lang), t("risk.note", lang), "→", "›"]
+
+
+@pytest.mark.parametrize("url", ["/regions?unit=ZJ-HZ&period=last7", "/regions?unit=ZJ-HZ-01",
+                                 "/risk?unit=ZJ", "/?unit=ZJ", "/targets?unit=ZJ"])
+def test_a_wall_shows_no_controls_hints_or_click_panels(display_app, store, url):
+    from urllib.parse import parse_qsl, urlsplit
+
+    parts = urlsplit(url)
+    with display_app.test_request_context("/_dash-update-component"):
+        login_user(get_session().scalar(select(User).where(User.username == "display")))
+        g.kiosk = True
+        body = render_view(playlists.View(parts.path, dict(parse_qsl(parts.query)), 10))
+    found = list(_components(body))
+    assert found and "not-permitted" not in texts(body)
+    controls = sorted({type(c).__name__ for c in found if type(c).__name__ in CONTROLS})
+    assert controls == []
+    ids = [c.id for c in found if getattr(c, "id", None) is not None]
+    assert [i for i in ids if isinstance(i, dict) and i.get("type") in ("kpi-picker", "explain",
+                                                                       "crumb", "risk-step")] == []
+    assert not {"risk-detail", "risk-note", "breadcrumb", "f-child"} & {i for i in ids
+                                                                       if isinstance(i, str)}
+    classes = {w for c in found for w in (getattr(c, "className", None) or "").split()}
+    assert not {"hint", "interactive", "click-panel", "filter-bar"} & classes
+    shown = texts(body)
+    assert [w for w in _wall_words("zh") if w in shown] == []
+    if parts.path == "/regions":  # the KPI is named in plain text instead of a picker
+        assert f"指标：{name(REGISTRY['online_substitution'], 'zh')}" in shown
+
+
+def test_regions_and_risk_on_a_wall_in_the_browser(display_app, store):
+    pid = _saved(store, [{"url": "/regions?unit=ZJ-HZ&period=last7", "dwell_seconds": 5},
+                         {"url": "/risk?unit=ZJ", "dwell_seconds": 5}])
+    server = StoppableServer(display_app)
+    base = server.start()
+    try:
+        with browser_page(1920, 1080) as (page, errors):
+            _sign_in(page, base, f"/display?playlist={pid}")
+            page.wait_for_selector("#display-title", timeout=15_000)
+            for title, shot in (("区域 · 杭州供电局", "wall-regions"),
+                                ("风险 · 浙江省电力公司", "wall-risk")):
+                page.wait_for_function(
+                    "t => document.getElementById('display-title').innerText.startsWith(t)",
+                    arg=title, timeout=15_000)
+                page.wait_for_selector("#display-body .js-plotly-plot .main-svg")
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(ARTIFACTS / f"{shot}-1920x1080.png"))
+                seen = page.inner_text("#display-body")
+                assert [w for w in _wall_words("zh") if w in seen] == []
+                assert page.locator("#display-body input, #display-body button, "
+                                    "#display-body a[href]").count() == 0
+                if shot == "wall-regions":
+                    assert f"指标：{name(REGISTRY['online_substitution'], 'zh')}" in seen
+        assert [e for e in errors if "favicon" not in e] == []
+    finally:
+        server.stop()

@@ -464,3 +464,40 @@ def test_the_export_menu_downloads_and_shows_failures_on_the_page(live, tmp_path
             renderer.slot_wait = wait
         page.screenshot(path=str(ARTIFACTS / "pdf-busy-message.png"))
     assert [e for e in errors if "favicon" not in e and "503" not in e] == []
+
+
+# Texts of the things one clicks or hovers, which make no sense on paper (issue 17, item 15).
+def _interactive(lang: str) -> list[str]:
+    return ["→", "›", t("overview.matrix_hint", lang), t("regions.click", lang),
+            t("risk.pick", lang), t("pdf.export", lang), t("filter.all_carriers", lang)]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", ["/", "/regions", "/risk"])
+def test_a_snapshot_is_a_clean_document_and_the_overview_fits_one_page(live, page, tmp_path):
+    flask_app, store, _base = live
+    c = flask_app.test_client()
+    login(c, "viewer")
+    response = c.post("/export/pdf", data={"path": f"{page}?{VIEW}"},
+                      headers={"X-CSRF-Token": _csrf(c)})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    pdf = tmp_path / "snapshot.pdf"
+    pdf.write_bytes(response.get_data())
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"pdf-clean-{page.strip('/') or 'overview'}.pdf").write_bytes(pdf.read_bytes())
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    if page == "/":
+        assert pages == 1, info  # the overview is one A4 landscape sheet
+    text = _text(pdf.read_bytes(), tmp_path)
+    with Session(store.engine) as s:
+        wanted = _expected(s, page, "zh")  # the numbers are still there
+    assert [w for w in wanted if w not in text] == []
+    shown = [w for w in _interactive("zh") if _squash(w) in text]
+    assert shown == []
+    # The "?" of the cards' explain buttons: pdftotext gives no "?" anywhere else on these pages.
+    assert "?" not in text
+    if page == "/regions":  # the KPI picker goes, and the page still says which KPI it shows
+        from metrics.registry import REGISTRY
+
+        assert _squash(f"{t('regions.kpi', 'zh')}：{name(REGISTRY['online_substitution'], 'zh')}") in text

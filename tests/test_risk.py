@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import AuditEvent, RiskEvent, RiskEventStep, RiskRule, User
+from data.models import AuditEvent, OrgUnit, RiskEvent, RiskEventStep, RiskRule, User
 from data.units import unit_by_code
 from risk import detect
 from risk.detect import Day
@@ -385,3 +385,95 @@ def test_admins_edit_rules_with_checks_and_audit(empty_store):
             admin.update_rule(s, look, "availability_low", "severity", "low")
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "rule_change")) == 3
+
+
+# --- the risk page: tables follow a step, the event is in the URL (issue 17, item 10) ----------
+
+def _render_risk(flask_app, username: str, **query):
+    from flask_login import login_user
+
+    from data.db import get_session
+    from pages import risk
+
+    with flask_app.test_request_context("/"):
+        login_user(_user(get_session(), username))
+        return risk.layout(**query)
+
+
+def _find(component, id_):
+    """The component of a tree with id `id_`, or None."""
+    if isinstance(component, (list, tuple)):
+        return next((f for f in (_find(c, id_) for c in component) if f is not None), None)
+    if component is None or isinstance(component, (str, int, float)):
+        return None
+    if getattr(component, "id", None) == id_:
+        return component
+    return _find(getattr(component, "children", None), id_)
+
+
+def test_a_step_updates_both_tables_at_once(tmp_path):
+    from flask_login import login_user
+
+    from data.db import get_session
+    from pages import risk
+    from tests.conftest import app_over, seeded_store
+    from tests.test_pages import _run_callback
+
+    store = seeded_store("sqlite", tmp_path)
+    try:
+        with Session(store.engine) as s:  # an open event, long overdue, and a second one
+            first, other = s.scalars(select(RiskEvent).order_by(RiskEvent.id)).all()[:2]
+            first.state, first.resolved_at, first.closed_at = "in_progress", None, None
+            first.deadline = dt.datetime(2026, 6, 1, 12, 0)
+            ids = (first.id, other.id)
+            s.commit()
+        stale = [{"id": ids[0], "state_name": "处置中", "overdue_mark": "⚠"},
+                 {"id": ids[1], "state_name": "untouched", "overdue_mark": ""}]
+        with app_over(store) as flask_app, flask_app.test_request_context("/"):
+            login_user(_user(get_session(), "admin"))
+            _user(get_session(), "admin").language = "zh"
+            trigger = '{"to":"resolved","type":"risk-step"}.n_clicks'
+            detail, listed, overdue = _run_callback(risk.take_step, trigger, [1], ids[0], "done",
+                                                    stale, stale[:1])
+        with Session(store.engine) as s:
+            assert s.get(RiskEvent, ids[0]).state == "resolved"
+        assert f"#{ids[0]}" in str(detail)
+        assert [r["id"] for r in listed] == list(ids)  # same rows, same order
+        assert listed[0]["state_name"] == "已解决" and listed[0]["overdue_mark"] == ""
+        assert listed[1] == stale[1]  # the other row is left alone
+        assert overdue == []  # resolved: it leaves the overdue list
+    finally:
+        store.drop()
+
+
+def test_an_event_opens_from_the_url_and_others_are_refused_alike(app):
+    from data.db import get_session
+    from tests.test_pages import texts
+
+    with app.app_context():
+        s = get_session()
+        ningbo = s.scalars(select(RiskEvent).where(RiskEvent.unit.has(code="ZJ-NB"))).first().id
+        hangzhou = s.scalars(select(RiskEvent.id).join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+                             .where(OrgUnit.code.like("ZJ-HZ%"))).first()
+        unknown = (s.scalar(select(func.max(RiskEvent.id))) or 0) + 1000
+        before = s.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.outcome == "refused"))
+    page = _render_risk(app, "admin", unit="ZJ", event=str(ningbo))
+    assert _find(page, "risk-event-id").data == ningbo
+    assert f"#{ningbo}" in texts(_find(page, "risk-detail"))
+    shown = texts(page)  # the rule's limit is a threshold, on the whole page
+    assert "阈值" in shown and "目标" not in shown and "Target" not in shown
+    # A Hangzhou viewer: its own event opens; a Ningbo one and one that does not exist get the
+    # same refusal (nothing says which exists), and both are audited.
+    mine = _render_risk(app, "viewer", event=str(hangzhou))
+    assert f"#{hangzhou}" in texts(_find(mine, "risk-detail"))
+    theirs = texts(_render_risk(app, "viewer", event=str(ningbo)))
+    nobody = texts(_render_risk(app, "viewer", event=str(unknown)))
+    assert "not-permitted" in theirs and theirs == nobody
+    assert "bad-view" in texts(_render_risk(app, "viewer", event="abc"))
+    with app.app_context():
+        after = get_session().scalar(select(func.count()).select_from(AuditEvent)
+                                     .where(AuditEvent.outcome == "refused"))
+    assert after - before == 3
+    # Without `event` the detail panel asks for a pick, as before.
+    assert _find(_render_risk(app, "viewer"), "risk-event-id").data is None

@@ -85,7 +85,7 @@ def _own_event(engine) -> int:
 def _step(c, flask_app, event_id, to="in_progress"):
     step_id = {"type": "risk-step", "to": to}
     return post(c, flask_app, "pages.risk", "take_step",
-                [Raw([{"id": step_id, "property": "n_clicks", "value": 1}])], [event_id, ""],
+                [Raw([{"id": step_id, "property": "n_clicks", "value": 1}])], [event_id, "", None, None],
                 changed=[f"{stringify(step_id)}.n_clicks"])
 
 

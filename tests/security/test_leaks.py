@@ -85,7 +85,7 @@ def _no_event(store) -> int:
 def _step(c, flask_app, event_id, to):
     step_id = {"type": "risk-step", "to": to}
     return post(c, flask_app, "pages.risk", "take_step",
-                [Raw([{"id": step_id, "property": "n_clicks", "value": 1}])], [event_id, ""],
+                [Raw([{"id": step_id, "property": "n_clicks", "value": 1}])], [event_id, "", None, None],
                 changed=[f"{stringify(step_id)}.n_clicks"])
 
 
