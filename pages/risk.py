@@ -88,11 +88,10 @@ def _coverage(ctx) -> dmc.Text:
 
 def _columns(lang: str) -> list[dict]:
     return [{"field": f, "headerName": t(k, lang), **extra} for f, k, extra in (
-        ("date", "risk.date", {"maxWidth": 120}), ("unit_name", "col.unit", {"minWidth": 140}),
-        ("rule_name", "risk.rule", {"minWidth": 200}), ("severity", "risk.severity", {"maxWidth": 110}),
-        ("state_name", "col.status", {"maxWidth": 120}),
+        ("date", "risk.date", {}), ("unit_name", "col.unit", {}), ("rule_name", "risk.rule", {}),
+        ("severity", "risk.severity", {}), ("state_name", "col.status", {}),
         ("deadline", "risk.deadline", {"headerName": in_zone("risk.deadline", lang)}),
-        ("overdue_mark", "risk.overdue_short", {"maxWidth": 100}))]
+        ("overdue_mark", "risk.overdue_short", {}))]
 
 
 def _rows(frame_, lang: str) -> list[dict]:
