@@ -16,12 +16,13 @@ from auth.guard import writes_data
 from components.axes import value_axis
 from components.charts import graph_config, message_figure, safe
 from components.format import number
+from components.heatmaps import risk_heatmap
 from components.i18n import name, t
 from components.tables import grid
 from components.theme import CORE_COLOURS, STATUS_COLOURS
 from data.db import get_session
 from metrics.compute import compute
-from metrics.registry import CORES, REGISTRY
+from metrics.registry import REGISTRY
 from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend, scan_coverage
 from metrics.scope import OutOfScope, Scope
 from pages._common import frame, in_zone, page_context, refused
@@ -109,18 +110,7 @@ def _heat(ctx, now) -> go.Figure:
                                     scope=ctx.scope)
     if counts.empty:
         return message_figure(t("risk.none", ctx.lang))
-    rows = [c.code for c in ctx.children] or [ctx.unit.code]
-    labels = {c.code: name(c, ctx.lang) for c in [*ctx.children, ctx.unit]}
-    by = {(r.child, r.core): r.events for r in counts.itertuples()}
-    z = [[by.get((u, core), 0) for core in CORES] for u in rows]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[name(c, ctx.lang) for c in ctx.cores], y=[labels.get(u, u) for u in rows],
-        text=z, texttemplate="%{text}", xgap=2, ygap=2,
-        colorscale=[[0, "#F1F3F5"], [1, STATUS_COLOURS["red"]]], showscale=False,
-        hovertemplate="%{y} · %{x}: %{z}<extra></extra>"))
-    fig.update_layout(height=max(220, 34 * len(rows) + 80), margin={"l": 140, "t": 10},
-                      yaxis={"autorange": "reversed"})
-    return fig
+    return risk_heatmap(counts, ctx.unit, ctx.children, ctx.cores, ctx.lang)
 
 
 def _trend(ctx) -> go.Figure:
