@@ -3,6 +3,7 @@ attainment by status band (green, amber, red; grey without data), never a contin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -11,6 +12,7 @@ import plotly.graph_objects as go
 from components.format import NO_DATA, pct
 from components.i18n import name, t
 from components.theme import STATUS_COLOURS
+from metrics.targets import DEFAULT_BANDS
 
 # Zero events is no news: the neutral grey of an empty cell, never a colour of the scale.
 NEUTRAL = "#F1F3F5"
@@ -60,10 +62,21 @@ def band_colourscale() -> list[list]:
     return scale
 
 
-def band_heatmap(cells: dict, rows: Sequence, columns: Sequence, lang: str) -> go.Figure:
+def band_text(att: float, bands) -> str:
+    """An attainment as a cell shows it: one decimal, rounded down when rounding would carry it
+    over a band's threshold (99.96 % of a 100 % green band reads "99.9%", never "100.0%" in
+    amber)."""
+    shown = round(att * 100, 1)
+    if any(att < edge <= shown / 100 for edge in (bands.green, bands.amber)):
+        return f"{math.floor(att * 1000) / 10:.1f}%"
+    return pct(att)
+
+
+def band_heatmap(cells: dict, rows: Sequence, columns: Sequence, lang: str,
+                 bands=DEFAULT_BANDS) -> go.Figure:
     """Attainment of each row (KPI) and column (unit), coloured by its status band; the cell text
     is the attainment. `cells` maps (column code, row id) to an object with `attainment` and
-    `status` (metrics.targets.status with the configured bands); no data is grey, text "-"."""
+    `status` (metrics.targets.status with `bands`); no data is grey, text "-"."""
     z, text = [], []
     for row in rows:
         z_row, t_row = [], []
@@ -71,7 +84,7 @@ def band_heatmap(cells: dict, rows: Sequence, columns: Sequence, lang: str) -> g
             cell = cells.get((col.code, row.id))
             band = None if cell is None or cell.attainment is None else cell.status
             z_row.append(BAND_VALUES[band])
-            t_row.append(NO_DATA if band is None else pct(cell.attainment))
+            t_row.append(NO_DATA if band is None else band_text(cell.attainment, bands))
         z.append(z_row)
         text.append(t_row)
     # x are the units' codes (a click sends its point's x; Dash drops a heatmap's 2-D customdata),

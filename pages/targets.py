@@ -78,7 +78,7 @@ def _heatmap(ctx) -> go.Figure:
     frame_ = attainment_by_child(ctx.session, ctx.unit, ctx.view.start, ctx.view.end,
                                  scope=ctx.scope, bands=ctx.bands)
     cells = {(r.unit, r.kpi): r for r in frame_.itertuples()}
-    return band_heatmap(cells, KPIS, ctx.children, ctx.lang)
+    return band_heatmap(cells, KPIS, ctx.children, ctx.lang, ctx.bands)
 
 
 def _rows(session, kpi: str, units, year: int, lang: str) -> list[dict]:

@@ -241,6 +241,16 @@ def test_a_99_4_percent_cell_is_not_green():
     assert trace.get("showscale") is False  # no continuous colour bar
 
 
+@pytest.mark.parametrize(("att", "shown"), [
+    (0.99996, "99.9%"), (0.994, "99.4%"), (1.0, "100.0%"), (1.00004, "100.0%"), (0.94996, "94.9%"),
+    (0.95, "95.0%"), (0.5, "50.0%"), (1.2346, "123.5%")])
+def test_a_cell_never_reads_as_the_next_band(att, shown):
+    from components.heatmaps import band_text
+    from metrics.targets import Bands
+
+    assert band_text(att, Bands(1.0, 0.95)) == shown
+
+
 def test_the_band_legend_says_the_configured_bands(app):
     page = importlib.import_module("tests.test_pages").render(app, "targets", "admin", unit="ZJ")
     assert "绿色 = 达标（达成率 ≥ 100.0%）" in page and "黄色 = 接近（≥ 95.0%）" in page
