@@ -25,3 +25,28 @@ dagfuncs.csvSafeCell = function (params) {
   }
   return dagfuncs.csvSafe(value);
 };
+
+// Size the columns of the named grids to their content (components/tables.py size_to_content)
+// once they can be measured: a grid in a hidden tab was sized while it had no width, so its
+// columns are sized again when its tab opens and when its rows change (pages/admin.py).
+window.dash_clientside = window.dash_clientside || {};
+window.dash_clientside.grids = {
+  fit: function () {
+    var ids = ['admin-users', 'admin-audit', 'admin-rubric', 'admin-rules', 'admin-rule-settings',
+               'playlist-items'];
+    setTimeout(function () {
+      ids.forEach(function (id) {
+        var el = document.getElementById(id);
+        if (!el || !el.checkVisibility() || !window.dash_ag_grid) { return; }
+        window.dash_ag_grid.getApiAsync(id).then(function (api) {
+          var cols = api.getColumns().filter(function (c) {
+            var def = c.getColDef();
+            return !def.wrapText && !def.flex;
+          }).map(function (c) { return c.getColId(); });
+          api.autoSizeColumns(cols);
+        });
+      });
+    }, 50);
+    return window.dash_clientside.no_update;
+  }
+};

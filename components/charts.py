@@ -101,10 +101,16 @@ def matrix_heatmap(cells: pd.DataFrame, cores: list, carriers: list, lang: str) 
 
 
 def ranking_bars(rows: pd.DataFrame, kpi, lang: str) -> go.Figure:
-    """Child units ranked on one KPI (best first), coloured by status; click a bar to drill."""
+    """Child units' values of one KPI, sorted by that value, best first (the highest, or the lowest
+    when lower is better), so the bars are monotonic; coloured by status; the axis title says
+    what they are sorted by. Click a bar to drill. (The league table may rank by attainment.)"""
     if rows.empty or rows["value"].isna().all():
         return message_figure(t("nodata", lang))
-    data = rows.dropna(subset=["value"])
+    data = rows.dropna(subset=["value"]).astype({"value": float}).sort_values(
+        "value", ascending=kpi.better == "lower", kind="stable")
+    direction = t("regions.lower_first" if kpi.better == "lower" else "regions.higher_first", lang)
+    sorted_by = t("regions.ranking_by", lang).format(kpi=kpi.name_en if lang == "en"
+                                                     else kpi.name_zh, direction=direction)
     labels = data["name_en" if lang == "en" else "name_zh"]
     fig = go.Figure(go.Bar(
         x=data["value"], y=labels, orientation="h", customdata=data["unit"],
@@ -113,7 +119,8 @@ def ranking_bars(rows: pd.DataFrame, kpi, lang: str) -> go.Figure:
         hovertemplate="%{y}: %{text}<extra></extra>"))
     fig.update_layout(height=max(260, 32 * len(data) + 60), yaxis={"autorange": "reversed"},
                       margin={"l": 160})
-    fig.update_xaxes(**value_axis([0, *data["value"]], kpi.unit, lang))
+    fig.update_xaxes(title={"text": sorted_by, "font": {"size": 12}},
+                     **value_axis([0, *data["value"]], kpi.unit, lang))
     return fig
 
 

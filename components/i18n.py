@@ -64,8 +64,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "carriers.table": ("各载体指标", "KPIs by carrier"),
     "carriers.mix": ("载体结构（业务量与交费笔数占比）", "Carrier mix (share of transactions and payments)"),
     "nav.targets": ("指标管控", "Targets"),
-    "targets.heatmap": ("下级单位各指标达成率（绿色=达标）",
-                        "Attainment of every KPI by child unit (green = on target)"),
+    "targets.heatmap": ("下级单位各指标达成率（按状态着色）",
+                        "Attainment of every KPI by child unit (coloured by status)"),
     "targets.table": ("{year} 年度目标", "Targets for {year}"),
     "targets.help": ("在“本单位目标”列输入年度目标（比率按百分数填写，如 72 表示 72%；量类指标填全年值）。"
                      "留空不会删除目标；要让某单位改为沿用上级目标，请用下方的“清除目标”。",
@@ -183,6 +183,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.red": ("未达标", "Below target"),
     "status.n/a": ("不适用", "n/a"),
     "status.no_data": ("无数据", "No data"),
+    "targets.bands": ("绿色 = 达标（达成率 ≥ {green}）；黄色 = 接近（≥ {amber}）；"
+                      "红色 = 未达标（< {amber}）；灰色 = 无数据或无目标",
+                      "Green = on target (attainment ≥ {green}); yellow = near (≥ {amber}); "
+                      "red = below (< {amber}); grey = no data or no target"),
+    "risk.own_row": ("本级 · {name}", "This unit · {name}"),
+    "regions.ranking_by": ("按{kpi}排序，{direction}", "Sorted by {kpi}, {direction}"),
+    "regions.higher_first": ("越高越好，最好的在上", "higher is better, best at the top"),
+    "regions.lower_first": ("越低越好，最好的在上", "lower is better, best at the top"),
     "error.figure": ("此图暂时无法显示：", "This chart could not be drawn: "),
     "error.bad_param": ("参数有误：", "Wrong parameter: "),
     "error.bad_request": ("请求有误，未执行：", "Bad request, nothing was done: "),

@@ -10,10 +10,12 @@ CARRIER_COLOURS = {"app": "#0072B2", "wechat": "#009E73", "alipay": "#56B4E9", "
                    "hotline": "#E69F00", "hall": "#7F7F7F"}
 CORE_COLOURS = {"channel": "#0072B2", "user": "#009E73", "business": "#E69F00",
                 "content": "#CC79A7", "campaign": "#D55E00", "service": "#56B4E9"}
-STATUS_COLOURS = {"green": "#009E73", "amber": "#E69F00", "red": "#D55E00", "n/a": "#BDBDBD",
+# Red is a deep red (Mantine red.9), far from amber in hue and in lightness (the vermillion
+# #D55E00 it replaced read as a darker amber).
+STATUS_COLOURS = {"green": "#009E73", "amber": "#E69F00", "red": "#C92A2A", "n/a": "#BDBDBD",
                   "no_data": "#E0E0E0", None: "#BDBDBD"}
 # Mantine colour names for badges, matching STATUS_COLOURS.
-STATUS_MANTINE = {"green": "teal", "amber": "yellow", "red": "orange", None: "gray"}
+STATUS_MANTINE = {"green": "teal", "amber": "yellow", "red": "red", None: "gray"}
 FONT = '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", system-ui, sans-serif'
 
 TEMPLATE = go.layout.Template(layout=go.Layout(

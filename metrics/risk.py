@@ -141,7 +141,8 @@ def open_counts(session: Session, unit: OrgUnit, now: dt.datetime,
 
 def heat_by_child_and_core(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                            now: dt.datetime, scope: Scope | None = None) -> pd.DataFrame:
-    """Events touching [start, end], counted per child unit (the unit itself at an outlet) and core."""
+    """Events touching [start, end], counted per child unit and core; the unit's own events (at
+    the unit itself, not in a child's subtree) under the unit's own code."""
     enforce(scope, unit)
     frame = events(session, unit, now, start=start, end=end)
     kids = session.execute(select(OrgUnit.code, OrgUnit.path).where(

@@ -10,7 +10,7 @@ import datetime as dt
 import dash
 import dash_ag_grid as dag
 import dash_mantine_components as dmc
-from dash import Input, Output, State, callback, dcc, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, no_update
 from flask_login import current_user
 
 from auth import admin
@@ -19,7 +19,7 @@ from auth.guard import writes_data
 from components.filters import date_range
 from components.grid_locale import grid_locale
 from components.i18n import LANGS, MESSAGES, name, t
-from components.tables import csv_export_params
+from components.tables import csv_export_params, size_to_content
 from data.catalog import carriers as catalog_carriers
 from data.db import get_session
 from data.models import ROLES
@@ -60,13 +60,55 @@ def audit_columns(lang: str) -> list[dict]:
 
 
 def _grid(grid_id: str, columns: list[dict], selectable: bool = False) -> dag.AgGrid:
-    options: dict = {"pagination": True, "paginationPageSize": 20, **grid_locale(_lang())}
+    options: dict = {"pagination": True, "paginationPageSize": 20, **size_to_content(columns),
+                     **grid_locale(_lang())}
     if selectable:
         options["rowSelection"] = {"mode": "singleRow", "enableClickSelection": True}
     return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], dashGridOptions=options,
                       defaultColDef={"sortable": True, "filter": True, "resizable": True},
-                      columnSize="responsiveSizeToFit", style={"height": "460px"},
+                      style={"height": "460px"},
                       csvExportParams=csv_export_params(grid_id))
+
+
+# A grid in a hidden tab cannot measure its cells: size its columns when the tab opens and when
+# its rows arrive (assets/dashAgGridFunctions.js).
+clientside_callback(ClientsideFunction("grids", "fit"), Output("admin-grids-fitted", "data"),
+                    Input("admin-tabs", "value"),
+                    *[Input(g, "rowData") for g in ("admin-users", "admin-audit", "admin-rubric",
+                                                    "admin-rules", "playlist-items")])
+
+
+def _rubric_columns(lang: str) -> list[dict]:
+    return [{"field": "stage", "headerName": t("admin.stage", lang)},
+            {"field": "name", "headerName": t("admin.criterion", lang)},
+            {"field": "threshold", "headerName": t("admin.threshold", lang),
+             "editable": True, "cellDataType": "number"},
+            {"field": "default", "headerName": t("admin.default", lang)},
+            {"field": "version", "headerName": t("admin.version", lang)}]
+
+
+def _rule_columns(lang: str) -> list[dict]:
+    return ([{"field": "code", "headerName": t("admin.code", lang), "pinned": "left"},
+             {"field": "name", "headerName": t("risk.rule", lang)},
+             {"field": "type", "headerName": t("admin.type", lang)},
+             {"field": "kpi", "headerName": t("col.kpi", lang)},
+             {"field": "carrier", "headerName": t("col.carrier", lang)}]
+            + [{"field": f, "headerName": t(k, lang), "editable": True,
+                "cellDataType": "text" if f != "active" else "boolean"}
+               for f, k in (("params", "admin.params"), ("tiers", "admin.tiers"),
+                            ("severity", "risk.severity"), ("owner_tier", "admin.owner_tier"),
+                            ("deadline_hours", "admin.hours"), ("active", "admin.active"))]
+            + [{"field": "skip_reason", "headerName": t("admin.skip_reason", lang),
+                "minWidth": 260, "wrapText": True, "autoHeight": True},
+               {"field": "skipped_at", "headerName": in_zone("admin.skipped_at", lang)}])
+
+
+def _setting_columns(lang: str) -> list[dict]:
+    return [{"field": f, "headerName": t(k, lang)} for f, k in (
+        ("type", "admin.type"), ("setting", "admin.setting"), ("required", "admin.required"),
+        ("allowed", "admin.allowed"), ("default", "admin.default"))] + [
+        {"field": "meaning", "headerName": t("admin.meaning", lang), "minWidth": 380,
+         "wrapText": True, "autoHeight": True}]
 
 
 def layout(**_query: str):
@@ -108,49 +150,27 @@ def layout(**_query: str):
         ], align="flex-start"),
         _grid("admin-audit", audit_columns(lang)),
     ], gap="sm")
+    rubric_columns, rule_columns, setting_columns = (
+        _rubric_columns(lang), _rule_columns(lang), _setting_columns(lang))
     rubric_tab = dmc.Stack([
         dmc.Text(t("admin.rubric_help", lang), size="sm", c="dimmed"),
         dag.AgGrid(id="admin-rubric", rowData=[], getRowId="params.data.id",
-                   columnDefs=[{"field": "stage", "headerName": t("admin.stage", lang),
-                                "maxWidth": 110},
-                               {"field": "name", "headerName": t("admin.criterion", lang)},
-                               {"field": "threshold", "headerName": t("admin.threshold", lang),
-                                "editable": True, "cellDataType": "number"},
-                               {"field": "default", "headerName": t("admin.default", lang)},
-                               {"field": "version", "headerName": t("admin.version", lang)}],
-                   columnSize="responsiveSizeToFit",
-                   dashGridOptions={"domLayout": "autoHeight", **locale}),
+                   columnDefs=rubric_columns,
+                   dashGridOptions={"domLayout": "autoHeight", **size_to_content(rubric_columns),
+                                    **locale}),
     ], gap="sm")
     rules_tab = dmc.Stack([
         dmc.Text(t("admin.rules_help", lang), size="sm", c="dimmed"),
         dag.AgGrid(id="admin-rules", rowData=[], getRowId="params.data.code",
-                   columnDefs=[{"field": "code", "headerName": t("admin.code", lang),
-                                "pinned": "left"},
-                               {"field": "name", "headerName": t("risk.rule", lang), "minWidth": 260},
-                               {"field": "type", "headerName": t("admin.type", lang)},
-                               {"field": "kpi", "headerName": t("col.kpi", lang)},
-                               {"field": "carrier", "headerName": t("col.carrier", lang)}]
-                   + [{"field": f, "headerName": t(k, lang), "editable": True,
-                       "cellDataType": "text" if f != "active" else "boolean"}
-                      for f, k in (("params", "admin.params"), ("tiers", "admin.tiers"),
-                                   ("severity", "risk.severity"),
-                                   ("owner_tier", "admin.owner_tier"),
-                                   ("deadline_hours", "admin.hours"), ("active", "admin.active"))]
-                   + [{"field": "skip_reason", "headerName": t("admin.skip_reason", lang),
-                       "minWidth": 260, "wrapText": True, "autoHeight": True},
-                      {"field": "skipped_at", "headerName": in_zone("admin.skipped_at", lang)}],
+                   columnDefs=rule_columns,
                    defaultColDef={"resizable": True, "sortable": True},
-                   dashGridOptions={"domLayout": "autoHeight", **locale}),
+                   dashGridOptions={"domLayout": "autoHeight", **size_to_content(rule_columns),
+                                    **locale}),
         dmc.Text(t("admin.rule_settings_help", lang), size="sm", c="dimmed"),
         dag.AgGrid(id="admin-rule-settings", rowData=reference(lang),
-                   columnDefs=[{"field": f, "headerName": t(k, lang)} for f, k in (
-                       ("type", "admin.type"), ("setting", "admin.setting"),
-                       ("required", "admin.required"), ("allowed", "admin.allowed"),
-                       ("default", "admin.default"))]
-                   + [{"field": "meaning", "headerName": t("admin.meaning", lang), "minWidth": 380,
-                       "wrapText": True, "autoHeight": True}],
-                   defaultColDef={"resizable": True},
-                   dashGridOptions={"domLayout": "autoHeight", **locale}),
+                   columnDefs=setting_columns, defaultColDef={"resizable": True},
+                   dashGridOptions={"domLayout": "autoHeight", **size_to_content(setting_columns),
+                                    **locale}),
     ], gap="sm")
     playlists_tab = dmc.Stack([
         dmc.Text(t("admin.playlists_help", lang), size="sm", c="dimmed"),
@@ -186,6 +206,7 @@ def layout(**_query: str):
                             id="admin-import-link")], justify="space-between"),
         dmc.Alert(id="admin-message", children="", color="blue", hide=True, my="sm"),
         dcc.Store(id="admin-changed", data=0),
+        dcc.Store(id="admin-grids-fitted"),
         dmc.Tabs([
             dmc.TabsList([dmc.TabsTab(t(f"admin.tab.{tab}", lang), value=tab)
                           for tab in ("users", "audit", "rubric", "rules", "playlists")]),

@@ -76,7 +76,7 @@ def layout(**query: str):
                                              figure=safe(ranking_bars, table, kpi, ctx.lang, lang=ctx.lang),
                                              config=graph_config(ctx.lang))],
                                   p="sm", withBorder=True, radius="md"),
-                        span={"base": 12, "lg": 6}),
+                        span={"base": 12, "xl": 6}),
             dmc.GridCol(dmc.Paper([dmc.Text(t("regions.league", ctx.lang), fw=600),
                                    _grid("regions-league", rows, [
                                        ("rank", "col.rank"), ("name", "col.unit"),
@@ -85,7 +85,7 @@ def layout(**query: str):
                                        ("change", f"card.vs_{v.compare}"),
                                        ("status", "col.status")], ctx.lang, row_id="unit")],
                                   p="sm", withBorder=True, radius="md"),
-                        span={"base": 12, "lg": 6}),
+                        span={"base": 12, "xl": 6}),
         ], mt="sm"),
         dmc.Paper([dmc.Text(t("regions.distribution", ctx.lang), fw=600),
                    dcc.Graph(figure=safe(distribution, table["value"].astype(float), kpi, ctx.lang,

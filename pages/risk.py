@@ -16,13 +16,14 @@ from auth.guard import writes_data
 from components.axes import value_axis
 from components.charts import graph_config, message_figure, safe
 from components.format import number
+from components.heatmaps import risk_heatmap
 from components.i18n import name, t
 from components.notices import not_permitted
 from components.tables import grid
 from components.theme import CORE_COLOURS, STATUS_COLOURS
 from data.db import get_session
 from metrics.compute import compute
-from metrics.registry import CORES, REGISTRY
+from metrics.registry import REGISTRY
 from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend, scan_coverage
 from metrics.scope import OutOfScope, Scope
 from pages._common import frame, in_zone, page_context, refused
@@ -103,11 +104,10 @@ def _coverage(ctx) -> dmc.Text:
 
 def _columns(lang: str) -> list[dict]:
     return [{"field": f, "headerName": t(k, lang), **extra} for f, k, extra in (
-        ("date", "risk.date", {"maxWidth": 120}), ("unit_name", "col.unit", {"minWidth": 140}),
-        ("rule_name", "risk.rule", {"minWidth": 200}), ("severity", "risk.severity", {"maxWidth": 110}),
-        ("state_name", "col.status", {"maxWidth": 120}),
+        ("date", "risk.date", {}), ("unit_name", "col.unit", {}), ("rule_name", "risk.rule", {}),
+        ("severity", "risk.severity", {}), ("state_name", "col.status", {}),
         ("deadline", "risk.deadline", {"headerName": in_zone("risk.deadline", lang)}),
-        ("overdue_mark", "risk.overdue_short", {"maxWidth": 100}))]
+        ("overdue_mark", "risk.overdue_short", {}))]
 
 
 def _rows(frame_, lang: str) -> list[dict]:
@@ -125,18 +125,7 @@ def _heat(ctx, now) -> go.Figure:
                                     scope=ctx.scope)
     if counts.empty:
         return message_figure(t("risk.none", ctx.lang))
-    rows = [c.code for c in ctx.children] or [ctx.unit.code]
-    labels = {c.code: name(c, ctx.lang) for c in [*ctx.children, ctx.unit]}
-    by = {(r.child, r.core): r.events for r in counts.itertuples()}
-    z = [[by.get((u, core), 0) for core in CORES] for u in rows]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[name(c, ctx.lang) for c in ctx.cores], y=[labels.get(u, u) for u in rows],
-        text=z, texttemplate="%{text}", xgap=2, ygap=2,
-        colorscale=[[0, "#F1F3F5"], [1, STATUS_COLOURS["red"]]], showscale=False,
-        hovertemplate="%{y} · %{x}: %{z}<extra></extra>"))
-    fig.update_layout(height=max(220, 34 * len(rows) + 80), margin={"l": 140, "t": 10},
-                      yaxis={"autorange": "reversed"})
-    return fig
+    return risk_heatmap(counts, ctx.unit, ctx.children, ctx.cores, ctx.lang)
 
 
 def _trend(ctx) -> go.Figure:

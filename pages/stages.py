@@ -162,7 +162,7 @@ def _children(kids: list[Assessment], moved: list[tuple[Assessment, Assessment]]
                  "minWidth": 150},
                 {"field": "stage", "headerName": t("overview.stage", lang), "minWidth": 130}]
                + [{"field": c.id, "headerName": BY_ID[c.id].name_en if lang == "en"
-                   else BY_ID[c.id].name_zh, "maxWidth": 110} for c in kids[0].criteria])
+                   else BY_ID[c.id].name_zh} for c in kids[0].criteria])
     moved_text = ", ".join(
         f"{name(names[now.unit], lang) if now.unit in names else now.unit} "
         f"{before.stage}→{now.stage}" for before, now in moved)

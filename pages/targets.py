@@ -14,12 +14,12 @@ from flask_login import current_user
 from auth.admin import NotPermitted
 from auth.guard import writes_data
 from auth.indicator_control import TargetError, clear_target, may_set_targets, set_target
-from components.charts import graph_config, label_blank_cells, safe
+from components.charts import graph_config, safe
 from components.filters import kpi_picker
-from components.format import number, pct
+from components.format import number
+from components.heatmaps import band_heatmap, band_legend
 from components.i18n import name, t
 from components.tables import grid
-from components.theme import STATUS_COLOURS
 from components.view_state import update
 from data.db import get_session
 from data.numbers import BadNumber, finite
@@ -46,6 +46,8 @@ def layout(**query: str):
     editable = may_set_targets(current_user, ctx.unit)
     body = [
         dmc.Paper([dmc.Text(t("targets.heatmap", ctx.lang), fw=600),
+                   dmc.Text(band_legend(ctx.bands, ctx.lang), size="xs", c="dimmed",
+                            id="targets-bands"),
                    dcc.Graph(id="targets-heatmap", config=graph_config(ctx.lang),
                              figure=safe(_heatmap, ctx, lang=ctx.lang))],
                   p="sm", withBorder=True, radius="md") if ctx.children else
@@ -75,26 +77,8 @@ def layout(**query: str):
 def _heatmap(ctx) -> go.Figure:
     frame_ = attainment_by_child(ctx.session, ctx.unit, ctx.view.start, ctx.view.end,
                                  scope=ctx.scope, bands=ctx.bands)
-    kids = [c.code for c in ctx.children]
-    labels = {c.code: name(c, ctx.lang) for c in ctx.children}
     cells = {(r.unit, r.kpi): r for r in frame_.itertuples()}
-    z, text = [], []
-    for k in KPIS:
-        z.append([_capped(cells[(u, k.id)].attainment) for u in kids])
-        text.append([pct(cells[(u, k.id)].attainment) for u in kids])
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[labels[u] for u in kids], y=[name(k, ctx.lang) for k in KPIS], text=text,
-        texttemplate="%{text}", zmin=0.8, zmax=1.2, xgap=2, ygap=2,
-        colorscale=[[0, STATUS_COLOURS["red"]], [0.375, STATUS_COLOURS["amber"]],
-                    [0.5, STATUS_COLOURS["green"]], [1, STATUS_COLOURS["green"]]],
-        hovertemplate="%{y} · %{x}: %{text}<extra></extra>", customdata=[kids] * len(KPIS)))
-    fig.update_layout(height=26 * len(KPIS) + 80, margin={"l": 190, "t": 10},
-                      yaxis={"autorange": "reversed"})
-    return label_blank_cells(fig)
-
-
-def _capped(att):
-    return None if att is None else max(0.8, min(1.2, att))
+    return band_heatmap(cells, KPIS, ctx.children, ctx.lang, ctx.bands)
 
 
 def _rows(session, kpi: str, units, year: int, lang: str) -> list[dict]:
@@ -257,7 +241,9 @@ def _checked(session, context, change) -> tuple[str, int, list, str]:
           Input("targets-heatmap", "clickData"), State("_pages_location", "search"),
           prevent_initial_call=True)
 def drill(click, search):
-    """Drill down to the clicked child unit."""
-    if not click or not click.get("points"):
+    """Drill down to the clicked child unit (the point's x is its code; the page checks scope)."""
+    point = (click.get("points") or [None])[0] if isinstance(click, dict) else None
+    code = point.get("x") if isinstance(point, dict) else None
+    if not isinstance(code, str) or not code:
         return no_update
-    return update(search, unit=click["points"][0]["customdata"])
+    return update(search, unit=code)
