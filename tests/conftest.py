@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -182,3 +182,16 @@ def runner_for():
     yield make
     for flask_app in apps:
         flask_app.extensions["engine"].dispose()
+
+
+def own_target(s: Session, kpi: str, code: str,
+               year: tuple[dt.date, dt.date] = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))) -> list:
+    """The values of the unit's own all-carrier target of `kpi` for the year (empty when none)."""
+    from data.models import Target
+    from data.units import unit_by_code
+
+    unit = unit_by_code(s, code)
+    return s.scalars(select(Target.value).where(Target.kpi == kpi, Target.unit_id == unit.id,
+                                                Target.period_start == year[0],
+                                                Target.period_end == year[1],
+                                                Target.carrier_id.is_(None))).all()

@@ -15,7 +15,7 @@ from data.models import AuditEvent, User
 from data.units import unit_by_code
 from metrics.attainment import attainment_by_child, own_targets
 from metrics.targets import targets_for
-from tests.conftest import DEMO_END, add_users
+from tests.conftest import DEMO_END, add_users, own_target
 
 YEAR = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 
@@ -103,16 +103,6 @@ def test_targets_page_and_its_edit_callback(app, tiny_store):
     assert [r["unit"] for r in rows] == ["ZJ-HZ", "ZJ-HZ-01"]
 
 
-def _own(s, kpi, code):
-    from data.models import Target
-
-    unit = unit_by_code(s, code)
-    return s.scalars(select(Target.value).where(Target.kpi == kpi, Target.unit_id == unit.id,
-                                                Target.period_start == YEAR[0],
-                                                Target.period_end == YEAR[1],
-                                                Target.carrier_id.is_(None))).all()
-
-
 def test_targets_are_typed_as_read_and_bad_ones_keep_the_target(tmp_path):
     from tests.conftest import app_over, login, seeded_store
     from tests.security.dash_posts import outputs, post
@@ -135,7 +125,7 @@ def test_targets_are_typed_as_read_and_bad_ones_keep_the_target(tmp_path):
         colour, message, own = edit(c, flask_app, "72")  # a rate typed in percent
         assert (colour, own["ZJ-HZ-01"]) == ("green", "72") and "已保存" in message
         with Session(store.engine) as s:
-            assert _own(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.72)]
+            assert own_target(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.72)]
         refused = {"abc": "“abc”不是数字", "": "空白不会删除目标", None: "空白不会删除目标",
                    "  ": "空白不会删除目标", "150": "“150”不在 0 到 100 之间",
                    "-5": "“-5”小于 0", "1,5": "“1,5”不是数字", "７２": "“７２”不是数字"}
@@ -145,12 +135,12 @@ def test_targets_are_typed_as_read_and_bad_ones_keep_the_target(tmp_path):
             assert "The " not in message, value  # the user's language only
             assert own["ZJ-HZ-01"] == "72", value
         with Session(store.engine) as s:
-            assert _own(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.72)]
+            assert own_target(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.72)]
         # Typed with a percent sign, and a fraction of a percent: shown as typed, no float noise.
         assert edit(c, flask_app, "72.5 %")[2]["ZJ-HZ-01"] == "72.5"
         assert edit(c, flask_app, "0.72")[2]["ZJ-HZ-01"] == "0.72"
         with Session(store.engine) as s:
-            assert _own(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.0072)]
+            assert own_target(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.0072)]
         # A volume is typed as it is read.
         visits = {**context, "kpi": "visits"}
         assert edit(c, flask_app, "5000", ctx=visits)[2]["ZJ-HZ-01"] == "5000"
@@ -163,9 +153,9 @@ def test_targets_are_typed_as_read_and_bad_ones_keep_the_target(tmp_path):
         colour, message, _own_ = edit(c, flask_app, "80", row="ZJ-HZ-01-01")
         assert colour == "green" and "Saved" in message
     with Session(store.engine) as s:
-        assert _own(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.0072)]
-        assert _own(s, "online_payment", "ZJ-HZ-01-01") == [pytest.approx(0.8)]
-        assert _own(s, "visits", "ZJ-HZ-01") == [5000]
+        assert own_target(s, "online_payment", "ZJ-HZ-01") == [pytest.approx(0.0072)]
+        assert own_target(s, "online_payment", "ZJ-HZ-01-01") == [pytest.approx(0.8)]
+        assert own_target(s, "visits", "ZJ-HZ-01") == [5000]
     store.drop()
 
 
@@ -193,7 +183,7 @@ def test_only_clear_target_removes_a_target(tmp_path):
         colour, message = clear("ZJ-NB")  # not a unit of the table (and out of scope)
         assert colour == "red" and "请求有误" in message
     with Session(store.engine) as s:
-        assert _own(s, "satisfaction", "ZJ-HZ-01-01") == []
+        assert own_target(s, "satisfaction", "ZJ-HZ-01-01") == []
     assert [e.detail for e in audited(store.engine, "target_change", username="manager")] == [
         "0.9 -> None"]
     store.drop()

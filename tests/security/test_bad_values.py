@@ -24,8 +24,7 @@ from data.ingest.spec import KINDS
 from data.ingest.validate import Lookups, Problems, check_chunk
 from data.models import Meta, RiskRule, StageCriterion, Target, User
 from data.numbers import BadNumber, finite, whole
-from data.units import unit_by_code
-from tests.conftest import DB_KINDS, app_over, login, seeded_store
+from tests.conftest import DB_KINDS, app_over, login, own_target, seeded_store
 from tests.security.dash_posts import outputs, post
 
 YEAR = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
@@ -91,14 +90,6 @@ def test_blanks_are_refused_where_a_value_is_required():
 
 # -- targets ------------------------------------------------------------------------------------
 
-def _own_target(s, kpi, code):
-    unit = unit_by_code(s, code)
-    return s.scalars(select(Target.value).where(Target.kpi == kpi, Target.unit_id == unit.id,
-                                                Target.period_start == YEAR[0],
-                                                Target.period_end == YEAR[1],
-                                                Target.carrier_id.is_(None))).all()
-
-
 def test_a_non_finite_target_is_refused_and_nothing_is_written(store):
     with Session(store.engine) as s:
         manager = _user(s, "manager")
@@ -110,7 +101,7 @@ def test_a_non_finite_target_is_refused_and_nothing_is_written(store):
                 with pytest.raises(TargetError, match="finite number"):
                     set_target(s, manager, kpi, "ZJ-HZ-01", *YEAR, value)
                 s.rollback()
-                assert _own_target(s, kpi, "ZJ-HZ-01") == [kept], value
+                assert own_target(s, kpi, "ZJ-HZ-01") == [kept], value
         # The stored target stays finite in the database itself, too.
         stored = s.scalars(select(Target.value)).all()
         assert all(math.isfinite(v) for v in stored)
@@ -136,7 +127,7 @@ def test_a_forged_nan_on_the_targets_page_is_refused_on_each_database(store):
             assert shown[("targets-message", "color")] == "red", value
             assert f"“{value}”不是数字" in shown[("targets-message", "children")], value
         with Session(store.engine) as s:
-            assert _own_target(s, "online_payment", "ZJ-HZ-01") == []
+            assert own_target(s, "online_payment", "ZJ-HZ-01") == []
 
 
 # -- rubric and rules ---------------------------------------------------------------------------
