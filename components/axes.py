@@ -68,4 +68,10 @@ def value_axis(values, unit: str, lang: str, integer: bool = False) -> dict:
     if not finite:
         return {}
     ticks = nice_ticks(min(finite), max(finite), integer=integer)
-    return {"tickmode": "array", "tickvals": ticks, "ticktext": tick_text(ticks, unit, lang)}
+    axis = {"tickmode": "array", "tickvals": ticks, "ticktext": tick_text(ticks, unit, lang)}
+    if min(finite) == max(finite):
+        # One value (a monthly KPI over one month, a flat line): Plotly's own range around a lone
+        # point is a few units wide, which piles every tick of a rate onto one spot; show the ticks.
+        pad = (ticks[-1] - ticks[0]) * 0.05
+        axis["range"] = [ticks[0] - pad, ticks[-1] + pad]
+    return axis

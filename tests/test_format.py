@@ -156,3 +156,19 @@ def test_charts_draw_their_value_axes_like_the_cards():
                            "name_en": ["A", "B"], "unit": ["A", "B"], "status": [None, None]})
     fig = ranking_bars(ranked, REGISTRY["transactions"], "zh")
     assert fig.layout.xaxis.ticktext[-1] == "10万" and fig.layout.xaxis.tickvals[0] == 0
+
+
+@pytest.mark.parametrize("value, unit", [(0.293, "%"), (26000, "count"), (0.0, "%"), (-3.0, "count")])
+def test_a_lone_value_gets_a_range_that_shows_its_ticks(value, unit):
+    """A monthly KPI over one month is one point: the axis range spans its ticks (Plotly's own
+    range around a lone point is a few units wide, and a rate's ticks all print on one spot)."""
+    axis = value_axis([value], unit, "zh")
+    low, high = axis["range"]
+    assert low <= value <= high
+    assert low <= min(axis["tickvals"]) and max(axis["tickvals"]) <= high
+    assert high - low < 2 * (max(axis["tickvals"]) - min(axis["tickvals"]))
+    assert len(set(axis["ticktext"])) == len(axis["ticktext"]) >= 2
+
+
+def test_a_spread_of_values_keeps_plotlys_range():
+    assert "range" not in value_axis([0.2, 0.3], "%", "zh")
