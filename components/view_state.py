@@ -23,9 +23,10 @@ class BadView(ValueError):
     """A query parameter that cannot be used; the message names it (in English; `text(lang)`
     gives it in the user's language)."""
 
-    def __init__(self, message: str, zh: str | None = None) -> None:
+    def __init__(self, message: str, zh: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.zh = zh or message
+        self.param = param  # the parameter at fault ("start" for start and end), when one is
 
     def text(self, lang: str) -> str:
         """The message in `lang`."""
@@ -78,7 +79,7 @@ def period_range(period: str, anchor: dt.date) -> tuple[dt.date, dt.date]:
     if period == "ytd":
         return dt.date(anchor.year, 1, 1), anchor
     raise BadView(f"period must be one of {', '.join(PERIODS)}",
-                  f"期间（period）须为 {'、'.join(PERIODS)} 之一")
+                  f"期间（period）须为 {'、'.join(PERIODS)} 之一", "period")
 
 
 def parse(query: dict[str, str], home_unit: str, anchor: dt.date) -> ViewState:
@@ -91,27 +92,27 @@ def parse(query: dict[str, str], home_unit: str, anchor: dt.date) -> ViewState:
             end = dt.date.fromisoformat(query.get("end") or "")
         except ValueError as exc:
             raise BadView("start and end must be dates YYYY-MM-DD",
-                          "开始（start）和结束（end）须为 YYYY-MM-DD 格式的日期") from exc
+                          "开始（start）和结束（end）须为 YYYY-MM-DD 格式的日期", "start") from exc
         if end < start:
-            raise BadView("end is before start", "结束日期（end）早于开始日期（start）")
+            raise BadView("end is before start", "结束日期（end）早于开始日期（start）", "end")
         if (end - start).days > 5 * 366:
-            raise BadView("the range is longer than 5 years", "日期范围超过 5 年")
+            raise BadView("the range is longer than 5 years", "日期范围超过 5 年", "start")
         period = "custom"
     else:
         period = period or "last30"
         if period not in PERIODS or period == "custom":
             raise BadView(f"period must be one of {', '.join(PERIODS[:-1])}",
-                          f"期间（period）须为 {'、'.join(PERIODS[:-1])} 之一")
+                          f"期间（period）须为 {'、'.join(PERIODS[:-1])} 之一", "period")
         start, end = period_range(period, anchor)
     carriers = tuple(c for c in (query.get("carrier") or "").split(",") if c)
     unknown = [c for c in carriers if c not in CARRIERS]
     if unknown:
         raise BadView(f"unknown carrier {', '.join(unknown)}",
-                      f"没有这个载体（carrier）：{'、'.join(unknown)}")
+                      f"没有这个载体（carrier）：{'、'.join(unknown)}", "carrier")
     compare = query.get("compare") or "previous"
     if compare not in COMPARES:
         raise BadView("compare must be previous or last_year",
-                      "对比（compare）须为 previous（上一期）或 last_year（去年同期）")
+                      "对比（compare）须为 previous（上一期）或 last_year（去年同期）", "compare")
     return ViewState(unit, start, end, period, carriers, compare, query.get("kpi") or None,
                      query.get("core") or None)
 

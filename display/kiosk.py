@@ -10,12 +10,10 @@ from dash import dcc
 
 from components.format import period_text
 from components.i18n import name, t
-from components.view_state import PAGES, BadView, parse
+from components.view_state import PAGES
 from data.models import User
-from data.units import unit_by_code
 from display.playlists import View
-from metrics.freshness import loaded_range
-from metrics.scope import Scope
+from views.resolve import Refusal, resolve_view
 
 
 def render_view(view: View) -> Any:
@@ -77,15 +75,9 @@ def _for_wall(component: Any, ids: set[str], types: set[str]) -> Any:
 def describe(session, view: View, user: User, lang: str) -> str:
     """A view's title on the display: page, unit and period ("总览 · 杭州供电局 · 近 30 天 …")."""
     parts = [t(PAGES[view.path], lang)]
-    span = loaded_range(session)
-    if span is None:
-        return parts[0]
-    try:
-        state = parse(view.query, user.unit.code, span[1])
-    except BadView:
-        return parts[0]
-    unit = unit_by_code(session, state.unit)
-    parts.append(name(unit, lang) if unit is not None and Scope.of(user.unit).allows(unit)
-                 else state.unit)
-    parts.append(period_text(state, lang))
-    return " · ".join(parts)
+    found = resolve_view(session, user, view.path, view.query, wall=True)
+    if not isinstance(found, Refusal):
+        return " · ".join([*parts, name(found.unit, lang), period_text(found.asked, lang)])
+    if found.kind != "not_permitted" or found.unit is None or found.state is None:
+        return parts[0]  # no data, or parameters that cannot be used
+    return " · ".join([*parts, found.unit, period_text(found.state, lang)])  # the code only

@@ -24,7 +24,7 @@ from components.view_state import PAGES, BadView, parse
 from data.models import Playlist, PlaylistItem, User
 from data.numbers import BadNumber, whole
 from data.units import unit_by_code
-from metrics.scope import Scope
+from views.resolve import permitted_unit
 
 REFRESH_RANGE = (10, 3600)  # seconds between data refreshes
 DWELL_RANGE = (5, 3600)  # seconds a view stays on screen
@@ -75,13 +75,8 @@ def find(session: Session, raw_id: str | int | None) -> Playlist:
 
 def openable(session: Session, playlist: Playlist, user: User) -> bool:
     """Tell whether every view of `playlist` shows a unit in `user`'s scope."""
-    scope = Scope.of(user.unit)
-    for view in views(playlist):
-        code = view.query.get("unit")
-        unit = unit_by_code(session, code) if code else user.unit
-        if unit is None or not scope.allows(unit):
-            return False
-    return True
+    return all(permitted_unit(session, user, view.query.get("unit")) is not None
+               for view in views(playlist))
 
 
 def playlists_for(session: Session, user: User) -> list[Playlist]:

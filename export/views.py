@@ -6,18 +6,18 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from components.format import period_text
 from components.i18n import name, t
-from components.view_state import PAGES, BadView, ViewState, parse
+from components.view_state import PAGES, ViewState
 from data.models import OrgUnit, User
-from data.units import children, unit_by_code
-from metrics.freshness import is_demo, last_loaded, loaded_range
-from metrics.scope import Scope
+from data.units import children
+from metrics.freshness import is_demo, last_loaded
+from views.resolve import Refusal, resolve_view
 
 
 class ExportRefused(PermissionError):
@@ -46,25 +46,13 @@ class ExportView:
 def resolve(session: Session, user: User, path: str) -> ExportView:
     """Check that `user` may see the view at `path` (page and query); raise ExportRefused or
     ExportInvalid otherwise."""
-    parts = urlsplit(path or "")
-    if parts.scheme or parts.netloc or parts.path not in PAGES:
-        raise ExportInvalid(f"not an analytical page: {parts.path or path!r}")
-    if user.role == "display":
-        raise ExportRefused("display accounts can open wall-display views only")
-    query = dict(parse_qsl(parts.query))
-    span = loaded_range(session)
-    if span is None:
-        raise ExportInvalid("the store holds no data yet")
-    try:
-        view = parse(query, user.unit.code, span[1])
-    except BadView as exc:
-        raise ExportInvalid(str(exc)) from exc
-    unit = unit_by_code(session, view.unit)
-    scope = Scope.of(user.unit)
-    if unit is None or not scope.allows(unit):
-        raise ExportRefused(f"unit {view.unit} is outside your scope")
-    loaded = last_loaded(session, unit, scope=scope)[unit.code]
-    return ExportView(parts.path, query, view, unit, loaded, is_demo(session))
+    found = resolve_view(session, user, path)
+    if isinstance(found, Refusal):
+        refused = found.kind in ("display_only", "not_permitted")
+        raise (ExportRefused if refused else ExportInvalid)(str(found))
+    return ExportView(found.page, found.query, found.asked, found.unit,
+                      last_loaded(session, found.unit, scope=found.scope)[found.unit.code],
+                      is_demo(session))
 
 
 def child_views(session: Session, user: User, target: ExportView) -> list[ExportView]:

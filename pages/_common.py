@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import dash_mantine_components as dmc
 from flask import current_app, g
@@ -16,15 +16,16 @@ from components.format import number
 from components.i18n import name, t
 from components.notices import not_permitted, wall_display_only
 from components.tables import grid
-from components.view_state import BadView, ViewState, parse
+from components.view_state import ViewState
 from data.catalog import carriers, cores
 from data.clock import zone_label
 from data.db import get_session
 from data.models import OrgUnit
 from data.units import ancestors, children, unit_by_code
-from metrics.freshness import is_demo, last_loaded, loaded_range, outlets_loaded
-from metrics.scope import OutOfScope, Scope
+from metrics.freshness import is_demo, last_loaded, outlets_loaded
+from metrics.scope import Scope
 from metrics.targets import Bands
+from views.resolve import Refusal, audit_refusal, resolve_view
 
 
 @dataclass
@@ -51,39 +52,22 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
         return wall_display_only()
     session = get_session()
     lang = current_user.language or "zh"
-    span = loaded_range(session)
-    if span is None:
+    found = resolve_view(session, current_user, page_path, query, wall=True)
+    if isinstance(found, Refusal):
+        audit_refusal(session, current_user, found)
+        if found.kind == "bad_parameter":
+            return dmc.Container(dmc.Alert(f"{t('error.bad_param', lang)}{found.text(lang)}",
+                                           color="red", id="bad-view"), py="xl")
+        if found.kind == "not_permitted":
+            return not_permitted()
         return dmc.Container(dmc.Alert(t("nodata", lang), color="gray"), py="xl")
-    repeated = sorted(k for k, v in query.items() if not isinstance(v, str))
-    try:
-        if repeated:  # ?unit=A&unit=B: Dash passes a list; nobody's link does that
-            refused(page_path, f"repeated parameter {', '.join(repeated)}")
-            raise BadView(t("error.repeated", lang).format(name=repeated[0]))
-        view = parse(query, current_user.unit.code, span[1])
-        requested_end = None
-        if view.start <= span[1] < view.end:  # nothing is loaded after span[1]: show to that day
-            requested_end, view = view.end, replace(view, end=span[1])
-    except BadView as exc:
-        return dmc.Container(dmc.Alert(f"{t('error.bad_param', lang)}{exc.text(lang)}", color="red",
-                                       id="bad-view"), py="xl")
-    unit = unit_by_code(session, view.unit)
-    scope = Scope.of(current_user.unit)
-    try:
-        if unit is None:
-            raise OutOfScope(view.unit)
-        scope.check(unit)
-    except OutOfScope:
-        # A unit that does not exist and one outside the scope get the same answer.
-        audit.record(session, "forbidden", current_user.username, target=page_path + view.query(),
-                     outcome="refused",
-                     detail=f"unit {view.unit}" + (" (no such unit)" if unit is None else ""))
-        return not_permitted()
+    unit, scope = found.unit, found.scope
     path_units = [u for u in ancestors(session, unit) if scope.allows(u)]
     loaded = last_loaded(session, unit, scope=scope)[unit.code]
-    return PageContext(session, lang, view, unit, scope, path_units, children(session, unit),
+    return PageContext(session, lang, found.state, unit, scope, path_units, children(session, unit),
                        carriers(session), cores(session), loaded.isoformat() if loaded else "",
-                       is_demo(session), Bands.from_config(current_app.config), span[1],
-                       requested_end)
+                       is_demo(session), Bands.from_config(current_app.config), found.data_end,
+                       found.requested_end)
 
 
 def company_zone() -> str:

@@ -13,7 +13,7 @@ from components.i18n import name, t
 from metrics.compute import compute
 from metrics.registry import KPIS, REGISTRY
 from metrics.views import carrier_mix
-from pages._common import frame, kpi_carrier_table, page_context
+from pages._common import PageContext, frame, kpi_carrier_table, page_context
 
 dash.register_page(__name__, path="/carriers", name="Carriers", title="载体 Carriers")
 
@@ -23,7 +23,7 @@ PATH = "/carriers"
 def layout(**query: str):
     """Render the carrier view of the unit in the URL."""
     ctx = page_context(query, PATH)
-    if not hasattr(ctx, "view"):
+    if not isinstance(ctx, PageContext):
         return ctx
     v = ctx.view
     per_carrier = [k for k in KPIS if k.carriers]

@@ -14,7 +14,7 @@ from components.view_state import update
 from metrics.compute import compute
 from metrics.registry import CORES, for_core
 from metrics.views import headline, kpi_trends
-from pages._common import frame, kpi_carrier_table, page_context, partly_loaded_days, unit_names
+from pages._common import PageContext, frame, kpi_carrier_table, page_context, partly_loaded_days, unit_names
 
 dash.register_page(__name__, path="/cores", name="Cores", title="运营核心 Operating cores")
 
@@ -24,7 +24,7 @@ PATH = "/cores"
 def layout(**query: str):
     """Render one operating core of the unit in the URL."""
     ctx = page_context(query, PATH)
-    if not hasattr(ctx, "view"):
+    if not isinstance(ctx, PageContext):
         return ctx
     v = ctx.view
     core = v.core if v.core in CORES else CORES[0]

@@ -17,7 +17,7 @@ from metrics.matrix import matrix
 from metrics.risk import open_counts
 from metrics.stages import assess
 from metrics.views import headline
-from pages._common import frame, page_context, refused, unit_names
+from pages._common import PageContext, frame, page_context, refused, unit_names
 from risk.workflow import local_now
 
 dash.register_page(__name__, path="/", name="Overview", title="总览 Overview")
@@ -30,7 +30,7 @@ HEADLINE = ("online_substitution", "channel_availability", "binding_rate", "mau"
 def layout(**query: str):
     """Render the overview of the unit in the URL for the signed-in user."""
     ctx = page_context(query, PATH)
-    if not hasattr(ctx, "view"):
+    if not isinstance(ctx, PageContext):
         return ctx
     v = ctx.view
     carriers = list(v.carriers) or None

@@ -18,7 +18,7 @@ from metrics.compute import compute
 from metrics.league import league_table
 from metrics.registry import REGISTRY
 from metrics.views import kpi_trends
-from pages._common import explain_text, frame, page_context
+from pages._common import PageContext, explain_text, frame, page_context
 
 dash.register_page(__name__, path="/regions", name="Regions", title="区域 Regions")
 
@@ -29,7 +29,7 @@ DEFAULT_KPI = "online_substitution"
 def layout(**query: str):
     """Render the regional view of the unit in the URL."""
     ctx = page_context(query, PATH)
-    if not hasattr(ctx, "view"):
+    if not isinstance(ctx, PageContext):
         return ctx
     v = ctx.view
     kpi = REGISTRY.get(v.kpi or DEFAULT_KPI) or REGISTRY[DEFAULT_KPI]

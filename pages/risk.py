@@ -26,7 +26,7 @@ from metrics.compute import compute
 from metrics.registry import REGISTRY
 from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend, scan_coverage
 from metrics.scope import OutOfScope, Scope
-from pages._common import frame, in_zone, page_context, refused
+from pages._common import PageContext, frame, in_zone, page_context, refused
 from risk.workflow import StepRefused, allowed_steps, local_now, step
 
 dash.register_page(__name__, path="/risk", name="Risk", title="风险 Risk")
@@ -38,7 +38,7 @@ STATE_KEYS = ("open", "dispatched", "in_progress", "resolved", "closed", "reopen
 def layout(**query: str):
     """Render the risk view of the unit in the URL."""
     ctx = page_context(query, PATH)
-    if not hasattr(ctx, "view"):
+    if not isinstance(ctx, PageContext):
         return ctx
     v = ctx.view
     picked, detail = None, dmc.Text(t("risk.pick", ctx.lang), c="dimmed", className="hint")

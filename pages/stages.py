@@ -23,7 +23,7 @@ from metrics.stages import (
     distribution,
     movers,
 )
-from pages._common import frame, page_context
+from pages._common import PageContext, frame, page_context
 
 dash.register_page(__name__, path="/stages", name="Stages", title="运营阶段 Stages")
 
@@ -34,7 +34,7 @@ STAGE_COLOURS = {0: "#BDBDBD", 1: "#56B4E9", 2: "#0072B2", 3: "#009E73", 4: "#E6
 def layout(**query: str):
     """Render the stage assessment of the unit in the URL, for the month its period ends in."""
     ctx = page_context(query, PATH)
-    if not hasattr(ctx, "view"):
+    if not isinstance(ctx, PageContext):
         return ctx
     month = ctx.view.end.replace(day=1)
     data_end = ctx.view.end

@@ -27,7 +27,7 @@ from data.units import unit_by_code
 from metrics.attainment import attainment_by_child, own_targets
 from metrics.registry import KPIS, REGISTRY
 from metrics.scope import Scope
-from pages._common import frame, page_context, refused, unit_names
+from pages._common import PageContext, frame, page_context, refused, unit_names
 
 dash.register_page(__name__, path="/targets", name="Targets", title="指标管控 Targets")
 
@@ -37,7 +37,7 @@ PATH = "/targets"
 def layout(**query: str):
     """Render the attainment heatmap and the target table of the unit in the URL."""
     ctx = page_context(query, PATH)
-    if not hasattr(ctx, "view"):
+    if not isinstance(ctx, PageContext):
         return ctx
     v = ctx.view
     kpi = REGISTRY.get(v.kpi or "") or REGISTRY["online_substitution"]
