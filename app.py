@@ -18,9 +18,10 @@ import export
 import shell
 from api import v1 as api_v1
 from auth import headers
-from data import db, demo, schema, unavailable
-from data.ingest import cli as ingest_cli
+from data import db, unavailable
 from export import ui as export_ui
+from jobs import demo, schema
+from jobs.ingest import cli as ingest_cli
 from metrics import cache as metrics_cache
 from risk import cli as risk_cli
 from settings import load_settings

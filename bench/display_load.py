@@ -36,10 +36,10 @@ from sqlalchemy.orm import Session
 
 from auth.accounts import create_user
 from data.db import make_engine
-from data.demo import seed_demo
 from data.models import User
-from data.schema import upgrade
 from display import playlists
+from jobs.demo import seed_demo
+from jobs.schema import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench wall lantern 2026"  # passes the password policy (auth/password_policy.py)

@@ -30,9 +30,9 @@ import pandas as pd
 from sqlalchemy import create_engine, make_url, select, text
 
 from data.db import make_engine
-from data.demo import seed_demo
 from data.models import OrgUnit
-from data.schema import upgrade
+from jobs.demo import seed_demo
+from jobs.schema import upgrade
 
 END = dt.date(2026, 6, 30)
 CATEGORIES = np.array(["consultation", "repair", "business", "complaint", "opinion"])
@@ -70,7 +70,7 @@ def write_work_orders(path: Path, outlets: list[str], rows: int, first: dt.date,
 
 def child(url: str, file: str) -> None:
     """Import `file` into `url` and print the report as JSON (run in a subprocess)."""
-    from data.ingest import import_file
+    from jobs.ingest import import_file
 
     engine = make_engine(url)
     report = import_file(engine, file, "work_orders", username="bench")

@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from app import create_app
 from auth.accounts import create_user
 from data.db import get_session, make_engine
-from data.demo import seed_demo
 from data.models import User
-from data.schema import upgrade
 from export.cli import local_server
 from export.render import Paper
 from export.service import close_renderer, snapshot
+from jobs.demo import seed_demo
+from jobs.schema import upgrade
 
 END = dt.date(2026, 10, 31)
 PAGES = ("/", "/carriers", "/cores", "/regions", "/stages", "/targets", "/risk")

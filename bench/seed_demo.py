@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url, text
 
 from data.db import make_engine
-from data.demo import seed_demo
-from data.schema import upgrade
+from jobs.demo import seed_demo
+from jobs.schema import upgrade
 
 END = dt.date(2026, 10, 31)
 

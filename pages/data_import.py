@@ -1,7 +1,7 @@
 """Data import (admins): upload a CSV or .xlsx file, see its validation report or import summary,
 the recent import log, and correct a mistaken load (delete a unit's facts over days).
 
-Thin: `auth.data_import` checks the role on the server, runs `data.ingest` and audits.
+Thin: `jobs.ingest.upload` checks the role on the server, runs `jobs.ingest` and audits.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from dash import Input, Output, State, callback, dcc, html
 from flask import current_app
 from flask_login import current_user
 
-from auth import data_import
 from auth.admin import NotPermitted
 from auth.guard import writes_data
 from components.i18n import MESSAGES, t
 from components.tables import grid
 from data.db import get_engine, get_session
-from data.ingest import KINDS, ImportReport
-from data.ingest.correct import DELETABLE, BadRange
+from jobs.ingest import KINDS, ImportReport, upload
+from jobs.ingest.correct import DELETABLE, BadRange
 from pages._common import company_zone, in_zone
 
 dash.register_page(__name__, path="/admin/import", name="Import · 数据导入")
@@ -87,7 +86,7 @@ def _delete_form(lang: str):
 
 def _recent() -> list[dict]:
     try:
-        return data_import.recent_imports(get_session(), current_user, tz=company_zone())
+        return upload.recent_imports(get_session(), current_user, tz=company_zone())
     except NotPermitted:
         return []
 
@@ -158,7 +157,7 @@ def run_import(contents, filename, kind, dry_run):
         return dash.no_update, dash.no_update
     session = get_session()
     try:
-        report = data_import.import_upload(
+        report = upload.import_upload(
             session, get_engine(), current_user, filename, _decode(contents), kind or None,
             bool(dry_run), current_app.config["TIMEZONE"], current_app.config["DATA_START"])
     except NotPermitted:
@@ -187,7 +186,7 @@ def run_delete(n_clicks, unit, start, end, kind, dry_run):
         return dmc.Alert(f"{t('error.bad_param', lang)}YYYY-MM-DD", color="red",
                          id="delete-error"), dash.no_update
     try:
-        done = data_import.delete_data(get_session(), get_engine(), current_user, str(unit).strip(),
+        done = upload.delete_data(get_session(), get_engine(), current_user, str(unit).strip(),
                                        first, last, kind or None, dry_run=bool(dry_run))
     except NotPermitted:
         return dmc.Alert(t("import.not_permitted", lang), color="red", id="import-denied"), []

@@ -13,7 +13,6 @@ from flask_login import current_user
 
 from auth.admin import NotPermitted
 from auth.guard import writes_data
-from auth.indicator_control import TargetError, clear_target, may_set_targets, set_target
 from components.charts import graph_config, safe
 from components.filters import kpi_picker
 from components.format import number
@@ -25,6 +24,7 @@ from data.db import get_session
 from data.numbers import BadNumber, finite
 from data.units import unit_by_code
 from metrics.attainment import attainment_by_child, own_targets
+from metrics.indicator_control import TargetError, clear_target, may_set_targets, set_target
 from metrics.registry import KPIS, REGISTRY
 from metrics.scope import Scope
 from pages._common import PageContext, frame, page_context, refused, unit_names

@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from data.db import get_session
-from data.demo import yesterday
+from jobs.demo import yesterday
 from risk.scan import scan
 
 

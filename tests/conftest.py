@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from app import create_app
 from auth.accounts import create_user
 from data.db import make_engine
-from data.demo import seed_demo
-from data.schema import upgrade
+from jobs.demo import seed_demo
+from jobs.schema import upgrade
 
 # A fixed last day keeps the demo identical run to run; 2026-06-30 puts the Spring Festival of
 # 2026 inside the tiny demo's 180 days.

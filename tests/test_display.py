@@ -18,12 +18,12 @@ from components.format import number
 from components.i18n import name
 from data.changes import data_changed
 from data.db import get_session
-from data.demo import seed_demo
 from data.models import AuditEvent, Playlist, User
 from data.units import unit_by_code
 from display import playlists
 from display.kiosk import render_view
 from display.playlists import PlaylistError
+from jobs.demo import seed_demo
 from metrics.compute import compute
 from metrics.registry import REGISTRY
 from tests.browser import ARTIFACTS, StoppableServer, browser_page

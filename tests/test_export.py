@@ -310,7 +310,7 @@ def live(tmp_path_factory):
     """The tiny demo on SQLite, the app served on a local port, its renderer; closed at the end."""
     chromium = chromium_path()  # skip (or fail under REQUIRE_BROWSER=1) without Chromium
     store = new_store("sqlite", tmp_path_factory.mktemp("pdf"))
-    from data.demo import seed_demo
+    from jobs.demo import seed_demo
 
     seed_demo(store.engine, "tiny", 42, DEMO_END)
     add_users(store)

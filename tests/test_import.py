@@ -12,8 +12,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from data.changes import data_version
-from data.demo import seed_demo
-from data.ingest import KINDS, import_file
 from data.models import (
     AuditEvent,
     ChannelDaily,
@@ -26,6 +24,8 @@ from data.models import (
     Target,
     WorkOrder,
 )
+from jobs.demo import seed_demo
+from jobs.ingest import KINDS, import_file
 from tests.conftest import DB_KINDS, DEMO_END, add_users, new_store
 
 FORMATS = Path(__file__).resolve().parent.parent / "data" / "formats"
@@ -39,7 +39,7 @@ def add_tiny_units(engine) -> None:
     import pandas as pd
 
     from data.bulk import bulk_insert
-    from data.demo import SCALES, plan_units
+    from jobs.demo import SCALES, plan_units
 
     with engine.begin() as conn:
         bulk_insert(conn, "org_unit", pd.DataFrame([

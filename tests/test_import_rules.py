@@ -10,9 +10,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from data.ingest.read import ROW
-from data.ingest.spec import KINDS, guess_kind
-from data.ingest.validate import Lookups, Problems, Window, check_chunk, check_header
+from jobs.ingest.read import ROW
+from jobs.ingest.spec import KINDS, guess_kind
+from jobs.ingest.validate import Lookups, Problems, Window, check_chunk, check_header
 
 LOOKUPS = Lookups(units={"HQ": (1, 1), "ZJ-HZ": (3, 3), "ZJ-HZ-01-01": (5, 5), "ZJ-HZ-01-02": (6, 5)},
                   carriers={"app": 1, "wechat": 2, "alipay": 3, "web": 4, "hotline": 5, "hall": 6})
@@ -161,8 +161,8 @@ def test_kind_is_guessed_from_name_then_header(name, header, kind):
 
 
 def test_every_column_type_has_a_parser():
-    from data.ingest.spec import TYPES
-    from data.ingest.validate import PARSERS
+    from jobs.ingest.spec import TYPES
+    from jobs.ingest.validate import PARSERS
 
     assert set(PARSERS) == set(TYPES)
     assert {c.type for k in KINDS.values() for c in k.columns} <= set(TYPES)

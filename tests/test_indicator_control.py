@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.admin import NotPermitted
-from auth.indicator_control import TargetError, clear_target, set_target
-from data.demo import seed_demo
 from data.models import AuditEvent, User
 from data.units import unit_by_code
+from jobs.demo import seed_demo
 from metrics.attainment import attainment_by_child, own_targets
+from metrics.indicator_control import TargetError, clear_target, set_target
 from metrics.targets import targets_for
 from tests.conftest import DEMO_END, add_users, own_target
 

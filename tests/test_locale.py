@@ -190,7 +190,7 @@ def test_parameter_errors_are_in_the_users_language(app, query, said):
 
 
 def test_the_import_page_names_file_formats_in_chinese(app):
-    from data.ingest import KINDS
+    from jobs.ingest import KINDS
     from tests.test_pages import render
 
     page = render(app, "data_import", "admin")

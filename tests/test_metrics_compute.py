@@ -29,8 +29,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from data.changes import data_changed
-from data.demo import seed_demo
 from data.units import unit_by_code
+from jobs.demo import seed_demo
 from metrics.compute import compute, facts_only
 from metrics.registry import KPIS
 from tests.conftest import DEMO_END

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.demo import seed_demo
 from data.models import Carrier, OrgUnit, Target, WorkOrder
 from data.units import unit_by_code
+from jobs.demo import seed_demo
 from metrics import registry
 from metrics.compare import compare, previous_period, year_earlier
 from metrics.compute import compute

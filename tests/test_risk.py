@@ -180,7 +180,7 @@ def test_rescanning_creates_nothing_new(tiny_store):
 
 
 def test_a_continuing_breach_extends_its_event(empty_store):
-    from data.demo import seed_demo
+    from jobs.demo import seed_demo
 
     seed_demo(empty_store.engine, "tiny", 42, DEMO_END)
     with Session(empty_store.engine) as s:
@@ -237,7 +237,7 @@ def test_worst_is_relative_to_the_threshold_and_the_earlier_day_wins_a_tie():
 
 
 def test_audit_rule_finds_repeated_failed_sign_ins(empty_store):
-    from data.demo import seed_demo
+    from jobs.demo import seed_demo
     from risk.workflow import local_now
 
     seed_demo(empty_store.engine, "tiny", 42, DEMO_END)
@@ -360,7 +360,7 @@ def test_risk_scan_command(tiny_store, runner_for):
 def test_admins_edit_rules_with_checks_and_audit(empty_store):
     from auth import admin
     from auth.accounts import AccountError, create_user
-    from data.schema import upgrade
+    from jobs.schema import upgrade
 
     upgrade(empty_store.engine)
     with Session(empty_store.engine) as s:

@@ -7,7 +7,7 @@ from sqlalchemy import inspect, select
 
 from data.catalog import CARRIERS, CORES
 from data.models import Base, Carrier, Core
-from data.schema import downgrade, is_current, upgrade
+from jobs.schema import downgrade, is_current, upgrade
 from tests.conftest import DB_KINDS, new_store
 
 
@@ -71,9 +71,9 @@ def test_upgrading_past_0011_rebuilds_the_rollups(empty_store):
     from sqlalchemy.orm import Session
 
     from data import rollups
-    from data.demo import seed_demo
     from data.models import RollupLoad
     from data.units import unit_by_code
+    from jobs.demo import seed_demo
     from metrics.compute import facts_only
     from metrics.quality import monthly_quality
 
@@ -102,8 +102,8 @@ def test_upgrading_past_0016_drops_the_scanned_through_mark(empty_store):
     from sqlalchemy.orm import Session
 
     from data.changes import versions
-    from data.demo import seed_demo
     from data.units import unit_by_code
+    from jobs.demo import seed_demo
     from metrics.stages import NOT_SCANNED, assess
     from risk.scan import scan
 

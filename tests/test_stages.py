@@ -172,8 +172,8 @@ def test_admins_change_thresholds_which_are_versioned_and_audited(empty_store):
 
     from auth import admin
     from auth.accounts import AccountError, create_user
-    from data.demo import seed_demo
     from data.models import AuditEvent
+    from jobs.demo import seed_demo
 
     seed_demo(empty_store.engine, "tiny", 42, DEMO_END)
     with Session(empty_store.engine) as s:

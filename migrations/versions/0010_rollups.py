@@ -5,7 +5,7 @@ Revises: 0009
 Create Date: 2026-11-23 15:00:00
 
 After 0009 (chained when main's 0007-0009 were merged in). Existing data is rolled up by
-`flask --app app init-db` (data.schema.upgrade), not here: until then the metrics read the facts.
+`flask --app app init-db` (jobs.schema.upgrade), not here: until then the metrics read the facts.
 """
 
 from __future__ import annotations

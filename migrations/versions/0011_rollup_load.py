@@ -8,7 +8,7 @@ Create Date: 2026-11-25 17:30:00
 no longer reads the outlets' `data_load` rows. `rollup_channel.transactions__online_carrier` goes:
 each roll-up row has its carrier, so the filter is applied when read, and re-classifying a carrier
 no longer leaves a stale column. The roll-ups are marked unbuilt: until `flask --app app init-db`
-(data.schema.upgrade) rebuilds them, the metrics read the facts (exact, slower).
+(jobs.schema.upgrade) rebuilds them, the metrics read the facts (exact, slower).
 """
 
 from __future__ import annotations

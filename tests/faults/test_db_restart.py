@@ -24,8 +24,8 @@ from werkzeug.serving import make_server
 
 from auth.accounts import create_token, create_user, find_user
 from data.db import make_engine
-from data.demo import seed_demo
-from data.schema import upgrade
+from jobs.demo import seed_demo
+from jobs.schema import upgrade
 from tests.conftest import DEMO_END, PASSWORD, USERS, app_over
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from data.changes import data_changed, data_version
-from data.ingest import KINDS, import_file
 from data.models import AuditEvent, ChannelDaily, DataLoad, ImportLog, RollupChannel
+from jobs.ingest import KINDS, import_file
 from tests.conftest import DB_KINDS, add_users, app_over, new_store, seeded_store
 from tests.test_import import WO_HEADER, add_tiny_units, snapshot, work_orders, write_csv
 
@@ -71,7 +71,7 @@ def _hostile(tmp: Path) -> dict[str, tuple[Path, str]]:
 CHILD = """
 import json, resource, sys, time
 from data.db import make_engine
-from data.ingest import import_file
+from jobs.ingest import import_file
 engine = make_engine(sys.argv[1])
 started = time.perf_counter()
 report = import_file(engine, sys.argv[2], username="fault-test")
@@ -385,8 +385,8 @@ def test_delete_on_the_upload_page_is_for_admins_only(tmp_path, username):
 
 @pytest.mark.parametrize("kind", DB_KINDS)
 def test_deleting_work_orders_refreshes_the_days_they_were_closed_on(kind, tmp_path):
-    from data.ingest.correct import delete_range
     from data.models import RollupOrdersClosed, WorkOrder
+    from jobs.ingest.correct import delete_range
 
     store = new_store(kind, tmp_path)
     add_tiny_units(store.engine)

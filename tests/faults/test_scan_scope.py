@@ -8,9 +8,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.demo import seed_demo
-from data.ingest import KINDS, import_file
 from data.models import OrgUnit, RiskEvent, RiskRule, RiskScanRun
+from jobs.demo import seed_demo
+from jobs.ingest import KINDS, import_file
 from metrics.risk import scan_coverage
 from tests.conftest import DEMO_END, new_store
 from tests.test_import import write_csv

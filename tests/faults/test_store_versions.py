@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
-from auth import admin, indicator_control
+from auth import admin
 from data.changes import STAMPED, versions
-from data.demo import seed_demo
-from data.ingest import KINDS, import_file
 from data.models import RiskEvent, User
 from data.units import unit_by_code
-from metrics import cache
+from jobs.demo import seed_demo
+from jobs.ingest import KINDS, import_file
+from metrics import cache, indicator_control
 from metrics.compute import compute, facts_only
 from metrics.stages import assess_months
 from metrics.views import headline

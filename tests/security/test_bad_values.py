@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from auth import admin
 from auth.accounts import AccountError
-from auth.indicator_control import TargetError, set_target
-from data.ingest.read import ROW
-from data.ingest.spec import KINDS
-from data.ingest.validate import Lookups, Problems, check_chunk
 from data.models import Meta, RiskRule, StageCriterion, Target, User
 from data.numbers import BadNumber, finite, whole
+from jobs.ingest.read import ROW
+from jobs.ingest.spec import KINDS
+from jobs.ingest.validate import Lookups, Problems, check_chunk
+from metrics.indicator_control import TargetError, set_target
 from tests.conftest import DB_KINDS, app_over, login, own_target, seeded_store
 from tests.security.dash_posts import outputs, post
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from app import ROOT, create_app
 from components.tables import grid
-from data.ingest.load import import_file
 from data.units import children, unit_by_code
+from jobs.ingest.load import import_file
 from tests.browser import browser_page, chromium_path, live_server, sign_in
 from tests.conftest import csrf_from, seeded_store
 

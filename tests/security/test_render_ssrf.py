@@ -81,7 +81,7 @@ def gunicorn_app(tmp_path_factory) -> Iterator[str]:
     RENDER_BASE_URL) over its own tiny demo; yield its base URL."""
     chromium = chromium_path()
     store = new_store("sqlite", tmp_path_factory.mktemp("ssrf"))
-    from data.demo import seed_demo
+    from jobs.demo import seed_demo
 
     seed_demo(store.engine, "tiny", 42, DEMO_END)
     add_users(store)
@@ -240,7 +240,7 @@ def test_without_a_known_address_the_web_export_says_what_to_set(tmp_path):
     from tests.conftest import login
 
     store = new_store("sqlite", tmp_path)
-    from data.demo import seed_demo
+    from jobs.demo import seed_demo
 
     seed_demo(store.engine, "tiny", 42, DEMO_END)
     add_users(store)

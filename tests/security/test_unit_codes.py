@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from data import demo, demo_geo
-from data.demo import seed_demo
-from data.ingest.load import import_file
 from data.models import OrgUnit, is_unit_code
 from data.units import path_for
+from jobs import demo, demo_geo
+from jobs.demo import seed_demo
+from jobs.ingest.load import import_file
 from tests.conftest import DEMO_END, new_store
 
 RULE_EN = "a unit code has only letters, digits, '-' and '_'"

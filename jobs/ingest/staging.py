@@ -14,9 +14,9 @@ import pandas as pd
 from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, Table, bindparam, text
 from sqlalchemy.types import TypeEngine
 
-from data.ingest.spec import Destination, Kind
-from data.ingest.validate import Problem, Problems
 from data.models import Base
+from jobs.ingest.spec import Destination, Kind
+from jobs.ingest.validate import Problem, Problems
 
 SOURCE_PREFIX = "import:"
 

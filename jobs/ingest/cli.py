@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from auth import audit
 from data.db import get_engine, get_session
-from data.ingest.correct import DELETABLE, BadRange, delete_range
-from data.ingest.load import STARTED, import_file
-from data.ingest.read import clip
-from data.ingest.spec import KINDS
 from data.models import ImportLog
+from jobs.ingest.correct import DELETABLE, BadRange, delete_range
+from jobs.ingest.load import STARTED, import_file
+from jobs.ingest.read import clip
+from jobs.ingest.spec import KINDS
 
 
 def init_app(app: Flask) -> None:

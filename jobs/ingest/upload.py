@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.admin import NotPermitted, require_admin
 from data.clock import local_text
-from data.ingest import ImportReport, import_file
-from data.ingest.correct import Deletion, delete_range
-from data.ingest.load import DATA_START
-from data.ingest.read import clip
 from data.models import ImportLog, User
+from jobs.ingest import ImportReport, import_file
+from jobs.ingest.correct import Deletion, delete_range
+from jobs.ingest.load import DATA_START
+from jobs.ingest.read import clip
 
 SUFFIXES = (".csv", ".txt", ".xlsx")
 MAX_BYTES = 200 * 2**20

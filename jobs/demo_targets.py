@@ -15,7 +15,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from data.demo_facts import Calendar
+from jobs.demo_facts import Calendar
 
 # kpi -> (level at the end of the data for a typical unit, yearly improvement)
 RATIO_TARGETS = {

@@ -18,7 +18,6 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from data.changes import data_changed
-from data.ingest.staging import as_date, utcnow
 from data.models import (
     CampaignDaily,
     ChannelDaily,
@@ -32,6 +31,7 @@ from data.models import (
     WorkOrder,
 )
 from data.units import subtree_bounds
+from jobs.ingest.staging import as_date, utcnow
 
 # kind -> (model, the column holding the day (or month) a row is about)
 DELETABLE: dict[str, tuple[tuple[Any, str], ...]] = {

@@ -12,19 +12,19 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from sqlalchemy import Connection, func, insert, select, text, update
 
-from data.ingest.spec import KINDS
-from data.ingest.validate import Lookups, Problem, Problems, check_chunk
 from data.models import OrgUnit
 from data.units import path_for
+from jobs.ingest.spec import KINDS
+from jobs.ingest.validate import Lookups, Problem, Problems, check_chunk
 
 if TYPE_CHECKING:
-    from data.ingest.load import Counts
-    from data.ingest.read import TableFile
+    from jobs.ingest.load import Counts
+    from jobs.ingest.read import TableFile
 
 
 def load_units(conn: Connection, table: TableFile, problems: Problems) -> Counts:
     """Validate the units file and, when it is valid, insert new units and rename changed ones."""
-    from data.ingest.load import Counts
+    from jobs.ingest.load import Counts
 
     spec = KINDS["units"]
     counts, frames = Counts(), []

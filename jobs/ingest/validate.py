@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from data.ingest.read import ROW, clip
-from data.ingest.spec import Col, Kind
 from data.numbers import NUMBER, BadNumber, finite, finite_series, not_finite_reason
 from data.units import UNIT_CODE_PATTERN, unit_code_problem
+from jobs.ingest.read import ROW, clip
+from jobs.ingest.spec import Col, Kind
 from metrics.registry import REGISTRY
 
 LIMIT = 100

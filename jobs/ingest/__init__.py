@@ -11,7 +11,7 @@
 - `cli`: `flask --app app import-data FILE [--kind KIND] [--dry-run]`, `delete-data`, `import-log`.
 """
 
-from data.ingest.load import ImportReport, import_file
-from data.ingest.spec import KINDS
+from jobs.ingest.load import ImportReport, import_file
+from jobs.ingest.spec import KINDS
 
 __all__ = ["KINDS", "ImportReport", "import_file"]

@@ -33,12 +33,12 @@ from sqlalchemy.orm import Session
 
 from data.bulk import bulk_insert
 from data.changes import data_changed
-from data.ingest import staging
-from data.ingest.read import CHUNK_ROWS, FileProblem, TableFile, clip, file_digest
-from data.ingest.spec import KINDS, Kind, guess_kind
-from data.ingest.units import load_units
-from data.ingest.validate import Lookups, Problem, Problems, Window, check_chunk, check_header
 from data.models import Carrier, DataLoad, ImportLog, OrgUnit
+from jobs.ingest import staging
+from jobs.ingest.read import CHUNK_ROWS, FileProblem, TableFile, clip, file_digest
+from jobs.ingest.spec import KINDS, Kind, guess_kind
+from jobs.ingest.units import load_units
+from jobs.ingest.validate import Lookups, Problem, Problems, Window, check_chunk, check_header
 from metrics import cache
 from settings import default
 
