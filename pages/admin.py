@@ -28,6 +28,7 @@ from display import playlists
 from display.playlists import PlaylistError
 from metrics.registry import REGISTRY
 from pages._common import company_zone, in_zone
+from risk import rules_admin
 from risk.params import reference
 
 dash.register_page(__name__, path="/admin", name="Admin · 管理")
@@ -328,7 +329,7 @@ def show_rubric_and_rules(_changed):
         session = get_session()
         lang = _lang()
         return (rubric_rows(admin.rubric(session, current_user), lang),
-                rule_rows(admin.risk_rules(session, current_user, tz=company_zone()), lang))
+                rule_rows(rules_admin.risk_rules(session, current_user, tz=company_zone()), lang))
     except admin.NotPermitted:
         return [], []
 
@@ -349,7 +350,7 @@ def edit_cell(rubric_changes, rule_changes, changed):
     if on_rubric:
         (msg, hide, colour), _ = _act(admin.set_threshold, change["rowId"], change["value"])
     else:
-        (msg, hide, colour), _ = _act(admin.update_rule, change["rowId"], change["colId"],
+        (msg, hide, colour), _ = _act(rules_admin.update_rule, change["rowId"], change["colId"],
                                       change["value"])
     return msg, hide, colour, changed + 1
 

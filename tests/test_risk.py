@@ -361,6 +361,7 @@ def test_admins_edit_rules_with_checks_and_audit(empty_store):
     from auth import admin
     from auth.accounts import AccountError, create_user
     from jobs.schema import upgrade
+    from risk import rules_admin
 
     upgrade(empty_store.engine)
     with Session(empty_store.engine) as s:
@@ -371,18 +372,18 @@ def test_admins_edit_rules_with_checks_and_audit(empty_store):
         root = create_user(s, "root", "admin", "HQ", "a long password")
         look = create_user(s, "look", "viewer", "HQ", "a long password")
         s.commit()
-        admin.update_rule(s, root, "availability_low", "params", '{"op": "<", "value": 0.95}')
-        admin.update_rule(s, root, "availability_low", "tiers", "3, 4,5")
-        admin.update_rule(s, root, "availability_low", "active", "false")
+        rules_admin.update_rule(s, root, "availability_low", "params", '{"op": "<", "value": 0.95}')
+        rules_admin.update_rule(s, root, "availability_low", "tiers", "3, 4,5")
+        rules_admin.update_rule(s, root, "availability_low", "active", "false")
         rule = s.scalar(select(RiskRule).where(RiskRule.code == "availability_low"))
         assert rule.params == '{"op": "<", "value": 0.95}' and rule.tiers == "3,4,5"
         assert rule.active is False
         for field, bad in (("params", "{not json"), ("params", "[1]"), ("tiers", "6"),
                            ("severity", "extreme"), ("deadline_hours", "0"), ("code", "x")):
             with pytest.raises(AccountError):
-                admin.update_rule(s, root, "availability_low", field, bad)
+                rules_admin.update_rule(s, root, "availability_low", field, bad)
         with pytest.raises(admin.NotPermitted):
-            admin.update_rule(s, look, "availability_low", "severity", "low")
+            rules_admin.update_rule(s, look, "availability_low", "severity", "low")
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "rule_change")) == 3
 

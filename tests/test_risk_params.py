@@ -89,8 +89,8 @@ def _admin(s):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_editor_refuses_a_misspelt_setting_and_keeps_the_old_ones(empty_store, lang):
-    from auth import admin
     from auth.accounts import AccountError
+    from risk import rules_admin
 
     with Session(empty_store.engine) as s:
         root = _admin(s)
@@ -99,20 +99,20 @@ def test_the_editor_refuses_a_misspelt_setting_and_keeps_the_old_ones(empty_stor
         rule = s.scalar(select(RiskRule).where(RiskRule.code == "availability_low"))
         before = rule.params
         with pytest.raises(AccountError) as refused:
-            admin.update_rule(s, root, "availability_low", "params", '{"valeu": 0.9}')
+            rules_admin.update_rule(s, root, "availability_low", "params", '{"valeu": 0.9}')
         assert "valeu" in str(refused.value)
         assert ("unknown setting" in str(refused.value)) == (lang == "en")
         assert ("未知参数" in str(refused.value)) == (lang == "zh")
         for bad in ('{"value": "high"}', '{"value": 0.9, "window": 0}', '{}'):
             with pytest.raises(AccountError):
-                admin.update_rule(s, root, "availability_low", "params", bad)
+                rules_admin.update_rule(s, root, "availability_low", "params", bad)
         s.rollback()  # what the page does on a refusal
         s.expire_all()
         assert s.scalar(select(RiskRule.params).where(RiskRule.code == "availability_low")) \
             == before
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "rule_change")) == 0
-        admin.update_rule(s, root, "complaint_surge", "params",
+        rules_admin.update_rule(s, root, "complaint_surge", "params",
                           '{"window": 7, "max_rise": 2.0, "min_count": 10}')
         assert json.loads(s.scalar(select(RiskRule.params).where(
             RiskRule.code == "complaint_surge")))["min_count"] == 10
@@ -181,14 +181,14 @@ def test_a_scan_skips_bad_stored_rules_says_why_and_finds_the_rest(kind, tmp_pat
 
 
 def test_the_rules_admin_page_shows_skips_and_the_settings_of_each_type(empty_store):
-    from auth import admin
+    from risk import rules_admin
 
     with Session(empty_store.engine) as s:
         root = _admin(s)
         s.execute(update(RiskRule).where(RiskRule.code == "binding_low")
                   .values(params='{"valeu": 0.4}'))
         scan(s, DEMO_END, DEMO_END)
-        rows = {r["code"]: r for r in admin.risk_rules(s, root)}
+        rows = {r["code"]: r for r in rules_admin.risk_rules(s, root)}
         assert "valeu" in rows["binding_low"]["skip_reason"] and rows["binding_low"]["skipped_at"]
         assert rows["availability_low"]["skip_reason"] == ""
         s.rollback()

@@ -21,7 +21,7 @@ from metrics import cache, indicator_control
 from metrics.compute import compute, facts_only
 from metrics.stages import assess_months
 from metrics.views import headline
-from risk import workflow
+from risk import rules_admin, workflow
 from risk.scan import scan
 from tests.conftest import DB_KINDS, DEMO_END, add_users, app_over, seeded_store
 from tests.test_import import write_csv
@@ -174,8 +174,8 @@ def test_a_risk_step_a_scan_and_a_rule_edit_move_the_risk_stamp(store):
         assert _stamp(store, "risk") > stamp
         stamp = _stamp(store, "risk")
         with Session(store.engine) as session:
-            rule = admin.risk_rules(session, _user(session, "admin"))[0]
-            admin.update_rule(session, _user(session, "admin"), rule["code"], "active", False)
+            rule = rules_admin.risk_rules(session, _user(session, "admin"))[0]
+            rules_admin.update_rule(session, _user(session, "admin"), rule["code"], "active", False)
             session.commit()
         assert _stamp(store, "risk") > stamp
         _cached_equals_plain(flask_app, _closure)

@@ -24,6 +24,7 @@ from jobs.ingest.read import ROW
 from jobs.ingest.spec import KINDS
 from jobs.ingest.validate import Lookups, Problems, check_chunk
 from metrics.indicator_control import TargetError, set_target
+from risk import rules_admin
 from tests.conftest import DB_KINDS, app_over, login, own_target, seeded_store
 from tests.security.dash_posts import outputs, post
 
@@ -156,7 +157,7 @@ def test_non_finite_rule_settings_are_refused(sqlite_store):
         kept = (before.params, before.deadline_hours, before.owner_tier)
         for field, value in RULE_VALUES:
             with pytest.raises(AccountError):
-                admin.update_rule(s, _user(s, "admin"), "satisfaction_low", field, value)
+                rules_admin.update_rule(s, _user(s, "admin"), "satisfaction_low", field, value)
             s.rollback()
             after = s.scalar(select(RiskRule).where(RiskRule.code == "satisfaction_low"))
             assert (after.params, after.deadline_hours, after.owner_tier) == kept, value
