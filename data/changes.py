@@ -4,8 +4,10 @@ transaction that wrote the facts.
 It bumps the store's data version (the `facts` row of `store_version`), which anything derived
 from facts (cached results, roll-ups) keys on, so nothing derived outlives the facts it came from:
 in the same transaction it refreshes the roll-up tables (`data.rollups`) for the changed units'
-ancestors and days, and it clears the result cache of the process it runs in (entries written
-meanwhile, and in other processes, carry the old version and are never read again).
+ancestors and days, and it calls what upper layers registered with `on_data_changed` (the result
+cache, `metrics.cache`, clears itself in the process it runs in; entries written meanwhile, and in
+other processes, carry the old version and are never read again). Data is the floor: it imports
+no upper layer, it calls them back.
 
 The other stamps (`STAMPED`) need no call: triggers on their tables (migrations 0015 and 0016) bump them in
 the writing transaction, whoever writes. `versions` reads every stamp in one query of a few rows,
@@ -15,7 +17,7 @@ whatever the size of the store.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -32,6 +34,13 @@ STAMPED: dict[str, tuple[str, ...]] = {
     "risk": ("risk_rule", "risk_event", "risk_event_step", "risk_scan_run"),
     "carriers": ("carrier",),
 }
+_listeners: list[Callable[[], None]] = []
+
+
+def on_data_changed(listener: Callable[[], None]) -> None:
+    """Have `listener` called after every `data_changed` (once however often it is registered)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def versions(bind: Session | Connection) -> dict[str, int]:
@@ -50,15 +59,16 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
                  unit_ids: Iterable[int] | None = None) -> int:
     """Record that facts of `unit_ids` (None: any) on days `start`..`end` (None: any) changed.
 
-    Refreshes the roll-ups of those units' ancestors on those days and returns the new data
-    version. Runs in the caller's transaction: if that rolls back, so do the bump and the roll-ups.
+    Refreshes the roll-ups of those units' ancestors on those days, calls the `on_data_changed`
+    listeners and returns the new data version. Runs in the caller's transaction: if that rolls
+    back, so do the bump and the roll-ups.
     """
     from data import rollups
-    from metrics import cache
 
     rollups.refresh(bind, start, end, unit_ids)
     bump(bind, FACTS)
-    cache.clear()
+    for listener in _listeners:
+        listener()
     return data_version(bind)
 
 

@@ -160,6 +160,9 @@ def clear() -> None:
         _guarded(cache.clear)
 
 
+changes.on_data_changed(clear)  # a write of facts clears this process's cache (data calls up)
+
+
 def stamps(session: Session, depends: tuple[str, ...]) -> tuple:
     """Return what the cached results depend on, as a hashable tuple (read once per transaction:
     a request's cached calls share one reading; a commit or rollback reads afresh)."""
