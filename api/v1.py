@@ -15,19 +15,18 @@ from api import params
 from api.params import UNAVAILABLE, BadParameter, UnitUnavailable
 from auth import audit
 from data import unavailable
+from data.clock import local_now, month_end
 from data.db import get_session
 from data.models import RISK_STATES, Carrier, Core, OrgUnit
 from data.units import children
 from metrics.compute import compute
 from metrics.freshness import last_loaded, loaded_range
 from metrics.matrix import matrix
-from metrics.quality import month_end
 from metrics.registry import KPIS
 from metrics.risk import events
 from metrics.scope import OutOfScope, Scope
 from metrics.stages import assess, assess_children
 from metrics.targets import Bands
-from risk.workflow import local_now
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 

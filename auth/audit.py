@@ -7,12 +7,13 @@ import datetime as dt
 from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
+from data.clock import utc_now
 from data.models import AuditEvent
 
 
 def now() -> dt.datetime:
     """Return the current UTC time without tzinfo (how the audit log stores times)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return utc_now()
 
 
 def client_address() -> str | None:

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode
 
+from data.clock import month_start
+
 PERIODS = ("last7", "last30", "mtd", "last_month", "qtd", "ytd", "custom")
 COMPARES = ("previous", "last_year")
 CARRIERS = ("app", "wechat", "alipay", "web", "hotline", "hall")
@@ -70,10 +72,10 @@ def period_range(period: str, anchor: dt.date) -> tuple[dt.date, dt.date]:
     if period == "last30":
         return anchor - dt.timedelta(days=29), anchor
     if period == "mtd":
-        return anchor.replace(day=1), anchor
+        return month_start(anchor), anchor
     if period == "last_month":
-        end = anchor.replace(day=1) - dt.timedelta(days=1)
-        return end.replace(day=1), end
+        end = month_start(anchor) - dt.timedelta(days=1)
+        return month_start(end), end
     if period == "qtd":
         return dt.date(anchor.year, 3 * ((anchor.month - 1) // 3) + 1, 1), anchor
     if period == "ytd":

@@ -1,12 +1,59 @@
-"""Times as the company reads them: stored UTC times shown in the company's time zone (setting
-TIMEZONE), with a label derived from that zone ("UTC+8")."""
+"""The one clock and calendar: now (UTC, and in the company's time zone, setting TIMEZONE),
+yesterday, month arithmetic, and stored UTC times shown in the company's zone with a label derived
+from it ("UTC+8"). Every layer above asks here rather than calling `datetime.now` or counting days
+of months itself."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
+
 TIME_FORMAT = "%Y-%m-%d %H:%M"
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def company_zone() -> str:
+    """The company's time zone: setting TIMEZONE of the running app, else Asia/Shanghai."""
+    return (current_app.config.get("TIMEZONE") if has_app_context() else None) or DEFAULT_ZONE
+
+
+def utc_now() -> dt.datetime:
+    """Now in UTC, naive (how the audit log, accounts, tokens and imports store times)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def local_now(tz: str | None = None) -> dt.datetime:
+    """Now in zone `tz` (default: the company's), naive (how risk events and loads keep times)."""
+    return dt.datetime.now(ZoneInfo(tz or company_zone())).replace(tzinfo=None)
+
+
+def yesterday(tz: str | None = None) -> dt.date:
+    """Yesterday's date in zone `tz` (default: the company's)."""
+    return local_now(tz).date() - dt.timedelta(days=1)
+
+
+def month_start(day: dt.date) -> dt.date:
+    """The first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    """The last day of `day`'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The first day of every month from `start`'s to `end`'s, both included."""
+    months, m = [], month_start(start)
+    while m <= end:
+        months.append(m)
+        if m.year == dt.MAXYEAR and m.month == 12:  # no month follows (a stored 9999-12-31)
+            break
+        m = month_end(m) + dt.timedelta(days=1)
+    return months
 
 
 def to_local(value: dt.datetime | None, tz: str) -> dt.datetime | None:

@@ -21,6 +21,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from auth.guard import SECRET_HEADER  # noqa: F401  (the renderer sends the secret in it)
+from data.clock import utc_now
 from data.models import RenderToken, User
 
 SALT = "render-token"
@@ -56,11 +57,6 @@ def secret_matches(secret: str | None, expected_hash: str | None) -> bool:
     return hmac.compare_digest(secret_hash(secret), expected_hash)
 
 
-def now() -> dt.datetime:
-    """Return the current UTC time without tzinfo (how tokens store their times)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def lifetime(seconds: float | str | None) -> float:
     """Return the token life from the setting, capped at MAX_SECONDS."""
     value = float(seconds) if seconds not in (None, "") else 30.0
@@ -71,7 +67,7 @@ def issue(session: Session, secret: str, user: User, path: str, seconds: float =
           at: dt.datetime | None = None) -> Issued:
     """Record a new token for `user` to open `path` once within `seconds` (capped at 60) with a
     new per-render secret; return both."""
-    at = at or now()
+    at = at or utc_now()
     expires = at + dt.timedelta(seconds=lifetime(seconds))
     token_id = secrets.token_hex(16)
     renderer_secret = secrets.token_urlsafe(32)
@@ -87,7 +83,7 @@ def redeem(session: Session, secret: str, token: str, renderer_secret: str | Non
            at: dt.datetime | None = None) -> Redeemed:
     """Check `token` and the per-render secret presented with it, and mark the token used; return
     its user and path, or raise TokenRefused. A wrong or missing secret does not use the token up."""
-    at = at or now()
+    at = at or utc_now()
     try:
         payload = URLSafeSerializer(secret, salt=SALT).loads(token)
         token_id, user_id, path = str(payload["j"]), int(payload["u"]), str(payload["p"])

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from components.format import period_text
 from components.i18n import name, t
 from components.view_state import PAGES, ViewState
+from data.clock import local_now
 from data.models import OrgUnit, User
 from data.units import children
 from metrics.freshness import is_demo, last_loaded
@@ -67,7 +68,7 @@ def header_lines(target: ExportView, user: User, timezone: str,
     """Return the two header lines of the PDF: what (page, unit, period) and who, when, as of."""
     lang = user.language or "zh"
     v = target.view
-    when = (at or dt.datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone))
+    when = local_now(timezone) if at is None else at.astimezone(ZoneInfo(timezone))
     what = (f"{t(PAGES[target.page], lang)} · {name(target.unit, lang)} · {t('filter.period', lang)} "
             f"{period_text(v, lang)}")
     person = f"{user.display_name} ({user.username})" if user.display_name else user.username

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import click
 import numpy as np
@@ -26,6 +25,7 @@ from data import rollups
 from data.bulk import bulk_insert
 from data.catalog import ensure_catalog
 from data.changes import data_changed
+from data.clock import yesterday
 from data.db import get_engine
 from data.models import FACT_TABLES, ROLLUP_TABLES, Meta, OrgUnit
 from data.rubric import ensure_rubric
@@ -64,11 +64,6 @@ class UnitPlan:
     parent_id: int | None
     path: str
     level: float = 0.5  # economic level, outlets' maturity is drawn around it
-
-
-def yesterday(tz: str) -> dt.date:
-    """Return yesterday's local date in the company's time zone."""
-    return dt.datetime.now(ZoneInfo(tz)).date() - dt.timedelta(days=1)
 
 
 def plan_units(scale: Scale) -> list[UnitPlan]:

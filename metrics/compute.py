@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from data import rollups
+from data.clock import month_start
 from data.models import OUTLET_TIER, Carrier, OrgUnit
 from data.units import subtree_bounds
 from metrics import sql
@@ -148,7 +149,7 @@ def _query_source(session: Session, source_name: str, measures: list[Measure],
     ou = OrgUnit.__table__.alias("ou")
     low, high = subtree_bounds(sel.unit.path)
     date_col = t.c[source.date_column]
-    start = sql.month_start(sel.start) if source.monthly else sel.start
+    start = month_start(sel.start) if source.monthly else sel.start
     where: list[ColumnElement[bool]] = [ou.c.path >= low, ou.c.path < high,
                                         date_col >= start, date_col <= sel.end]
     if source.carrier_column and not sel.all_carriers:

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data.clock import utc_now
 from data.models import OUTLET_TIER, DataLoad, Meta, OrgUnit, RollupLoad
 from data.units import children, subtree_bounds
 from metrics import sql
@@ -21,7 +22,7 @@ def loaded_range(session: Session) -> tuple[dt.date, dt.date] | None:
     Days after tomorrow (anywhere on earth) are not real loads: imports refuse them, but an older
     store may hold one (a 9999-12-31 row); they must not become every view's default period.
     """
-    latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
+    latest = utc_now().date() + dt.timedelta(days=2)
     # Two scalar subqueries: each is one index probe, where min and max in one query scan.
     first, last = session.execute(select(
         select(func.min(DataLoad.day)).scalar_subquery(),

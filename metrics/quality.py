@@ -3,12 +3,12 @@ arrived, how much arrived in time, and how many carriers carried traffic, per mo
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from data.clock import month_end, months_between
 from data.models import OUTLET_TIER, ChannelDaily, DataLoad, OrgUnit, RollupChannel, RollupLoad
 from data.units import subtree_bounds
 from metrics import sql
@@ -83,17 +83,3 @@ def monthly_quality(session: Session, unit: OrgUnit, start: dt.date, end: dt.dat
             out[first]["data_completeness"] = float(n) / expected
             out[first]["data_timeliness"] = float(n_timely or 0) / expected
     return out
-
-
-def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
-    months, m = [], start.replace(day=1)
-    while m <= end:
-        months.append(m)
-        if m.year == dt.MAXYEAR and m.month == 12:  # no month follows (a stored 9999-12-31)
-            break
-        m = month_end(m) + dt.timedelta(days=1)
-    return months
-
-
-def month_end(first: dt.date) -> dt.date:
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])

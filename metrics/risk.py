@@ -9,9 +9,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data.clock import month_end, month_start, months_between
 from data.models import OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun
 from data.units import subtree_bounds
-from metrics.quality import month_end, months_between
 from metrics.scope import Scope, enforce
 
 DONE = ("resolved", "closed")
@@ -118,7 +118,7 @@ def closed_on_time(session: Session, unit: OrgUnit, start: dt.date, end: dt.date
                RiskEvent.deadline <= as_of)).all()
     out: dict[dt.date, float | None] = {}
     for first in months_between(start, end):
-        due = [(d, r) for d, r in rows if d.date().replace(day=1) == first]
+        due = [(d, r) for d, r in rows if month_start(d.date()) == first]
         if first in unknown:
             out[first] = None
         elif due:

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
+from data.clock import month_end, month_start
 from data.models import OUTLET_TIER, OrgUnit
 from data.rollups import SPECS, column_name
 from data.units import subtree_bounds
 from metrics import sql
-from metrics.quality import month_end
 from metrics.registry import Measure
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ def _outlets(session: Session, units: dict[int, str]) -> dict[int, set[int]]:
 def _period(day: dt.date, grain: str | None) -> dt.date:
     if grain == "week":
         return day - dt.timedelta(days=day.weekday())
-    return day.replace(day=1)
+    return month_start(day)
 
 
 def _period_end(first: dt.date, grain: str | None) -> dt.date:

@@ -14,11 +14,6 @@ def table(name: str) -> Table:
     return Base.metadata.tables[name]
 
 
-def month_start(day: dt.date) -> dt.date:
-    """Return the first day of `day`'s month."""
-    return day.replace(day=1)
-
-
 # Filters that look at nothing but the row's carrier: a roll-up keyed by carrier applies them when
 # read instead of storing a filtered column (so editing the carrier catalogue needs no rebuild).
 CARRIER_FILTERS = ("online_carrier",)

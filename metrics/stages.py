@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from data.clock import month_end, month_start, months_between
 from data.models import OrgUnit
 from data.rubric import CRITERIA, STAGES, thresholds
 from data.units import children
 from metrics.cache import cached
 from metrics.compute import compute
-from metrics.quality import month_end, monthly_quality, months_between
+from metrics.quality import monthly_quality
 from metrics.registry import KPIS
 from metrics.risk import closed_on_time, unscanned_months
 from metrics.scope import Scope, enforce
@@ -94,7 +95,7 @@ def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date
     enforce(scope, unit)
     limits, version = thresholds(session)
     end = min(month_end(last), data_end)
-    start = first.replace(day=1)
+    start = month_start(first)
     kpi_ids = [k.id for k in KPIS]
     values = compute(session, kpi_ids, unit, start, end, by="month")
     quality = monthly_quality(session, unit, start, end)
@@ -159,7 +160,7 @@ def children_this_and_last_month(session: Session, unit: OrgUnit, month: dt.date
                                  ) -> list[tuple[Assessment, Assessment]]:
     """Each child's assessment for the month before `month` and for `month` (one pass each)."""
     enforce(scope, unit)
-    previous = (month - dt.timedelta(days=1)).replace(day=1)
+    previous = month_start(month - dt.timedelta(days=1))
     return [tuple(assess_months(session, child, previous, month, data_end))  # type: ignore[misc]
             for child in children(session, unit)]
 

@@ -18,7 +18,7 @@ from components.notices import not_permitted, wall_display_only
 from components.tables import grid
 from components.view_state import ViewState
 from data.catalog import carriers, cores
-from data.clock import zone_label
+from data.clock import company_zone, zone_label
 from data.db import get_session
 from data.models import OrgUnit
 from data.units import ancestors, children, unit_by_code
@@ -68,11 +68,6 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
                        carriers(session), cores(session), loaded.isoformat() if loaded else "",
                        is_demo(session), Bands.from_config(current_app.config), found.data_end,
                        found.requested_end)
-
-
-def company_zone() -> str:
-    """The company's time zone (setting TIMEZONE)."""
-    return current_app.config.get("TIMEZONE") or "Asia/Shanghai"
 
 
 def in_zone(key: str, lang: str) -> str:

@@ -16,11 +16,11 @@ from flask import g
 from flask_login import current_user
 
 from components.i18n import LANGS, t
+from data.clock import local_now
 from data.db import get_session
 from display.kiosk import describe, render_view
 from display.playlists import PlaylistError, PlaylistUnavailable, find_for, playlists_for, views
 from pages._common import refused
-from risk.workflow import local_now
 
 dash.register_page(__name__, path="/display", name="Display", title="大屏 Wall display")
 

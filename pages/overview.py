@@ -11,6 +11,7 @@ from components.charts import graph_config, label_blank_cells, matrix_heatmap, s
 from components.i18n import t
 from components.view_state import carry
 from data.catalog import carriers, cores
+from data.clock import local_now, month_start
 from data.db import get_session
 from data.rubric import BY_ID, TOP_STAGE, stage_label
 from metrics.matrix import matrix
@@ -18,7 +19,6 @@ from metrics.risk import open_counts
 from metrics.stages import assess
 from metrics.views import headline
 from pages._common import PageContext, frame, page_context, refused, unit_names
-from risk.workflow import local_now
 
 dash.register_page(__name__, path="/", name="Overview", title="总览 Overview")
 
@@ -80,7 +80,7 @@ def _risk(ctx):
 
 def _stage(ctx):
     """The unit's stage in the month its period ends, what is missing, and a link to the detail."""
-    month = ctx.view.end.replace(day=1)
+    month = month_start(ctx.view.end)
     a = assess(ctx.session, ctx.unit, month, ctx.view.end, scope=ctx.scope)
     missing = ", ".join(BY_ID[c.id].name_en if ctx.lang == "en" else BY_ID[c.id].name_zh
                         for c in a.missing)

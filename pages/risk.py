@@ -21,13 +21,14 @@ from components.i18n import name, t
 from components.notices import not_permitted
 from components.tables import grid
 from components.theme import CORE_COLOURS, STATUS_COLOURS
+from data.clock import local_now
 from data.db import get_session
 from metrics.compute import compute
 from metrics.registry import REGISTRY
 from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend, scan_coverage
 from metrics.scope import OutOfScope, Scope
 from pages._common import PageContext, frame, in_zone, page_context, refused
-from risk.workflow import StepRefused, allowed_steps, local_now, step
+from risk.workflow import StepRefused, allowed_steps, step
 
 dash.register_page(__name__, path="/risk", name="Risk", title="风险 Risk")
 

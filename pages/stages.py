@@ -13,8 +13,8 @@ from components.format import number
 from components.i18n import name, t
 from components.tables import grid
 from components.view_state import update
+from data.clock import month_end, month_start
 from data.rubric import BY_ID, TOP_STAGE, stage_label
-from metrics.quality import month_end
 from metrics.stages import (
     NOT_SCANNED,
     Assessment,
@@ -36,7 +36,7 @@ def layout(**query: str):
     ctx = page_context(query, PATH)
     if not isinstance(ctx, PageContext):
         return ctx
-    month = ctx.view.end.replace(day=1)
+    month = month_start(ctx.view.end)
     data_end = ctx.view.end
     first = _months_back(month, 23)  # 24 months of history
     history = assess_months(ctx.session, ctx.unit, first, month, data_end, scope=ctx.scope)

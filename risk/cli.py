@@ -6,8 +6,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from data.clock import yesterday
 from data.db import get_session
-from jobs.demo import yesterday
 from risk.scan import scan
 
 

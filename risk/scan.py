@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from auth import audit
+from data.clock import utc_now
 from data.models import AuditEvent, OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun, User
 from metrics.compute import compute
 from metrics.registry import REGISTRY
@@ -96,13 +97,9 @@ def scan(session: Session, start: dt.date, end: dt.date,
             if outcome:
                 stats[outcome] += 1
     # The run's row (its trigger bumps the `risk` stamp: the days it covers now count).
-    run.new, run.extended, run.finished_at = stats["new"], stats["extended"], _utcnow()
+    run.new, run.extended, run.finished_at = stats["new"], stats["extended"], utc_now()
     session.flush()
     return stats
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _begin_run(session: Session, start: dt.date, end: dt.date, all_units: bool) -> RiskScanRun:
@@ -116,7 +113,7 @@ def _begin_run(session: Session, start: dt.date, end: dt.date, all_units: bool) 
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCAN_LOCK_KEY})
-    run = RiskScanRun(first_day=start, last_day=end, all_units=all_units, started_at=_utcnow(),
+    run = RiskScanRun(first_day=start, last_day=end, all_units=all_units, started_at=utc_now(),
                       new=0, extended=0, skipped=0)
     session.add(run)
     session.flush()

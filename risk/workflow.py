@@ -4,12 +4,11 @@ and reopened; each step recorded with who, when and a note; allowed by role and 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from auth import audit
+from data.clock import local_now
 from data.models import RiskEvent, RiskEventStep, User
 from metrics.scope import Scope
 
@@ -23,13 +22,6 @@ NEXT: dict[str, tuple[str, ...]] = {
 }
 DONE = ("resolved", "closed")
 WORKERS = ("admin", "manager")
-
-
-def local_now() -> dt.datetime:
-    """Now in the company's time zone, naive (how risk events keep their times)."""
-    tz = current_app.config.get("TIMEZONE", "Asia/Shanghai") if has_app_context() else \
-        "Asia/Shanghai"
-    return dt.datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
 
 
 class StepRefused(ValueError):

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from data.clock import yesterday
 from data.models import Base, DemoIncident, Meta, OrgUnit
 from data.units import children, subtree, unit_by_code
-from jobs.demo import SCALES, outlet_profiles, plan_units, seed_demo, yesterday
+from jobs.demo import SCALES, outlet_profiles, plan_units, seed_demo
 from tests.conftest import DEMO_END, new_store
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app import create_app
 from components.format import number, pct
 from components.i18n import name, t
+from data.clock import utc_now
 from data.models import AuditEvent, RenderToken, User
 from data.rubric import stage_label
 from data.units import children, unit_by_code
@@ -81,7 +82,7 @@ def test_a_token_signs_in_once_and_opens_its_view_only(app, anon, tiny_store):
 
 
 def test_an_expired_token_is_refused(anon, tiny_store):
-    issued = tokens.now() - dt.timedelta(seconds=61)
+    issued = utc_now() - dt.timedelta(seconds=61)
     response = _redeem(anon, _issue(tiny_store, "viewer", "/", at=issued, seconds=60))
     assert response.status_code == 403 and "expired" in response.get_data(as_text=True)
     assert anon.get("/").status_code == 302  # still signed out
@@ -292,7 +293,7 @@ def _expected(s: Session, page: str, lang: str) -> list[str]:
         frame = attainment_by_child(s, unit, START, END, scope=scope)
         out += [pct(r.attainment) for r in frame[frame["kpi"] == "online_substitution"].itertuples()]
     elif page == "/risk":
-        from risk.workflow import local_now
+        from data.clock import local_now
 
         listed = events(s, unit, local_now(), start=START, end=END, scope=scope)
         out.append(f"{t('risk.events', lang)} ({len(listed)})")

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.clock import month_end, months_between
 from data.models import Carrier, OrgUnit, Target, WorkOrder
 from data.units import unit_by_code
 from jobs.demo import seed_demo
@@ -18,7 +19,6 @@ from metrics.compute import compute
 from metrics.freshness import loaded_range
 from metrics.league import league_table
 from metrics.matrix import matrix
-from metrics.quality import month_end, months_between
 from metrics.stages import assess, assess_months
 from metrics.targets import Bands, attainment, status, targets_for
 from tests.conftest import DEMO_END, seeded_store

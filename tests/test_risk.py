@@ -237,8 +237,8 @@ def test_worst_is_relative_to_the_threshold_and_the_earlier_day_wins_a_tie():
 
 
 def test_audit_rule_finds_repeated_failed_sign_ins(empty_store):
+    from data.clock import local_now
     from jobs.demo import seed_demo
-    from risk.workflow import local_now
 
     seed_demo(empty_store.engine, "tiny", 42, DEMO_END)
     with Session(empty_store.engine) as s:

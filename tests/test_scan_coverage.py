@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from data.clock import month_end, months_between
 from data.models import OrgUnit, RiskEvent, RiskEventStep, RiskScanRun
 from data.units import unit_by_code
-from metrics.quality import month_end, months_between
 from metrics.stages import NOT_SCANNED, assess, assess_months
 from tests.conftest import DB_KINDS, DEMO_END, app_over, login, seeded_store
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from data.changes import data_changed
+from data.clock import month_start, utc_now
 from data.models import (
     CampaignDaily,
     ChannelDaily,
@@ -31,7 +32,7 @@ from data.models import (
     WorkOrder,
 )
 from data.units import subtree_bounds
-from jobs.ingest.staging import as_date, utcnow
+from jobs.ingest.staging import as_date
 
 # kind -> (model, the column holding the day (or month) a row is about)
 DELETABLE: dict[str, tuple[tuple[Any, str], ...]] = {
@@ -99,7 +100,7 @@ def delete_range(conn: Connection, unit_code: str, start: dt.date, end: dt.date,
     changed_to = end
     for model, column in targets:
         day = getattr(model, column)
-        first = start.replace(day=1) if column == "month" else start
+        first = month_start(start) if column == "month" else start
         where: list[ColumnElement[bool]] = [model.unit_id.in_(unit_ids), day >= first,
                                             day <= end]
         if model is WorkOrder:  # orders closed after the range leave those days' roll-ups too
@@ -110,12 +111,12 @@ def delete_range(conn: Connection, unit_code: str, start: dt.date, end: dt.date,
         done.rows[model.__tablename__] = done.rows.get(model.__tablename__, 0) + result.rowcount  # type: ignore[attr-defined]
     if done.total and not dry_run:
         # a month that overlaps the range went whole: its roll-ups from its first day
-        data_changed(conn, start.replace(day=1) if kind in (None, "monthly_actives") else start,
+        data_changed(conn, month_start(start) if kind in (None, "monthly_actives") else start,
                      changed_to, unit_ids)
     if not dry_run:
         done.log_id = int(conn.execute(insert(ImportLog).values(
             kind=(kind or "all")[:32], file_name=f"delete {unit_code} {start}..{end}"[:255],
-            file_hash="", username=username, started_at=utcnow(), duration_seconds=0,
+            file_hash="", username=username, started_at=utc_now(), duration_seconds=0,
             rows_read=0, inserted=0, updated=0, errors=0, outcome="deleted", first_day=start,
             last_day=end, detail=done.summary())).inserted_primary_key[0])  # type: ignore[index]
     return done

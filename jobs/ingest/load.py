@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from data.bulk import bulk_insert
 from data.changes import data_changed
+from data.clock import utc_now
 from data.models import Carrier, DataLoad, ImportLog, OrgUnit
 from jobs.ingest import staging
 from jobs.ingest.read import CHUNK_ROWS, FileProblem, TableFile, clip, file_digest
@@ -113,7 +114,7 @@ def import_file(engine: Engine, path: str | Path, kind: str | None = None, *,
     finished" in the log); the facts, their bookkeeping, the roll-ups and the risk scan of the
     imported days are then one transaction: a failure in any of them leaves nothing of the import.
     """
-    started, started_at = time.perf_counter(), staging.utcnow()
+    started, started_at = time.perf_counter(), utc_now()
     path = Path(path)
     report = ImportReport(file_name=file_name or path.name, kind=kind or "?", dry_run=dry_run,
                           file_hash=file_digest(path))

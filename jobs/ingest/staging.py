@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, Table, bindparam, text
 from sqlalchemy.types import TypeEngine
 
+from data.clock import local_now, month_end, utc_now
 from data.models import Base
 from jobs.ingest.spec import Destination, Kind
 from jobs.ingest.validate import Problem, Problems
 
 SOURCE_PREFIX = "import:"
-
-
-def utcnow() -> dt.datetime:
-    """Now in UTC without tzinfo (how the import log and audit log store times)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def staging_table(conn: Connection, spec: Kind) -> Table:
@@ -132,7 +127,7 @@ def update_then_insert(conn: Connection, stage: str, target: Destination) -> tup
     staged, existing = _existing(conn, stage, target)
     same, differs = _same_op(conn), _distinct_op(conn)
     match = " AND ".join(f"{target.table}.{k} {same} s.{k}" for k in target.key)
-    now = bindparam("now", utcnow(), type_=DateTime())
+    now = bindparam("now", utc_now(), type_=DateTime())
     changed = conn.execute(text(
         f"UPDATE {target.table} SET value = s.value, updated_at = :now FROM {stage} s "
         f"WHERE {match} AND {target.table}.value {differs} s.value").bindparams(now)).rowcount  # type: ignore[attr-defined]
@@ -162,13 +157,13 @@ def span(conn: Connection, spec: Kind, stage: str) -> tuple[dt.date | None, dt.d
         sql = f"SELECT min({spec.day}), max({spec.day}) FROM {stage}"
     first, last = (as_date(v) for v in conn.execute(text(sql)).one())
     if spec.month and last is not None:
-        last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        last = month_end(last)
     return first, last
 
 
 def record_loads(conn: Connection, spec: Kind, stage: str, tz: str) -> None:
     """Record each unit-day of the file as loaded now (local time); a day keeps its first load."""
-    loaded_at = dt.datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
+    loaded_at = local_now(tz)
     conn.execute(text(
         f"INSERT INTO data_load (unit_id, day, loaded_at, source) "
         f"SELECT DISTINCT unit_id, {spec.day}, :at, :source FROM {stage} WHERE 1=1 "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from data.clock import local_now, month_start
 from data.numbers import NUMBER, BadNumber, finite, finite_series, not_finite_reason
 from data.units import UNIT_CODE_PATTERN, unit_code_problem
 from jobs.ingest.read import ROW, clip
@@ -104,10 +105,8 @@ class Window:
     @classmethod
     def of(cls, data_start: str | dt.date, tz: str) -> Window:
         """The window from the DATA_START setting and the company's time zone."""
-        from zoneinfo import ZoneInfo
-
         first = data_start if isinstance(data_start, dt.date) else dt.date.fromisoformat(data_start)
-        return cls(first, dt.datetime.now(ZoneInfo(tz)).date() + dt.timedelta(days=1))
+        return cls(first, local_now(tz).date() + dt.timedelta(days=1))
 
 
 def check_header(kind: Kind, header: list[str]) -> list[Problem]:
@@ -176,7 +175,7 @@ def _parse(raw: pd.Series, col: Col, lookups: Lookups, empty: pd.Series):
 def _outside(values: pd.Series, col: Col, window: Window) -> pd.Series:
     """Where a parsed date (month, time) lies before the window or after its last day."""
     last = window.plan_last if col.ahead else window.last
-    first = pd.Timestamp(window.first.replace(day=1) if col.type == "month" else window.first)
+    first = pd.Timestamp(month_start(window.first) if col.type == "month" else window.first)
     after = pd.Timestamp(last + dt.timedelta(days=1))
     return (values.notna() & ((values < first) | (values >= after))).fillna(False).astype(bool)
 
