@@ -3,7 +3,7 @@ transaction that wrote the facts.
 
 It bumps the store's data version (the `facts` row of `store_version`), which anything derived
 from facts (cached results, roll-ups) keys on, so nothing derived outlives the facts it came from:
-in the same transaction it refreshes the roll-up tables (`data.rollups`) for the changed units'
+in the same transaction it refreshes the roll-up tables (`metrics.rollups`) for the changed units'
 ancestors and days, and it clears the result cache of the process it runs in (entries written
 meanwhile, and in other processes, carry the old version and are never read again).
 
@@ -53,8 +53,7 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
     Refreshes the roll-ups of those units' ancestors on those days and returns the new data
     version. Runs in the caller's transaction: if that rolls back, so do the bump and the roll-ups.
     """
-    from data import rollups
-    from metrics import cache
+    from metrics import cache, rollups
 
     rollups.refresh(bind, start, end, unit_ids)
     bump(bind, FACTS)

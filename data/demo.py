@@ -22,7 +22,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from data import demo_geo, rollups
+from data import demo_geo
 from data.bulk import bulk_insert
 from data.catalog import ensure_catalog
 from data.changes import data_changed
@@ -32,6 +32,7 @@ from data.demo_targets import target_frame
 from data.models import FACT_TABLES, ROLLUP_TABLES, Meta, OrgUnit
 from data.rubric import ensure_rubric
 from data.units import is_unit_code, path_for, unit_code_problem
+from metrics import rollups
 from risk.library import ensure_rules
 
 

@@ -14,11 +14,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from data import rollups
 from data.catalog import ensure_catalog
 from data.db import get_engine
 from data.rubric import ensure_rubric
 from data.units import UNIT_CODE_RULE, bad_unit_codes
+from metrics import rollups
 from risk.library import ensure_rules
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,11 +21,11 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from data.models import OUTLET_TIER, OrgUnit
-from data.rollups import SPECS, column_name
 from data.units import subtree_bounds
 from metrics import sql
 from metrics.quality import month_end
 from metrics.registry import Measure
+from metrics.rollups import SPECS, column_name
 
 if TYPE_CHECKING:
     from metrics.compute import Selection, Values
