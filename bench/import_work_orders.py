@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine, make_url, select, text
 
+import metrics  # noqa: F401  (registers the roll-ups that seeding and upgrades build)
 from data.db import make_engine
 from data.demo import seed_demo
 from data.models import OrgUnit

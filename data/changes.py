@@ -15,10 +15,11 @@ whatever the size of the store.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from data.models import StoreVersion
@@ -32,6 +33,34 @@ STAMPED: dict[str, tuple[str, ...]] = {
     "risk": ("risk_rule", "risk_event", "risk_event_step", "risk_scan_run"),
     "carriers": ("carrier",),
 }
+
+
+class Rollups(Protocol):
+    """The roll-up tables derived from the facts. They are built from the metrics registry, so
+    `metrics.rollups` implements this and registers itself (importing `metrics` does); the data
+    layer reaches them only through `rollups()`."""
+
+    def refresh(self, bind: Session | Connection, start: dt.date | None = None,
+                end: dt.date | None = None, unit_ids: Iterable[int] | None = None) -> None: ...
+
+    def build(self, engine: Engine, progress: Callable[[int, int], None] | None = None) -> bool: ...
+
+    def forget(self, bind: Session | Connection) -> None: ...
+
+
+_rollups: list[Rollups] = []
+
+
+def register_rollups(implementation: Rollups) -> None:
+    """Make `implementation` the roll-ups that `data_changed`, seeding and upgrades keep built."""
+    _rollups[:] = [implementation]
+
+
+def rollups() -> Rollups:
+    """The registered roll-ups; an error, never stale roll-ups, if none were registered."""
+    if not _rollups:
+        raise RuntimeError("No roll-ups are registered: import metrics (metrics.rollups) first")
+    return _rollups[0]
 
 
 def versions(bind: Session | Connection) -> dict[str, int]:
@@ -53,9 +82,9 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
     Refreshes the roll-ups of those units' ancestors on those days and returns the new data
     version. Runs in the caller's transaction: if that rolls back, so do the bump and the roll-ups.
     """
-    from metrics import cache, rollups
+    from metrics import cache
 
-    rollups.refresh(bind, start, end, unit_ids)
+    rollups().refresh(bind, start, end, unit_ids)
     bump(bind, FACTS)
     cache.clear()
     return data_version(bind)

@@ -25,14 +25,13 @@ from sqlalchemy.orm import Session
 from data import demo_geo
 from data.bulk import bulk_insert
 from data.catalog import ensure_catalog
-from data.changes import data_changed
+from data.changes import data_changed, rollups
 from data.db import get_engine
 from data.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, outlet_frames
 from data.demo_targets import target_frame
 from data.models import FACT_TABLES, ROLLUP_TABLES, Meta, OrgUnit
 from data.rubric import ensure_rubric
 from data.units import is_unit_code, path_for, unit_code_problem
-from metrics import rollups
 from risk.library import ensure_rules
 
 
@@ -204,7 +203,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             session.flush()
         if reset:
             clear_store(conn)
-        rollups.forget(conn)  # a whole store of facts: built in chunks after this transaction
+        rollups().forget(conn)  # a whole store of facts: built in chunks after this transaction
         bulk_insert(conn, "org_unit", pd.DataFrame([
             {"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en,
              "tier": u.tier, "parent_id": u.parent_id, "path": u.path} for u in units]
@@ -242,7 +241,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             for table in ("org_unit", "work_order", "target", "demo_incident"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"COALESCE((SELECT max(id) FROM {table}), 1))"))
-    rollups.build(engine)
+    rollups().build(engine)
     from risk.demo import seed_risk_history  # risk builds on the facts just loaded
 
     with Session(engine) as session:

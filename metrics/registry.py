@@ -48,6 +48,15 @@ SOURCES = {s.name: s for s in (
     Source("orders_closed", "work_order", "closed_day", "carrier_id", "flow", events=True),
 )}
 
+# Not a KPI source: the data-load log that `metrics.quality` reads (completeness, timeliness).
+LOAD = Source("load", "data_load", "day", None, "flow")
+
+
+def rolled_up(source: Source) -> bool:
+    """Whether `source` has a roll-up table, `rollup_<name>` (`metrics.rollups`): flows and levels
+    add up over a subtree; distinct counts (monthly actives) do not."""
+    return source.rollup in ("flow", "level")
+
 # Row filters a measure may apply (SQL over the source table's columns, written in metrics.sql).
 FILTERS = ("online_carrier", "complaint", "first_contact", "on_time", "satisfied", "rated",
            "responded")
