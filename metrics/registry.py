@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from data.catalog import CARRIER_CODES, CORE_CODES, ONLINE_CARRIER_CODES
+
 Kind = Literal["sum", "ratio", "stock", "distinct"]
 Better = Literal["higher", "lower"]
 
-ALL_CARRIERS = ("app", "wechat", "alipay", "web", "hotline", "hall")
-ONLINE = ("app", "wechat", "alipay", "web")
+ALL_CARRIERS = CARRIER_CODES  # data.catalog declares the cores and carriers
+ONLINE = ONLINE_CARRIER_CODES
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,9 @@ def _m(source: str, column: str | None = None, filter: str | None = None) -> Mea
 
 
 PCT, COUNT = ".1%", ",.0f"
-WITHOUT_HOTLINE = ("app", "wechat", "alipay", "web", "hall")
-CAMPAIGN_CARRIERS = ("app", "wechat", "alipay", "hall")
-CONTENT_CARRIERS = ("app", "wechat", "alipay")
+WITHOUT_HOTLINE = tuple(c for c in ALL_CARRIERS if c != "hotline")
+CAMPAIGN_CARRIERS = tuple(c for c in ALL_CARRIERS if c in ("app", "wechat", "alipay", "hall"))
+CONTENT_CARRIERS = tuple(c for c in ALL_CARRIERS if c in ("app", "wechat", "alipay"))
 
 KPIS: tuple[Kpi, ...] = (
     # channel
@@ -238,7 +240,7 @@ KPIS: tuple[Kpi, ...] = (
 )
 
 REGISTRY: dict[str, Kpi] = {k.id: k for k in KPIS}
-CORES = ("channel", "user", "business", "content", "campaign", "service")
+CORES = CORE_CODES
 
 
 def get(kpi_id: str) -> Kpi:
