@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy.orm import Session
 
+import settings
 from auth import audit
 from data.models import RiskEvent, RiskEventStep, User
 from metrics.scope import Scope
@@ -27,8 +28,7 @@ WORKERS = ("admin", "manager")
 
 def local_now() -> dt.datetime:
     """Now in the company's time zone, naive (how risk events keep their times)."""
-    tz = current_app.config.get("TIMEZONE", "Asia/Shanghai") if has_app_context() else \
-        "Asia/Shanghai"
+    tz = (settings.current() if has_app_context() else settings.DEFAULTS).TIMEZONE
     return dt.datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
 
 
