@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 import click
 import numpy as np
 import pandas as pd
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+import settings
 from data import demo_geo
 from data.bulk import bulk_insert
 from data.catalog import ensure_catalog
@@ -333,7 +334,7 @@ def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
     click.echo(f"Seeding the {scale} demo (seed {seed}) into "
                f"{engine.url.render_as_string(hide_password=True)} ...")
     counts = seed_demo(engine, scale, seed, end.date() if end else None, reset,
-                       current_app.config["TIMEZONE"],
+                       settings.current().TIMEZONE,
                        progress=lambda i, n: click.echo(f"  {i}/{n} outlets", err=True))
     click.echo(json.dumps(counts))
     if demo_users:
