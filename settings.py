@@ -56,12 +56,12 @@ def whole(minimum: int) -> Kind:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise ValueError("is not a whole number")
         try:
-            number = int(value) if isinstance(value, int) else int(_text(value))
+            count = int(value) if isinstance(value, int) else int(_text(value))
         except ValueError:
             raise ValueError("is not a whole number") from None
-        if number < minimum:
+        if count < minimum:
             raise ValueError(f"must be at least {minimum}")
-        return number
+        return count
     return Kind(f"whole number ≥ {minimum}", parse)
 
 
@@ -83,8 +83,8 @@ def number(label: str, minimum: float, above: bool = False) -> Kind:
 
 
 def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
     text = _text(value).lower() if isinstance(value, str) else None
     if text in ("1", "true", "yes", "on"):
         return True

@@ -68,6 +68,7 @@ def test_values_from_the_environment_are_typed():
     assert dt.date(2020, 1, 2) == got.DATA_START and got.DB_LOCK_WAIT_SECONDS == 1.5
     assert got.TIMEZONE == "UTC" and got.REDIS_URL is None and got.DEMO_SCALE == "tiny"
     assert settings.load_settings({}, {"BEHIND_HTTPS": "0"}).BEHIND_HTTPS is False
+    assert settings.load_settings({"BEHIND_HTTPS": 1}, {}).BEHIND_HTTPS is True
 
 
 def test_the_config_dict_comes_before_the_environment(tmp_path, monkeypatch):
