@@ -1,10 +1,10 @@
 """Every setting of the app, declared once: its name, type, default and meaning.
 
 Values come, in order of precedence, from the config dict passed to `create_app`, the environment,
-and the defaults below. Each is parsed and checked once, at start-up, into the typed `Settings`
-(a bad value stops the app with an error naming the setting and what is wrong); the app reads the
-typed values (`settings.of(app)`, `settings.current()`), never the raw text. Secrets are never
-defaults: they come from the environment or the instance folder.
+and the defaults below (an empty value counts as unset). Each is parsed and checked once, at
+start-up, into the typed `Settings` (a bad value stops the app with an error naming the setting and
+what is wrong); the app reads the typed values (`settings.of(app)`, `settings.current()`), never the
+raw text. Secrets are never defaults: they come from the environment or the instance folder.
 
 The README's table of settings is generated from here: `python -m settings --markdown`.
 """
@@ -308,6 +308,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
             raw, where = environ[setting.name], "environment variable"
         else:
             continue
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue  # an empty value counts as unset: the default
         try:
             values[setting.name] = setting.kind.parse(raw)
         except ValueError as exc:

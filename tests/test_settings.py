@@ -69,6 +69,8 @@ def test_values_from_the_environment_are_typed():
     assert got.TIMEZONE == "UTC" and got.REDIS_URL is None and got.DEMO_SCALE == "tiny"
     assert settings.load_settings({}, {"BEHIND_HTTPS": "0"}).BEHIND_HTTPS is False
     assert settings.load_settings({"BEHIND_HTTPS": 1}, {}).BEHIND_HTTPS is True
+    empty = settings.load_settings({}, {"PDF_MAX_RENDERS": "", "CACHE_KEY_PREFIX": " "})
+    assert empty.PDF_MAX_RENDERS == 2 and empty.CACHE_KEY_PREFIX == "channel-ops:"  # unset
 
 
 def test_the_config_dict_comes_before_the_environment(tmp_path, monkeypatch):
