@@ -15,6 +15,7 @@ from flask import Flask, jsonify
 import auth
 import components.theme  # noqa: F401  (registers the plotly template)
 import export
+import settings
 import shell
 from api import v1 as api_v1
 from auth import headers
@@ -24,7 +25,6 @@ from jobs import demo, schema
 from jobs.ingest import cli as ingest_cli
 from metrics import cache as metrics_cache
 from risk import cli as risk_cli
-from settings import load_settings
 
 ROOT = Path(__file__).resolve().parent
 
@@ -33,9 +33,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask server and the Dash app on it, configured from `config`, env and defaults."""
     instance = (config or {}).get("INSTANCE_PATH") or str(ROOT / "instance")
     server = Flask(__name__, instance_path=instance)
-    server.config.update(load_settings(config))
+    settings.install(server, settings.load_settings(config))  # parsed and checked once, here
     if config:
-        server.config.update(config)
+        server.config.update({k: v for k, v in config.items() if k not in settings.NAMES})
     db.init_app(server)
     unavailable.init_app(server)
     metrics_cache.init_app(server)

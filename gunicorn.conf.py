@@ -14,10 +14,11 @@ def post_worker_init(worker) -> None:
     """Record the first TCP address gunicorn listens on as the renderer's address."""
     from flask import Flask
 
+    import settings
     from export.origin import set_bound
 
     app = worker.wsgi
-    if not isinstance(app, Flask) or app.config.get("RENDER_BASE_URL"):
+    if not isinstance(app, Flask) or settings.of(app).RENDER_BASE_URL:
         return
     for listener in worker.sockets:
         if listener.sock.family in (socket.AF_INET, socket.AF_INET6):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+import settings
 from api import params
 from api.params import UNAVAILABLE, BadParameter, UnitUnavailable
 from auth import audit
@@ -204,7 +205,7 @@ def matrix_view():
     unit = params.unit(session, request.args, _scope())
     start, end = params.date_range(request.args)
     end, fitted = _fit_to_data(session, start, end)
-    bands = Bands.from_config(current_app.config)
+    bands = Bands.from_settings(settings.current())
     return _answer(_rows(matrix(session, unit, start, end, bands, scope=_scope())), fitted)
 
 

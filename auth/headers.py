@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app
 
+import settings
+
 # Directives that do not depend on the app; script-src is added per app with Dash's hashes.
 POLICY = (
     ("default-src", "'self'"),
@@ -55,6 +57,6 @@ def _add_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = content_security_policy(app)
     for name, value in HEADERS.items():
         response.headers[name] = value
-    if str(app.config.get("BEHIND_HTTPS", "")).lower() in ("1", "true", "yes"):
+    if settings.of(app).BEHIND_HTTPS:
         response.headers["Strict-Transport-Security"] = HSTS
     return response

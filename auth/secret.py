@@ -11,12 +11,15 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import settings
+
 
 def configure(app: Flask) -> None:
     """Set SECRET_KEY (environment, else a random key kept in the instance folder) and cookies."""
+    given = settings.of(app)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_key(app)
-    secure = str(app.config.get("BEHIND_HTTPS", "")).lower() in ("1", "true", "yes")
+        app.config["SECRET_KEY"] = given.SECRET_KEY or _instance_key(app)
+    secure = given.BEHIND_HTTPS
     if secure:
         # The proxy's address and scheme headers are trusted for one hop (audit, lock-out, cookies).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
@@ -24,7 +27,7 @@ def configure(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
-        REMEMBER_COOKIE_DURATION=dt.timedelta(days=int(app.config.get("REMEMBER_DAYS", 180))),
+        REMEMBER_COOKIE_DURATION=dt.timedelta(days=given.REMEMBER_DAYS),
     )
 
 

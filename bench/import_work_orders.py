@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine, make_url, select, text
 
+import metrics  # noqa: F401  (registers the roll-ups that seeding and upgrades build)
+from data.catalog import CARRIER_CODES
 from data.db import make_engine
 from data.models import OrgUnit
 from jobs.demo import seed_demo
@@ -36,7 +38,7 @@ from jobs.schema import upgrade
 
 END = dt.date(2026, 6, 30)
 CATEGORIES = np.array(["consultation", "repair", "business", "complaint", "opinion"])
-CARRIERS = np.array(["app", "wechat", "alipay", "web", "hotline", "hall"])
+CARRIERS = np.array(CARRIER_CODES)
 
 
 def write_work_orders(path: Path, outlets: list[str], rows: int, first: dt.date, days: int,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
+import metrics  # noqa: F401  (registers the roll-ups that seeding and upgrades build)
 from data.db import make_engine
 from jobs.demo import seed_demo
 from jobs.schema import upgrade

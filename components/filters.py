@@ -9,8 +9,6 @@ from components.i18n import name, t
 from components.view_state import COMPARES, PERIODS, ViewState
 from metrics.registry import KPIS
 
-CARRIER_ORDER = ("app", "wechat", "alipay", "web", "hotline", "hall")
-
 
 def breadcrumb(path_units: list, view: ViewState, page_path: str, lang: str) -> dmc.Breadcrumbs:
     """HQ > Province > City > County > Outlet, each a link to that unit's view of this page."""

@@ -11,10 +11,11 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode
 
 from data.clock import month_start
+from data.catalog import CARRIER_CODES
 
 PERIODS = ("last7", "last30", "mtd", "last_month", "qtd", "ytd", "custom")
 COMPARES = ("previous", "last_year")
-CARRIERS = ("app", "wechat", "alipay", "web", "hotline", "hall")
+CARRIERS = CARRIER_CODES
 # The analytical pages (path, title key): the navigation, and what a wall display may show.
 PAGES = {"/": "nav.overview", "/carriers": "nav.carriers", "/cores": "nav.cores",
          "/regions": "nav.regions", "/stages": "nav.stages", "/targets": "nav.targets",

@@ -41,6 +41,12 @@ CARRIERS = (
 
 CARRIER_KINDS = ("online", "remote", "offline")
 
+# The codes, in display order: every other list of cores or carriers in the code derives from these.
+CORE_CODES = tuple(c[1] for c in CORES)
+CARRIER_CODES = tuple(c[1] for c in CARRIERS)
+ONLINE_CARRIER_CODES = tuple(c[1] for c in CARRIERS if c[4] == "online")  # as seeded
+CARRIER_IDS = {c[1]: c[0] for c in CARRIERS}  # code -> id, as seeded
+
 
 def ensure_catalog(session: Session) -> int:
     """Insert the cores and carriers that the store lacks (by code); return how many were added."""

@@ -3,7 +3,7 @@ transaction that wrote the facts.
 
 It bumps the store's data version (the `facts` row of `store_version`), which anything derived
 from facts (cached results, roll-ups) keys on, so nothing derived outlives the facts it came from:
-in the same transaction it refreshes the roll-up tables (`data.rollups`) for the changed units'
+in the same transaction it refreshes the roll-up tables (`metrics.rollups`, reached through `rollups()`) for the changed units'
 ancestors and days, and it calls what upper layers registered with `on_data_changed` (the result
 cache, `metrics.cache`, clears itself in the process it runs in; entries written meanwhile, and in
 other processes, carry the old version and are never read again). Data is the floor: it imports
@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from data.models import StoreVersion
@@ -43,6 +44,34 @@ def on_data_changed(listener: Callable[[], None]) -> None:
         _listeners.append(listener)
 
 
+class Rollups(Protocol):
+    """The roll-up tables derived from the facts. They are built from the metrics registry, so
+    `metrics.rollups` implements this and registers itself (importing `metrics` does); the data
+    layer reaches them only through `rollups()`."""
+
+    def refresh(self, bind: Session | Connection, start: dt.date | None = None,
+                end: dt.date | None = None, unit_ids: Iterable[int] | None = None) -> None: ...
+
+    def build(self, engine: Engine, progress: Callable[[int, int], None] | None = None) -> bool: ...
+
+    def forget(self, bind: Session | Connection) -> None: ...
+
+
+_rollups: list[Rollups] = []
+
+
+def register_rollups(implementation: Rollups) -> None:
+    """Make `implementation` the roll-ups that `data_changed`, seeding and upgrades keep built."""
+    _rollups[:] = [implementation]
+
+
+def rollups() -> Rollups:
+    """The registered roll-ups; an error, never stale roll-ups, if none were registered."""
+    if not _rollups:
+        raise RuntimeError("No roll-ups are registered: import metrics (metrics.rollups) first")
+    return _rollups[0]
+
+
 def versions(bind: Session | Connection) -> dict[str, int]:
     """Every stamp's current version (one primary-key-sized read)."""
     return {name: int(v) for name, v in bind.execute(
@@ -63,9 +92,8 @@ def data_changed(bind: Session | Connection, start: dt.date | None = None, end: 
     listeners and returns the new data version. Runs in the caller's transaction: if that rolls
     back, so do the bump and the roll-ups.
     """
-    from data import rollups
 
-    rollups.refresh(bind, start, end, unit_ids)
+    rollups().refresh(bind, start, end, unit_ids)
     bump(bind, FACTS)
     for listener in _listeners:
         listener()

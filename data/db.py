@@ -24,15 +24,14 @@ from sqlalchemy import Connection, Engine, Executable, create_engine, event, mak
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from settings import SETTINGS
+from settings import DEFAULTS, of
 
 DATA_DIR = Path(__file__).resolve().parent
 DEFAULT_SQLITE_PATH = DATA_DIR / "dashboard.sqlite3"
 
 # The declared defaults (settings.py), for engines made outside an app (alembic, tests, bench).
-_DEFAULTS = {s.name: s.default for s in SETTINGS}
-SQLITE_JOB_BUSY_SECONDS = float(_DEFAULTS["SQLITE_JOB_BUSY_SECONDS"])
-DB_IDLE_IN_TRANSACTION_SECONDS = float(_DEFAULTS["DB_IDLE_IN_TRANSACTION_SECONDS"])
+SQLITE_JOB_BUSY_SECONDS = DEFAULTS.SQLITE_JOB_BUSY_SECONDS
+DB_IDLE_IN_TRANSACTION_SECONDS = DEFAULTS.DB_IDLE_IN_TRANSACTION_SECONDS
 # PostgreSQL server side: how often a running statement checks that its client is still there, and
 # TCP keepalives on the server's socket (a vanished client host is noticed in idle + interval * count).
 CLIENT_CHECK_MS = 2000
@@ -154,13 +153,13 @@ def is_lock_wait(exc: BaseException) -> bool:
 
 def init_app(app: Flask) -> None:
     """Bind an engine and session factory to `app` and close each request's session at teardown."""
-    engine = make_engine(app.config.get("DATABASE_URL"),
-                         job_busy_seconds=float(app.config["SQLITE_JOB_BUSY_SECONDS"]),
-                         idle_in_transaction_seconds=float(app.config["DB_IDLE_IN_TRANSACTION_SECONDS"]))
+    given = of(app)
+    engine = make_engine(given.DATABASE_URL, job_busy_seconds=given.SQLITE_JOB_BUSY_SECONDS,
+                         idle_in_transaction_seconds=given.DB_IDLE_IN_TRANSACTION_SECONDS)
     app.extensions["engine"] = engine
     app.extensions["sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    app.extensions["request_waits_ms"] = (int(float(app.config["DB_LOCK_WAIT_SECONDS"]) * 1000),
-                                          int(float(app.config["DB_STATEMENT_TIMEOUT_SECONDS"]) * 1000))
+    app.extensions["request_waits_ms"] = (int(given.DB_LOCK_WAIT_SECONDS * 1000),
+                                          int(given.DB_STATEMENT_TIMEOUT_SECONDS * 1000))
     app.teardown_appcontext(_close_session)
 
 

@@ -601,7 +601,7 @@ class AuditEvent(Base):
 # ---------------------------------------------------------------------------------------------
 # Roll-ups: facts pre-summed per non-outlet unit (its whole subtree), day and carrier
 # ---------------------------------------------------------------------------------------------
-# Derived from the facts by `data.rollups` in the transaction that writes them (`data.changes`);
+# Derived from the facts by `metrics.rollups` in the transaction that writes them (`data.changes`);
 # `metrics.compute` reads them only where they give exactly the answer the facts give. Columns are
 # the measures of `metrics.registry` on each source: a plain column keeps its name, a filtered
 # count or sum is named `<column or rows>__<filter>`.

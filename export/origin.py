@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+import settings
+
 BOUND_KEY = "render_bound_url"  # app.extensions key of the address the serving process bound
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -73,8 +75,9 @@ def bound_base_url(host: str, port: int, https: bool = False) -> str:
 
 def configure(app: Flask) -> None:
     """Check RENDER_BASE_URL at start-up (a bad value stops the server with the reason)."""
-    if app.config.get("RENDER_BASE_URL"):
-        app.config["RENDER_BASE_URL"] = check_base_url(app.config["RENDER_BASE_URL"])
+    given = settings.of(app).RENDER_BASE_URL
+    if given:
+        settings.override(app, RENDER_BASE_URL=check_base_url(given))
 
 
 def set_bound(app: Flask, host: str, port: int, https: bool = False) -> None:
@@ -84,5 +87,5 @@ def set_bound(app: Flask, host: str, port: int, https: bool = False) -> None:
 
 def render_base(app: Flask) -> str | None:
     """Return the origin the renderer loads the app from, or None when the server does not know it."""
-    value = app.config.get("RENDER_BASE_URL") or app.extensions.get(BOUND_KEY)
+    value = settings.of(app).RENDER_BASE_URL or app.extensions.get(BOUND_KEY)
     return check_base_url(value) if value else None

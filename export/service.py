@@ -8,6 +8,7 @@ import time
 from flask import Flask
 from sqlalchemy.orm import Session
 
+import settings
 from auth import audit
 from components.i18n import t
 from data.models import User
@@ -23,10 +24,9 @@ def renderer_for(app: Flask) -> Renderer:
     """Return the app's renderer (one per process), created on first use from the settings."""
     with _lock:
         if "pdf_renderer" not in app.extensions:
-            cfg = app.config
+            given = settings.of(app)
             app.extensions["pdf_renderer"] = Renderer(
-                str(cfg.get("CHROMIUM_PATH") or "/usr/bin/chromium"),
-                int(cfg.get("PDF_MAX_RENDERS") or 2), float(cfg.get("PDF_TIMEOUT_SECONDS") or 60))
+                given.CHROMIUM_PATH, given.PDF_MAX_RENDERS, given.PDF_TIMEOUT_SECONDS)
         return app.extensions["pdf_renderer"]
 
 
@@ -62,9 +62,9 @@ def snapshot(app: Flask, session: Session, user: User, path: str, paper: Paper, 
                                      "(e.g. http://127.0.0.1:8050) to export PDFs from the web")
     base_url = check_base_url(base_url)
     issued = tokens.issue(session, app.config["SECRET_KEY"], user, target.path,
-                          tokens.lifetime(app.config.get("RENDER_TOKEN_SECONDS")))
+                          tokens.lifetime(settings.of(app).RENDER_TOKEN_SECONDS))
     session.commit()
-    line1, line2 = header_lines(target, user, app.config.get("TIMEZONE") or "Asia/Shanghai")
+    line1, line2 = header_lines(target, user, settings.of(app).TIMEZONE)
     footer = t("app.title", user.language or "zh") + (f" · {t('demo', user.language or 'zh')}"
                                                      if target.demo else "")
     try:

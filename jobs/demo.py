@@ -16,15 +16,15 @@ from dataclasses import dataclass
 import click
 import numpy as np
 import pandas as pd
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from data import rollups
+import settings
 from data.bulk import bulk_insert
 from data.catalog import ensure_catalog
-from data.changes import data_changed
+from data.changes import data_changed, rollups
 from data.clock import yesterday
 from data.db import get_engine
 from data.models import FACT_TABLES, ROLLUP_TABLES, Meta, OrgUnit
@@ -199,7 +199,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             session.flush()
         if reset:
             clear_store(conn)
-        rollups.forget(conn)  # a whole store of facts: built in chunks after this transaction
+        rollups().forget(conn)  # a whole store of facts: built in chunks after this transaction
         bulk_insert(conn, "org_unit", pd.DataFrame([
             {"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en,
              "tier": u.tier, "parent_id": u.parent_id, "path": u.path} for u in units]
@@ -237,7 +237,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             for table in ("org_unit", "work_order", "target", "demo_incident"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"COALESCE((SELECT max(id) FROM {table}), 1))"))
-    rollups.build(engine)
+    rollups().build(engine)
     from risk.demo import seed_risk_history  # risk builds on the facts just loaded
 
     with Session(engine) as session:
@@ -329,7 +329,7 @@ def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
     click.echo(f"Seeding the {scale} demo (seed {seed}) into "
                f"{engine.url.render_as_string(hide_password=True)} ...")
     counts = seed_demo(engine, scale, seed, end.date() if end else None, reset,
-                       current_app.config["TIMEZONE"],
+                       settings.current().TIMEZONE,
                        progress=lambda i, n: click.echo(f"  {i}/{n} outlets", err=True))
     click.echo(json.dumps(counts))
     if demo_users:

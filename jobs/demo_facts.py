@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-# carrier code -> id as seeded by data.catalog
-APP, WECHAT, ALIPAY, WEB, HOTLINE, HALL = 1, 2, 3, 4, 5, 6
-ONLINE = (APP, WECHAT, ALIPAY, WEB)
+from data.catalog import CARRIER_IDS, ONLINE_CARRIER_CODES
+
+# carrier ids as seeded by data.catalog
+APP, WECHAT, ALIPAY = CARRIER_IDS["app"], CARRIER_IDS["wechat"], CARRIER_IDS["alipay"]
+WEB, HOTLINE, HALL = CARRIER_IDS["web"], CARRIER_IDS["hotline"], CARRIER_IDS["hall"]
+ONLINE = tuple(CARRIER_IDS[c] for c in ONLINE_CARRIER_CODES)
 
 # Spring Festival (lunar new year's day) for the years the demo can cover.
 SPRING_FESTIVAL = {

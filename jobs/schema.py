@@ -14,8 +14,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from data import rollups
 from data.catalog import ensure_catalog
+from data.changes import rollups
 from data.db import get_engine
 from data.rubric import ensure_rubric
 from data.units import UNIT_CODE_RULE, bad_unit_codes
@@ -44,7 +44,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             ensure_rules(session)
         # A store that had facts before roll-ups existed (or whose build was interrupted): built
         # in chunks, resuming where a previous build stopped; an empty store is marked built.
-        rollups.build(engine)
+        rollups().build(engine)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
@@ -88,6 +88,6 @@ def init_db_command() -> None:
 def build_rollups_command() -> None:
     """Build the roll-up tables whole, a city's subtree per transaction, continuing an
     interrupted build."""
-    did = rollups.build(get_engine(),
-                        lambda done, chunks: click.echo(f"roll-ups: chunk {done} of {chunks} built"))
+    did = rollups().build(get_engine(),
+                          lambda done, chunks: click.echo(f"roll-ups: chunk {done} of {chunks} built"))
     click.echo("Roll-ups complete." if did else "Roll-ups were already complete.")

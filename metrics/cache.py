@@ -47,6 +47,7 @@ from redis.retry import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+import settings
 from data import changes
 from data.models import OrgUnit
 from metrics.scope import Scope, enforce
@@ -63,28 +64,24 @@ _MEMO = "metrics_per_transaction"
 
 def init_app(server: Flask) -> None:
     """Bind the cache to `server` from its CACHE_*, REDIS_URL and REDIS_* settings."""
-    cfg = server.config
-    kind = cfg.get("CACHE_TYPE") or ("RedisCache" if cfg.get("REDIS_URL") else "SimpleCache")
-    ttl = int(cfg.get("CACHE_DEFAULT_TIMEOUT") or 0)
-    if ttl <= 0:
-        raise ValueError(f"CACHE_DEFAULT_TIMEOUT must be a positive number of seconds, not {ttl}")
-    config = {
+    given = settings.of(server)
+    kind = given.CACHE_TYPE or ("RedisCache" if given.REDIS_URL else "SimpleCache")
+    config: dict[str, Any] = {
         "CACHE_TYPE": kind,
-        "CACHE_REDIS_URL": cfg.get("REDIS_URL"),
-        "CACHE_KEY_PREFIX": cfg.get("CACHE_KEY_PREFIX") or "channel-ops:",
-        "CACHE_DEFAULT_TIMEOUT": ttl,
-        "CACHE_THRESHOLD": int(cfg.get("CACHE_THRESHOLD") or 2000),
+        "CACHE_REDIS_URL": given.REDIS_URL,
+        "CACHE_KEY_PREFIX": given.CACHE_KEY_PREFIX,
+        "CACHE_DEFAULT_TIMEOUT": given.CACHE_DEFAULT_TIMEOUT,  # positive: checked by settings
+        "CACHE_THRESHOLD": given.CACHE_THRESHOLD,
     }
     if kind.endswith("RedisCache"):
         # A dead or hung Redis must cost a request a fraction of a second, not the client's
         # default retries with back-off (seconds); the breaker then skips Redis for a while.
-        timeout = float(cfg.get("REDIS_TIMEOUT_SECONDS") or 0.3)
+        timeout = given.REDIS_TIMEOUT_SECONDS
         config["CACHE_OPTIONS"] = {"socket_connect_timeout": timeout, "socket_timeout": timeout,
                                    "retry": Retry(NoBackoff(), 0)}
     cache.init_app(server, config=config)
     server.extensions["metrics_cache"] = cache
-    server.extensions["metrics_cache_breaker"] = Breaker(
-        float(cfg.get("REDIS_RETRY_SECONDS") or 15))
+    server.extensions["metrics_cache_breaker"] = Breaker(given.REDIS_RETRY_SECONDS)
 
 
 class Breaker:

@@ -22,11 +22,10 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from data import rollups
 from data.clock import month_start
 from data.models import OUTLET_TIER, Carrier, OrgUnit
 from data.units import subtree_bounds
-from metrics import sql
+from metrics import rollups, sql
 from metrics.cache import bypass, cached, per_transaction
 from metrics.registry import REGISTRY, SOURCES, Kpi, Measure
 from metrics.scope import Scope, enforce

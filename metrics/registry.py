@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from data.catalog import CARRIER_CODES, CORE_CODES, ONLINE_CARRIER_CODES
+
 Kind = Literal["sum", "ratio", "stock", "distinct"]
 Better = Literal["higher", "lower"]
 
-ALL_CARRIERS = ("app", "wechat", "alipay", "web", "hotline", "hall")
-ONLINE = ("app", "wechat", "alipay", "web")
+ALL_CARRIERS = CARRIER_CODES  # data.catalog declares the cores and carriers
+ONLINE = ONLINE_CARRIER_CODES
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,15 @@ SOURCES = {s.name: s for s in (
     Source("orders_created", "work_order", "created_day", "carrier_id", "flow", events=True),
     Source("orders_closed", "work_order", "closed_day", "carrier_id", "flow", events=True),
 )}
+
+# Not a KPI source: the data-load log that `metrics.quality` reads (completeness, timeliness).
+LOAD = Source("load", "data_load", "day", None, "flow")
+
+
+def rolled_up(source: Source) -> bool:
+    """Whether `source` has a roll-up table, `rollup_<name>` (`metrics.rollups`): flows and levels
+    add up over a subtree; distinct counts (monthly actives) do not."""
+    return source.rollup in ("flow", "level")
 
 # Row filters a measure may apply (SQL over the source table's columns, written in metrics.sql).
 FILTERS = ("online_carrier", "complaint", "first_contact", "on_time", "satisfied", "rated",
@@ -120,9 +131,9 @@ def _m(source: str, column: str | None = None, filter: str | None = None) -> Mea
 
 
 PCT, COUNT = ".1%", ",.0f"
-WITHOUT_HOTLINE = ("app", "wechat", "alipay", "web", "hall")
-CAMPAIGN_CARRIERS = ("app", "wechat", "alipay", "hall")
-CONTENT_CARRIERS = ("app", "wechat", "alipay")
+WITHOUT_HOTLINE = tuple(c for c in ALL_CARRIERS if c != "hotline")
+CAMPAIGN_CARRIERS = tuple(c for c in ALL_CARRIERS if c in ("app", "wechat", "alipay", "hall"))
+CONTENT_CARRIERS = tuple(c for c in ALL_CARRIERS if c in ("app", "wechat", "alipay"))
 
 KPIS: tuple[Kpi, ...] = (
     # channel
@@ -229,7 +240,7 @@ KPIS: tuple[Kpi, ...] = (
 )
 
 REGISTRY: dict[str, Kpi] = {k.id: k for k in KPIS}
-CORES = ("channel", "user", "business", "content", "campaign", "service")
+CORES = CORE_CODES
 
 
 def get(kpi_id: str) -> Kpi:

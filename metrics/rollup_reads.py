@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from data.clock import month_end, month_start
 from data.models import OUTLET_TIER, OrgUnit
-from data.rollups import SPECS, column_name
 from data.units import subtree_bounds
 from metrics import sql
 from metrics.registry import Measure
+from metrics.rollups import SPECS, column_name
 
 if TYPE_CHECKING:
     from metrics.compute import Selection, Values

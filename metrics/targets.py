@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from data.models import Carrier, OrgUnit, Target
 from metrics.registry import REGISTRY, Kpi
 from metrics.scope import Scope, enforce
+from settings import Settings
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,9 @@ class Bands:
     amber: float = 0.95
 
     @classmethod
-    def from_config(cls, config) -> Bands:
-        """Read the bands from the app's settings ATTAINMENT_GREEN and ATTAINMENT_AMBER."""
-        return cls(float(config.get("ATTAINMENT_GREEN", 1.0)),
-                   float(config.get("ATTAINMENT_AMBER", 0.95)))
+    def from_settings(cls, given: Settings) -> Bands:
+        """The bands of the settings ATTAINMENT_GREEN and ATTAINMENT_AMBER."""
+        return cls(given.ATTAINMENT_GREEN, given.ATTAINMENT_AMBER)
 
 
 DEFAULT_BANDS = Bands()

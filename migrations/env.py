@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from alembic import context
 
 from data.db import make_engine
 from data.models import Base
+from settings import load_settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,7 +14,7 @@ target_metadata = Base.metadata
 
 def run_migrations_offline() -> None:
     """Emit SQL for the configured URL without connecting."""
-    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    url = config.get_main_option("sqlalchemy.url") or load_settings().DATABASE_URL
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
                       render_as_batch=True)
     with context.begin_transaction():
@@ -28,7 +27,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(os.environ.get("DATABASE_URL"))
+    engine = make_engine(load_settings().DATABASE_URL)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 import dash_mantine_components as dmc
-from flask import current_app, g
+from flask import g
 from flask_login import current_user
 
+import settings
 from auth import audit
 from components.export_menu import export_menu
 from components.filters import filter_bar
@@ -66,7 +67,7 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
     loaded = last_loaded(session, unit, scope=scope)[unit.code]
     return PageContext(session, lang, found.state, unit, scope, path_units, children(session, unit),
                        carriers(session), cores(session), loaded.isoformat() if loaded else "",
-                       is_demo(session), Bands.from_config(current_app.config), found.data_end,
+                       is_demo(session), Bands.from_settings(settings.current()), found.data_end,
                        found.requested_end)
 
 

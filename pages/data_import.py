@@ -13,9 +13,9 @@ import datetime as dt
 import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, html
-from flask import current_app
 from flask_login import current_user
 
+import settings
 from auth.admin import NotPermitted
 from auth.guard import writes_data
 from components.i18n import MESSAGES, t
@@ -159,7 +159,7 @@ def run_import(contents, filename, kind, dry_run):
     try:
         report = upload.import_upload(
             session, get_engine(), current_user, filename, _decode(contents), kind or None,
-            bool(dry_run), current_app.config["TIMEZONE"], current_app.config["DATA_START"])
+            bool(dry_run), settings.current().TIMEZONE, settings.current().DATA_START)
     except NotPermitted:
         return dmc.Alert(t("import.not_permitted", lang), color="red", id="import-denied"), []
     except (ValueError, binascii.Error) as exc:

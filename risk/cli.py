@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 
+import settings
 from data.clock import yesterday
 from data.db import get_session
 from risk.scan import scan
@@ -31,7 +32,7 @@ def risk_scan_command(day, start, end) -> None:
     if start is not None:
         first, last = start.date(), end.date()
     else:
-        first = last = day.date() if day else yesterday(current_app.config["TIMEZONE"])
+        first = last = day.date() if day else yesterday(settings.current().TIMEZONE)
     if last < first:
         raise click.UsageError("--to is before --from")
     session = get_session()

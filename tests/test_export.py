@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import settings
 from app import create_app
 from components.format import number, pct
 from components.i18n import name, t
@@ -167,7 +168,7 @@ def test_an_export_needs_the_csrf_token(client):
 
 
 def test_busy_renderers_say_so(app, client, tiny_store):
-    app.config["RENDER_BASE_URL"] = "http://127.0.0.1:9"  # never reached: the slots are taken
+    settings.override(app, RENDER_BASE_URL="http://127.0.0.1:9")  # never reached: slots taken
     renderer = renderer_for(app)
     renderer.slot_wait = 0.05
     try:
@@ -318,7 +319,7 @@ def live(tmp_path_factory):
     flask_app = create_app({"TESTING": True, "DATABASE_URL": store.url, "SECRET_KEY": SECRET,
                             "CHROMIUM_PATH": chromium, "PDF_TIMEOUT_SECONDS": 45})
     with live_server(flask_app) as base:
-        flask_app.config["RENDER_BASE_URL"] = base
+        settings.override(flask_app, RENDER_BASE_URL=base)
         yield flask_app, store, base
         close_renderer(flask_app)
     flask_app.extensions["engine"].dispose()

@@ -70,10 +70,10 @@ def test_upgrading_past_0011_rebuilds_the_rollups(empty_store):
 
     from sqlalchemy.orm import Session
 
-    from data import rollups
     from data.models import RollupLoad
     from data.units import unit_by_code
     from jobs.demo import seed_demo
+    from metrics import rollups
     from metrics.compute import facts_only
     from metrics.quality import monthly_quality
 

@@ -17,12 +17,11 @@ from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
 from app import create_app
-from data import rollups
 from data.changes import data_changed, data_version
 from data.models import ROLLUP_TABLES, Carrier, OrgUnit, RollupChannel, RollupLoad, Target
 from data.units import unit_by_code
 from jobs.demo import seed_demo
-from metrics import cache
+from metrics import cache, rollups
 from metrics.compute import BY_OPTIONS, compute, facts_only
 from metrics.freshness import last_loaded
 from metrics.league import league_table

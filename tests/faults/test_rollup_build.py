@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from data import rollups
 from data.changes import data_changed
 from data.models import ROLLUP_TABLES, Meta, OrgUnit, RollupChannel
 from data.units import unit_by_code
 from jobs.demo import seed_demo
+from metrics import rollups
 from metrics.compute import compute, facts_only
 from tests.conftest import DEMO_END, new_store
 from tests.test_speed import _rollup_rows, assert_same

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+import settings
 from app import create_app
 from data.models import OrgUnit, User
 from export.cli import output_path
@@ -96,7 +97,7 @@ def live(store):
     from export.service import close_renderer
 
     with live_server(flask_app) as base:
-        flask_app.config["RENDER_BASE_URL"] = base
+        settings.override(flask_app, RENDER_BASE_URL=base)
         yield flask_app
         close_renderer(flask_app)
     flask_app.extensions["engine"].dispose()

@@ -1,5 +1,8 @@
 """Roll-up tables: the flow facts and user stocks pre-summed per non-outlet unit, day and carrier.
 
+Which sources are rolled up, from which fact table and date column, with or without the carrier:
+`metrics.registry` (`SOURCES`, `LOAD`, `rolled_up`); the measures are the roll-up table's columns.
+
 A row of `rollup_channel` for unit U, day D and carrier C holds the sums of `channel_daily` over
 every outlet of U's subtree on D and C (likewise content, campaign, work orders by day created and
 by day closed; stocks per day with the count of outlets that reported). They are built bottom-up,
@@ -26,6 +29,7 @@ works from the other's half-done state.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -33,19 +37,10 @@ from sqlalchemy import ColumnElement, Table, case, delete, func, insert, literal
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from data.models import (
-    OUTLET_TIER,
-    Base,
-    Meta,
-    OrgUnit,
-    RollupCampaign,
-    RollupChannel,
-    RollupContent,
-    RollupLoad,
-    RollupOrdersClosed,
-    RollupOrdersCreated,
-    RollupStock,
-)
+from data.changes import register_rollups
+from data.models import OUTLET_TIER, ROLLUP_TABLES, Base, Meta, OrgUnit
+from metrics.registry import LOAD, SOURCES, Source, rolled_up
+from metrics.sql import filter_expr  # the same row filters the computations apply
 
 BUILT_KEY = "rollups_built"
 THROUGH_KEY = "rollups_through"  # path of the last chunk a pending build did ("" = none yet)
@@ -55,14 +50,28 @@ KEYS = ("unit_id", "day", "carrier_id")
 
 @dataclass(frozen=True)
 class Spec:
-    """How one metrics source (see `metrics.registry.SOURCES`; `load` is the data-load log that
-    `metrics.quality` reads) is rolled up."""
+    """How one source of `metrics.registry` (a KPI source, or `LOAD`, the data-load log that
+    `metrics.quality` reads) is rolled up: into the table `rollup_<source>`."""
 
-    source: str
-    fact_table: str
-    date_column: str
-    carrier: bool
+    of: Source
     rollup: type[Base]
+
+    @property
+    def source(self) -> str:
+        return self.of.name
+
+    @property
+    def fact_table(self) -> str:
+        return self.of.table
+
+    @property
+    def date_column(self) -> str:
+        return self.of.date_column
+
+    @property
+    def carrier(self) -> bool:
+        """Whether the roll-up keeps the carrier (the source splits by it)."""
+        return self.of.carrier_column is not None
 
     @property
     def table(self) -> Table:
@@ -74,15 +83,9 @@ class Spec:
         return [c.name for c in self.table.columns if c.name not in (*KEYS, "outlets")]
 
 
-SPECS = {s.source: s for s in (
-    Spec("channel", "channel_daily", "day", True, RollupChannel),
-    Spec("content", "content_daily", "day", True, RollupContent),
-    Spec("campaign", "campaign_daily", "day", True, RollupCampaign),
-    Spec("stock", "user_stock_daily", "day", False, RollupStock),
-    Spec("orders_created", "work_order", "created_day", True, RollupOrdersCreated),
-    Spec("orders_closed", "work_order", "closed_day", True, RollupOrdersClosed),
-    Spec("load", "data_load", "day", False, RollupLoad),  # not a KPI source: metrics.quality
-)}
+_MODELS = {t.__tablename__: t for t in ROLLUP_TABLES}
+SPECS = {s.name: Spec(s, _MODELS[f"rollup_{s.name}"])
+         for s in (*SOURCES.values(), LOAD) if rolled_up(s)}
 
 
 def column_name(column: str | None, filter_name: str | None) -> str:
@@ -92,8 +95,6 @@ def column_name(column: str | None, filter_name: str | None) -> str:
 
 def fact_expression(fact: Table, name: str, dialect: str) -> ColumnElement:
     """The per-fact-row value that roll-up column `name` sums (as metrics.compute reads it)."""
-    from metrics.sql import filter_expr  # the same row filters the computations apply
-
     column, _, filter_name = name.partition("__")
     value = literal(1) if column == "rows" else fact.c[column]
     if not filter_name:
@@ -279,3 +280,6 @@ def _insert_level(bind, spec: Spec, parent_ids: list[int], start, end) -> None:
     sums = [func.sum(parts.c[c]).label(c) for c in (["outlets"] if counted else []) + spec.measures]
     names = [k.name for k in keys] + [s.name for s in sums]
     bind.execute(insert(r).from_select(names, select(*keys, *sums).group_by(*keys)))
+
+
+register_rollups(sys.modules[__name__])
