@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode
 
-from data.clock import month_start
 from data.catalog import CARRIER_CODES
+from data.clock import month_start
 
 PERIODS = ("last7", "last30", "mtd", "last_month", "qtd", "ytd", "custom")
 COMPARES = ("previous", "last_year")

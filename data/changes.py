@@ -3,11 +3,11 @@ transaction that wrote the facts.
 
 It bumps the store's data version (the `facts` row of `store_version`), which anything derived
 from facts (cached results, roll-ups) keys on, so nothing derived outlives the facts it came from:
-in the same transaction it refreshes the roll-up tables (`metrics.rollups`, reached through `rollups()`) for the changed units'
-ancestors and days, and it calls what upper layers registered with `on_data_changed` (the result
-cache, `metrics.cache`, clears itself in the process it runs in; entries written meanwhile, and in
-other processes, carry the old version and are never read again). Data is the floor: it imports
-no upper layer, it calls them back.
+in the same transaction it refreshes the roll-up tables (`metrics.rollups`, reached through
+`rollups()`) for the changed units' ancestors and days, and it calls what upper layers registered
+with `on_data_changed` (the result cache, `metrics.cache`, clears itself in the process it runs in;
+entries written meanwhile, and in other processes, carry the old version and are never read
+again). Data is the floor: it imports no upper layer, it calls them back.
 
 The other stamps (`STAMPED`) need no call: triggers on their tables (migrations 0015 and 0016) bump them in
 the writing transaction, whoever writes. `versions` reads every stamp in one query of a few rows,

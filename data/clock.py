@@ -9,15 +9,17 @@ import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from flask import has_app_context
+
+import settings
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
-DEFAULT_ZONE = "Asia/Shanghai"
+DEFAULT_ZONE = settings.DEFAULTS.TIMEZONE
 
 
 def company_zone() -> str:
-    """The company's time zone: setting TIMEZONE of the running app, else Asia/Shanghai."""
-    return (current_app.config.get("TIMEZONE") if has_app_context() else None) or DEFAULT_ZONE
+    """The company's time zone: setting TIMEZONE of the running app, else its default."""
+    return settings.current().TIMEZONE if has_app_context() else DEFAULT_ZONE
 
 
 def utc_now() -> dt.datetime:

@@ -7,7 +7,6 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-import settings
 from auth import audit
 from data.clock import local_now
 from data.models import RiskEvent, RiskEventStep, User

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+import settings
 from data.clock import company_zone, local_now, month_end, month_start, months_between, utc_now, yesterday
 
 
@@ -26,7 +27,7 @@ def test_months():
 def test_the_company_zone_is_the_apps_setting_else_shanghai():
     assert company_zone() == "Asia/Shanghai"
     app = Flask(__name__)
-    app.config["TIMEZONE"] = "America/St_Johns"
+    settings.override(app, TIMEZONE="America/St_Johns")
     with app.app_context():
         assert company_zone() == "America/St_Johns"
         here = dt.datetime.now(ZoneInfo("America/St_Johns")).replace(tzinfo=None)

@@ -33,10 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 RANK = {package: n for n, layer in enumerate(LAYERS) for package in layer}
 
 # (file, imported module) pairs allowed for now. Each entry names who removes it.
-KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
-    # REMOVE AT MERGE with h19-declared, which moves data/rollups.py into metrics/.
-    ("data/rollups.py", "metrics.sql"),
-}
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def app_modules() -> list[Path]:
