@@ -184,6 +184,6 @@ def delete(session: Session, actor: User, playlist_id: int) -> None:
     """Delete a playlist; admins only; audited; the caller commits."""
     require_admin(actor)
     playlist = find(session, playlist_id)
+    session.delete(playlist)  # first: the audit row then waits for the caller's commit
     audit.record(session, "playlist_delete", actor.username, target=f"playlist {playlist.id}",
                  detail=playlist.name)
-    session.delete(playlist)
