@@ -297,10 +297,11 @@ def test_viewers_and_out_of_scope_managers_cannot_step(tiny_store):
         assert allowed_steps(foreign, manager) == ()
         with pytest.raises(StepRefused):
             step(s, foreign, manager, "dispatched")
+        foreign_id = foreign.id
+        s.rollback()  # the caller's change goes; the refusal's audit row stays
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "forbidden",
                                                  AuditEvent.username == "manager",
-                                                 AuditEvent.target == f"risk event {foreign.id}"))
-        s.rollback()
+                                                 AuditEvent.target == f"risk event {foreign_id}"))
 
 
 # -- API and page -----------------------------------------------------------------------------
