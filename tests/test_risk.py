@@ -375,6 +375,7 @@ def test_admins_edit_rules_with_checks_and_audit(empty_store):
         admin.update_rule(s, root, "availability_low", "params", '{"op": "<", "value": 0.95}')
         admin.update_rule(s, root, "availability_low", "tiers", "3, 4,5")
         admin.update_rule(s, root, "availability_low", "active", "false")
+        s.commit()  # the caller commits (on the admin page, the callback)
         rule = s.scalar(select(RiskRule).where(RiskRule.code == "availability_low"))
         assert rule.params == '{"op": "<", "value": 0.95}' and rule.tiers == "3,4,5"
         assert rule.active is False
