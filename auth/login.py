@@ -101,6 +101,7 @@ def login_view():
                 # Write first: when the store is busy this fails (503) before anyone is signed in.
                 user.last_login_at = audit.now()
                 audit.record(db, "login", username)
+                db.commit()
                 throttle.release(get_engine(), username, address)
                 login_user(user, remember=bool(request.form.get("remember")))
                 session["csrf"] = secrets.token_urlsafe(32)  # a new token after sign-in
@@ -122,7 +123,8 @@ def logout_view():
         user = get_session().get(User, current_user.id)
         if user is not None:
             sessions.end_all_sessions(user)
-        audit.record(get_session(), "logout", current_user.username)  # commits the version too
+        audit.record(get_session(), "logout", current_user.username)
+        get_session().commit()  # the ended sessions' version, then the audit row
     logout_user()
     return redirect(url_for("auth_login"))
 

@@ -26,7 +26,7 @@ from data.db import get_session, make_engine
 from data.models import User
 from export.cli import local_server
 from export.render import Paper
-from export.service import close_renderer, snapshot
+from export.service import close_renderer, prepare, render
 from jobs.demo import seed_demo
 from jobs.schema import upgrade
 
@@ -65,7 +65,9 @@ def main() -> None:
                     session = get_session()
                     user = session.scalar(select(User).where(User.username == "bench"))
                     started = time.perf_counter()
-                    _, data = snapshot(app, session, user, page + "?period=last30", Paper(), base, "bench")
+                    prepared = prepare(app, session, user, page + "?period=last30", Paper(), base, "bench")
+                    session.commit()  # the renderer redeems the token over its own connection
+                    data = render(app, session, user, prepared)
                     seconds = time.perf_counter() - started
                     pdf_pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
                     if args.keep and run == 0:

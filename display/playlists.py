@@ -136,7 +136,7 @@ def _whole(value, what: str, bounds: tuple[int, int]) -> int:
 
 def save(session: Session, actor: User, playlist_id: int | None, name: str, refresh_seconds,
          items: list[dict]) -> Playlist:
-    """Create (`playlist_id` None) or replace a playlist; admins only; audited.
+    """Create (`playlist_id` None) or replace a playlist; admins only; audited; the caller commits.
 
     `items` are dicts with `url` and `dwell_seconds`, in display order. Nothing is written when any
     part is invalid.
@@ -177,15 +177,13 @@ def save(session: Session, actor: User, playlist_id: int | None, name: str, refr
     session.flush()
     audit.record(session, "playlist_save", actor.username, target=f"playlist {playlist.id}",
                  detail=f"{name}: {len(rows)} views, refresh {refresh} s")
-    session.commit()
     return playlist
 
 
 def delete(session: Session, actor: User, playlist_id: int) -> None:
-    """Delete a playlist; admins only; audited."""
+    """Delete a playlist; admins only; audited; the caller commits."""
     require_admin(actor)
     playlist = find(session, playlist_id)
+    session.delete(playlist)  # first: the audit row then waits for the caller's commit
     audit.record(session, "playlist_delete", actor.username, target=f"playlist {playlist.id}",
                  detail=playlist.name)
-    session.delete(playlist)
-    session.commit()

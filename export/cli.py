@@ -19,7 +19,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from auth.accounts import AccountError, find_user
 from data.db import get_session
 from export.render import Paper, RenderError, write_atomically
-from export.service import close_renderer, snapshot
+from export.service import close_renderer, prepare, render
 from export.views import ExportInvalid, ExportRefused, ExportView, child_views, file_name, resolve, safe_part
 
 
@@ -115,7 +115,10 @@ def snapshot_command(urlpath, username, out, paper, orientation, each_child):
             for view in targets:
                 try:
                     dest = output_path(out, view, each_child)
-                    _, data = snapshot(app, session, user, view.path, Paper(paper, orientation), base, "cli")
+                    prepared = prepare(app, session, user, view.path, Paper(paper, orientation), base,
+                                       "cli")
+                    session.commit()  # the renderer redeems the token over its own connection
+                    data = render(app, session, user, prepared)
                     write_atomically(dest, data)
                 except UnsafeOutput as exc:
                     from auth import audit

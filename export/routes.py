@@ -13,7 +13,7 @@ from data.db import get_session
 from export import tokens
 from export.origin import render_base
 from export.render import Paper, RenderError
-from export.service import snapshot
+from export.service import prepare, render
 from export.views import ExportInvalid, ExportRefused, file_name, resolve
 
 STATUS = {"busy": 503, "timeout": 504, "no_browser": 500, "crash": 500, "page": 500, "refused": 403,
@@ -36,7 +36,9 @@ def export_pdf():
     path = request.form.get("path") or "/"
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:  # the address fixed at start-up: never the request's Host
-        target, data = snapshot(app, get_session(), current_user, path, paper, render_base(app), "web")
+        prepared = prepare(app, get_session(), current_user, path, paper, render_base(app), "web")
+        get_session().commit()  # the renderer redeems the token over its own connection
+        target, data = prepared.target, render(app, get_session(), current_user, prepared)
     except ExportRefused as exc:
         return jsonify(error=f"{t('pdf.refused', lang)} ({exc})"), 403
     except ExportInvalid as exc:

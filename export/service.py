@@ -1,9 +1,11 @@
-"""One PDF snapshot of one view for one user: check, sign the renderer in, render, audit."""
+"""One PDF snapshot of one view for one user: check and issue the renderer's token (`prepare`),
+then, after the caller has committed the token, sign the renderer in and render (`render`); audit."""
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 from flask import Flask
 from sqlalchemy.orm import Session
@@ -38,13 +40,29 @@ def close_renderer(app: Flask) -> None:
         renderer.close()
 
 
-def snapshot(app: Flask, session: Session, user: User, path: str, paper: Paper, base_url: str | None,
-             via: str) -> tuple[ExportView, bytes]:
-    """Render the view at `path` as `user` sees it, loading the app from `base_url` (fixed when the
-    server started, never taken from a request); audit the export whatever happens.
+@dataclass
+class Prepared:
+    """A snapshot checked and ready to render: its view, what is asked and the renderer's token.
+    The token is in the caller's session: the caller commits before `render` (the renderer's
+    browser redeems it over its own connection)."""
+
+    target: ExportView
+    what: str
+    paper: Paper
+    base_url: str
+    token: tokens.Issued
+    started: float
+
+
+def prepare(app: Flask, session: Session, user: User, path: str, paper: Paper, base_url: str | None,
+            via: str) -> Prepared:
+    """Check the view at `path` for `user` and issue the renderer's single-use token for it, which
+    loads the app from `base_url` (fixed when the server started, never taken from a request);
+    audit a refusal. The caller commits (the token must be visible to the renderer), then calls
+    `render`.
 
     Raises ExportRefused (not in the user's scope), ExportInvalid (not an analytical view) or
-    RenderError (no address, no browser, busy, crash, timeout).
+    RenderError (no address).
     """
     started = time.monotonic()
     what = f"pdf {paper.size} {paper.orientation} via {via}"
@@ -63,14 +81,22 @@ def snapshot(app: Flask, session: Session, user: User, path: str, paper: Paper, 
     base_url = check_base_url(base_url)
     issued = tokens.issue(session, app.config["SECRET_KEY"], user, target.path,
                           tokens.lifetime(settings.of(app).RENDER_TOKEN_SECONDS))
-    session.commit()
+    return Prepared(target, what, paper, base_url, issued, started)
+
+
+def render(app: Flask, session: Session, user: User, prepared: Prepared) -> bytes:
+    """Render a prepared snapshot as `user` sees it (its token committed); audit the outcome.
+
+    Raises RenderError (no browser, busy, crash, timeout).
+    """
+    target, what = prepared.target, prepared.what
     line1, line2 = header_lines(target, user, settings.of(app).TIMEZONE)
     footer = t("app.title", user.language or "zh") + (f" · {t('demo', user.language or 'zh')}"
                                                      if target.demo else "")
     try:
-        data = renderer_for(app).render(f"{base_url}/auth/render?token={issued.token}", paper,
-                                        header_template(line1, line2), footer_template(footer),
-                                        issued.secret)
+        data = renderer_for(app).render(f"{prepared.base_url}/auth/render?token={prepared.token.token}",
+                                        prepared.paper, header_template(line1, line2),
+                                        footer_template(footer), prepared.token.secret)
         if not data.startswith(b"%PDF") or len(data) < 1000:
             raise RenderError("crash", "the browser returned no usable PDF")
     except RenderError as exc:
@@ -79,5 +105,5 @@ def snapshot(app: Flask, session: Session, user: User, path: str, paper: Paper, 
                      detail=f"{what}: {exc.reason}: {exc}")
         raise
     audit.record(session, "export", user.username, target=target.path,
-                 detail=f"{what}: {len(data)} bytes in {time.monotonic() - started:.1f} s")
-    return target, data
+                 detail=f"{what}: {len(data)} bytes in {time.monotonic() - prepared.started:.1f} s")
+    return data

@@ -324,7 +324,8 @@ def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
             if not store_is_empty(session):
                 click.echo("The store already holds data; not seeding.")
                 if demo_users:
-                    _demo_users(engine)
+                    _demo_users(session)
+                    session.commit()
                 return
     click.echo(f"Seeding the {scale} demo (seed {seed}) into "
                f"{engine.url.render_as_string(hide_password=True)} ...")
@@ -333,13 +334,14 @@ def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
                        progress=lambda i, n: click.echo(f"  {i}/{n} outlets", err=True))
     click.echo(json.dumps(counts))
     if demo_users:
-        _demo_users(engine)
+        with Session(engine) as session:
+            _demo_users(session)
+            session.commit()
 
 
-def _demo_users(engine: Engine) -> None:
+def _demo_users(session: Session) -> None:
+    """Create the documented demo accounts where missing; the command commits."""
     from auth.demo_users import ensure_demo_users
 
-    with Session(engine) as session:
-        for line in ensure_demo_users(session):
-            click.echo(line)
-        session.commit()
+    for line in ensure_demo_users(session):
+        click.echo(line)

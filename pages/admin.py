@@ -232,6 +232,7 @@ def _act(action, *args):
     except (AccountError, admin.NotPermitted, PlaylistError) as exc:
         session.rollback()
         return _message(f"{t('admin.not_done', _lang())}{exc}", False), None
+    session.commit()  # this callback started the work: it commits it
     return _message(t("admin.done", _lang()), True), result
 
 

@@ -186,8 +186,14 @@ def run_delete(n_clicks, unit, start, end, kind, dry_run):
         return dmc.Alert(f"{t('error.bad_param', lang)}YYYY-MM-DD", color="red",
                          id="delete-error"), dash.no_update
     try:
-        done = upload.delete_data(get_session(), get_engine(), current_user, str(unit).strip(),
+        with get_engine().connect() as conn:  # this callback owns the deletion's transaction
+            done = upload.delete_data(get_session(), conn, current_user, str(unit).strip(),
                                        first, last, kind or None, dry_run=bool(dry_run))
+            if done.dry_run:
+                conn.rollback()
+            else:
+                conn.commit()
+        upload.audit_deletion(get_session(), current_user, done)
     except NotPermitted:
         return dmc.Alert(t("import.not_permitted", lang), color="red", id="import-denied"), []
     except BadRange as exc:

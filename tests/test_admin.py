@@ -43,13 +43,16 @@ def test_admin_account_actions_are_audited(app):
         s = get_session()
         admin.create(s, root, "temp1", "viewer", "ZJ-NB", "a long password")
         assert any(u["username"] == "temp1" and u["unit"] == "ZJ-NB" for u in admin.list_users(s, root))
+        s.commit()  # the caller (here the test, on the page the callback) commits
         with pytest.raises(AccountError):
             admin.create(s, root, "temp2", "viewer", "ZJ-NB", "short")
         s.rollback()
         admin.set_active(s, root, "temp1", False)
         admin.reset_password(s, root, "temp1", "another long one")
+        s.commit()
         with pytest.raises(AccountError):
             admin.set_active(s, root, "admin", False)  # not yourself
+        s.rollback()
         actions = [e["action"] for e in admin.audit_events(s, root, username="admin")][:4]
         assert actions[:3] == ["user_password", "user_deactivate", "user_create"]
         assert "user_create" in admin.audit_actions(s, root)

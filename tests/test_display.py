@@ -63,17 +63,19 @@ def test_an_admin_saves_edits_and_deletes_a_playlist_and_each_change_is_audited(
         saved = playlists.save(session, admin, None, " 客服中心 ", "30", [
             {"url": "http://wall.example:8050/regions?unit=ZJ&period=last7", "dwell_seconds": "12"},
             *VIEWS[:1]])
+        session.commit()  # the caller commits (on the admin page, the callback)
         assert saved.name == "客服中心" and saved.refresh_seconds == 30
         assert [(i.position, i.url, i.dwell_seconds) for i in saved.items] == [
             (1, "/regions?unit=ZJ&period=last7", 12), (2, "/?unit=ZJ&period=last30", 20)]
         # Replace: reorder and add a view; the old rows go.
         playlists.save(session, admin, saved.id, "客服中心", 60, list(reversed(VIEWS)))
-        session.expire_all()
+        session.commit()
         again = playlists.find(session, str(saved.id))
         assert [i.url for i in again.items] == [v["url"] for v in reversed(VIEWS)]
         assert [v.path for v in playlists.views(again)] == ["/risk", "/regions", "/"]
         assert playlists.views(again)[1].query == {"unit": "ZJ-HZ", "period": "last7"}
         playlists.delete(session, admin, saved.id)
+        session.commit()
         assert session.scalars(select(Playlist)).all() == []
         actions = session.scalars(select(AuditEvent.action).where(
             AuditEvent.action.like("playlist_%")).order_by(AuditEvent.id)).all()
@@ -107,6 +109,7 @@ def test_names_are_unique_and_only_admins_edit(store):
     with Session(store.engine) as session:
         admin = _user(session, "admin")
         first = playlists.save(session, admin, None, "A", 60, VIEWS)
+        session.commit()
         with pytest.raises(PlaylistError, match="already called 'A'"):
             playlists.save(session, admin, None, "A", 60, VIEWS)
         session.rollback()
@@ -126,7 +129,9 @@ def test_names_are_unique_and_only_admins_edit(store):
 
 def _saved(store, items=VIEWS, refresh=60, name="Wall") -> int:
     with Session(store.engine) as session:
-        return playlists.save(session, _user(session, "admin"), None, name, refresh, items).id
+        pid = playlists.save(session, _user(session, "admin"), None, name, refresh, items).id
+        session.commit()
+        return pid
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(display_app, store):

@@ -15,7 +15,7 @@ from data.models import Playlist, PlaylistItem, User
 from display import playlists
 from display.kiosk import describe
 from export.render import Paper
-from export.service import snapshot
+from export.service import prepare
 from export.views import ExportInvalid, ExportRefused, resolve
 from tests.conftest import DEMO_END, app_over, login, seeded_store
 from tests.security.dash_posts import audited, outputs, post, text_of
@@ -121,7 +121,7 @@ def test_the_four_callers_refuse_a_forged_unit_alike(tmp_path):
                 refusal = resolve_view(s, manager, FORGED)
                 assert isinstance(refusal, Refusal) and refusal.kind == "not_permitted"
                 with pytest.raises(ExportRefused) as exc:
-                    snapshot(flask_app, s, manager, FORGED, Paper(), None, "test")
+                    prepare(flask_app, s, manager, FORGED, Paper(), None, "test")
                 assert str(exc.value) == str(refusal) == "unit ZJ is outside your scope"
                 view = playlists.View("/regions", {"unit": "ZJ", "period": "last7"}, 10)
                 assert describe(s, view, manager, "en").split(" · ")[1] == "ZJ"  # the code, no name

@@ -297,10 +297,11 @@ def test_viewers_and_out_of_scope_managers_cannot_step(tiny_store):
         assert allowed_steps(foreign, manager) == ()
         with pytest.raises(StepRefused):
             step(s, foreign, manager, "dispatched")
+        foreign_id = foreign.id
+        s.rollback()  # the caller's change goes; the refusal's audit row stays
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "forbidden",
                                                  AuditEvent.username == "manager",
-                                                 AuditEvent.target == f"risk event {foreign.id}"))
-        s.rollback()
+                                                 AuditEvent.target == f"risk event {foreign_id}"))
 
 
 # -- API and page -----------------------------------------------------------------------------
@@ -375,6 +376,7 @@ def test_admins_edit_rules_with_checks_and_audit(empty_store):
         rules_admin.update_rule(s, root, "availability_low", "params", '{"op": "<", "value": 0.95}')
         rules_admin.update_rule(s, root, "availability_low", "tiers", "3, 4,5")
         rules_admin.update_rule(s, root, "availability_low", "active", "false")
+        s.commit()  # the caller commits (on the admin page, the callback)
         rule = s.scalar(select(RiskRule).where(RiskRule.code == "availability_low"))
         assert rule.params == '{"op": "<", "value": 0.95}' and rule.tiers == "3,4,5"
         assert rule.active is False

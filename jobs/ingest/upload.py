@@ -10,7 +10,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from auth import audit
@@ -55,12 +55,14 @@ def import_upload(session: Session, engine: Engine, actor: User, file_name: str,
     return report
 
 
-def delete_data(session: Session, engine: Engine, actor: User, unit_code: str, start: dt.date,
+def delete_data(session: Session, conn: Connection, actor: User, unit_code: str, start: dt.date,
                 end: dt.date, kind: str | None = None, dry_run: bool = True) -> Deletion:
-    """Delete a unit subtree's facts over days as `actor` (admins only); audit it.
+    """Delete a unit subtree's facts over days as `actor` (admins only) in `conn`'s transaction,
+    which the caller owns: it commits (or rolls back a dry run), then calls `audit_deletion`.
 
     One transaction (the facts, the data-load log, the roll-ups and the import log's entry);
-    `BadRange` for an unknown unit, reversed days or a kind that has no days.
+    `BadRange` for an unknown unit, reversed days or a kind that has no days. A refusal is audited
+    here (nothing was written).
     """
     try:
         require_admin(actor)
@@ -69,21 +71,15 @@ def delete_data(session: Session, engine: Engine, actor: User, unit_code: str, s
                      target=f"{kind or 'all'}:{unit_code}"[:255], outcome="refused",
                      detail="not an administrator")
         raise
-    with engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            done = delete_range(conn, unit_code, start, end, kind, dry_run=dry_run,
-                                username=actor.username)
-        except BaseException:
-            trans.rollback()
-            raise
-        if dry_run:
-            trans.rollback()
-        else:
-            trans.commit()
-    audit.record(session, "delete_data", actor.username, target=f"{kind or 'all'}:{unit_code}"[:255],
-                 outcome="dry_run" if dry_run else "ok", detail=done.summary())
-    return done
+    return delete_range(conn, unit_code, start, end, kind, dry_run=dry_run, username=actor.username)
+
+
+def audit_deletion(session: Session, actor: User, done: Deletion) -> None:
+    """Audit a deletion once its transaction has ended (committed, or a dry run rolled back): the
+    row goes on its own connection, which on SQLite must not wait behind the deletion's lock."""
+    audit.record(session, "delete_data", actor.username,
+                 target=f"{done.kind or 'all'}:{done.unit}"[:255],
+                 outcome="dry_run" if done.dry_run else "ok", detail=done.summary())
 
 
 def recent_imports(session: Session, actor: User, limit: int = 50, tz: str = "UTC") -> list[dict]:

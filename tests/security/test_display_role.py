@@ -50,7 +50,9 @@ def _signed_in(flask_app, username):
 def _playlist(store) -> int:
     with Session(store.engine) as s:
         admin = s.scalar(select(User).where(User.username == "admin"))
-        return playlists.save(s, admin, None, "Wall", 60, VIEWS).id
+        pid = playlists.save(s, admin, None, "Wall", 60, VIEWS).id
+        s.commit()
+        return pid
 
 
 def _zj_event(store) -> int:

@@ -116,6 +116,7 @@ def test_an_unknown_or_forged_playlist_id_is_a_clear_error(any_store):
         admin = s.scalar(select(User).where(User.username == "admin"))
         pid = playlists.save(s, admin, None, "Wall", 60,
                              [{"url": "/?unit=ZJ", "dwell_seconds": 10}]).id
+        s.commit()
     with app_over(any_store) as flask_app:
         display = _client(flask_app, "display")
         for raw in (pid + 1000, "abc", 2**40, None, [pid]):

@@ -123,8 +123,10 @@ def test_a_refused_step_from_the_service_does_not_tell_the_state(store):
 def _save(store, name, urls) -> int:
     with Session(store.engine) as s:
         admin = s.scalar(select(User).where(User.username == "admin"))
-        return playlists.save(s, admin, None, name, 60,
-                              [{"url": u, "dwell_seconds": 10} for u in urls]).id
+        pid = playlists.save(s, admin, None, name, 60,
+                             [{"url": u, "dwell_seconds": 10} for u in urls]).id
+        s.commit()
+        return pid
 
 
 def test_display_lists_and_opens_only_playlists_in_the_callers_scope(leaks_app, store):
