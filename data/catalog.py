@@ -39,8 +39,6 @@ CARRIERS = (
     (6, "hall", "实体营业厅/自助终端", "Service halls & self-service terminals", "offline"),
 )
 
-CARRIER_KINDS = ("online", "remote", "offline")
-
 
 def ensure_catalog(session: Session) -> int:
     """Insert the cores and carriers that the store lacks (by code); return how many were added."""

@@ -48,10 +48,6 @@ SOURCES = {s.name: s for s in (
     Source("orders_closed", "work_order", "closed_day", "carrier_id", "flow", events=True),
 )}
 
-# Row filters a measure may apply (SQL over the source table's columns, written in metrics.sql).
-FILTERS = ("online_carrier", "complaint", "first_contact", "on_time", "satisfied", "rated",
-           "responded")
-
 
 @dataclass(frozen=True)
 class Measure:
@@ -60,11 +56,6 @@ class Measure:
     source: str
     column: str | None = None
     filter: str | None = None
-
-    @property
-    def key(self) -> str:
-        """A stable name for the measure, used as a SQL label."""
-        return "__".join(p for p in (self.source, self.column or "rows", self.filter) if p)
 
 
 @dataclass(frozen=True)
