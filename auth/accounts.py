@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from auth.audit import now
-from auth.password_policy import MIN_LENGTH, password_problem
+from auth.password_policy import password_problem
 from auth.sessions import end_all_sessions
 from data.db import write_without_waiting
 from data.models import ROLES, ApiToken, User
 from data.units import unit_by_code
 
-MIN_PASSWORD = MIN_LENGTH
 # A token's last use is recorded at most this often.
 TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
 

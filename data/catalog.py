@@ -39,8 +39,6 @@ CARRIERS = (
     (6, "hall", "实体营业厅/自助终端", "Service halls & self-service terminals", "offline"),
 )
 
-CARRIER_KINDS = ("online", "remote", "offline")
-
 # The codes, in display order: every other list of cores or carriers in the code derives from these.
 CORE_CODES = tuple(c[1] for c in CORES)
 CARRIER_CODES = tuple(c[1] for c in CARRIERS)

@@ -382,7 +382,6 @@ class StageCriterion(Base):
 # Risk control
 # ---------------------------------------------------------------------------------------------
 
-RISK_TYPES = ("threshold", "change", "anomaly", "silence", "audit")
 RISK_STATES = ("open", "dispatched", "in_progress", "resolved", "closed", "reopened")
 
 

@@ -112,8 +112,7 @@ def outlet_profiles(units: list[UnitPlan], seed: int) -> list[OutletProfile]:
         urban = "区" in u.name_zh[:3] or hall
         size = rng.lognormal(np.log(18000 if urban else 7000), 0.35)
         profiles.append(OutletProfile(unit_id=u.id, index=i, maturity=float(maturity[i]),
-                                      customers=int(np.clip(size, 2500, 60000)),
-                                      service_hall=hall))
+                                      customers=int(np.clip(size, 2500, 60000))))
     return profiles
 
 

@@ -78,7 +78,6 @@ class OutletProfile:
     index: int  # position among all outlets; seeds the outlet's random stream
     maturity: float
     customers: int  # at the end of the data
-    service_hall: bool
 
 
 @dataclass
@@ -196,7 +195,7 @@ def outlet_frames(profile: OutletProfile, cal: Calendar, seed: int, effects: Eff
         })
         channel.append(frame)
     channel_df = pd.concat(channel, ignore_index=True)
-    _apply_channel_incidents(channel_df, cal, effects)
+    _apply_channel_incidents(channel_df, effects)
 
     stocks = pd.DataFrame({
         "unit_id": profile.unit_id, "day": cal.day_str, "customers": customers,
@@ -228,7 +227,7 @@ def outlet_frames(profile: OutletProfile, cal: Calendar, seed: int, effects: Eff
     }
 
 
-def _apply_channel_incidents(df: pd.DataFrame, cal: Calendar, effects: Effects) -> None:
+def _apply_channel_incidents(df: pd.DataFrame, effects: Effects) -> None:
     if effects.outage_app_day is not None:
         hit = (df["carrier_id"] == APP) & (df["day"] == str(effects.outage_app_day))
         df.loc[hit, "minutes_available"] = (df.loc[hit, "minutes_scheduled"] * 0.35).round()

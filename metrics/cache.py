@@ -242,7 +242,6 @@ def cached(*depends: str) -> Callable[[F], F]:
             _guarded(lambda: cache.set(key, result))
             return result
 
-        wrapper.uncached = fn  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return wrap

@@ -59,9 +59,6 @@ def rolled_up(source: Source) -> bool:
     add up over a subtree; distinct counts (monthly actives) do not."""
     return source.rollup in ("flow", "level")
 
-# Row filters a measure may apply (SQL over the source table's columns, written in metrics.sql).
-FILTERS = ("online_carrier", "complaint", "first_contact", "on_time", "satisfied", "rated",
-           "responded")
 
 
 @dataclass(frozen=True)
@@ -71,11 +68,6 @@ class Measure:
     source: str
     column: str | None = None
     filter: str | None = None
-
-    @property
-    def key(self) -> str:
-        """A stable name for the measure, used as a SQL label."""
-        return "__".join(p for p in (self.source, self.column or "rows", self.filter) if p)
 
 
 @dataclass(frozen=True)

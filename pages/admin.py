@@ -1,6 +1,8 @@
-"""Admin: accounts (list, create, deactivate, reset passwords, revoke tokens) and the audit log.
+"""Admin: accounts (list, create, deactivate, reset passwords, revoke tokens), the audit log, the
+stage rubric, the risk rules and the wall-display playlists.
 
-Thin: every action calls `auth.admin`, which checks the role on the server and audits the change.
+Thin: every action calls `auth.admin` (playlists: `display.playlists`), which checks the role on the
+server and audits the change.
 """
 
 from __future__ import annotations

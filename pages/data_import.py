@@ -121,10 +121,11 @@ def report_view(report: ImportReport, lang: str):
             parts.append(dmc.Text(t("import.more", lang).format(shown=len(report.problems),
                                                                 count=report.problem_count),
                                   size="sm", id="import-more"))
-        widths = {"file": 2, "row": 1, "column": 1, "reason": 5}
+        columns = {"file": ("col.file", 2), "row": ("col.row", 1), "column": ("col.column", 1),
+                   "reason": ("col.reason", 5)}
         parts.append(grid("import-problems", rows,
-                          [{"field": f, "headerName": t(f"col.{f}", lang), "flex": w,
-                            "tooltipField": f} for f, w in widths.items()], lang))
+                          [{"field": f, "headerName": t(key, lang), "flex": w,
+                            "tooltipField": f} for f, (key, w) in columns.items()], lang))
         return dmc.Stack(parts, gap="xs")
     title = t("import.valid" if report.dry_run else "import.imported", lang)
     text = t("import.summary", lang).format(read=report.rows_read, inserted=report.inserted,

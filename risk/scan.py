@@ -80,7 +80,7 @@ def scan(session: Session, start: dt.date, end: dt.date,
             run.skipped += 1
             continue
         if rule.type == "audit":
-            found = _audit(session, rule, params, start, end, by_tier)
+            found = _audit(session, params, start, end, by_tier)
         else:
             found = []
             for tier in (int(t) for t in rule.tiers.split(",") if t.strip()):
@@ -157,7 +157,7 @@ def _series(session, cache, rule: RiskRule, unit: OrgUnit, start: dt.date, end: 
     return cache[key]
 
 
-def _audit(session, rule, params, start, end, by_tier) -> list[tuple[OrgUnit, Breach]]:
+def _audit(session, params, start, end, by_tier) -> list[tuple[OrgUnit, Breach]]:
     day = func.date(AuditEvent.at)
     rows = session.execute(
         select(AuditEvent.username, day.label("d"), func.count())
