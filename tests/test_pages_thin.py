@@ -16,7 +16,6 @@ from data.units import unit_by_code
 from metrics.cache import bypass
 from metrics.compute import compute, compute_by_period_and_carrier, facts_only
 from metrics.views import TREND_DAYS, trend_grain
-
 from tests.conftest import app_over
 from tests.test_pages import render
 
