@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import plotly.graph_objects as go
+from dash import dcc
 from flask import current_app, has_app_context
 
 from components.axes import value_axis
@@ -19,10 +20,12 @@ from components.theme import CARRIER_COLOURS, CORE_COLOURS, STATUS_COLOURS
 logger = logging.getLogger(__name__)
 
 
-def graph_config(lang: str, **extra: Any) -> dict:
-    """A dcc.Graph's config: no mode bar, and Plotly's own texts and date ticks in the user's
-    language (zh-CN is registered by assets/plotly-locale-zh-cn.js)."""
-    return {"displayModeBar": False, "locale": "en" if lang == "en" else "zh-CN", **extra}
+def graph_config(lang: str, displayModeBar: Literal[True, False, "hover"] = False  # noqa: N803
+                 ) -> dcc.Graph.Config:
+    """A dcc.Graph's config: no mode bar (unless `displayModeBar` asks for one), and Plotly's own
+    texts and date ticks in the user's language (zh-CN is registered by
+    assets/plotly-locale-zh-cn.js)."""
+    return {"displayModeBar": displayModeBar, "locale": "en" if lang == "en" else "zh-CN"}
 
 
 def safe(builder: Callable[..., go.Figure], *args: Any, lang: str = "zh",

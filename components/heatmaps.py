@@ -87,7 +87,8 @@ def band_heatmap(cells: dict, rows: Sequence, columns: Sequence, lang: str,
             cell = cells.get((col.code, row.id))
             band = None if cell is None or cell.attainment is None else cell.status
             z_row.append(BAND_VALUES[band])
-            t_row.append(NO_DATA if band is None else band_text(cell.attainment, bands))
+            t_row.append(NO_DATA if cell is None or band is None
+                         else band_text(cell.attainment, bands))
         z.append(z_row)
         text.append(t_row)
     # x are the units' codes (a click sends its point's x; Dash drops a heatmap's 2-D customdata),

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, FromClause, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from data import rollups
@@ -384,7 +384,8 @@ def _query_flow_by_carrier(session: Session, source_name: str, measures: list[Me
     labels = [label(source_name, m) for m in measures]
     assert sel.group is not None and sel.carriers is not None
     dialect = session.get_bind().dialect.name
-    read = None
+    read: list[ColumnElement] | None = None
+    base: FromClause
     if sel.use_rollups and source_name in rollups.SPECS:
         from metrics.rollup_reads import flow_columns
 
@@ -398,6 +399,7 @@ def _query_flow_by_carrier(session: Session, source_name: str, measures: list[Me
         t = sql.table(source.table)
         ou = OrgUnit.__table__.alias("ou")
         low, high = subtree_bounds(sel.unit.path)
+        assert source.carrier_column is not None
         day, carrier = t.c[source.date_column], t.c[source.carrier_column]
         where = [ou.c.path >= low, ou.c.path < high]
         exprs, base = [_measure_expr(t, m) for m in measures], t.join(ou, ou.c.id == t.c.unit_id)

@@ -227,11 +227,12 @@ def _checked(session, context, change) -> tuple[str, int, list, str]:
     if len(codes) > 500:  # a unit and its children; no real table comes near
         raise ValueError("the table has too many units")
     scope = Scope.of(current_user.unit)
-    units = [unit_by_code(session, code) for code in codes]
-    if any(u is None or not scope.allows(u) for u in units):
+    found = [unit_by_code(session, code) for code in codes]
+    units = [u for u in found if u is not None and scope.allows(u)]
+    if len(units) < len(found):
         raise ValueError("a unit of the table is not found or not permitted")
     row = change.get("rowId") if isinstance(change, dict) else None
-    if row not in codes:
+    if not isinstance(row, str) or row not in codes:
         raise ValueError("the edited row is not a unit of the table")
     return kpi, year, units, row
 
