@@ -14,10 +14,12 @@ from metrics.attainment import attainment_by_child, own_targets
 from metrics.cache import cached
 from metrics.compare import compare
 from metrics.compute import compute, compute_by_period_and_carrier
+from metrics.league import league_table
+from metrics.matrix import matrix
 from metrics.registry import KPIS, REGISTRY, Kpi
-from metrics.risk import events, heat_by_child_and_core, open_trend, scan_coverage
+from metrics.risk import events, heat_by_child_and_core, open_counts, open_trend, scan_coverage
 from metrics.scope import Scope, enforce
-from metrics.stages import Assessment, assess_months, children_this_and_last_month, movers
+from metrics.stages import Assessment, assess, assess_months, children_this_and_last_month, movers
 from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
 
 # The trend-grain rule, declared once: a range whose end is at most TREND_DAYS days after its start
@@ -207,3 +209,46 @@ def cores_view(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.d
     return CoresView(headline(session, kpis, unit, start, end, carriers, scope, bands),
                      compute(session, kpis, unit, start, end, by="carrier", scope=scope),
                      kpi_trends(session, kpis, unit, start, end, carriers, grain, scope), grain)
+
+
+@dataclass(frozen=True)
+class OverviewView:
+    """What the overview shows: the 6x6 matrix, the headline KPIs, the unit's stage in the month
+    its period ends, and its open and overdue risk events."""
+
+    matrix: pd.DataFrame
+    headline: list[dict]
+    stage: Assessment
+    risk: dict[str, int]
+
+
+def overview_view(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date,
+                  end: dt.date, carriers: Sequence[str] | None, now: dt.datetime,
+                  scope: Scope | None, bands: Bands = DEFAULT_BANDS) -> OverviewView:
+    """The overview of `unit` over `start`..`end` (`carriers` or all) at `now`."""
+    return OverviewView(matrix(session, unit, start, end, bands, scope=scope),
+                        headline(session, kpis, unit, start, end, carriers, scope, bands),
+                        assess(session, unit, end.replace(day=1), end, scope=scope),
+                        open_counts(session, unit, now, scope=scope))
+
+
+@dataclass(frozen=True)
+class RegionsView:
+    """What the regions page shows of one KPI: at a unit with children, their league table; at an
+    outlet (no children), the KPI by day and by carrier."""
+
+    league: pd.DataFrame | None = None
+    by_day: pd.DataFrame | None = None
+    by_carrier: pd.DataFrame | None = None
+
+
+def regions_view(session: Session, kpi: str, unit: OrgUnit, has_children: bool, start: dt.date,
+                 end: dt.date, carriers: Sequence[str] | None, scope: Scope | None,
+                 bands: Bands = DEFAULT_BANDS, compare_to: str | None = None) -> RegionsView:
+    """The regions page's view of `kpi` at `unit` over `start`..`end` (`carriers` or all)."""
+    if has_children:
+        return RegionsView(league=league_table(session, kpi, unit, start, end, carriers, bands,
+                                               scope=scope, compare=compare_to))
+    return RegionsView(by_day=kpi_trends(session, [kpi], unit, start, end, carriers, "day", scope),
+                       by_carrier=compute(session, [kpi], unit, start, end, carriers, by="carrier",
+                                          scope=scope))
