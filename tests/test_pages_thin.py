@@ -104,3 +104,34 @@ def test_the_pages_and_the_sparklines_follow_the_one_rule():
               for line in path.read_text(encoding="utf-8").splitlines()
               if re.search(r"\.days\s*<=?\s*\d+", line) and "TREND_DAYS" not in line]
     assert not copies, copies
+
+
+def _page_sources():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted((root / "pages").glob("*.py"))}
+
+
+def test_pages_build_no_figure_and_compute_nothing_inside_safe():
+    """Figures are built in components/ from what metrics returned: no page imports plotly, and
+    what a page hands to safe() is a builder it imported from components, never a function of its
+    own (that used to call metrics inside safe())."""
+    import ast
+
+    found = []
+    for file, source in _page_sources().items():
+        tree = ast.parse(source)
+        if "plotly" in source:
+            found.append(f"{file}: imports plotly")
+        from_components = {alias.asname or alias.name for node in ast.walk(tree)
+                           if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                               "components.") for alias in node.names}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "safe"):
+                builder = node.args[0] if node.args else None
+                if not (isinstance(builder, ast.Name) and builder.id in from_components):
+                    found.append(f"{file}:{node.lineno}: safe({ast.unparse(builder) if builder else ''})")
+    assert not found, found
+    assert sum("safe(" in s for s in _page_sources().values()) >= 6  # the check saw the pages
