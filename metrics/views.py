@@ -174,13 +174,12 @@ class TargetsView:
 
 
 def targets_view(session: Session, unit: OrgUnit, units: Sequence[OrgUnit], kpi: str, year: int,
-                 start: dt.date, end: dt.date, scope: Scope | None, bands: Bands,
-                 targets_scope: Scope | None) -> TargetsView:
+                 start: dt.date, end: dt.date, scope: Scope | None, bands: Bands) -> TargetsView:
     """The targets page's view: attainment by child over `start`..`end` (when `unit` has children
     besides itself in `units`) and the `year`'s targets of `kpi` for `units`."""
     heat = (attainment_by_child(session, unit, start, end, scope=scope, bands=bands)
             if len(units) > 1 else None)
-    return TargetsView(heat, year_targets(session, kpi, units, year, targets_scope))
+    return TargetsView(heat, year_targets(session, kpi, units, year, scope))
 
 
 def year_targets(session: Session, kpi: str, units: Sequence[OrgUnit], year: int,

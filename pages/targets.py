@@ -44,7 +44,7 @@ def layout(**query: str):
     units = [ctx.unit, *ctx.children]
     editable = may_set_targets(current_user, ctx.unit)
     view = targets_view(ctx.session, ctx.unit, units, kpi.id, year, v.start, v.end, ctx.scope,
-                        ctx.bands, Scope.of(current_user.unit))
+                        ctx.bands)
     body = [
         dmc.Paper([dmc.Text(t("targets.heatmap", ctx.lang), fw=600),
                    dmc.Text(band_legend(ctx.bands, ctx.lang), size="xs", c="dimmed",
