@@ -102,7 +102,7 @@ def test_the_pages_and_the_sparklines_follow_the_one_rule():
               for folder in ("pages", "components", "metrics", "display")
               for path in sorted((root / folder).glob("*.py"))
               for line in path.read_text(encoding="utf-8").splitlines()
-              if re.search(r"\.days\s*<=?\s*\d+", line) and "TREND_DAYS" not in line]
+              if re.search(r"\.days\s*[<>]=?\s*\d+", line) and re.search(r"[\"'](day|week)[\"']", line)]
     assert not copies, copies
 
 
