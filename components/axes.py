@@ -23,7 +23,8 @@ def nice_ticks(lo: float, hi: float, integer: bool = False, count: int = 6) -> l
     if integer:
         step = max(1.0, float(math.ceil(step)))
     first = math.floor(lo / step + 1e-9) * step
-    ticks, k = [], 0
+    ticks: list[float] = []
+    k = 0
     while first + k * step <= hi + step * 1e-9 or len(ticks) < 2:
         ticks.append(round(first + k * step, 12))
         k += 1

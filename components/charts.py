@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import pandas as pd
 import plotly.graph_objects as go
+from dash import dcc
 from flask import current_app, has_app_context
 
 from components.axes import value_axis
 from components.format import NO_DATA, number
 from components.i18n import t
-from components.theme import CARRIER_COLOURS, STATUS_COLOURS
+from components.theme import CARRIER_COLOURS, CORE_COLOURS, STATUS_COLOURS
 
 logger = logging.getLogger(__name__)
 
 
-def graph_config(lang: str, **extra) -> dict:
-    """A dcc.Graph's config: no mode bar, and Plotly's own texts and date ticks in the user's
-    language (zh-CN is registered by assets/plotly-locale-zh-cn.js)."""
-    return {"displayModeBar": False, "locale": "en" if lang == "en" else "zh-CN", **extra}
+def graph_config(lang: str, displayModeBar: Literal[True, False, "hover"] = False  # noqa: N803
+                 ) -> dcc.Graph.Config:
+    """A dcc.Graph's config: no mode bar (unless `displayModeBar` asks for one), and Plotly's own
+    texts and date ticks in the user's language (zh-CN is registered by
+    assets/plotly-locale-zh-cn.js)."""
+    return {"displayModeBar": displayModeBar, "locale": "en" if lang == "en" else "zh-CN"}
 
 
-def safe(builder, *args, lang: str = "zh", **kwargs) -> go.Figure:
+def safe(builder: Callable[..., go.Figure], *args: Any, lang: str = "zh",
+         **kwargs: Any) -> go.Figure:
     """Build a figure; if that fails, a figure saying so (one broken chart never breaks a page).
 
     Under testing (the app's TESTING config) the error is raised instead, so a test sees it.
@@ -204,3 +211,51 @@ def distribution(values: pd.Series, kpi, lang: str) -> go.Figure:
     fig.update_layout(height=200, showlegend=False)
     fig.update_xaxes(**value_axis(clean, kpi.unit, lang))
     return fig
+
+
+def one_trend(frame: pd.DataFrame, kpi, lang: str, label: str, colour: str | None = None,
+              partial: dict | None = None) -> go.Figure:
+    """One KPI's values over `period` as a single line named `label` (in `colour`)."""
+    return trend_lines(frame.assign(series=label), "series", kpi, lang,
+                       {label: colour} if colour else None, partial=partial)
+
+
+def open_trend_figure(trend: pd.DataFrame, lang: str) -> go.Figure:
+    """Risk events open and overdue, day by day (`trend`: day, open, overdue)."""
+    fig = go.Figure([
+        go.Scatter(x=trend["day"], y=trend["open"], name=t("risk.open", lang),
+                   line={"color": CORE_COLOURS["channel"]}),
+        go.Scatter(x=trend["day"], y=trend["overdue"], name=t("risk.overdue_short", lang),
+                   line={"color": STATUS_COLOURS["red"]})])
+    fig.update_layout(height=260)
+    fig.update_yaxes(**value_axis([0, *trend["open"], *trend["overdue"]], "count", lang,
+                                  integer=True))
+    return fig
+
+
+def breach_figure(around: pd.DataFrame, first_day: dt.date, last_day: dt.date, colour: str,
+                  kpi_unit: str, lang: str) -> go.Figure:
+    """A KPI by day around a risk event, the event's days (`first_day`..`last_day`) shaded."""
+    fig = go.Figure(go.Scatter(x=around["period"], y=around["value"], mode="lines+markers",
+                               line={"color": colour}))
+    fig.add_vrect(x0=first_day - dt.timedelta(hours=12), x1=last_day + dt.timedelta(hours=12),
+                  fillcolor=STATUS_COLOURS["red"], opacity=0.15, line_width=0)
+    fig.update_layout(height=200, margin={"t": 10})
+    fig.update_yaxes(**value_axis(around["value"], kpi_unit, lang))
+    return fig
+
+
+def stage_history_figure(months: Sequence[dt.date], stages: Sequence[int]) -> go.Figure:
+    """The unit's operating stage month by month, as steps."""
+    fig = go.Figure(go.Scatter(x=list(months), y=list(stages), mode="lines+markers",
+                               line={"shape": "hv", "color": "#0072B2"}))
+    fig.update_layout(height=220, yaxis={"range": [-0.3, 4.3], "dtick": 1})
+    return fig
+
+
+def carrier_mix_figure(mix: pd.DataFrame, lang: str, carrier_names: Mapping[str, str],
+                       transactions_name: str) -> go.Figure:
+    """The carrier mix (metrics.views.carrier_mix) as share bars, its measures named in `lang`."""
+    named = mix.assign(measure=mix["measure"].map({"transactions": transactions_name,
+                                                   "payments": t("carriers.payments", lang)}))
+    return share_bars(named, lang, dict(carrier_names))

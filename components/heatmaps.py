@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from components.charts import message_figure
 from components.format import NO_DATA, pct
 from components.i18n import name, t
 from components.theme import STATUS_COLOURS
@@ -28,8 +29,10 @@ def risk_heatmap(counts: pd.DataFrame, unit, children: Sequence, cores: Sequence
     The unit's own events (at the unit itself, not at a child) are a row of their own, first and
     labelled "本级 · name", whenever there are any; a unit without children is its only row. The
     scale is fixed: 0 is neutral grey, 1 a pale red, the top (the most events, at least
-    MIN_EVENT_TOP) deep red.
+    MIN_EVENT_TOP) deep red. No event at all: a figure saying so.
     """
+    if counts.empty:
+        return message_figure(t("risk.none", lang))
     by = {(r.child, r.core): int(r.events) for r in counts.itertuples()}
     own = any(child == unit.code for child, _core in by)
     own_label = t("risk.own_row", lang).format(name=name(unit, lang)) if children else name(
@@ -84,7 +87,8 @@ def band_heatmap(cells: dict, rows: Sequence, columns: Sequence, lang: str,
             cell = cells.get((col.code, row.id))
             band = None if cell is None or cell.attainment is None else cell.status
             z_row.append(BAND_VALUES[band])
-            t_row.append(NO_DATA if band is None else band_text(cell.attainment, bands))
+            t_row.append(NO_DATA if cell is None or band is None
+                         else band_text(cell.attainment, bands))
         z.append(z_row)
         text.append(t_row)
     # x are the units' codes (a click sends its point's x; Dash drops a heatmap's 2-D customdata),
@@ -101,6 +105,14 @@ def band_heatmap(cells: dict, rows: Sequence, columns: Sequence, lang: str,
                              "tickvals": [c.code for c in columns],
                              "ticktext": [name(c, lang) for c in columns]})
     return fig
+
+
+def attainment_heatmap(frame: pd.DataFrame, kpis: Sequence, columns: Sequence, lang: str,
+                       bands=DEFAULT_BANDS) -> go.Figure:
+    """`band_heatmap` of metrics.attainment.attainment_by_child's rows (unit, kpi, attainment,
+    status...): the KPIs down, the units `columns` across."""
+    cells = {(r.unit, r.kpi): r for r in frame.itertuples()}
+    return band_heatmap(cells, kpis, columns, lang, bands)
 
 
 def band_legend(bands, lang: str) -> str:

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, FromClause, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from data.clock import month_start
@@ -327,3 +327,95 @@ def _key_display(session: Session, sel: Selection, keys: list) -> dict:
         return dict(session.execute(select(OrgUnit.id, OrgUnit.code).where(
             OrgUnit.id.in_([k for k in keys if k is not None]))).all())
     return {}
+
+
+# -- by period and carrier -----------------------------------------------------------------------
+
+
+@cached("facts")
+def compute_by_period_and_carrier(session: Session, kpis: Sequence[str], unit: OrgUnit,
+                                  start: dt.date, end: dt.date, grain: str,
+                                  carriers: Sequence[str], scope: Scope | None = None
+                                  ) -> pd.DataFrame:
+    """`kpis` by `grain` (day, week or month) for each of `carriers` alone, in one query per
+    source: the rows of `compute(..., [carrier], by=grain)` for each carrier, with a `carrier`
+    column. For KPIs of flows that are kept by carrier (transactions, payments...), whose values
+    per carrier add up over units, days and carriers; any other KPI raises ValueError."""
+    enforce(scope, unit)
+    if grain not in ("day", "week", "month"):
+        raise ValueError(f"grain must be day, week or month; got {grain!r}")
+    chosen = [REGISTRY[k] for k in kpis]
+    for kpi in chosen:
+        for m in (kpi.numerator, kpi.denominator):
+            source = SOURCES[m.source] if m is not None else None
+            if source is not None and (source.rollup != "flow" or source.carrier_column is None):
+                raise ValueError(f"{kpi.id} is not a flow kept by carrier")
+    carrier_ids = per_transaction(session, "carrier_ids", lambda: dict(session.execute(
+        select(Carrier.code, Carrier.id)).all()))
+    unknown = [c for c in carriers if c not in carrier_ids]
+    if unknown:
+        raise ValueError(f"unknown carrier(s): {', '.join(unknown)}")
+    sel = Selection(unit, start, end, tuple(carriers), grain, carrier_ids,
+                    rollups_usable(session, unit))
+    needed: dict[str, list[Measure]] = {}
+    for kpi in chosen:
+        for m in kpi.measures:
+            if m not in needed.setdefault(m.source, []):
+                needed[m.source].append(m)
+    by_carrier: dict[str, Values] = {c: {} for c in carriers}
+    for src, measures in needed.items():
+        for code, values in _query_flow_by_carrier(session, src, measures, sel).items():
+            by_carrier[code].update(values)
+    parts = []
+    for code in carriers:
+        one = Selection(unit, start, end, (code,), grain, carrier_ids, sel.use_rollups)
+        parts.append(_assemble(session, chosen, one, grain, by_carrier[code]).assign(carrier=code))
+    if not parts:
+        return pd.DataFrame(columns=["period", "kpi", "value", "numerator", "denominator",
+                                     "carrier"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _query_flow_by_carrier(session: Session, source_name: str, measures: list[Measure],
+                           sel: Selection) -> dict[str, Values]:
+    """One grouped query of a flow source by period and carrier (from its roll-up when usable);
+    {carrier code: {label: {period: value}}} for each carrier of the selection."""
+    source = SOURCES[source_name]
+    labels = [label(source_name, m) for m in measures]
+    assert sel.group is not None and sel.carriers is not None
+    dialect = session.get_bind().dialect.name
+    read: list[ColumnElement] | None = None
+    base: FromClause
+    if sel.use_rollups and source_name in rollups.SPECS:
+        from metrics.rollup_reads import flow_columns
+
+        read = flow_columns(rollups.SPECS[source_name], measures)
+    if read is not None:
+        r = rollups.SPECS[source_name].table
+        day, carrier = r.c.day, r.c.carrier_id
+        where: list[ColumnElement[bool]] = [r.c.unit_id == sel.unit.id]
+        exprs, base = read, r
+    else:
+        t = sql.table(source.table)
+        ou = OrgUnit.__table__.alias("ou")
+        low, high = subtree_bounds(sel.unit.path)
+        assert source.carrier_column is not None
+        day, carrier = t.c[source.date_column], t.c[source.carrier_column]
+        where = [ou.c.path >= low, ou.c.path < high]
+        exprs, base = [_measure_expr(t, m) for m in measures], t.join(ou, ou.c.id == t.c.unit_id)
+    where += [day >= sel.start, day <= sel.end,
+              carrier.in_([sel.carrier_ids[c] for c in sel.carriers])]
+    period = sql.period_expr(day, sel.group, dialect)
+    stmt = (select(period.label("k"), carrier.label("c"),
+                   *[func.sum(e).label(lab) for e, lab in zip(exprs, labels, strict=True)])
+            .select_from(base).where(*where).group_by(period, carrier))
+    codes = {v: k for k, v in sel.carrier_ids.items()}
+    out: dict[str, Values] = {c: {lab: {} for lab in labels} for c in sel.carriers}
+    for row in session.execute(stmt).mappings():
+        k = sql.as_date(row["k"])
+        if k is None:
+            continue
+        for lab in labels:
+            v = row[lab]
+            out[codes[row["c"]]][lab][k] = float(v) if v is not None else None
+    return out

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from data.clock import month_end, month_start, months_between
 from data.models import OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun
 from data.units import subtree_bounds
+from metrics.compute import compute
 from metrics.scope import Scope, enforce
 
 DONE = ("resolved", "closed")
@@ -67,6 +68,19 @@ def event_detail(session: Session, event_id: int, scope: Scope | None = None):
     steps = session.scalars(select(RiskEventStep).where(RiskEventStep.event_id == event_id)
                             .order_by(RiskEventStep.at, RiskEventStep.id)).all()
     return event, steps
+
+
+# The days of a KPI shown around an event: three weeks before it, one week after (to today).
+AROUND_BEFORE, AROUND_AFTER = dt.timedelta(days=21), dt.timedelta(days=7)
+
+
+def kpi_around(session: Session, event: RiskEvent, today: dt.date) -> pd.DataFrame:
+    """The event's KPI by day at its unit (and carrier) from three weeks before the event to a week
+    after it, or to `today` if sooner (compute's rows: period, kpi, value...)."""
+    assert event.rule.kpi is not None
+    return compute(session, [event.rule.kpi], event.unit, event.first_day - AROUND_BEFORE,
+                   min(event.last_day + AROUND_AFTER, today),
+                   [event.carrier] if event.carrier else None, by="day")
 
 
 def scan_coverage(session: Session) -> list[tuple[dt.date, dt.date]]:

@@ -78,6 +78,15 @@ def query_rollup(session: Session, source_name: str, measures: list[Measure], la
     return _levels(session, r, columns, labels, sel, units, where)
 
 
+def flow_columns(spec, measures: list[Measure]) -> list[ColumnElement] | None:
+    """The roll-up values summed for `measures` of a flow kept by carrier, or None when the roll-up
+    does not hold one of them (or holds levels, or no carrier key)."""
+    if "outlets" in spec.table.c or not spec.carrier:
+        return None
+    read = [_column(spec, m) for m in measures]
+    return None if any(e is None for e in read) else [e for e in read if e is not None]
+
+
 def _column(spec, m: Measure) -> ColumnElement | None:
     """The roll-up value summed for measure `m`, or None if the roll-up does not hold it. A filter
     on the carrier alone is applied to the row's carrier key (there is no filtered column)."""

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from data.clock import month_start
 from data.models import OrgUnit
+from metrics.attainment import attainment_by_child, own_targets
 from metrics.cache import cached
 from metrics.compare import compare
-from metrics.compute import compute
-from metrics.registry import REGISTRY
+from metrics.compute import compute, compute_by_period_and_carrier
+from metrics.league import league_table
+from metrics.matrix import matrix
+from metrics.registry import KPIS, REGISTRY, Kpi
+from metrics.risk import events, heat_by_child_and_core, open_counts, open_trend, scan_coverage
 from metrics.scope import Scope, enforce
+from metrics.stages import Assessment, assess, assess_months, children_this_and_last_month, movers
 from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
+
+# The trend-grain rule, declared once: a range whose end is at most TREND_DAYS days after its start
+# (about a quarter) is shown by day, a longer one by week. Monthly KPIs are always by month.
+TREND_DAYS = 92
+
+
+def trend_grain(start: dt.date, end: dt.date) -> str:
+    """The grain of a trend over `start`..`end`: "day" up to TREND_DAYS days apart, else "week"."""
+    return "day" if (end - start).days <= TREND_DAYS else "week"
 
 
 @cached("facts", "targets")
@@ -26,7 +42,7 @@ def headline(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.dat
     comp = compare(session, kpis, unit, start, end, carriers).set_index("kpi")
     carrier = carriers[0] if carriers and len(carriers) == 1 else None
     targets = targets_for(session, kpis, unit, start, end, carrier)
-    grain = "day" if (end - start).days <= 62 else "week"
+    grain = trend_grain(start, end)
     spark = kpi_trends(session, kpis, unit, start, end, carriers, grain)
     out = []
     for k in kpis:
@@ -70,3 +86,169 @@ def carrier_mix(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                 rows.append({"measure": measure, "carrier": r.carrier, "share": value / total,
                              "count": value})
     return pd.DataFrame(rows, columns=["measure", "carrier", "share", "count"])
+
+
+@dataclass(frozen=True)
+class CarriersView:
+    """What the carriers page shows: the KPIs kept per carrier, by carrier; transactions over time,
+    one series per carrier shown; online substitution over time; and the carrier mix."""
+
+    kpis: list[Kpi]
+    by_carrier: pd.DataFrame
+    trend: pd.DataFrame  # period, kpi, value, numerator, denominator, carrier
+    substitution: pd.DataFrame  # period, kpi, value, numerator, denominator
+    mix: pd.DataFrame  # measure, carrier, share, count
+    grain: str
+
+
+def carriers_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+                  shown: Sequence[str], scope: Scope | None) -> CarriersView:
+    """The carriers page's view of `unit` over `start`..`end`, trends for the carriers `shown`.
+
+    A fixed number of queries however many carriers are shown: every carrier's transactions by
+    period come from one grouped query (it was one computation per carrier)."""
+    enforce(scope, unit)
+    kpis = [k for k in KPIS if k.carriers]
+    grain = trend_grain(start, end)
+    by_carrier = compute(session, [k.id for k in kpis], unit, start, end, by="carrier",
+                         scope=scope)
+    trend = compute_by_period_and_carrier(session, ["transactions"], unit, start, end, grain,
+                                          list(shown), scope=scope)
+    substitution = compute(session, ["online_substitution"], unit, start, end, None, by=grain,
+                           scope=scope)
+    mix = carrier_mix(session, unit, start, end, scope)
+    return CarriersView(kpis, by_carrier, trend, substitution, mix, grain)
+
+
+@dataclass(frozen=True)
+class RiskView:
+    """What the risk page shows: the events of the range, the overdue open ones, the heat by child
+    and core, the open and overdue trend, and the days the scan covered."""
+
+    listed: pd.DataFrame
+    overdue: pd.DataFrame
+    heat: pd.DataFrame  # child, core, events
+    trend: pd.DataFrame  # day, open, overdue
+    coverage: list[tuple[dt.date, dt.date]]
+
+
+def risk_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date, now: dt.datetime,
+              scope: Scope | None) -> RiskView:
+    """The risk page's view of `unit` over `start`..`end` at `now`."""
+    listed = events(session, unit, now, start=start, end=end, scope=scope)
+    open_ = events(session, unit, now, states=["open", "dispatched", "in_progress", "reopened"],
+                   scope=scope)
+    return RiskView(listed, open_[open_["overdue"]],
+                    heat_by_child_and_core(session, unit, start, end, now, scope=scope),
+                    open_trend(session, unit, start, end, scope=scope), scan_coverage(session))
+
+
+@dataclass(frozen=True)
+class StagesView:
+    """What the stages page shows: the unit's assessments month by month (the last is the month
+    shown), its children's assessments that month, and those that moved since the month before."""
+
+    history: list[Assessment]
+    children: list[Assessment]
+    moved: list[tuple[Assessment, Assessment]]
+
+    @property
+    def now(self) -> Assessment:
+        return self.history[-1]
+
+
+def stages_view(session: Session, unit: OrgUnit, first: dt.date, month: dt.date,
+                data_end: dt.date, scope: Scope | None) -> StagesView:
+    """The stages page's view of `unit`: months `first`..`month`, data up to `data_end`."""
+    history = assess_months(session, unit, first, month, data_end, scope=scope)
+    pairs = children_this_and_last_month(session, unit, month, data_end, scope=scope)
+    return StagesView(history, [now for _before, now in pairs], movers(pairs))
+
+
+@dataclass(frozen=True)
+class TargetsView:
+    """What the targets page shows: attainment of every KPI by child unit (None without
+    children), and each unit's effective and own target of one KPI for a year."""
+
+    attainment: pd.DataFrame | None
+    targets: dict
+
+
+def targets_view(session: Session, unit: OrgUnit, units: Sequence[OrgUnit], kpi: str, year: int,
+                 start: dt.date, end: dt.date, scope: Scope | None, bands: Bands) -> TargetsView:
+    """The targets page's view: attainment by child over `start`..`end` (when `unit` has children
+    besides itself in `units`) and the `year`'s targets of `kpi` for `units`."""
+    heat = (attainment_by_child(session, unit, start, end, scope=scope, bands=bands)
+            if len(units) > 1 else None)
+    return TargetsView(heat, year_targets(session, kpi, units, year, scope))
+
+
+def year_targets(session: Session, kpi: str, units: Sequence[OrgUnit], year: int,
+                 scope: Scope | None) -> dict:
+    """Each unit's effective and own target of `kpi` for `year` (see `own_targets`)."""
+    return own_targets(session, kpi, list(units), dt.date(year, 1, 1), dt.date(year, 12, 31),
+                       scope=scope)
+
+
+@dataclass(frozen=True)
+class CoresView:
+    """What the cores page shows of one core's KPIs: their headline (value, comparison, target),
+    their values by carrier and over time (by `grain`; monthly KPIs by month)."""
+
+    headline: list[dict]
+    by_carrier: pd.DataFrame
+    trend: pd.DataFrame
+    grain: str
+
+
+def cores_view(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date,
+               end: dt.date, carriers: Sequence[str] | None, scope: Scope | None,
+               bands: Bands = DEFAULT_BANDS) -> CoresView:
+    """The cores page's view of `kpis` for `unit` over `start`..`end` (`carriers` or all)."""
+    grain = trend_grain(start, end)
+    return CoresView(headline(session, kpis, unit, start, end, carriers, scope, bands),
+                     compute(session, kpis, unit, start, end, by="carrier", scope=scope),
+                     kpi_trends(session, kpis, unit, start, end, carriers, grain, scope), grain)
+
+
+@dataclass(frozen=True)
+class OverviewView:
+    """What the overview shows: the 6x6 matrix, the headline KPIs, the unit's stage in the month
+    its period ends, and its open and overdue risk events."""
+
+    matrix: pd.DataFrame
+    headline: list[dict]
+    stage: Assessment
+    risk: dict[str, int]
+
+
+def overview_view(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date,
+                  end: dt.date, carriers: Sequence[str] | None, now: dt.datetime,
+                  scope: Scope | None, bands: Bands = DEFAULT_BANDS) -> OverviewView:
+    """The overview of `unit` over `start`..`end` (`carriers` or all) at `now`."""
+    return OverviewView(matrix(session, unit, start, end, bands, scope=scope),
+                        headline(session, kpis, unit, start, end, carriers, scope, bands),
+                        assess(session, unit, month_start(end), end, scope=scope),
+                        open_counts(session, unit, now, scope=scope))
+
+
+@dataclass(frozen=True)
+class RegionsView:
+    """What the regions page shows of one KPI: at a unit with children, their league table; at an
+    outlet (no children), the KPI by day and by carrier."""
+
+    league: pd.DataFrame | None = None
+    by_day: pd.DataFrame | None = None
+    by_carrier: pd.DataFrame | None = None
+
+
+def regions_view(session: Session, kpi: str, unit: OrgUnit, has_children: bool, start: dt.date,
+                 end: dt.date, carriers: Sequence[str] | None, scope: Scope | None,
+                 bands: Bands = DEFAULT_BANDS, compare_to: str | None = None) -> RegionsView:
+    """The regions page's view of `kpi` at `unit` over `start`..`end` (`carriers` or all)."""
+    if has_children:
+        return RegionsView(league=league_table(session, kpi, unit, start, end, carriers, bands,
+                                               scope=scope, compare=compare_to))
+    return RegionsView(by_day=kpi_trends(session, [kpi], unit, start, end, carriers, "day", scope),
+                       by_carrier=compute(session, [kpi], unit, start, end, carriers, by="carrier",
+                                          scope=scope))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import dash_mantine_components as dmc
 from flask import g
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 import settings
 from auth import audit
@@ -21,7 +22,7 @@ from components.view_state import ViewState
 from data.catalog import carriers, cores
 from data.clock import company_zone, zone_label
 from data.db import get_session
-from data.models import OrgUnit
+from data.models import Carrier, Core, OrgUnit
 from data.units import ancestors, children, unit_by_code
 from metrics.freshness import is_demo, last_loaded, outlets_loaded
 from metrics.scope import Scope
@@ -31,15 +32,15 @@ from views.resolve import Refusal, audit_refusal, resolve_view
 
 @dataclass
 class PageContext:
-    session: object
+    session: Session
     lang: str
     view: ViewState
     unit: OrgUnit
     scope: Scope
-    path_units: list
-    children: list
-    carriers: list
-    cores: list
+    path_units: list[OrgUnit]
+    children: list[OrgUnit]
+    carriers: list[Carrier]
+    cores: list[Core]
     loaded: str
     demo: bool
     bands: Bands

@@ -7,13 +7,12 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc
 
 from components.cards import kpi_card
-from components.charts import graph_config, safe, trend_lines
+from components.charts import graph_config, one_trend, safe
 from components.i18n import name, t
 from components.theme import CORE_COLOURS
 from components.view_state import update
-from metrics.compute import compute
 from metrics.registry import CORES, for_core
-from metrics.views import headline, kpi_trends
+from metrics.views import cores_view
 from pages._common import PageContext, frame, kpi_carrier_table, page_context, partly_loaded_days, unit_names
 
 dash.register_page(__name__, path="/cores", name="Cores", title="运营核心 Operating cores")
@@ -33,24 +32,21 @@ def layout(**query: str):
     picker = dmc.SegmentedControl(
         id="cores-core", value=core, mb="sm",
         data=[{"value": c.code, "label": name(c, ctx.lang)} for c in ctx.cores])
-    heads = headline(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
-                     ctx.scope, ctx.bands)
+    view = cores_view(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
+                      ctx.scope, ctx.bands)
+    heads = view.headline
     names = unit_names(ctx.session, [h["target"].set_at for h in heads if h["target"]], ctx.lang)
     cards = [kpi_card(h["kpi"], h["row"], h["comparison"], h["target"], h["attainment"],
                       h["status"], h["spark"], ctx.loaded, ctx.lang, v.compare, names)
              for h in heads]
-    by_carrier = compute(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end,
-                         by="carrier", scope=ctx.scope)
-    table = kpi_carrier_table(ctx, "cores-table", kpis, by_carrier, ctx.carriers)
-    grain = "day" if (v.end - v.start).days <= 92 else "week"
-    trend = kpi_trends(ctx.session, [k.id for k in kpis], ctx.unit, v.start, v.end, carriers,
-                       grain, ctx.scope)
-    partial = partly_loaded_days(ctx, grain)
+    table = kpi_carrier_table(ctx, "cores-table", kpis, view.by_carrier, ctx.carriers)
+    trend = view.trend
+    partial = partly_loaded_days(ctx, view.grain)
     graphs = [dmc.Paper([dmc.Text(name(k, ctx.lang), fw=600, size="sm"),
                          dcc.Graph(figure=safe(
-                             trend_lines, trend[trend["kpi"] == k.id].assign(series=name(k, ctx.lang)),
-                             "series", k, ctx.lang, {name(k, ctx.lang): CORE_COLOURS[core]},
-                             partial=None if k.monthly else partial, lang=ctx.lang),
+                             one_trend, trend[trend["kpi"] == k.id], k, ctx.lang, name(k, ctx.lang),
+                             CORE_COLOURS[core], partial=None if k.monthly else partial,
+                             lang=ctx.lang),
                              config=graph_config(ctx.lang))],
                         p="sm", withBorder=True, radius="md") for k in kpis]
     body = [

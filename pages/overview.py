@@ -14,10 +14,8 @@ from data.catalog import carriers, cores
 from data.clock import local_now, month_start
 from data.db import get_session
 from data.rubric import BY_ID, TOP_STAGE, stage_label
-from metrics.matrix import matrix
-from metrics.risk import open_counts
-from metrics.stages import assess
-from metrics.views import headline
+from metrics.stages import Assessment
+from metrics.views import overview_view
 from pages._common import PageContext, frame, page_context, refused, unit_names
 
 dash.register_page(__name__, path="/", name="Overview", title="总览 Overview")
@@ -34,11 +32,11 @@ def layout(**query: str):
         return ctx
     v = ctx.view
     carriers = list(v.carriers) or None
-    cells = matrix(ctx.session, ctx.unit, v.start, v.end, ctx.bands, scope=ctx.scope)
-    heat = label_blank_cells(safe(matrix_heatmap, cells, ctx.cores, ctx.carriers, ctx.lang,
+    view = overview_view(ctx.session, HEADLINE, ctx.unit, v.start, v.end, carriers, local_now(),
+                         ctx.scope, ctx.bands)
+    heat = label_blank_cells(safe(matrix_heatmap, view.matrix, ctx.cores, ctx.carriers, ctx.lang,
                                   lang=ctx.lang))
-    heads = headline(ctx.session, HEADLINE, ctx.unit, v.start, v.end, carriers, ctx.scope,
-                     ctx.bands)
+    heads = view.headline
     names = unit_names(ctx.session, [h["target"].set_at for h in heads if h["target"]], ctx.lang)
     cards = [
         kpi_card(h["kpi"], h["row"], h["comparison"], h["target"],
@@ -55,9 +53,9 @@ def layout(**query: str):
             ], p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Stack([
                 dmc.Paper([dmc.Text(t("overview.stage", ctx.lang), fw=600),
-                           _stage(ctx)], p="sm", withBorder=True, radius="md"),
+                           _stage(ctx, view.stage)], p="sm", withBorder=True, radius="md"),
                 dmc.Paper([dmc.Text(t("overview.risk", ctx.lang), fw=600),
-                           _risk(ctx)], p="sm", withBorder=True, radius="md"),
+                           _risk(ctx, view.risk)], p="sm", withBorder=True, radius="md"),
             ]), span={"base": 12, "lg": 6}),
         ]),
         dmc.Text(t("overview.headline", ctx.lang), fw=600, mt="md", mb="xs"),
@@ -67,9 +65,8 @@ def layout(**query: str):
     return frame(ctx, PATH, "nav.overview", body)
 
 
-def _risk(ctx):
+def _risk(ctx: PageContext, counts: dict[str, int]):
     """Open and overdue risk events of the subtree, with a link to work them."""
-    counts = open_counts(ctx.session, ctx.unit, local_now(), scope=ctx.scope)
     return dmc.Stack([
         dmc.Text(t("risk.counts", ctx.lang).format(**counts), size="lg", fw=600,
                  id="overview-risk", **({"c": "red"} if counts["overdue"] else {})),
@@ -78,10 +75,9 @@ def _risk(ctx):
     ], gap=4)
 
 
-def _stage(ctx):
+def _stage(ctx: PageContext, a: Assessment):
     """The unit's stage in the month its period ends, what is missing, and a link to the detail."""
     month = month_start(ctx.view.end)
-    a = assess(ctx.session, ctx.unit, month, ctx.view.end, scope=ctx.scope)
     missing = ", ".join(BY_ID[c.id].name_en if ctx.lang == "en" else BY_ID[c.id].name_zh
                         for c in a.missing)
     return dmc.Stack([

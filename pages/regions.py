@@ -7,17 +7,15 @@ import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, no_update
 
-from components.charts import distribution, graph_config, ranking_bars, safe, trend_lines
+from components.charts import distribution, graph_config, one_trend, ranking_bars, safe
 from components.filters import kpi_picker
 from components.format import change as fmt_change
 from components.format import number, pct
 from components.i18n import name, t
 from components.tables import grid
 from components.view_state import update
-from metrics.compute import compute
-from metrics.league import league_table
 from metrics.registry import REGISTRY
-from metrics.views import kpi_trends
+from metrics.views import regions_view
 from pages._common import PageContext, explain_text, frame, page_context
 
 dash.register_page(__name__, path="/regions", name="Regions", title="区域 Regions")
@@ -35,28 +33,26 @@ def layout(**query: str):
     kpi = REGISTRY.get(v.kpi or DEFAULT_KPI) or REGISTRY[DEFAULT_KPI]
     picker = kpi_picker("regions", kpi.id, ctx.lang, t("regions.kpi", ctx.lang))
     carriers = list(v.carriers) or None
-    if not ctx.children:
-        by_day = kpi_trends(ctx.session, [kpi.id], ctx.unit, v.start, v.end, carriers, "day",
-                            ctx.scope).assign(series=name(kpi, ctx.lang))
-        by_carrier = compute(ctx.session, [kpi.id], ctx.unit, v.start, v.end, carriers,
-                             by="carrier", scope=ctx.scope)
+    view = regions_view(ctx.session, kpi.id, ctx.unit, bool(ctx.children), v.start, v.end,
+                        carriers, ctx.scope, ctx.bands, v.compare)
+    if view.league is None:
+        assert view.by_day is not None and view.by_carrier is not None
         rows = [{"carrier": next((name(c, ctx.lang) for c in ctx.carriers if c.code == r.carrier),
                                  r.carrier), "value": number(r.value, kpi.unit, ctx.lang)}
-                for r in by_carrier.itertuples()]
+                for r in view.by_carrier.itertuples()]
         body = [picker, dmc.Alert(t("regions.outlet", ctx.lang), color="gray", my="sm"),
                 dmc.Grid([
                     dmc.GridCol(_grid("regions-carriers", rows, [
                         ("carrier", "col.carrier"), ("value", "col.value")], ctx.lang),
                         span={"base": 12, "md": 4}),
-                    dmc.GridCol(dcc.Graph(figure=safe(trend_lines, by_day, "series", kpi,
-                                                      ctx.lang, lang=ctx.lang),
+                    dmc.GridCol(dcc.Graph(figure=safe(one_trend, view.by_day, kpi, ctx.lang,
+                                                      name(kpi, ctx.lang), lang=ctx.lang),
                                           config=graph_config(ctx.lang)),
                                 span={"base": 12, "md": 8}),
                 ])]
         return frame(ctx, PATH, "nav.regions", body)
 
-    table = league_table(ctx.session, kpi.id, ctx.unit, v.start, v.end, carriers, ctx.bands,
-                         scope=ctx.scope, compare=v.compare)
+    table = view.league
     rows = [{"rank": r["rank"], "unit": r["unit"], "name": r["name_en" if ctx.lang == "en" else
                                                               "name_zh"],
              "value": number(r["value"], kpi.unit, ctx.lang),

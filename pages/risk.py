@@ -7,26 +7,24 @@ import datetime as dt
 
 import dash
 import dash_mantine_components as dmc
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 from flask_login import current_user
 
 from auth import audit
 from auth.guard import writes_data
-from components.axes import value_axis
-from components.charts import graph_config, message_figure, safe
+from components.charts import breach_figure, graph_config, open_trend_figure, safe
 from components.format import number
 from components.heatmaps import risk_heatmap
 from components.i18n import name, t
 from components.notices import not_permitted
 from components.tables import grid
-from components.theme import CORE_COLOURS, STATUS_COLOURS
+from components.theme import CORE_COLOURS
 from data.clock import local_now
 from data.db import get_session
-from metrics.compute import compute
 from metrics.registry import REGISTRY
-from metrics.risk import event_detail, events, heat_by_child_and_core, open_trend, scan_coverage
+from metrics.risk import event_detail, events, kpi_around
 from metrics.scope import OutOfScope, Scope
+from metrics.views import risk_view
 from pages._common import PageContext, frame, in_zone, page_context, refused
 from risk.workflow import StepRefused, allowed_steps, step
 
@@ -52,20 +50,20 @@ def layout(**query: str):
         if _in_scope(ctx.session, picked) is None:  # unknown and out of scope: the same answer
             return not_permitted()
         detail = render_detail(picked, ctx.lang)
-    now = local_now()
-    listed = events(ctx.session, ctx.unit, now, start=v.start, end=v.end, scope=ctx.scope)
-    overdue = events(ctx.session, ctx.unit, now, states=["open", "dispatched", "in_progress",
-                                                         "reopened"], scope=ctx.scope)
-    overdue = overdue[overdue["overdue"]]
+    view = risk_view(ctx.session, ctx.unit, v.start, v.end, local_now(), ctx.scope)
+    listed, overdue = view.listed, view.overdue
     body = [
-        _coverage(ctx),
+        _coverage(view.coverage, ctx.lang),
         dmc.Grid([
             dmc.GridCol(dmc.Paper([dmc.Text(t("risk.heat", ctx.lang), fw=600),
-                                   dcc.Graph(figure=safe(_heat, ctx, now, lang=ctx.lang),
+                                   dcc.Graph(figure=safe(risk_heatmap, view.heat, ctx.unit,
+                                                         ctx.children, ctx.cores, ctx.lang,
+                                                         lang=ctx.lang),
                                              config=graph_config(ctx.lang))],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Paper([dmc.Text(t("risk.trend", ctx.lang), fw=600),
-                                   dcc.Graph(figure=safe(_trend, ctx, lang=ctx.lang),
+                                   dcc.Graph(figure=safe(open_trend_figure, view.trend, ctx.lang,
+                                                         lang=ctx.lang),
                                              config=graph_config(ctx.lang))],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
         ]),
@@ -93,13 +91,12 @@ def layout(**query: str):
     return frame(ctx, PATH, "nav.risk", body)
 
 
-def _coverage(ctx) -> dmc.Text:
+def _coverage(ranges: list[tuple[dt.date, dt.date]], lang: str) -> dmc.Text:
     """Which days the risk scan covered for every unit (the closed-on-time criterion trusts only
     those)."""
-    ranges = scan_coverage(ctx.session)
-    text = (t("risk.coverage", ctx.lang).format(ranges=", ".join(
+    text = (t("risk.coverage", lang).format(ranges=", ".join(
         f"{first.isoformat()} – {last.isoformat()}" for first, last in ranges))
-        if ranges else t("risk.coverage_none", ctx.lang))
+        if ranges else t("risk.coverage_none", lang))
     return dmc.Text(text, size="sm", c="dimmed", mb="xs", id="scan-coverage")
 
 
@@ -119,27 +116,6 @@ def _rows(frame_, lang: str) -> list[dict]:
              "state_name": t(f"risk.state.{r.state}", lang),
              "deadline": r.deadline.strftime("%Y-%m-%d %H:%M"),
              "overdue_mark": "⚠" if r.overdue else ""} for r in frame_.itertuples()]
-
-
-def _heat(ctx, now) -> go.Figure:
-    counts = heat_by_child_and_core(ctx.session, ctx.unit, ctx.view.start, ctx.view.end, now,
-                                    scope=ctx.scope)
-    if counts.empty:
-        return message_figure(t("risk.none", ctx.lang))
-    return risk_heatmap(counts, ctx.unit, ctx.children, ctx.cores, ctx.lang)
-
-
-def _trend(ctx) -> go.Figure:
-    trend = open_trend(ctx.session, ctx.unit, ctx.view.start, ctx.view.end, scope=ctx.scope)
-    fig = go.Figure([
-        go.Scatter(x=trend["day"], y=trend["open"], name=t("risk.open", ctx.lang),
-                   line={"color": CORE_COLOURS["channel"]}),
-        go.Scatter(x=trend["day"], y=trend["overdue"], name=t("risk.overdue_short", ctx.lang),
-                   line={"color": STATUS_COLOURS["red"]})])
-    fig.update_layout(height=260)
-    fig.update_yaxes(**value_axis([0, *trend["open"], *trend["overdue"]], "count", ctx.lang,
-                                  integer=True))
-    return fig
 
 
 def _event_id(raw) -> int | None:
@@ -205,17 +181,10 @@ def render_detail(event_id: int | None, lang: str):
     ]
     chart = None
     if kpi is not None:
-        around = compute(session, [kpi.id], event.unit, event.first_day - dt.timedelta(days=21),
-                         min(event.last_day + dt.timedelta(days=7), local_now().date()),
-                         [event.carrier] if event.carrier else None, by="day")
-        fig = go.Figure(go.Scatter(x=around["period"], y=around["value"], mode="lines+markers",
-                                   line={"color": CORE_COLOURS.get(rule.core, "#0072B2")}))
-        fig.add_vrect(x0=event.first_day - dt.timedelta(hours=12),
-                      x1=event.last_day + dt.timedelta(hours=12), fillcolor=STATUS_COLOURS["red"],
-                      opacity=0.15, line_width=0)
-        fig.update_layout(height=200, margin={"t": 10})
-        fig.update_yaxes(**value_axis(around["value"], kpi.unit, lang))
-        chart = dcc.Graph(figure=fig, config=graph_config(lang))
+        around = kpi_around(session, event, local_now().date())
+        chart = dcc.Graph(figure=safe(breach_figure, around, event.first_day, event.last_day,
+                                      CORE_COLOURS.get(rule.core, "#0072B2"), kpi.unit, lang,
+                                      lang=lang), config=graph_config(lang))
     history = dmc.Timeline([dmc.TimelineItem(
         title=t(f"risk.state.{s.to_state}", lang),
         children=dmc.Text(f"{s.at:%Y-%m-%d %H:%M} · {s.username}" + (f" · {s.note}" if s.note

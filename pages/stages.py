@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import dash
 import dash_mantine_components as dmc
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, no_update
 
-from components.charts import graph_config, safe
+from components.charts import graph_config, safe, stage_history_figure
 from components.format import number
 from components.i18n import name, t
 from components.tables import grid
 from components.view_state import update
 from data.clock import month_end, month_start
 from data.rubric import BY_ID, TOP_STAGE, stage_label
-from metrics.stages import (
-    NOT_SCANNED,
-    Assessment,
-    assess_months,
-    children_this_and_last_month,
-    distribution,
-    movers,
-)
+from metrics.stages import NOT_SCANNED, Assessment, distribution
+from metrics.views import stages_view
 from pages._common import PageContext, frame, page_context
 
 dash.register_page(__name__, path="/stages", name="Stages", title="运营阶段 Stages")
@@ -39,11 +32,8 @@ def layout(**query: str):
     month = month_start(ctx.view.end)
     data_end = ctx.view.end
     first = _months_back(month, 23)  # 24 months of history
-    history = assess_months(ctx.session, ctx.unit, first, month, data_end, scope=ctx.scope)
-    now = history[-1]
-    pairs = children_this_and_last_month(ctx.session, ctx.unit, month, data_end, scope=ctx.scope)
-    kids = [now for _before, now in pairs]
-    moved = movers(pairs)
+    view = stages_view(ctx.session, ctx.unit, first, month, data_end, ctx.scope)
+    history, now, kids, moved = view.history, view.now, view.children, view.moved
     body = [
         dmc.Text(f"{month:%Y-%m}" + (f" ({t('stages.partial', ctx.lang)})"
                                      if month_end(month) > data_end else ""), c="dimmed",
@@ -132,14 +122,10 @@ def _next_steps(a: Assessment, lang: str) -> dmc.Paper:
 
 def _history(history: list[Assessment], lang: str) -> dmc.Paper:
     history = [a for a in history if a.has_data]  # months before the data began show nothing
-
-    def figure():
-        fig = go.Figure(go.Scatter(x=[a.month for a in history], y=[a.stage for a in history],
-                                   mode="lines+markers", line={"shape": "hv", "color": "#0072B2"}))
-        fig.update_layout(height=220, yaxis={"range": [-0.3, 4.3], "dtick": 1})
-        return fig
+    figure = safe(stage_history_figure, [a.month for a in history], [a.stage for a in history],
+                  lang=lang)
     return dmc.Paper([dmc.Text(t("stages.history", lang), fw=600),
-                      dcc.Graph(figure=safe(figure, lang=lang), config=graph_config(lang))],
+                      dcc.Graph(figure=figure, config=graph_config(lang))],
                      p="sm", withBorder=True, radius="md")
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 
 import dash
 import dash_mantine_components as dmc
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, no_update
 from flask_login import current_user
 
@@ -16,17 +15,17 @@ from auth.guard import writes_data
 from components.charts import graph_config, safe
 from components.filters import kpi_picker
 from components.format import number
-from components.heatmaps import band_heatmap, band_legend
+from components.heatmaps import attainment_heatmap, band_legend
 from components.i18n import name, t
 from components.tables import grid
 from components.view_state import update
 from data.db import get_session
 from data.numbers import BadNumber, finite
 from data.units import unit_by_code
-from metrics.attainment import attainment_by_child, own_targets
 from metrics.indicator_control import TargetError, clear_target, may_set_targets, set_target
 from metrics.registry import KPIS, REGISTRY
 from metrics.scope import Scope
+from metrics.views import targets_view, year_targets
 from pages._common import PageContext, frame, page_context, refused, unit_names
 
 dash.register_page(__name__, path="/targets", name="Targets", title="指标管控 Targets")
@@ -44,13 +43,16 @@ def layout(**query: str):
     year = v.end.year
     units = [ctx.unit, *ctx.children]
     editable = may_set_targets(current_user, ctx.unit)
+    view = targets_view(ctx.session, ctx.unit, units, kpi.id, year, v.start, v.end, ctx.scope,
+                        ctx.bands)
     body = [
         dmc.Paper([dmc.Text(t("targets.heatmap", ctx.lang), fw=600),
                    dmc.Text(band_legend(ctx.bands, ctx.lang), size="xs", c="dimmed",
                             id="targets-bands"),
                    dcc.Graph(id="targets-heatmap", config=graph_config(ctx.lang),
-                             figure=safe(_heatmap, ctx, lang=ctx.lang))],
-                  p="sm", withBorder=True, radius="md") if ctx.children else
+                             figure=safe(attainment_heatmap, view.attainment, KPIS, ctx.children,
+                                         ctx.lang, ctx.bands, lang=ctx.lang))],
+                  p="sm", withBorder=True, radius="md") if view.attainment is not None else
         dmc.Alert(t("regions.outlet", ctx.lang), color="gray"),
         dmc.Paper([
             dmc.Group([dmc.Text(t("targets.table", ctx.lang).format(year=year), fw=600),
@@ -58,7 +60,7 @@ def layout(**query: str):
             dmc.Text(t("targets.help" if editable else "targets.readonly", ctx.lang), size="xs",
                      c="dimmed"),
             dmc.Alert(id="targets-message", children="", hide=True, my="xs"),
-            grid("targets-table", _rows(ctx.session, kpi.id, units, year, ctx.lang),
+            grid("targets-table", _table(ctx.session, view.targets, kpi.id, units, ctx.lang),
                  _columns(ctx.lang, editable, kpi.unit), ctx.lang, row_id="unit"),
             dmc.Group([
                 dmc.Select(id="targets-clear-unit", placeholder=t("targets.clear_unit", ctx.lang),
@@ -74,16 +76,13 @@ def layout(**query: str):
     return frame(ctx, PATH, "nav.targets", body)
 
 
-def _heatmap(ctx) -> go.Figure:
-    frame_ = attainment_by_child(ctx.session, ctx.unit, ctx.view.start, ctx.view.end,
-                                 scope=ctx.scope, bands=ctx.bands)
-    cells = {(r.unit, r.kpi): r for r in frame_.itertuples()}
-    return band_heatmap(cells, KPIS, ctx.children, ctx.lang, ctx.bands)
-
-
 def _rows(session, kpi: str, units, year: int, lang: str) -> list[dict]:
-    found = own_targets(session, kpi, units, dt.date(year, 1, 1), dt.date(year, 12, 31),
-                        scope=Scope.of(current_user.unit))
+    found = year_targets(session, kpi, units, year, Scope.of(current_user.unit))
+    return _table(session, found, kpi, units, lang)
+
+
+def _table(session, found: dict, kpi: str, units, lang: str) -> list[dict]:
+    """The target table's rows: each unit's effective target, where it was set, its own."""
     unit_kind = REGISTRY[kpi].unit
     set_at = unit_names(session, [f["set_at"] for f in found.values()], lang)
     return [{"unit": u.code, "name": name(u, lang),
@@ -228,11 +227,12 @@ def _checked(session, context, change) -> tuple[str, int, list, str]:
     if len(codes) > 500:  # a unit and its children; no real table comes near
         raise ValueError("the table has too many units")
     scope = Scope.of(current_user.unit)
-    units = [unit_by_code(session, code) for code in codes]
-    if any(u is None or not scope.allows(u) for u in units):
+    found = [unit_by_code(session, code) for code in codes]
+    units = [u for u in found if u is not None and scope.allows(u)]
+    if len(units) < len(found):
         raise ValueError("a unit of the table is not found or not permitted")
     row = change.get("rowId") if isinstance(change, dict) else None
-    if row not in codes:
+    if not isinstance(row, str) or row not in codes:
         raise ValueError("the edited row is not a unit of the table")
     return kpi, year, units, row
 

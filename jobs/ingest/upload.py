@@ -28,7 +28,7 @@ MAX_BYTES = 200 * 2**20
 
 def import_upload(session: Session, engine: Engine, actor: User, file_name: str, content: bytes,
                   kind: str | None = None, dry_run: bool = False,
-                  tz: str = "Asia/Shanghai", data_start: str = DATA_START) -> ImportReport:
+                  tz: str = "Asia/Shanghai", data_start: str | dt.date = DATA_START) -> ImportReport:
     """Import an uploaded file as `actor` (admins only); audit the outcome (dry runs included)."""
     try:
         require_admin(actor)
