@@ -211,7 +211,7 @@ def own_store(request, _seeded_templates, tmp_path) -> Iterator[Store]:
     that write. A copy of a template seeded once, so as quick to get as a fixture can be."""
     if request.param == "postgresql":
         _postgres_base_url()  # skip without TEST_DATABASE_URL
-    store = _CopiedStore(request.param, _seeded_templates(request.param), tmp_path)
+    store = own_copy(_seeded_templates, request.param, tmp_path)
     yield store
     store.drop()
 
@@ -240,10 +240,28 @@ def app_over(store: Store, **config) -> Iterator:
     flask_app.extensions["engine"].dispose()
 
 
+def own_copy(templates: Callable[[str], str], kind: str, tmp: Path) -> Store:
+    """A copy of the tiny demo with the USERS accounts of one's own (`templates`: _seeded_templates)."""
+    return _CopiedStore(kind, templates(kind), tmp)
+
+
 @pytest.fixture
-def app(tiny_store):
-    """The app over the tiny demo."""
-    with app_over(tiny_store) as flask_app:
+def app_store(request, tiny_store, _seeded_templates, tmp_path) -> Iterator[Store]:
+    """The store `app` (and anon, client, manager) is over: the shared tiny demo, or for a test
+    marked `writes` (signs in wrongly, is refused and audited, steps a risk event...) a copy of it
+    of the test's own on the same database."""
+    if request.node.get_closest_marker("writes") is None:
+        yield tiny_store
+        return
+    store = own_copy(_seeded_templates, tiny_store.kind, tmp_path)
+    yield store
+    store.drop()
+
+
+@pytest.fixture
+def app(app_store):
+    """The app over the tiny demo (a copy of its own for a test marked `writes`)."""
+    with app_over(app_store) as flask_app:
         yield flask_app
 
 
