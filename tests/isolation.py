@@ -154,7 +154,8 @@ def describe(label: str, changed: list[str], before: Fingerprint, after: Fingerp
     """Say which tables of the shared store changed, with their row counts before and after."""
     tables = ", ".join(f"{t} ({before[t][0]} -> {after[t][0]} rows)" for t in changed)
     return (f"the shared store {label} changed: {tables}. A test that writes needs a store of its "
-            "own (conftest: own_store, own_app, seeded_store, new_store)")
+            "own: mark it @pytest.mark.writes (app, clients and app_store then use a copy) or use "
+            "own_store/own_app/own_client, seeded_store or new_store (tests/conftest.py)")
 
 
 def watch(engine: Engine, label: str) -> Guard:
