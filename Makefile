@@ -29,14 +29,19 @@ serve: $(BIN)/.installed
 
 run: seed serve
 
-# Chromium for the browser tests: installed with apt when we are root, otherwise those tests
-# skip with a reason (CI sets REQUIRE_BROWSER=1, which turns the skip into a failure).
+# What the browser and PDF tests use, each installed with apt when it is missing and we are root:
+# Chromium, poppler-utils (pdftotext, pdffonts) and a Chinese font. Otherwise those tests skip
+# with a reason (CI sets REQUIRE_BROWSER=1, which turns the skip into a failure).
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	[ -n "$$(fc-list :lang=zh 2>/dev/null)" ] || missing="$$missing fonts-wqy-zenhei"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get install -y -q chromium fonts-wqy-zenhei poppler-utils >/dev/null \
-	    || (apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-wqy-zenhei poppler-utils >/dev/null); \
-	  else echo "Chromium not found and not root: browser tests will be skipped."; fi; \
+	    apt-get install -y -q $$missing >/dev/null \
+	    || (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null); \
+	  else echo "Missing$$missing and not root: browser and PDF tests will be skipped."; fi; \
 	fi
 
 lint: $(BIN)/.installed-dev

@@ -37,6 +37,7 @@ def test_only_admins_may_manage_accounts(app):
         ctx.pop()
 
 
+@pytest.mark.writes
 def test_admin_account_actions_are_audited(app):
     ctx, root = _as(app, "admin")
     try:
@@ -90,6 +91,7 @@ def _render(client, url, key, search):
 
 
 @pytest.mark.parametrize("code", ["ZJ-HZ-02", "ZJ-HZ", "ZJ", "ZJ-NB-01"])
+@pytest.mark.writes
 def test_a_forged_page_callback_for_another_unit_is_refused(app, manager, code):
     url, key = _pages_callback(app, manager)
     response = _render(manager, url, key, f"?unit={code}")
@@ -105,6 +107,7 @@ def test_the_page_callback_serves_units_in_scope(app, manager):
     assert "上城城区供电所" in text and "Not permitted" not in text
 
 
+@pytest.mark.writes
 def test_display_accounts_only_get_wall_display_notice(app):
     c = app.test_client()
     login(c, "display")
@@ -116,8 +119,9 @@ def test_display_accounts_only_get_wall_display_notice(app):
 
 
 @pytest.mark.browser
-def test_admin_creates_and_deactivates_a_user_in_the_browser(app, tiny_store):
-    if tiny_store.kind != "sqlite":
+@pytest.mark.writes
+def test_admin_creates_and_deactivates_a_user_in_the_browser(app, app_store):
+    if app_store.kind != "sqlite":
         pytest.skip("one database is enough for this browser walk-through")
     with live_server(app) as base, browser_page(1920, 1080) as (page, errors):
         page.goto(base + "/admin")

@@ -92,6 +92,7 @@ def test_bad_parameters_get_400_naming_the_parameter(client, path, parameter):
     ("/api/v1/kpis?unit=NOPE&start=2026-06-01&end=2026-06-30", "unit"),
     ("/api/v1/units?parent=NOPE", "parent"),
 ])
+@pytest.mark.writes
 def test_an_unknown_unit_gets_the_answer_of_one_outside_the_scope(client, path, parameter):
     # Not found and not permitted look the same (tests/security/test_leaks.py).
     response = client.get(path)

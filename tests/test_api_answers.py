@@ -53,6 +53,7 @@ def test_a_bad_token_gets_a_json_401_on_an_unknown_path(anon):
     assert body == {"error": "invalid or revoked API token"}
 
 
+@pytest.mark.writes
 def test_display_accounts_get_a_json_403_on_unknown_api_paths(app):
     c = app.test_client()
     login(c, "display")

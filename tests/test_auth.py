@@ -19,6 +19,7 @@ def dash_of(app):
     return app.extensions["dash"]
 
 
+@pytest.mark.writes
 def test_every_dash_callback_refuses_anonymous_posts(app, client, anon):
     client.get("/")  # let Dash finish setting up its callback map
     callbacks = dash_of(app).callback_map
@@ -49,6 +50,7 @@ def test_anonymous_pages_redirect_to_login(anon):
     assert anon.get("/login").status_code == 200
 
 
+@pytest.mark.writes
 def test_sign_in_and_out(app):
     c = app.test_client()
     response = login(c, "viewer")
@@ -69,17 +71,19 @@ def test_remember_me_sets_a_long_lived_cookie(app):
     assert "HttpOnly" in remember and "Expires=" in remember
 
 
-def test_wrong_password_is_refused_and_audited(app, tiny_store):
+@pytest.mark.writes
+def test_wrong_password_is_refused_and_audited(app, app_store):
     c = app.test_client()
     response = login(c, "viewer", "not the password")
     assert response.status_code == 401 and "Wrong username or password" in response.get_data(True)
-    with Session(tiny_store.engine) as s:
+    with Session(app_store.engine) as s:
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "login_failed",
                                                  AuditEvent.username == "viewer"))
 
 
-def test_lockout_after_five_failures(app, tiny_store):
-    with Session(tiny_store.engine) as s:
+@pytest.mark.writes
+def test_lockout_after_five_failures(app, app_store):
+    with Session(app_store.engine) as s:
         from auth.accounts import create_user
         create_user(s, "locked", "viewer", "ZJ-NB", PASSWORD)
         s.commit()
@@ -113,13 +117,14 @@ def test_csrf_is_required_on_forms(app):
 
 
 @pytest.mark.parametrize("code", ["ZJ-HZ-02", "ZJ-HZ", "ZJ", "HQ", "ZJ-NB-01-01"])
-def test_a_county_manager_cannot_read_outside_the_county(manager, tiny_store, code):
+@pytest.mark.writes
+def test_a_county_manager_cannot_read_outside_the_county(manager, app_store, code):
     for path in (f"/api/v1/kpis?unit={code}&{RANGE}", f"/api/v1/matrix?unit={code}&{RANGE}",
                  f"/api/v1/units?parent={code}", f"/api/v1/freshness?unit={code}"):
         response = manager.get(path)
         assert response.status_code == 403, path
         assert set(response.get_json()) == {"error", "parameter"}
-    with Session(tiny_store.engine) as s:
+    with Session(app_store.engine) as s:
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "forbidden",
                                                  AuditEvent.username == "manager",
                                                  AuditEvent.detail == f"unit {code}"))
@@ -154,8 +159,9 @@ def test_metrics_refuse_out_of_scope_units_themselves(tiny_store):
 # -- accounts and tokens -------------------------------------------------------------------------
 
 
-def test_cli_accounts_tokens_revocation_and_deactivation(app, tiny_store, runner_for, anon):
-    runner = runner_for(tiny_store.url)
+@pytest.mark.writes
+def test_cli_accounts_tokens_revocation_and_deactivation(app, app_store, runner_for, anon):
+    runner = runner_for(app_store.url)
     made = runner.invoke(args=["create-user", "ops1", "--role", "manager", "--unit", "ZJ-NB-01",
                                "--password-stdin"], input="a strong password\n")
     assert made.exit_code == 0, made.output
@@ -173,7 +179,7 @@ def test_cli_accounts_tokens_revocation_and_deactivation(app, tiny_store, runner
     assert [u["code"] for u in anon.get("/api/v1/units", headers=headers).get_json()] == ["ZJ-NB-01"]
     assert anon.get(f"/api/v1/kpis?unit=ZJ-HZ-01&{RANGE}", headers=headers).status_code == 403
     assert "Set-Cookie" not in anon.get("/api/v1/units", headers=headers).headers
-    with Session(tiny_store.engine) as s:
+    with Session(app_store.engine) as s:
         user = s.scalar(select(User).where(User.username == "ops1"))
         assert user.password_hash.startswith("scrypt:") and "strong" not in user.password_hash
         stored = s.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == user.id)).all()

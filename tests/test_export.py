@@ -70,8 +70,9 @@ def _redeem(c, issued: tokens.Issued, token: str | None = None):
 # --- the token --------------------------------------------------------------------------------
 
 
-def test_a_token_signs_in_once_and_opens_its_view_only(app, anon, tiny_store):
-    issued = _issue(tiny_store, "viewer", "/regions?" + VIEW)
+@pytest.mark.writes
+def test_a_token_signs_in_once_and_opens_its_view_only(app, anon, app_store):
+    issued = _issue(app_store, "viewer", "/regions?" + VIEW)
     first = _redeem(anon, issued)
     assert first.status_code == 302 and first.headers["Location"] == "/regions?" + VIEW
     page = anon.get("/regions?" + VIEW, headers={tokens.SECRET_HEADER: issued.secret})
@@ -82,17 +83,19 @@ def test_a_token_signs_in_once_and_opens_its_view_only(app, anon, tiny_store):
     assert again.status_code == 403 and "already used" in again.get_data(as_text=True)
 
 
-def test_an_expired_token_is_refused(anon, tiny_store):
+@pytest.mark.writes
+def test_an_expired_token_is_refused(anon, app_store):
     issued = utc_now() - dt.timedelta(seconds=61)
-    response = _redeem(anon, _issue(tiny_store, "viewer", "/", at=issued, seconds=60))
+    response = _redeem(anon, _issue(app_store, "viewer", "/", at=issued, seconds=60))
     assert response.status_code == 403 and "expired" in response.get_data(as_text=True)
     assert anon.get("/").status_code == 302  # still signed out
 
 
-def test_token_life_is_capped_at_a_minute_and_checked_against_the_clock(tiny_store):
+@pytest.mark.writes
+def test_token_life_is_capped_at_a_minute_and_checked_against_the_clock(app_store):
     assert tokens.lifetime(600) == 60 and tokens.lifetime("20") == 20 and tokens.lifetime(None) == 30
     at = dt.datetime(2026, 7, 1, 8, 0, 0)
-    with Session(tiny_store.engine) as s:
+    with Session(app_store.engine) as s:
         issued = tokens.issue(s, SECRET, _user(s, "viewer"), "/", 600, at=at)
         s.commit()
         with pytest.raises(tokens.TokenRefused, match="expired"):
@@ -104,26 +107,29 @@ def test_token_life_is_capped_at_a_minute_and_checked_against_the_clock(tiny_sto
 
 @pytest.mark.parametrize("mangle", [lambda tok: tok[:-2] + ("AA" if not tok.endswith("AA") else "BB"),
                                     lambda tok: "garbage", lambda tok: ""])
-def test_a_forged_token_is_refused(anon, tiny_store, mangle):
-    issued = _issue(tiny_store, "viewer", "/")
+@pytest.mark.writes
+def test_a_forged_token_is_refused(anon, app_store, mangle):
+    issued = _issue(app_store, "viewer", "/")
     assert _redeem(anon, issued, mangle(issued.token)).status_code == 403
-    with Session(tiny_store.engine) as s:  # signed with another key
+    with Session(app_store.engine) as s:  # signed with another key
         other = tokens.issue(s, "another-key", _user(s, "viewer"), "/", 30)
         s.commit()
     assert _redeem(anon, other).status_code == 403
 
 
-def test_a_token_for_a_unit_outside_the_users_scope_is_refused(anon, tiny_store):
+@pytest.mark.writes
+def test_a_token_for_a_unit_outside_the_users_scope_is_refused(anon, app_store):
     # The manager sees county ZJ-HZ-01 only; a token naming its sibling must not show it.
-    response = _redeem(anon, _issue(tiny_store, "manager", "/?unit=ZJ-HZ-02"))
+    response = _redeem(anon, _issue(app_store, "manager", "/?unit=ZJ-HZ-02"))
     assert response.status_code == 403 and "outside your scope" in response.get_data(as_text=True)
     assert anon.get("/?unit=ZJ-HZ-02").status_code == 302  # not signed in either
-    with Session(tiny_store.engine) as s:
+    with Session(app_store.engine) as s:
         refused = s.scalars(select(AuditEvent).where(AuditEvent.action == "render_token")
                             .order_by(AuditEvent.id.desc())).first()
     assert refused.outcome == "refused" and "ZJ-HZ-02" in refused.detail
 
 
+@pytest.mark.writes
 def test_the_guard_lets_only_the_redemption_route_through(anon):
     assert anon.get("/auth/render").status_code == 403  # reached the route, which refuses
     assert anon.get("/auth/render-other").status_code == 302  # everything else: sign in first
@@ -133,21 +139,23 @@ def test_the_guard_lets_only_the_redemption_route_through(anon):
 # --- the export request -----------------------------------------------------------------------
 
 
-def test_an_export_outside_the_scope_is_refused_before_rendering(manager, tiny_store):
-    with Session(tiny_store.engine) as s:
+@pytest.mark.writes
+def test_an_export_outside_the_scope_is_refused_before_rendering(manager, app_store):
+    with Session(app_store.engine) as s:
         issued = s.scalar(select(func.count()).select_from(RenderToken))
     response = manager.post("/export/pdf", data={"path": "/?unit=ZJ-HZ-02"},
                             headers={"X-CSRF-Token": _csrf(manager)})
     assert response.status_code == 403 and "无权导出" in response.get_json()["error"]
-    with Session(tiny_store.engine) as s:  # no token was issued, so nothing was rendered
+    with Session(app_store.engine) as s:  # no token was issued, so nothing was rendered
         assert s.scalar(select(func.count()).select_from(RenderToken)) == issued
-    last = _exports(tiny_store)[-1]
+    last = _exports(app_store)[-1]
     assert (last.username, last.outcome, last.target) == ("manager", "refused", "/?unit=ZJ-HZ-02")
 
 
 @pytest.mark.parametrize("path, message", [("/admin", "not an analytical page"),
                                            ("https://evil.example/", "not an analytical page"),
                                            ("/regions?period=fortnight", "period")])
+@pytest.mark.writes
 def test_only_analytical_views_can_be_exported(client, path, message):
     response = client.post("/export/pdf", data={"path": path}, headers={"X-CSRF-Token": _csrf(client)})
     assert response.status_code == 400 and message in response.get_json()["error"]
@@ -167,7 +175,8 @@ def test_an_export_needs_the_csrf_token(client):
     assert client.post("/export/pdf", data={"path": "/"}).status_code == 400
 
 
-def test_busy_renderers_say_so(app, client, tiny_store):
+@pytest.mark.writes
+def test_busy_renderers_say_so(app, client, app_store):
     settings.override(app, RENDER_BASE_URL="http://127.0.0.1:9")  # never reached: slots taken
     renderer = renderer_for(app)
     renderer.slot_wait = 0.05
@@ -179,11 +188,12 @@ def test_busy_renderers_say_so(app, client, tiny_store):
         close_renderer(app)
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert "繁忙" in response.get_json()["error"]
-    assert _exports(tiny_store)[-1].outcome == "busy"
+    assert _exports(app_store)[-1].outcome == "busy"
 
 
-def test_no_chromium_gives_a_clear_message_and_no_file(tiny_store, tmp_path, runner_for):
-    flask_app = create_app({"TESTING": True, "DATABASE_URL": tiny_store.url, "SECRET_KEY": SECRET,
+@pytest.mark.writes
+def test_no_chromium_gives_a_clear_message_and_no_file(app_store, tmp_path, runner_for):
+    flask_app = create_app({"TESTING": True, "DATABASE_URL": app_store.url, "SECRET_KEY": SECRET,
                             "CHROMIUM_PATH": str(tmp_path / "no-such-chromium"),
                             "RENDER_BASE_URL": "http://127.0.0.1:9"})
     try:
@@ -195,7 +205,7 @@ def test_no_chromium_gives_a_clear_message_and_no_file(tiny_store, tmp_path, run
         error = response.get_json()["error"]
         assert "Chromium" in error and "no-such-chromium" in error and "PDF 导出失败" in error
         assert response.mimetype == "application/json"
-        last = _exports(tiny_store)[-1]
+        last = _exports(app_store)[-1]
         assert (last.outcome, last.username) == ("failed", "viewer") and "no_browser" in last.detail
 
         out = tmp_path / "out.pdf"
@@ -208,12 +218,13 @@ def test_no_chromium_gives_a_clear_message_and_no_file(tiny_store, tmp_path, run
         flask_app.extensions["engine"].dispose()
 
 
-def test_the_cli_refuses_a_view_outside_the_users_scope(tiny_store, tmp_path, runner_for):
+@pytest.mark.writes
+def test_the_cli_refuses_a_view_outside_the_users_scope(app_store, tmp_path, runner_for):
     out = tmp_path / "x.pdf"
-    result = runner_for(tiny_store.url).invoke(
+    result = runner_for(app_store.url).invoke(
         args=["snapshot", "/?unit=ZJ-HZ-02", "--user", "manager", "--out", str(out)])
     assert result.exit_code != 0 and "outside your scope" in result.output and not out.exists()
-    result = runner_for(tiny_store.url).invoke(
+    result = runner_for(app_store.url).invoke(
         args=["snapshot", "/", "--user", "nobody", "--out", str(out)])
     assert result.exit_code != 0 and "no user 'nobody'" in result.output
 
@@ -362,11 +373,33 @@ def test_every_page_prints_what_metrics_computes(live, lang, tmp_path):
             s.commit()
     assert {p: m for p, m in missing.items() if m} == {}
     assert len(_exports(store, "ok")) == before + len(PAGES)
-    if lang == "zh":  # Chinese in a real CJK font, embedded
-        path = tmp_path / "fonts.pdf"
-        path.write_bytes((ARTIFACTS / "pdf-overview-zh.pdf").read_bytes())
-        fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
-        assert re.search(r"WenQuanYi|NotoSansCJK|Noto Sans CJK|DroidSansFallback", fonts), fonts
+    if lang == "zh":  # the Chinese reads back as Chinese, from fonts the file carries
+        pdf = (ARTIFACTS / "pdf-overview-zh.pdf").read_bytes()
+        text = _text(pdf, tmp_path)
+        assert len(re.findall(r"[\u4e00-\u9fff]", text)) >= 20, text
+        with Session(store.engine) as s:
+            assert _squash(name(unit_by_code(s, "ZJ-HZ"), "zh")) in text
+        fonts = _fonts(pdf, tmp_path)
+        assert fonts and all(f["emb"] == "yes" for f in fonts), fonts
+
+
+def _fonts(pdf: bytes, tmp: Path) -> list[dict[str, str]]:
+    """The fonts of a PDF by pdffonts, one dict per font keyed by its column names.
+
+    Which font carries the Chinese depends on the machine (WenQuanYi, Noto Sans CJK, ...) and
+    Chromium may embed it as an unnamed Type 3 font: only whether it is embedded is asserted.
+    """
+    if not shutil.which("pdffonts"):
+        pytest.fail("pdffonts (poppler-utils) is needed to read the PDFs' fonts")
+    path = tmp / "fonts.pdf"
+    path.write_bytes(pdf)
+    lines = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True,
+                           text=True).stdout.splitlines()
+    # A header, a rule of dashes whose runs give the columns' widths, a line per font.
+    spans = [m.span() for m in re.finditer(r"-+", lines[1])]
+    names = [lines[0][a:b].strip() for a, b in spans]
+    return [{n: row[a:b].strip() for n, (a, b) in zip(names, spans, strict=True)}
+            for row in lines[2:] if row.strip()]
 
 
 @pytest.mark.browser

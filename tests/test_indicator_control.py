@@ -85,7 +85,8 @@ def test_attainment_by_child_covers_every_kpi(store):
     assert row["set_at"] == "ZJ-HZ"
 
 
-def test_targets_page_and_its_edit_callback(app, tiny_store):
+@pytest.mark.writes
+def test_targets_page_and_its_edit_callback(app, app_store):
     from flask_login import login_user
 
     from data.db import get_session

@@ -113,6 +113,7 @@ def test_overview_cards_show_what_metrics_computes(app, tiny_store):
         assert number(row.value, REGISTRY[row.kpi].unit, "zh") in page
 
 
+@pytest.mark.writes
 def test_out_of_scope_unit_is_not_permitted(app):
     page = render(app, "overview", "manager", unit="ZJ-HZ-02")
     assert "not-permitted" in page and "as-of" not in page

@@ -268,8 +268,9 @@ def _user(s, name):
     return s.scalar(select(User).where(User.username == name))
 
 
-def test_steps_follow_the_loop_and_are_recorded(tiny_store):
-    with Session(tiny_store.engine) as s:
+@pytest.mark.writes
+def test_steps_follow_the_loop_and_are_recorded(app_store):
+    with Session(app_store.engine) as s:
         event = s.scalars(select(RiskEvent)).first()
         event.state, event.resolved_at, event.closed_at = "open", None, None
         admin = _user(s, "admin")
@@ -286,8 +287,9 @@ def test_steps_follow_the_loop_and_are_recorded(tiny_store):
         s.rollback()
 
 
-def test_viewers_and_out_of_scope_managers_cannot_step(tiny_store):
-    with Session(tiny_store.engine) as s:
+@pytest.mark.writes
+def test_viewers_and_out_of_scope_managers_cannot_step(app_store):
+    with Session(app_store.engine) as s:
         viewer, manager = _user(s, "viewer"), _user(s, "manager")
         outside = s.scalars(select(RiskEvent).join(RiskEvent.unit).where(
             ~RiskEvent.unit.has(path=None))).all()
@@ -307,6 +309,7 @@ def test_viewers_and_out_of_scope_managers_cannot_step(tiny_store):
 # -- API and page -----------------------------------------------------------------------------
 
 
+@pytest.mark.writes
 def test_risk_events_api(client, manager):
     rows = client.get("/api/v1/risk-events?unit=ZJ").get_json()
     assert rows and set(rows[0]) == {"id", "rule", "rule_type", "severity", "unit", "carrier",
@@ -322,6 +325,7 @@ def test_risk_events_api(client, manager):
     assert all(r["unit"].startswith("ZJ-HZ-01") for r in mine)
 
 
+@pytest.mark.writes
 def test_risk_page_and_detail(app):
     from flask_login import login_user
 
@@ -348,8 +352,9 @@ def test_risk_page_and_detail(app):
     assert "阈值" in zh and f"最严重的一天 {event.worst_day}" in zh and "目标" not in zh
 
 
-def test_risk_scan_command(tiny_store, runner_for):
-    runner = runner_for(tiny_store.url)
+@pytest.mark.writes
+def test_risk_scan_command(app_store, runner_for):
+    runner = runner_for(app_store.url)
     out = runner.invoke(args=["risk-scan", "--from", "2026-06-01", "--to", "2026-06-30"])
     assert out.exit_code == 0 and "0 new event(s), 0 extended" in out.output
     assert runner.invoke(args=["risk-scan", "--date", "2026-06-30"]).exit_code == 0
@@ -449,6 +454,7 @@ def test_a_step_updates_both_tables_at_once(tmp_path):
         store.drop()
 
 
+@pytest.mark.writes
 def test_an_event_opens_from_the_url_and_others_are_refused_alike(app):
     from data.db import get_session
     from tests.test_pages import texts

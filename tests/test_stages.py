@@ -137,6 +137,7 @@ def test_the_small_demo_has_units_in_every_stage(small_store):
 # -- API and page ------------------------------------------------------------------------------
 
 
+@pytest.mark.writes
 def test_stages_api(client, manager):
     rows = client.get("/api/v1/stages?unit=ZJ&period=2026-06").get_json()
     assert len(rows) == 1 and rows[0]["unit"] == "ZJ" and 0 <= rows[0]["stage"] <= 4

@@ -9,18 +9,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import app_over, login
+from tests.conftest import app_over, login, own_copy
 
 UNITS = ["HQ", "ZJ", "ZJ-HZ", "ZJ-HZ-01", "ZJ-HZ-01-01", "NOPE"]
 
 
 @pytest.fixture(scope="module")
-def admin_client(tiny_store):
-    """A client signed in as the HQ administrator (reads only: the store is shared)."""
-    with app_over(tiny_store, CACHE_TYPE="NullCache", CACHE_NO_NULL_WARNING=True) as flask_app:
+def admin_client(tiny_store, _seeded_templates, tmp_path_factory):
+    """A client signed in as the HQ administrator, over a copy of the tiny demo of this module's
+    own: a refused request is audited."""
+    store = own_copy(_seeded_templates, tiny_store.kind, tmp_path_factory.mktemp("fuzz"))
+    with app_over(store, CACHE_TYPE="NullCache", CACHE_NO_NULL_WARNING=True) as flask_app:
         c = flask_app.test_client()
         assert login(c, "admin").status_code == 302
         yield c
+    store.drop()
 
 
 def _get(client, path: str, **query: str):
