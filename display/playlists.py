@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.admin import require_admin
 from components.view_state import PAGES, BadView, parse
+from data.clock import local_now
 from data.models import Playlist, PlaylistItem, User
 from data.numbers import BadNumber, whole
 from data.units import unit_by_code
@@ -150,7 +151,7 @@ def save(session: Session, actor: User, playlist_id: int | None, name: str, refr
         raise PlaylistError("a playlist needs at least one view")
     if len(items) > MAX_VIEWS:
         raise PlaylistError(f"a playlist holds at most {MAX_VIEWS} views")
-    anchor = dt.date.today()
+    anchor = local_now().date()  # the company's today, whatever the server's zone
     rows = []
     for n, item in enumerate(items, start=1):
         try:
