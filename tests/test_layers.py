@@ -132,5 +132,11 @@ def test_the_checker_sees_function_local_dotted_and_relative_imports():
         (1, "os.path"), (4, "metrics"), (5, "risk.scan"), (6, "data.risk"), (7, "data.ingest")]
 
 
+def test_the_readme_shows_todays_graph():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```\n{graph_text()}\n```" in readme, \
+        "update the README's package graph (Layout > Layers) to what `python tests/test_layers.py` prints"
+
+
 if __name__ == "__main__":
     print(graph_text())
