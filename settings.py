@@ -128,6 +128,36 @@ def url(*schemes: str) -> Kind:
     return Kind(f"URL ({', '.join(schemes)})", parse)
 
 
+def origin_problem(text: str) -> str | None:
+    """Why `text` is not a bare http(s)://HOST[:PORT] origin (no path, query, fragment or account),
+    or None. A server's own address: `export.origin` checks RENDER_BASE_URL with it too."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "is not a URL with a valid port"
+    if parts.scheme not in ("http", "https"):
+        return "does not start with http:// or https://"
+    if not parts.hostname:
+        return "names no host"
+    if parts.username is not None or parts.password is not None:
+        return "carries a user name or password"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
+        return "has a path, query or fragment"
+    return None
+
+
+def origin() -> Kind:
+    """A bare http(s)://HOST[:PORT] address (see `origin_problem`)."""
+    def parse(value: Any) -> str:
+        text = _text(value)
+        why = origin_problem(text)
+        if why:
+            raise ValueError(why)
+        return text
+    return Kind("http(s)://HOST[:PORT]", parse)
+
+
 def _database_url(value: Any) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -259,7 +289,7 @@ class Settings:
         "A snapshot whose page has not finished (data, every chart and table) by then fails with a "
         "message; no file.")
     RENDER_BASE_URL: str | None = _setting(
-        None, _optional(url("http", "https")),
+        None, _optional(origin()),
         "This server's own address, where the PDF renderer loads pages from, e.g. "
         "`http://127.0.0.1:8050`: `http(s)://HOST[:PORT]` only, checked at start-up (a bad value "
         "stops the server). Unset: the address gunicorn bound (`gunicorn.conf.py`); with no such "

@@ -26,30 +26,13 @@ class BadRenderBase(ValueError):
 def check_base_url(value: str) -> str:
     """Return `value` as a normalised origin (scheme://host:port), or raise BadRenderBase saying why."""
     text = str(value or "").strip()
-    why = _problem(text)
+    why = settings.origin_problem(text)
     if why:
         raise BadRenderBase(
             f"RENDER_BASE_URL {text!r} {why}; it must be http(s)://HOST:PORT, where this server itself "
             f"answers (e.g. http://127.0.0.1:8050) / RENDER_BASE_URL 必须是本服务自身的地址 "
             f"http(s)://主机:端口（不含路径、查询或账号）")
     return origin_of(text)
-
-
-def _problem(text: str) -> str | None:
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return "is not a URL with a valid port"
-    if parts.scheme not in _DEFAULT_PORTS:
-        return "does not start with http:// or https://"
-    if not parts.hostname:
-        return "names no host"
-    if parts.username is not None or parts.password is not None:
-        return "carries a user name or password"
-    if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
-        return "has a path, query or fragment"
-    return None
 
 
 def origin_of(url: str) -> str:

@@ -99,8 +99,9 @@ BAD = [  # setting, bad value, what the message says
     ("DATABASE_URL", "not a url", "is not an SQLAlchemy URL"),
     ("REDIS_URL", "http://cache:6379", "must start with redis://"),
     ("REDIS_URL", "redis://cache:port", "is not a URL with a valid port"),
-    ("RENDER_BASE_URL", "ftp://127.0.0.1", "must start with http://"),
+    ("RENDER_BASE_URL", "ftp://127.0.0.1", "does not start with http://"),
     ("RENDER_BASE_URL", "http://", "names no host"),
+    ("RENDER_BASE_URL", "http://127.0.0.1:8050/app", "has a path, query or fragment"),
     ("DEMO_SCALE", "huge", "must be one of tiny, small, province"),
 ]
 

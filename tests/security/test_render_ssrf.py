@@ -22,8 +22,9 @@ import pytest
 import requests
 
 from app import create_app
-from export.origin import BadRenderBase, check_base_url
+from export.origin import check_base_url
 from export.render import Paper, Renderer, RenderError
+from settings import BadSetting
 from tests.browser import chromium_path
 from tests.conftest import DEMO_END, PASSWORD, add_users, new_store
 
@@ -224,7 +225,7 @@ def test_an_error_never_echoes_the_response_body():
     ("127.0.0.1:8050", "http"), ("http://:8050", "host"), ("http://127.0.0.1:99999", "port"),
     ("http://127.0.0.1:8050#top", "fragment")])
 def test_a_bad_render_base_url_stops_the_server_at_start_up(tmp_path, value, why):
-    with pytest.raises(BadRenderBase, match=why):
+    with pytest.raises(BadSetting, match=f"RENDER_BASE_URL=.*{why}"):
         create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
                     "SECRET_KEY": SECRET, "RENDER_BASE_URL": value})
 
