@@ -16,6 +16,7 @@ import dash
 import dash_mantine_components as dmc
 import pytest
 from dash import MATCH, Input, Output
+from dash import _callback as dash_callbacks
 from sqlalchemy.orm import Session
 
 from app import ROOT, create_app
@@ -59,15 +60,30 @@ def _download(page, click) -> list[list[str]]:
 def grid_app():
     """A Dash app with only the shared grid component (and the project's assets)."""
     chromium_path()
-    app = dash.Dash(__name__, assets_folder=str(ROOT / "assets"))
-    rows = [{"text": text, "number": NUMBERS[i % len(NUMBERS)]}
-            for i, (text, _) in enumerate(TEXT_CELLS)]
-    app.layout = dmc.MantineProvider(grid("cells", rows, [
-        {"field": "text", "headerName": "Text"},
-        {"field": "number", "headerName": "Number", "cellDataType": "number"}], "en"))
-    app.callback(Output({"type": "csv-grid", "name": MATCH}, "exportDataAsCsv"),
-                 Input({"type": "csv", "name": MATCH}, "n_clicks"),
-                 prevent_initial_call=True)(lambda _n: True)
+    # Dash hands the callbacks registered with `dash.callback` (the project's pages register theirs
+    # each time an app is made) to the next app that serves its first request. An app made by an
+    # earlier test and never asked for anything would leave its pages' callbacks to this one, and
+    # the browser would report every one as "ID not found in layout": set them aside meanwhile.
+    pending_list = list(dash_callbacks.GLOBAL_CALLBACK_LIST)
+    pending_map = dict(dash_callbacks.GLOBAL_CALLBACK_MAP)
+    dash_callbacks.GLOBAL_CALLBACK_LIST.clear()
+    dash_callbacks.GLOBAL_CALLBACK_MAP.clear()
+    try:
+        app = dash.Dash(__name__, assets_folder=str(ROOT / "assets"))
+        rows = [{"text": text, "number": NUMBERS[i % len(NUMBERS)]}
+                for i, (text, _) in enumerate(TEXT_CELLS)]
+        app.layout = dmc.MantineProvider(grid("cells", rows, [
+            {"field": "text", "headerName": "Text"},
+            {"field": "number", "headerName": "Number", "cellDataType": "number"}], "en"))
+        app.callback(Output({"type": "csv-grid", "name": MATCH}, "exportDataAsCsv"),
+                     Input({"type": "csv", "name": MATCH}, "n_clicks"),
+                     prevent_initial_call=True)(lambda _n: True)
+        assert app.server.test_client().get("/_dash-dependencies").status_code == 200
+        assert [c["output"] for c in app._callback_list] == [
+            '{"name":["MATCH"],"type":"csv-grid"}.exportDataAsCsv']
+    finally:
+        dash_callbacks.GLOBAL_CALLBACK_LIST[:0] = pending_list
+        dash_callbacks.GLOBAL_CALLBACK_MAP.update(pending_map)
     with live_server(app.server) as base:
         yield base
 
