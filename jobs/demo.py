@@ -37,18 +37,36 @@ from risk.library import ensure_rules
 
 
 @dataclass(frozen=True)
-class Scale:
-    cities: int  # how many of demo_geo.CITIES
-    counties: int | None  # per city; None = all of them
+class Shape:
+    """How much of a province's organisation a scale lays out."""
+
+    cities: int | None  # how many of its cities (None = all)
+    counties: int | None  # per city; None = all (Zhejiang's real ones, or one per COUNTY_PARTS)
     outlets: int  # per county
+
+
+@dataclass(frozen=True)
+class Scale:
+    home: Shape  # Zhejiang, with its real geography
     days: int
+    provinces: int = 1  # how many of demo_geo.PROVINCES, Zhejiang first
+    others: Shape | None = None  # the provinces after Zhejiang
 
 
 SCALES = {
-    "tiny": Scale(cities=2, counties=2, outlets=2, days=180),
-    "small": Scale(cities=4, counties=3, outlets=4, days=730),
-    "province": Scale(cities=11, counties=None, outlets=5, days=1095),
+    "tiny": Scale(Shape(cities=2, counties=2, outlets=2), days=180),
+    "small": Scale(Shape(cities=4, counties=3, outlets=4), days=730, provinces=3,
+                   others=Shape(cities=2, counties=2, outlets=3)),
+    "province": Scale(Shape(cities=None, counties=None, outlets=5), days=1095),
+    # All 27 provincial companies: 311 cities, 1,890 counties, 11,340 outlets, about 100 M fact rows.
+    "national": Scale(Shape(cities=None, counties=None, outlets=6), days=480, provinces=27,
+                      others=Shape(cities=None, counties=None, outlets=6)),
 }
+
+# Provinces whose company is a municipality's (市) or carries no 省 in its name.
+MUNICIPALITIES = frozenset({"BJ", "TJ", "SH", "CQ"})
+NOT_PROVINCES = frozenset({"JB", "MD", "NX", "XJ", "XZ"})
+
 
 FACT_ORDER = ("channel_daily", "user_stock_daily", "content_daily", "campaign_daily",
               "monthly_active", "monthly_active_total", "work_order", "data_load")
@@ -82,16 +100,39 @@ def plan_units(scale: Scale) -> list[UnitPlan]:
 
     hq = add(*demo_geo.HQ, tier=1, parent=None)
     province = add(*demo_geo.PROVINCE, tier=2, parent=hq)
-    for city_code, zh, en, level, counties in demo_geo.CITIES[: scale.cities]:
-        city = add(f"ZJ-{city_code}", f"{zh}供电局", f"{en} Power Supply Bureau", 3, province,
-                   level)
-        for ci, (county_zh, county_en) in enumerate(counties[: scale.counties], start=1):
+    home = scale.home
+    for city_code, zh, en, level, counties in demo_geo.CITIES[: home.cities]:
+        city = add(f"{province.code}-{city_code}", f"{zh}供电局", f"{en} Power Supply Bureau", 3,
+                   province, level)
+        for ci, (county_zh, county_en) in enumerate(counties[: home.counties], start=1):
             county = add(f"{city.code}-{ci:02d}", f"{county_zh}供电局",
                          f"{county_en} Power Supply Bureau", 4, city, level)
             short_zh = county_zh[:2] if len(county_zh) > 2 else county_zh
-            for oi, (out_zh, out_en, _) in enumerate(demo_geo.OUTLETS[: scale.outlets], start=1):
+            for oi, (out_zh, out_en, _) in enumerate(demo_geo.OUTLETS[: home.outlets], start=1):
                 add(f"{county.code}-{oi:02d}", f"{short_zh}{out_zh}", f"{county_en} {out_en}", 5,
                     county, level)
+    others = scale.others or home
+    for code, zh, en, base, cities in demo_geo.PROVINCES[1: scale.provinces]:
+        kind = "市" if code in MUNICIPALITIES else "" if code in NOT_PROVINCES else "省"
+        province = add(code, f"{zh}{kind}电力公司", f"{en} Electric Power", 2, hq, base)
+        for i, (city_zh, city_en) in enumerate(cities[: others.cities], start=1):
+            # the first city is the capital; the rest spread around the province's level
+            level = min(0.95, max(0.05, base + (0.10 if i == 1 else ((i * 7) % 9 - 4) * 0.03)))
+            if code in MUNICIPALITIES:  # a municipality's district companies: 北京朝阳供电公司
+                city_zh, city_en = f"{zh}{city_zh}", f"{en} {city_en}"
+            city = add(f"{code}-{i:02d}", f"{city_zh}供电公司", f"{city_en} Power Supply Company",
+                       3, province, level)
+            parts = demo_geo.COUNTY_PARTS[: 5 + i % 3]  # five to seven county companies a city
+            if city_zh.endswith(("城区", "市区")):
+                parts = (("中心", "Central"), *parts[1:])
+            for ci, (part_zh, part_en) in enumerate(parts[: others.counties], start=1):
+                county_zh = f"{city_zh}{part_zh}"
+                county = add(f"{city.code}-{ci:02d}", f"{county_zh}供电公司",
+                             f"{city_en} {part_en} Power Supply Company", 4, city, level)
+                for oi, (out_zh, out_en, _) in enumerate(demo_geo.OUTLETS[: others.outlets],
+                                                         start=1):
+                    add(f"{county.code}-{oi:02d}", f"{county_zh}{out_zh}",
+                        f"{city_en} {part_en} {out_en}", 5, county, level)
     return units
 
 
@@ -118,7 +159,8 @@ def outlet_profiles(units: list[UnitPlan], seed: int) -> list[OutletProfile]:
 
 def incidents(units: list[UnitPlan], end: dt.date) -> list[dict]:
     """Choose the injected incidents: where, on which carrier and days."""
-    cities = [u for u in units if u.tier == 3]
+    home = units[1]  # Zhejiang: the incidents stay where they were before the other provinces came
+    cities = [u for u in units if u.tier == 3 and u.parent_id == home.id]
     counties = {c.id: [u for u in units if u.parent_id == c.id] for c in cities}
     first, second, last = counties[cities[0].id], counties[cities[1].id], cities[-1]
     day = lambda n: end - dt.timedelta(days=n)  # noqa: E731
@@ -306,7 +348,9 @@ def init_app(app: Flask) -> None:
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--scale", type=click.Choice(list(SCALES)), default="small", show_default=True,
-              help="tiny: unit tests; small: the everyday demo; province: benchmarks.")
+              help="tiny: unit tests (one province); small: the everyday demo (three provinces); "
+                   "province: benchmarks (all of Zhejiang); national: 27 provinces, about 100 M "
+                   "fact rows (benchmarks, PostgreSQL).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Random seed.")
 @click.option("--reset", is_flag=True, help="Delete all existing data first.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if the store has data.")
