@@ -56,6 +56,8 @@ CLIENT_CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle":
                        "keepalives_interval": 10, "keepalives_count": 3}
 # A read replica: a dead one must cost a request little (libpq gives up connecting after 2 s).
 REPLICA_CONNECT_ARGS = {**CLIENT_CONNECT_ARGS, "connect_timeout": 2}
+# A replica that looks behind is looked at once more after this long (it may be milliseconds behind).
+RECHECK_PAUSE = 0.05
 # The user's session cookie key holding the primary's WAL position after their last write.
 READ_AFTER = "read_after_lsn"
 log = logging.getLogger(__name__)
@@ -368,6 +370,17 @@ class Replica:
             bounds = [since] if since is not None else []
             bounds += [started - when for when, pos in reversed(self._samples) if pos <= at][:1]
             lag = min(bounds) if bounds else math.inf
+        if lag > given.REPLICA_MAX_LAG_SECONDS and primary_at is not None:
+            # The bounds are loose after a quiet spell; a replica that is streaming catches up in
+            # milliseconds: look once more before calling it behind.
+            time.sleep(RECHECK_PAUSE)
+            try:
+                with self.engine.connect() as conn:
+                    if lsn_number(conn.exec_driver_sql(
+                            "SELECT pg_last_wal_replay_lsn()::text").scalar()) >= primary_at:
+                        lag = time.monotonic() - started
+            except SQLAlchemyError as exc:
+                return "down", f"unreachable ({_first_line(exc)})"
         if primary_at is not None:
             self._samples.append((started, primary_at))
         self.lag = lag

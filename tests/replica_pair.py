@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 SERVER_CONF = """
@@ -114,10 +115,18 @@ class Pair:
         with self.replica.connect() as conn:
             return conn.execute(text(sql)).scalar()
 
+    def replica_sql_or_none(self, sql: str):
+        """`replica_sql`, or None when the replica does not answer (stopped)."""
+        try:
+            return self.replica_sql(sql)
+        except OperationalError:
+            return None
+
     def primary_sql(self, sql: str, **params):
         assert self.primary is not None
         with self.primary.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
+            result = conn.execute(text(sql), params)
+            return result.scalar() if result.returns_rows else None
 
     def pause(self) -> None:
         """Pause the replica's replay (it keeps receiving WAL but applies none)."""
