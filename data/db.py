@@ -246,20 +246,23 @@ def get_read_session() -> Session:
     if g.get("db_read_primary") or not replica.usable():
         return get_session()
     pending = flask_session.get(READ_AFTER)
-    session = replica.sessionmaker()
-    _limit_request_waits(session, *current_app.extensions["request_waits_ms"])
-    session.info["primary_engine"] = get_engine()
+    session = None
     try:
-        # The transaction's first statement: REPEATABLE READ takes its snapshot here.
-        replayed = session.connection().exec_driver_sql(
-            "SELECT pg_last_wal_replay_lsn()::text").scalar()
+        if pending is not None:
+            # Read before the session's snapshot is taken, so that the snapshot holds at least this.
+            with replica.engine.connect() as conn:
+                replayed = conn.exec_driver_sql("SELECT pg_last_wal_replay_lsn()::text").scalar()
+            if isinstance(pending, str) and lsn_number(replayed) < lsn_number(pending):
+                g.db_read_primary = True  # the caller's own write is not there yet
+                return get_session()
+        session = replica.sessionmaker()
+        _limit_request_waits(session, *current_app.extensions["request_waits_ms"])
+        session.info["primary_engine"] = get_engine()
+        session.connection()  # connect and begin now (REPEATABLE READ: one snapshot per request)
     except OperationalError as exc:
-        session.close()
+        if session is not None:
+            session.close()
         replica.failed(exc)
-        return get_session()
-    if isinstance(pending, str) and lsn_number(replayed) < lsn_number(pending):
-        session.close()
-        g.db_read_primary = True  # the caller's own write is not there yet
         return get_session()
     if pending is not None:
         flask_session.pop(READ_AFTER, None)
