@@ -48,6 +48,9 @@ lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The read-replica tests start a PostgreSQL primary and streaming replica of their own (initdb,
+# pg_basebackup, pg_ctl from PG_BIN, run as user postgres): they need root, else they skip with a
+# reason (CI sets REQUIRE_REPLICA=1, which turns the skip into a failure).
 test: $(BIN)/.installed-dev chromium lint
 	$(BIN)/pytest
 

@@ -171,6 +171,15 @@ def _database_url(value: Any) -> str:
     return text
 
 
+def _replica_url(value: Any) -> str:
+    from sqlalchemy.engine import make_url
+
+    text = _database_url(value)
+    if make_url(text).get_backend_name() != "postgresql":
+        raise ValueError("must name a PostgreSQL streaming replica (postgresql+psycopg://...)")
+    return text
+
+
 def choice(*values: str) -> Kind:
     def parse(value: Any) -> str:
         text = _text(value)
@@ -200,6 +209,22 @@ class Settings:
         None, _optional(Kind("SQLAlchemy URL", _database_url)),
         "SQLAlchemy URL of the store, e.g. `postgresql+psycopg://user@host/db`. Unset: an embedded "
         "SQLite file, `data/dashboard.sqlite3`.")
+    DATABASE_READ_URL: str | None = _setting(
+        None, _optional(Kind("PostgreSQL URL", _replica_url)),
+        "PostgreSQL only: URL of a streaming replica of `DATABASE_URL` (or of a proxy in front of "
+        "several) that pages and the API read from; every write, sign-in and account check uses "
+        "`DATABASE_URL`. A replica that is down, not in recovery or behind by more than "
+        "`REPLICA_MAX_LAG_SECONDS` is skipped (logged once) and reads go to the primary; a user who "
+        "just wrote reads the primary until the replica has replayed that write. Unset: everything "
+        "reads `DATABASE_URL`.")
+    REPLICA_MAX_LAG_SECONDS: float = _setting(
+        30.0, POSITIVE_SECONDS,
+        "With `DATABASE_READ_URL`: the most the replica may lag behind the primary (measured on its "
+        "replay position, so an idle primary is no lag) before reads go to the primary.")
+    REPLICA_CHECK_SECONDS: float = _setting(
+        2.0, POSITIVE_SECONDS,
+        "With `DATABASE_READ_URL`: each server process checks the replica (reachable, in recovery, "
+        "lag) at most this often and keeps the verdict in between.")
     DB_LOCK_WAIT_SECONDS: float = _setting(
         3.0, SECONDS,
         "Longest a web request waits for a database lock (SQLite's write lock during an import or "
@@ -345,9 +370,18 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
         except ValueError as exc:
             shown = "(hidden)" if setting.name == "SECRET_KEY" else repr(raw)
             problems.append(f"{where} {setting.name}={shown} {exc} ({setting.kind.label})")
+    if values.get("DATABASE_READ_URL") and not _is_postgresql(values.get("DATABASE_URL")):
+        problems.append("DATABASE_READ_URL is set but DATABASE_URL does not name a PostgreSQL "
+                        "primary (read replicas are PostgreSQL streaming replicas)")
     if problems:
         raise BadSetting("Bad settings / 设置有误: " + "; ".join(problems))
     return Settings(**values)
+
+
+def _is_postgresql(url: str | None) -> bool:
+    from sqlalchemy.engine import make_url
+
+    return url is not None and make_url(url).get_backend_name() == "postgresql"
 
 
 def install(app: Flask, settings: Settings) -> None:

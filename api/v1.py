@@ -17,7 +17,7 @@ from api.params import UNAVAILABLE, BadParameter, UnitUnavailable
 from auth import audit
 from data import unavailable
 from data.clock import local_now, month_end
-from data.db import get_session
+from data.db import get_read_session, get_session
 from data.models import RISK_STATES, Carrier, Core, OrgUnit
 from data.units import children
 from metrics.compute import compute
@@ -127,7 +127,7 @@ def _rows(frame) -> list[dict]:
 @bp.get("/catalog")
 def catalog():
     """The KPI registry with the cores and carriers of the store's catalogue."""
-    session = get_session()
+    session = get_read_session()
     cores = session.scalars(select(Core).order_by(Core.sort_order))
     carriers = session.scalars(select(Carrier).order_by(Carrier.sort_order))
     return jsonify(
@@ -150,7 +150,7 @@ def _unit_row(u: OrgUnit, parent_code: str | None) -> dict:
 @bp.get("/units")
 def units():
     """The children of ?parent=CODE, or the unit at the top of the caller's scope."""
-    session = get_session()
+    session = get_read_session()
     if request.args.get("parent"):
         parent = params.unit(session, request.args, _scope(), "parent")
         return jsonify([_unit_row(u, parent.code) for u in children(session, parent)])
@@ -187,7 +187,7 @@ def _answer(rows: list[dict], fitted: dict):
 @bp.get("/kpis")
 def kpis():
     """KPI values for a unit's subtree over a range, optionally by child, carrier, core or period."""
-    session = get_session()
+    session = get_read_session()
     unit = params.unit(session, request.args, _scope())
     start, end = params.date_range(request.args)
     end, fitted = _fit_to_data(session, start, end)
@@ -201,7 +201,7 @@ def kpis():
 @bp.get("/matrix")
 def matrix_view():
     """The 6x6 matrix of scores for a unit's subtree over a range."""
-    session = get_session()
+    session = get_read_session()
     unit = params.unit(session, request.args, _scope())
     start, end = params.date_range(request.args)
     end, fitted = _fit_to_data(session, start, end)
@@ -212,7 +212,7 @@ def matrix_view():
 @bp.get("/freshness")
 def freshness():
     """The last loaded day of a unit's subtree, or of each child with ?by=child."""
-    session = get_session()
+    session = get_read_session()
     unit = params.unit(session, request.args, _scope())
     by = params.text(request.args, "by")
     if by not in ("", "child"):
@@ -224,7 +224,7 @@ def freshness():
 @bp.get("/stages")
 def stages():
     """The operating stage of a unit (or of each child with ?by=child) for a month."""
-    session = get_session()
+    session = get_read_session()
     unit = params.unit(session, request.args, _scope())
     month = params.month(request.args)
     by = params.text(request.args, "by")
@@ -247,7 +247,7 @@ def stages():
 @bp.get("/risk-events")
 def risk_events():
     """Risk events of a unit's subtree, optionally in some states."""
-    session = get_session()
+    session = get_read_session()
     unit = params.unit(session, request.args, _scope())
     states = params.listed(request.args, "state", set(RISK_STATES))
     frame = events(session, unit, local_now(), states, scope=_scope())

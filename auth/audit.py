@@ -29,7 +29,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from data.clock import utc_now
-from data.db import begin_briefly
+from data.db import begin_briefly, write_engine
 from data.models import AuditEvent
 
 # Keys in Session.info: rows waiting for the end of the caller's transaction, whether the session
@@ -71,7 +71,7 @@ def has_pending_writes(session: Session) -> bool:
 
 
 def _write(session: Session, rows: list[dict[str, Any]]) -> None:
-    with begin_briefly(session.get_bind().engine) as conn:
+    with begin_briefly(write_engine(session)) as conn:  # the primary, for a replica's session too
         conn.execute(insert(AuditEvent), rows)
 
 

@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 
 import settings
 from data import changes
+from data.db import store_name
 from data.models import OrgUnit
 from metrics.scope import Scope, enforce
 
@@ -186,7 +187,7 @@ def _forget_stamps(session: Session, _transaction) -> None:
 
 def _read_stamps(session: Session, depends: tuple[str, ...]) -> tuple:
     versions = changes.versions(session)  # one read of a few rows, whatever the store's size
-    out: list[Any] = [session.get_bind().engine.url.render_as_string(hide_password=True)]
+    out: list[Any] = [store_name(session)]  # a replica's session names its primary: same store
     if "facts" in depends:
         # The carrier catalogue is editable in the store; which carriers count as online (and
         # their codes) shape what facts mean, so an edit is a new version of them too.

@@ -21,7 +21,7 @@ from components.tables import grid
 from components.view_state import ViewState
 from data.catalog import carriers, cores
 from data.clock import company_zone, zone_label
-from data.db import get_session
+from data.db import get_read_session, get_session
 from data.models import Carrier, Core, OrgUnit
 from data.units import ancestors, children, unit_by_code
 from metrics.freshness import is_demo, last_loaded, outlets_loaded
@@ -52,7 +52,7 @@ def page_context(query: dict, page_path: str) -> PageContext | dmc.Container:
     """Resolve the view for the signed-in user, or return the notice to show instead."""
     if current_user.role == "display" and not g.get("kiosk"):
         return wall_display_only()
-    session = get_session()
+    session = get_read_session()  # a replica when one is usable (the primary after the caller's write)
     lang = current_user.language or "zh"
     found = resolve_view(session, current_user, page_path, query, wall=True)
     if isinstance(found, Refusal):

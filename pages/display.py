@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from components.i18n import LANGS, t
 from data.clock import local_now
-from data.db import get_session
+from data.db import get_read_session
 from display.kiosk import describe, render_view
 from display.playlists import PlaylistError, PlaylistUnavailable, find_for, playlists_for, views
 from pages._common import refused
@@ -28,7 +28,7 @@ dash.register_page(__name__, path="/display", name="Display", title="大屏 Wall
 def layout(playlist: str | None = None, **_query: str):
     """The display of `playlist`, or the list of playlists to choose from."""
     lang = current_user.language or "zh"
-    session = get_session()
+    session = get_read_session()
     if playlist is None:
         return _chooser(session, lang)
     try:
@@ -96,7 +96,7 @@ def _chooser(session, lang: str):
 def refresh(slide, _tick, playlist_id, lang):
     """Render the current view of the playlist afresh (the playlist is re-read, so an admin's edit
     shows at the next refresh)."""
-    session = get_session()
+    session = get_read_session()
     lang = lang if lang in LANGS else "zh"
     try:
         playlist = _open(session, playlist_id, lang)

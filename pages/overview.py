@@ -12,7 +12,7 @@ from components.i18n import t
 from components.view_state import carry
 from data.catalog import carriers, cores
 from data.clock import local_now, month_start
-from data.db import get_session
+from data.db import get_read_session
 from data.rubric import BY_ID, TOP_STAGE, stage_label
 from metrics.stages import Assessment
 from metrics.views import overview_view
@@ -105,7 +105,7 @@ def open_cell(click, search):
     """
     if not click:
         return no_update, no_update
-    point, session = _point(click), get_session()
+    point, session = _point(click), get_read_session()
     core = _code(cores(session), point.get("y")) if point else None
     carrier = _code(carriers(session), point.get("x")) if point else None
     if core is None or carrier is None:

@@ -20,7 +20,7 @@ from components.notices import not_permitted
 from components.tables import grid
 from components.theme import CORE_COLOURS
 from data.clock import local_now
-from data.db import get_session
+from data.db import get_read_session, get_session
 from metrics.registry import REGISTRY
 from metrics.risk import event_detail, events, kpi_around
 from metrics.scope import OutOfScope, Scope
@@ -159,7 +159,7 @@ def render_detail(event_id: int | None, lang: str):
     event_no = _event_id(event_id)
     if event_no is None:
         return _bad_event_id(event_id, lang)
-    session = get_session()
+    session = get_read_session()  # the primary after a step this request (or recently) took
     found = _in_scope(session, event_no)
     if found is None:
         return _unavailable(lang)
