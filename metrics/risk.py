@@ -143,6 +143,32 @@ def closed_on_time(session: Session, unit: OrgUnit, start: dt.date, end: dt.date
     return out
 
 
+def closed_on_time_by_child(session: Session, unit: OrgUnit, kids: list[OrgUnit], first: dt.date,
+                            end: dt.date, as_of: dt.datetime, unscanned: bool
+                            ) -> dict[int, float | None]:
+    """`closed_on_time(child, first, end, as_of)[first]` of each child (by id) of `unit`, for one
+    month (`first` its first day, `end` in it; `unscanned`: the scan did not wholly cover it):
+    one query grouped by the child's path, however many children."""
+    if unscanned:
+        return {k.id: None for k in kids}
+    step = len(unit.path) + PATH_ID_WIDTH + 1
+    child_path = func.substr(OrgUnit.path, 1, step)
+    on_time = sql.case_count(RiskEvent.resolved_at.is_not(None)
+                             & (RiskEvent.resolved_at <= RiskEvent.deadline))
+    rows = {path: (due, kept) for path, due, kept in session.execute(
+        select(child_path, func.count(), func.sum(on_time))
+        .select_from(RiskEvent).join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+        .where(_in_subtree(unit), RiskEvent.deadline >= dt.datetime.combine(first, dt.time()),
+               RiskEvent.deadline < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+               RiskEvent.deadline <= as_of)
+        .group_by(child_path))}
+    out: dict[int, float | None] = {}
+    for k in kids:
+        due, kept = rows.get(k.path, (0, 0))
+        out[k.id] = float(kept or 0) / due if due else 1.0
+    return out
+
+
 def open_counts(session: Session, unit: OrgUnit, now: dt.datetime,
                 scope: Scope | None = None) -> dict[str, int]:
     """How many events of the subtree are not yet resolved, and how many of those are overdue."""
@@ -199,7 +225,7 @@ def open_trend(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
         stmt = (select(day_expr, func.count()).select_from(RiskEvent)
                 .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id).where(*where, *more)
                 .group_by(day_expr))
-        return {sql.as_date(d): n for d, n in session.execute(stmt)}
+        return {day: n for d, n in session.execute(stmt) if (day := sql.as_date(d)) is not None}
 
     done = RiskEvent.resolved_at.is_not(None)
     late = or_(RiskEvent.resolved_at.is_(None), overdue_from < resolved)
