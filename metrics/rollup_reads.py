@@ -129,6 +129,13 @@ def _levels(session: Session, r, columns: list[str], labels: list[str], sel: Sel
     outlets = _outlets(session, units)
     short = [k for k in keys if (k[1], k[3]) not in at or at[(k[1], k[3])].outlets
              != len(outlets[k[1]])]
+    if short:  # a period in which no outlet reported at all has no late outlet either
+        days: dict[int, list[dt.date]] = {}
+        for uid, day in session.execute(select(r.c.unit_id, r.c.day).distinct().where(
+                r.c.unit_id.in_({k[1] for k in short}), r.c.day >= min(k[2] for k in short),
+                r.c.day <= max(k[3] for k in short))):
+            days.setdefault(uid, []).append(sql.as_date(day))  # type: ignore[arg-type]
+        short = [k for k in short if any(k[2] <= d <= k[3] for d in days.get(k[1], ()))]
     late = _late_levels(session, columns, short, units)
     for key, unit_id, _first, last in keys:
         summed = at.get((unit_id, last))
@@ -162,9 +169,10 @@ def _late_levels(session: Session, columns: list[str], keys: list[tuple], units:
     """For each key (group key, unit, first, last) given: the sum over the unit's outlets with no
     stock row on `last` of their levels on their last day with data in [first, last].
 
-    One query per range (all the children of a grouping by child share one), in which the
-    database finds those outlets itself (an anti-join on the facts' key) and takes each one's
-    last row: no list of outlet ids goes back and forth (HQ has over ten thousand outlets)."""
+    Two queries per range (all the children of a grouping by child share them): the database
+    finds the outlets lacking the day (an anti-join on the facts' key; only those come back, not
+    every outlet's row - HQ has over ten thousand outlets), then their last levels are read by
+    their primary keys."""
     fact = sql.table("user_stock_daily")
     ranges: dict[tuple[dt.date, dt.date], dict[int, str]] = {}
     for _key, unit_id, first, last in keys:
@@ -172,24 +180,27 @@ def _late_levels(session: Session, columns: list[str], keys: list[tuple], units:
     out: dict[tuple[int, dt.date], list[float | None]] = {}
     for (first, last), wanted in ranges.items():
         low, high, width = _span(wanted)
-        lacking = (select(OrgUnit.id, OrgUnit.path).where(
-            OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER,
-            ~select(fact.c.unit_id).where(fact.c.unit_id == OrgUnit.id, fact.c.day == last)
-            .exists()).subquery("lacking"))
-        inner = (select(lacking.c.path, fact.c.day.label("d"),
+        by_path = {p: uid for uid, p in wanted.items()}
+        owner = {}
+        for oid, path in session.execute(select(OrgUnit.id, OrgUnit.path).where(
+                OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER,
+                ~select(fact.c.unit_id).where(fact.c.unit_id == OrgUnit.id, fact.c.day == last)
+                .exists())):
+            if path[:width] in by_path:
+                owner[oid] = by_path[path[:width]]
+        if not owner:
+            continue
+        inner = (select(fact.c.unit_id, fact.c.day.label("d"),
                         func.max(fact.c.day).over(partition_by=fact.c.unit_id).label("last_d"),
                         *[fact.c[c] for c in columns])
-                 .select_from(fact.join(lacking, lacking.c.id == fact.c.unit_id))
-                 .where(fact.c.day >= first, fact.c.day <= last).subquery("late"))
-        owner = func.substr(inner.c.path, 1, width)
-        by_path = {p: uid for uid, p in wanted.items()}
-        for row in session.execute(select(owner.label("owner"),
-                                          *[func.sum(inner.c[c]).label(c) for c in columns])
-                                   .where(inner.c.d == inner.c.last_d).group_by(owner)):
-            uid = by_path.get(row.owner)
-            if uid is not None:
-                out[(uid, last)] = [None if getattr(row, c) is None else float(getattr(row, c))
-                                    for c in columns]
+                 .where(fact.c.unit_id.in_(list(owner)), fact.c.day >= first, fact.c.day <= last)
+                 .subquery("late"))
+        for row in session.execute(select(inner.c.unit_id, *[inner.c[c] for c in columns])
+                                   .where(inner.c.d == inner.c.last_d)):
+            k = (owner[row.unit_id], last)
+            have = out.get(k, [None] * len(columns))
+            out[k] = [_add(a, None if getattr(row, c) is None else float(getattr(row, c)))
+                      for a, c in zip(have, columns, strict=True)]
     return out
 
 
