@@ -1,21 +1,29 @@
 """Benchmark: what a manager waits for, page by page, on a seeded store (cold and warm cache).
 
     .venv/bin/python -m bench.views --url sqlite:////tmp/bench-province.sqlite3 [--reps 3]
+        [--units HQ,ZJ,ZJ-HZ] [--by-unit] [--profile N]
 
-For a manager at several units (province, city, county, outlet) and two periods (last 30 days, year
-to date), every analytical page's layout function (what Dash's page callback runs, signed in,
+For a manager at several units (default: province, city, county, outlet; `--units` chooses, `HQ`
+is signed in as an admin at HQ) and two periods (last 30 days, year to date), every analytical
+page's layout function (what Dash's page callback runs, signed in,
 inside a Flask request) is timed. Cold = the result cache emptied just before the render (the
 database's own buffers stay warm); warm = the same render again. Prints a Markdown table of p50 and
-p95 per page and overall. The accounts `bench-<unit>` (managers) are created in the store if missing.
+p95 per page and overall (`--by-unit`: per unit and page). The accounts `bench-<unit>` (managers;
+an admin for HQ) are created in the store if missing. `--profile N` prints cProfile's N costliest
+functions over all cold renders.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib
+import json
+import pstats
 import statistics
 import time
 
+import plotly.utils
 from flask_login import login_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,18 +36,20 @@ from metrics import cache as metrics_cache
 from metrics.compute import facts_only
 
 UNITS = ("ZJ", "ZJ-HZ", "ZJ-HZ-01", "ZJ-HZ-01-01")  # province, city, county, outlet
+TOP = "HQ"  # the root; its account is an admin's (the HQ landing page)
 PERIODS = ("last30", "ytd")
 PAGES = ("overview", "regions", "carriers", "cores", "stages", "targets", "risk")
 BENCH_PASSWORD = "bench-password-2026"
 
 
-def ensure_managers(engine) -> None:
-    """Create a manager account per benchmarked unit where missing."""
+def ensure_managers(engine, units=UNITS) -> None:
+    """Create a manager account per benchmarked unit where missing (an admin at HQ)."""
     with Session(engine) as session:
-        for code in UNITS:
+        for code in units:
             name = f"bench-{code}"
             if session.scalar(select(User).where(User.username == name)) is None:
-                create_user(session, name, "manager", code, BENCH_PASSWORD)
+                create_user(session, name, "admin" if code == TOP else "manager", code,
+                            BENCH_PASSWORD)
         session.commit()
 
 
@@ -49,27 +59,38 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
-def render(app, module: str, username: str, query: dict[str, str], plain: bool = False) -> float:
+def render(app, module: str, username: str, query: dict[str, str], plain: bool = False,
+           profiler=None, sizes: dict | None = None) -> float:
     """Render one page for one user inside a request; return seconds. `plain`: from the facts,
-    without roll-ups or cache (the un-optimised computation)."""
+    without roll-ups or cache (the un-optimised computation). `sizes`: records the layout's
+    JSON size (what the page callback sends the browser) under (module, unit)."""
     page = importlib.import_module(f"pages.{module}")
     with app.test_request_context("/"):
         login_user(get_session().scalar(select(User).where(User.username == username)))
+        if profiler is not None:
+            profiler.enable()
         started = time.perf_counter()
         if plain:
             with facts_only():
-                page.layout(**query)
+                out = page.layout(**query)
         else:
-            page.layout(**query)
-        return time.perf_counter() - started
+            out = page.layout(**query)
+        took = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+        if sizes is not None:
+            sizes[(module, query["unit"])] = len(json.dumps(out, cls=plotly.utils.PlotlyJSONEncoder))
+        return took
 
 
 def run(url: str, reps: int, pages=PAGES, units=UNITS, periods=PERIODS,
-        warm_reps: int = 2, plain: bool = False) -> dict[str, dict[str, list[float]]]:
-    """Time every (page, unit, period) view cold and warm; return samples by page."""
+        warm_reps: int = 2, plain: bool = False, profiler=None,
+        sizes: dict | None = None) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """Time every (page, unit, period) view cold and warm; return samples by (page, unit)."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
-    ensure_managers(app.extensions["engine"])
-    samples: dict[str, dict[str, list[float]]] = {p: {"cold": [], "warm": []} for p in pages}
+    ensure_managers(app.extensions["engine"], units)
+    samples: dict[tuple[str, str], dict[str, list[float]]] = {
+        (p, u): {"cold": [], "warm": []} for p in pages for u in units}
     for _ in range(reps):
         for module in pages:
             for code in units:
@@ -78,34 +99,53 @@ def run(url: str, reps: int, pages=PAGES, units=UNITS, periods=PERIODS,
                     with app.app_context():
                         metrics_cache.clear()
                     user = f"bench-{code}"
-                    samples[module]["cold"].append(render(app, module, user, query, plain))
+                    s = samples[(module, code)]
+                    s["cold"].append(render(app, module, user, query, plain, profiler, sizes))
                     for _w in range(warm_reps):
-                        samples[module]["warm"].append(render(app, module, user, query, plain))
+                        s["warm"].append(render(app, module, user, query, plain))
     app.extensions["engine"].dispose()
     return samples
 
 
-def table(samples: dict[str, dict[str, list[float]]], label: str) -> str:
-    """Format samples as Markdown rows (milliseconds)."""
-    lines = []
-    every: dict[str, list[float]] = {"cold": [], "warm": []}
-    for module, s in samples.items():
-        every["cold"] += s["cold"]
-        every["warm"] += s["warm"]
-        lines.append(_row(label, module, s))
-    lines.append(_row(label, "**all views**", every))
+def table(samples: dict[tuple[str, str], dict[str, list[float]]], label: str,
+          by_unit: bool = False) -> str:
+    """Format samples as Markdown rows (milliseconds): by page, or by unit and page."""
+    groups: dict[str, dict[str, list[float]]] = {}
+    for (module, code), s in samples.items():
+        key = f"{code} | {module}" if by_unit else module
+        g = groups.setdefault(key, {"cold": [], "warm": []})
+        g["cold"] += s["cold"]
+        g["warm"] += s["warm"]
+    lines = [_row(label, key, s) for key, s in groups.items()]
+    if by_unit:
+        for code in dict.fromkeys(c for _, c in samples):
+            lines.append(_row(label, f"{code} | **all pages**", _merge(
+                s for (_, c), s in samples.items() if c == code)))
+    lines.append(_row(label, ("| " if by_unit else "") + "**all views**",
+                      _merge(samples.values())))
     return "\n".join(lines)
+
+
+def _merge(parts) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"cold": [], "warm": []}
+    for s in parts:
+        out["cold"] += s["cold"]
+        out["warm"] += s["warm"]
+    return out
 
 
 def _row(label: str, module: str, s: dict[str, list[float]]) -> str:
     ms = lambda v: f"{1000 * v:,.0f}"  # noqa: E731
+    warm = s["warm"] or s["cold"]
     return (f"| {label} | {module} | {len(s['cold'])} | {ms(statistics.median(s['cold']))} | "
-            f"{ms(pct(s['cold'], 0.95))} | {ms(statistics.median(s['warm']))} | "
-            f"{ms(pct(s['warm'], 0.95))} |")
+            f"{ms(pct(s['cold'], 0.95))} | {ms(statistics.median(warm))} | "
+            f"{ms(pct(warm, 0.95))} |")
 
 
 HEADER = ("| store | page | views | cold p50 ms | cold p95 ms | warm p50 ms | warm p95 ms |\n"
           "|---|---|---|---|---|---|---|")
+HEADER_BY_UNIT = ("| store | unit | page | views | cold p50 ms | cold p95 ms | warm p50 ms | "
+                  "warm p95 ms |\n|---|---|---|---|---|---|---|---|")
 
 
 def main() -> None:
@@ -115,18 +155,33 @@ def main() -> None:
                         help="store URL (repeat for several); label=URL to name it")
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--units", default=",".join(UNITS),
+                        help="unit codes to sign in at (HQ: as an admin), comma-separated")
+    parser.add_argument("--by-unit", action="store_true", help="a row per unit and page")
+    parser.add_argument("--sizes", action="store_true",
+                        help="also print each page's layout size (JSON bytes) per unit")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="print cProfile's N costliest functions (cumulative) of cold renders")
     parser.add_argument("--plain", action="store_true",
                         help="the un-optimised computation: facts only, no cache (warm = cold)")
     args = parser.parse_args()
-    print(HEADER)
+    units = tuple(args.units.split(","))
+    profiler = cProfile.Profile() if args.profile else None
+    sizes: dict | None = {} if args.sizes else None
+    print(HEADER_BY_UNIT if args.by_unit else HEADER)
     for spec in args.url:
         label, _, url = spec.partition("=") if "=" in spec.split("://")[0] else ("", "", spec)
-        samples = run(url, args.reps, tuple(args.pages.split(",")), warm_reps=0 if args.plain
-                      else 2, plain=args.plain)
-        if args.plain:
-            for s in samples.values():
-                s["warm"] = s["cold"]
-        print(table(samples, label or url.split("://")[0]), flush=True)
+        samples = run(url, args.reps, tuple(args.pages.split(",")), units,
+                      warm_reps=0 if args.plain else 2, plain=args.plain, profiler=profiler,
+                      sizes=sizes)
+        print(table(samples, label or url.split("://")[0], args.by_unit), flush=True)
+    if sizes:
+        print("\n| page | unit | layout JSON kB |\n|---|---|---|")
+        for (module, code), size in sizes.items():
+            print(f"| {module} | {code} | {size / 1000:,.1f} |")
+    if profiler is not None:
+        print()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
 
 
 if __name__ == "__main__":

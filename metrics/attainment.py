@@ -13,7 +13,7 @@ from metrics.cache import cached
 from metrics.compute import compute
 from metrics.registry import KPIS, REGISTRY
 from metrics.scope import Scope, enforce
-from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
+from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for_units
 
 
 @cached("facts", "targets")
@@ -25,8 +25,10 @@ def attainment_by_child(session: Session, unit: OrgUnit, start: dt.date, end: dt
     values = compute(session, kpi_ids, unit, start, end, by="child")
     value_of = {(r.unit, r.kpi): r.value for r in values.itertuples()}
     rows = []
-    for child in children(session, unit):
-        targets = targets_for(session, kpi_ids, child, start, end)
+    kids = children(session, unit)
+    found = targets_for_units(session, kpi_ids, kids, start, end)
+    for child in kids:
+        targets = found[child.id]
         for k in kpi_ids:
             target = targets[k]
             value = value_of.get((child.code, k))
@@ -43,10 +45,12 @@ def attainment_by_child(session: Session, unit: OrgUnit, start: dt.date, end: dt
 def own_targets(session: Session, kpi: str, units: list[OrgUnit], start: dt.date, end: dt.date,
                 scope: Scope | None = None) -> dict[str, dict]:
     """For each unit: its effective target over [start, end] and where it was set."""
-    out = {}
     for u in units:
         enforce(scope, u)
-        t = targets_for(session, [kpi], u, start, end)[kpi]
+    found = targets_for_units(session, [kpi], units, start, end)
+    out = {}
+    for u in units:
+        t = found[u.id][kpi]
         out[u.code] = {"value": t.value if t else None, "set_at": t.set_at if t else None,
                        "own": bool(t and not t.inherited)}
     return out

@@ -15,7 +15,7 @@ from metrics.compare import change, previous_period, year_earlier
 from metrics.compute import compute
 from metrics.registry import REGISTRY
 from metrics.scope import Scope, enforce
-from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
+from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for_units
 
 
 @cached("facts", "targets")
@@ -37,10 +37,11 @@ def league_table(session: Session, kpi_id: str, parent: OrgUnit, start: dt.date,
                                                     by="child").itertuples()}
     carrier = carriers[0] if carriers and len(carriers) == 1 else None
     rows = []
+    found = targets_for_units(session, [kpi_id], kids, start, end, carrier)
     for child in kids:
         r = by_code.get(child.code)
         value = r.value if r is not None else None
-        target = targets_for(session, [kpi_id], child, start, end, carrier)[kpi_id]
+        target = found[child.id][kpi_id]
         att = attainment(kpi, value, target.value if target else None)
         rows.append({"unit": child.code, "name_zh": child.name_zh, "name_en": child.name_en,
                      "value": value, "numerator": r.numerator if r is not None else None,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.clock import month_end, months_between
 from data.models import OUTLET_TIER, ChannelDaily, DataLoad, OrgUnit, RollupChannel, RollupLoad
-from data.units import subtree_bounds
+from data.units import PATH_ID_WIDTH, subtree_bounds
 from metrics import sql
 from metrics.cache import cached
 from metrics.compute import rollups_usable
@@ -82,4 +82,36 @@ def monthly_quality(session: Session, unit: OrgUnit, start: dt.date, end: dt.dat
         if n and expected:
             out[first]["data_completeness"] = float(n) / expected
             out[first]["data_timeliness"] = float(n_timely or 0) / expected
+    return out
+
+
+def monthly_quality_by_child(session: Session, unit: OrgUnit, kids: list[OrgUnit], first: dt.date,
+                             end: dt.date) -> dict[int, dict[str, float | None]]:
+    """`monthly_quality(child, first, end)[first]` of each child (by id) of `unit`, for one month
+    (`first` its first day, `end` in it): three grouped queries over the children's roll-up rows
+    and the org tree, however many children. The children have roll-ups (none is an outlet)."""
+    ids = [k.id for k in kids]
+    loads = {uid: (n, n_timely) for uid, n, n_timely in session.execute(
+        select(RollupLoad.unit_id, func.sum(RollupLoad.rows), func.sum(RollupLoad.rows__timely))
+        .where(RollupLoad.unit_id.in_(ids), RollupLoad.day >= first, RollupLoad.day <= end)
+        .group_by(RollupLoad.unit_id))}
+    active = dict(session.execute(
+        select(RollupChannel.unit_id, func.count(distinct(RollupChannel.carrier_id)))
+        .where(RollupChannel.unit_id.in_(ids), RollupChannel.day >= first,
+               RollupChannel.day <= end, RollupChannel.transactions > 0)
+        .group_by(RollupChannel.unit_id)).all())
+    step = len(unit.path) + PATH_ID_WIDTH + 1
+    child_path = func.substr(OrgUnit.path, 1, step)
+    outlets: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]
+        select(child_path, func.count()).where(_in_subtree(unit), OrgUnit.tier == OUTLET_TIER)
+        .group_by(child_path)).all())
+    days = (min(month_end(first), end) - first).days + 1
+    out: dict[int, dict[str, float | None]] = {}
+    for k in kids:
+        expected = outlets.get(k.path, 0) * days
+        n, n_timely = loads.get(k.id, (0, 0))
+        out[k.id] = {"data_completeness": float(n) / expected if n and expected else None,
+                     "data_timeliness": float(n_timely or 0) / expected if n and expected
+                     else None,
+                     "carriers_active": float(active[k.id]) if k.id in active else None}
     return out

@@ -6,12 +6,13 @@ import datetime as dt
 from collections.abc import Collection
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Date, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.clock import month_end, month_start, months_between
 from data.models import OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun
-from data.units import subtree_bounds
+from data.units import PATH_ID_WIDTH, subtree_bounds
+from metrics import sql
 from metrics.compute import compute
 from metrics.scope import Scope, enforce
 
@@ -142,6 +143,32 @@ def closed_on_time(session: Session, unit: OrgUnit, start: dt.date, end: dt.date
     return out
 
 
+def closed_on_time_by_child(session: Session, unit: OrgUnit, kids: list[OrgUnit], first: dt.date,
+                            end: dt.date, as_of: dt.datetime, unscanned: bool
+                            ) -> dict[int, float | None]:
+    """`closed_on_time(child, first, end, as_of)[first]` of each child (by id) of `unit`, for one
+    month (`first` its first day, `end` in it; `unscanned`: the scan did not wholly cover it):
+    one query grouped by the child's path, however many children."""
+    if unscanned:
+        return {k.id: None for k in kids}
+    step = len(unit.path) + PATH_ID_WIDTH + 1
+    child_path = func.substr(OrgUnit.path, 1, step)
+    on_time = sql.case_count(RiskEvent.resolved_at.is_not(None)
+                             & (RiskEvent.resolved_at <= RiskEvent.deadline))
+    rows = {path: (due, kept) for path, due, kept in session.execute(
+        select(child_path, func.count(), func.sum(on_time))
+        .select_from(RiskEvent).join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+        .where(_in_subtree(unit), RiskEvent.deadline >= dt.datetime.combine(first, dt.time()),
+               RiskEvent.deadline < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+               RiskEvent.deadline <= as_of)
+        .group_by(child_path))}
+    out: dict[int, float | None] = {}
+    for k in kids:
+        due, kept = rows.get(k.path, (0, 0))
+        out[k.id] = float(kept or 0) / due if due else 1.0
+    return out
+
+
 def open_counts(session: Session, unit: OrgUnit, now: dt.datetime,
                 scope: Scope | None = None) -> dict[str, int]:
     """How many events of the subtree are not yet resolved, and how many of those are overdue."""
@@ -156,38 +183,69 @@ def open_counts(session: Session, unit: OrgUnit, now: dt.datetime,
 def heat_by_child_and_core(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                            now: dt.datetime, scope: Scope | None = None) -> pd.DataFrame:
     """Events touching [start, end], counted per child unit and core; the unit's own events (at
-    the unit itself, not in a child's subtree) under the unit's own code."""
+    the unit itself, not in a child's subtree) under the unit's own code.
+
+    Counted in the database, grouped by the child's path (a child's path is the unit's and one
+    fixed-width step): every event, however many (a list of events stops at its limit)."""
     enforce(scope, unit)
-    frame = events(session, unit, now, start=start, end=end)
-    kids = session.execute(select(OrgUnit.code, OrgUnit.path).where(
-        OrgUnit.parent_id == unit.id)).all()
-    paths = dict(session.execute(select(OrgUnit.code, OrgUnit.path).where(
-        OrgUnit.code.in_(list(frame["unit"].unique())))).all()) if len(frame) else {}
-
-    def child_of(code: str) -> str:
-        path = paths.get(code, "")
-        return next((k for k, p in kids if path.startswith(p)), unit.code)
-
-    if frame.empty:
+    step = len(unit.path) + PATH_ID_WIDTH + 1
+    child_path = func.substr(OrgUnit.path, 1, step)
+    rows = session.execute(
+        select(child_path, RiskRule.core, func.count())
+        .select_from(RiskEvent).join(RiskRule, RiskRule.id == RiskEvent.rule_id)
+        .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+        .where(_in_subtree(unit), RiskEvent.last_day >= start, RiskEvent.first_day <= end)
+        .group_by(child_path, RiskRule.core)).all()
+    if not rows:
         return pd.DataFrame(columns=["child", "core", "events"])
-    frame = frame.assign(child=frame["unit"].map(child_of))
-    return frame.groupby(["child", "core"]).size().rename("events").reset_index()
+    kids = dict(session.execute(select(OrgUnit.path, OrgUnit.code).where(
+        OrgUnit.parent_id == unit.id)).all())
+    frame = pd.DataFrame([(kids.get(path, unit.code), core, n) for path, core, n in rows],
+                         columns=["child", "core", "events"])
+    return frame.groupby(["child", "core"])["events"].sum().reset_index()
 
 
 def open_trend(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                scope: Scope | None = None) -> pd.DataFrame:
-    """Per day: events not yet resolved at the end of the day, and how many were overdue."""
+    """Per day: events not yet resolved at the end of the day, and how many were overdue.
+
+    An event is open at the end of each day from the day it was created up to the day before it
+    was resolved, and overdue from the day its deadline passed (or it was created, if later) up
+    to the same day. The database counts the events starting and ending each span by day (a few
+    hundred rows however many events); the days are then a running sum."""
     enforce(scope, unit)
-    rows = session.execute(
-        select(RiskEvent.created_at, RiskEvent.deadline, RiskEvent.resolved_at)
-        .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
-        .where(_in_subtree(unit), RiskEvent.created_at
-               < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))).all()
-    out = []
+    dialect = session.get_bind().dialect.name
+    created, deadline, resolved = (_day(c, dialect) for c in (
+        RiskEvent.created_at, RiskEvent.deadline, RiskEvent.resolved_at))
+    overdue_from = (func.greatest if dialect == "postgresql" else func.max)(created, deadline)
+    where = (_in_subtree(unit), RiskEvent.created_at
+             < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+
+    def by_day(day_expr, *more) -> dict[dt.date, int]:
+        stmt = (select(day_expr, func.count()).select_from(RiskEvent)
+                .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id).where(*where, *more)
+                .group_by(day_expr))
+        return {day: n for d, n in session.execute(stmt) if (day := sql.as_date(d)) is not None}
+
+    done = RiskEvent.resolved_at.is_not(None)
+    late = or_(RiskEvent.resolved_at.is_(None), overdue_from < resolved)
+    opened, closed = by_day(created), by_day(resolved, done)
+    overdue_in, overdue_out = by_day(overdue_from, late), by_day(resolved, done, overdue_from < resolved)
+    out, live, overdue = [], 0, 0
+    for d in sorted({*opened, *closed, *overdue_in, *overdue_out}):
+        if d >= start:
+            break
+        live += opened.get(d, 0) - closed.get(d, 0)
+        overdue += overdue_in.get(d, 0) - overdue_out.get(d, 0)
     day = start
     while day <= end:
-        at = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-        live = [(c, d) for c, d, r in rows if c < at and (r is None or r >= at)]
-        out.append({"day": day, "open": len(live), "overdue": sum(1 for _c, d in live if d < at)})
+        live += opened.get(day, 0) - closed.get(day, 0)
+        overdue += overdue_in.get(day, 0) - overdue_out.get(day, 0)
+        out.append({"day": day, "open": live, "overdue": overdue})
         day += dt.timedelta(days=1)
     return pd.DataFrame(out, columns=["day", "open", "overdue"])
+
+
+def _day(column, dialect: str):
+    """The calendar day of a (naive) timestamp column."""
+    return cast(column, Date) if dialect == "postgresql" else func.date(column)

@@ -129,15 +129,20 @@ def _levels(session: Session, r, columns: list[str], labels: list[str], sel: Sel
     outlets = _outlets(session, units)
     short = [k for k in keys if (k[1], k[3]) not in at or at[(k[1], k[3])].outlets
              != len(outlets[k[1]])]
-    missing = _not_reporting(session, short, outlets)
-    fact = sql.table("user_stock_daily")
-    for key, unit_id, first, last in keys:
+    if short:  # a period in which no outlet reported at all has no late outlet either
+        days: dict[int, list[dt.date]] = {}
+        for uid, day in session.execute(select(r.c.unit_id, r.c.day).distinct().where(
+                r.c.unit_id.in_({k[1] for k in short}), r.c.day >= min(k[2] for k in short),
+                r.c.day <= max(k[3] for k in short))):
+            days.setdefault(uid, []).append(sql.as_date(day))  # type: ignore[arg-type]
+        short = [k for k in short if any(k[2] <= d <= k[3] for d in days.get(k[1], ()))]
+    late = _late_levels(session, columns, short, units)
+    for key, unit_id, _first, last in keys:
         summed = at.get((unit_id, last))
         values: list[float | None] = [float(getattr(summed, c)) if summed is not None else None
                                       for c in columns]
-        if missing.get((unit_id, last)):
-            late = _late_levels(session, fact, columns, missing[(unit_id, last)], first, last)
-            values = [_add(a, b) for a, b in zip(values, late, strict=True)]
+        if (unit_id, last) in late:
+            values = [_add(a, b) for a, b in zip(values, late[(unit_id, last)], strict=True)]
         if all(v is None for v in values):
             continue  # no outlet has data in the period: no key, as from the facts
         for v, lab in zip(values, labels, strict=True):
@@ -159,44 +164,67 @@ def _level_keys(sel: Selection, units: dict[int, str]) -> list[tuple]:
     return keys
 
 
-def _not_reporting(session: Session, keys: list[tuple], outlets: dict[int, set[int]]
-                   ) -> dict[tuple[int, dt.date], set[int]]:
-    """For each (unit, last day) of `keys`: its outlets with no stock row on that day."""
-    if not keys:
-        return {}
+def _late_levels(session: Session, columns: list[str], keys: list[tuple], units: dict[int, str]
+                 ) -> dict[tuple[int, dt.date], list[float | None]]:
+    """For each key (group key, unit, first, last) given: the sum over the unit's outlets with no
+    stock row on `last` of their levels on their last day with data in [first, last].
+
+    Two queries per range (all the children of a grouping by child share them): the database
+    finds the outlets lacking the day (an anti-join on the facts' key; only those come back, not
+    every outlet's row - HQ has over ten thousand outlets), then their last levels are read by
+    their primary keys."""
     fact = sql.table("user_stock_daily")
-    wanted = set().union(*(outlets[k[1]] for k in keys))
-    reported: dict[dt.date, set[int]] = {}
-    for uid, day in session.execute(select(fact.c.unit_id, fact.c.day).where(
-            fact.c.unit_id.in_(wanted), fact.c.day.in_({k[3] for k in keys}))):
-        reported.setdefault(sql.as_date(day), set()).add(uid)  # type: ignore[arg-type]
-    return {(k[1], k[3]): outlets[k[1]] - reported.get(k[3], set()) for k in keys}
-
-
-def _late_levels(session: Session, fact, columns: list[str], unit_ids: set[int],
-                 first: dt.date, last: dt.date) -> list[float | None]:
-    """Sum over `unit_ids` of each outlet's levels on its last day with data in [first, last]."""
-    inner = (select(fact.c.day.label("d"),
-                    func.max(fact.c.day).over(partition_by=fact.c.unit_id).label("last_d"),
-                    *[fact.c[c] for c in columns])
-             .where(fact.c.unit_id.in_(unit_ids), fact.c.day >= first, fact.c.day <= last)
-             .subquery("late"))
-    row = session.execute(select(*[func.sum(inner.c[c]) for c in columns])
-                          .where(inner.c.d == inner.c.last_d)).one()
-    return [float(v) if v is not None else None for v in row]
+    ranges: dict[tuple[dt.date, dt.date], dict[int, str]] = {}
+    for _key, unit_id, first, last in keys:
+        ranges.setdefault((first, last), {})[unit_id] = units[unit_id]
+    out: dict[tuple[int, dt.date], list[float | None]] = {}
+    for (first, last), wanted in ranges.items():
+        low, high, width = _span(wanted)
+        by_path = {p: uid for uid, p in wanted.items()}
+        owner = {}
+        for oid, path in session.execute(select(OrgUnit.id, OrgUnit.path).where(
+                OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER,
+                ~select(fact.c.unit_id).where(fact.c.unit_id == OrgUnit.id, fact.c.day == last)
+                .exists())):
+            if path[:width] in by_path:
+                owner[oid] = by_path[path[:width]]
+        if not owner:
+            continue
+        inner = (select(fact.c.unit_id, fact.c.day.label("d"),
+                        func.max(fact.c.day).over(partition_by=fact.c.unit_id).label("last_d"),
+                        *[fact.c[c] for c in columns])
+                 .where(fact.c.unit_id.in_(list(owner)), fact.c.day >= first, fact.c.day <= last)
+                 .subquery("late"))
+        for row in session.execute(select(inner.c.unit_id, *[inner.c[c] for c in columns])
+                                   .where(inner.c.d == inner.c.last_d)):
+            k = (owner[row.unit_id], last)
+            have = out.get(k, [None] * len(columns))
+            out[k] = [_add(a, None if getattr(row, c) is None else float(getattr(row, c)))
+                      for a, c in zip(have, columns, strict=True)]
+    return out
 
 
 def _add(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else a + b
 
 
+def _span(units: dict[int, str]) -> tuple[str, str, int]:
+    """The path range holding the subtrees of `units` (one unit, or siblings: paths of one
+    length) and that length."""
+    paths = sorted(units.values())
+    return paths[0], subtree_bounds(paths[-1])[1], len(paths[0])
+
+
 def _outlets(session: Session, units: dict[int, str]) -> dict[int, set[int]]:
-    """The outlets of each unit's subtree."""
-    out = {}
-    for uid, path in units.items():
-        low, high = subtree_bounds(path)
-        out[uid] = set(session.scalars(select(OrgUnit.id).where(
-            OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER)))
+    """The outlets of each unit's subtree (one unit, or siblings), in one query."""
+    low, high, width = _span(units)
+    by_path = {p: uid for uid, p in units.items()}
+    out: dict[int, set[int]] = {uid: set() for uid in units}
+    for oid, path in session.execute(select(OrgUnit.id, OrgUnit.path).where(
+            OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER)):
+        uid = by_path.get(path[:width])
+        if uid is not None:
+            out[uid].add(oid)
     return out
 
 

@@ -18,12 +18,12 @@ from data.models import OrgUnit
 from data.rubric import CRITERIA, STAGES, thresholds
 from data.units import children
 from metrics.cache import cached
-from metrics.compute import compute
-from metrics.quality import monthly_quality
+from metrics.compute import compute, rollups_usable
+from metrics.quality import monthly_quality, monthly_quality_by_child
 from metrics.registry import KPIS
-from metrics.risk import closed_on_time, unscanned_months
+from metrics.risk import closed_on_time, closed_on_time_by_child, unscanned_months
 from metrics.scope import Scope, enforce
-from metrics.targets import attainment, resolve, target_rows
+from metrics.targets import attainment, resolve, target_rows, target_rows_by_unit
 
 NOT_SCANNED = "not_scanned"  # the risk scan did not cover the whole month: closure is unknown
 KPI_CRITERIA = ("channel_availability", "binding_rate", "profile_coverage", "activity_rate",
@@ -106,19 +106,26 @@ def assess_months(session: Session, unit: OrgUnit, first: dt.date, last: dt.date
     rows: dict[str, list] = {}
     for row in target_rows(session, kpi_ids, unit, start, end):
         rows.setdefault(row.kpi, []).append(row)  # resolve() looks at one KPI's rows at a time
-    codes = {unit.id: unit.code}
     out = []
     for month in months_between(start, end):
-        last_day = min(month_end(month), end)
         now = values[values["period"] == month].set_index("kpi")["value"].to_dict()
-        found = {k: now.get(k) for k in KPI_CRITERIA}
-        found.update(quality.get(month, {}))
-        found["kpis_on_target"] = _share_on_target(now, rows, unit, month, last_day, codes)
-        found["risk_closed_on_time"] = closure.get(month)
-        results = judge(found, limits,
-                        {"risk_closed_on_time": NOT_SCANNED} if month in unscanned else None)
-        out.append(Assessment(unit.code, month, stage_of(results), tuple(results), version))
+        out.append(_assessment(unit, month, min(month_end(month), end), now,
+                               quality.get(month, {}), closure.get(month), rows,
+                               month in unscanned, limits, version))
     return out
+
+
+def _assessment(unit: OrgUnit, month: dt.date, last_day: dt.date, now: dict,
+                quality: dict, closure: float | None, rows: dict[str, list], unscanned: bool,
+                limits: dict[str, float], version: int) -> Assessment:
+    """Judge one unit's month from its figures: KPI values, data quality, risk closure, targets."""
+    found = {k: now.get(k) for k in KPI_CRITERIA}
+    found.update(quality)
+    found["kpis_on_target"] = _share_on_target(now, rows, unit, month, last_day,
+                                               {unit.id: unit.code})
+    found["risk_closed_on_time"] = closure
+    results = judge(found, limits, {"risk_closed_on_time": NOT_SCANNED} if unscanned else None)
+    return Assessment(unit.code, month, stage_of(results), tuple(results), version)
 
 
 def _share_on_target(values: dict, rows: dict[str, list], unit: OrgUnit, start: dt.date, end: dt.date,
@@ -158,11 +165,47 @@ def distribution(assessments: list[Assessment]) -> dict[int, int]:
 def children_this_and_last_month(session: Session, unit: OrgUnit, month: dt.date,
                                  data_end: dt.date, scope: Scope | None = None
                                  ) -> list[tuple[Assessment, Assessment]]:
-    """Each child's assessment for the month before `month` and for `month` (one pass each)."""
+    """Each child's assessment for the month before `month` and for `month` (one pass each).
+
+    Children with roll-ups (not outlets) are assessed together, a fixed number of queries per
+    month however many there are (HQ has 27 provinces): their figures by child from the
+    parent's grouped reads. Outlets are assessed one by one (a county has a handful)."""
     enforce(scope, unit)
     previous = month_start(month - dt.timedelta(days=1))
-    return [tuple(assess_months(session, child, previous, month, data_end))  # type: ignore[misc]
-            for child in children(session, unit)]
+    kids = children(session, unit)
+    end = min(month_end(month), data_end)
+    if not kids or not rollups_usable(session, kids[0]) or end < month_start(month):
+        return [tuple(assess_months(session, child, previous, month, data_end))  # type: ignore[misc]
+                for child in kids]
+    before, now = (_assess_children(session, unit, kids, first, min(month_end(first), end))
+                   for first in (previous, month_start(month)))
+    return [(before[k.code], now[k.code]) for k in kids]
+
+
+def _assess_children(session: Session, unit: OrgUnit, kids: list[OrgUnit], first: dt.date,
+                     end: dt.date) -> dict[str, Assessment]:
+    """`assess_months(child, first, first, end)` of every child (none an outlet), from grouped
+    reads: KPIs by child, quality and risk closure by child, every child's targets at once."""
+    limits, version = thresholds(session)
+    kpi_ids = [k.id for k in KPIS]
+    values: dict[str, dict] = {}
+    for r in compute(session, kpi_ids, unit, first, end, by="child").itertuples():
+        values.setdefault(r.unit, {})[r.kpi] = r.value
+    quality = monthly_quality_by_child(session, unit, kids, first, end)
+    unscanned = bool(unscanned_months(session, first, end))
+    closure = closed_on_time_by_child(session, unit, kids, first, end,
+                                      dt.datetime.combine(end + dt.timedelta(days=1),
+                                                          dt.time(6, 0)), unscanned)
+    rows = target_rows_by_unit(session, kpi_ids, kids, first, end)
+    out = {}
+    for child in kids:
+        by_kpi: dict[str, list] = {}
+        for row in rows[child.id]:
+            by_kpi.setdefault(row.kpi, []).append(row)
+        out[child.code] = _assessment(child, first, end, values.get(child.code, {}),
+                                      quality[child.id], closure[child.id], by_kpi, unscanned,
+                                      limits, version)
+    return out
 
 
 def movers(pairs: list[tuple[Assessment, Assessment]]) -> list[tuple[Assessment, Assessment]]:

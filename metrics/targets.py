@@ -89,6 +89,19 @@ def target_rows(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.
         Target.period_start <= end, Target.period_end >= start)))
 
 
+def target_rows_by_unit(session: Session, kpis: Sequence[str], units: Sequence[OrgUnit],
+                        start: dt.date, end: dt.date) -> dict[int, list[Target]]:
+    """`target_rows` of each of `units` (by id), in one query however many units."""
+    ids = sorted({uid for u in units for uid in ancestor_ids(u)})
+    rows = list(session.scalars(select(Target).where(
+        Target.kpi.in_(list(kpis)), Target.unit_id.in_(ids),
+        Target.period_start <= end, Target.period_end >= start))) if units else []
+    by_unit: dict[int, list[Target]] = {}
+    for row in rows:
+        by_unit.setdefault(row.unit_id, []).append(row)
+    return {u.id: [r for uid in ancestor_ids(u) for r in by_unit.get(uid, [])] for u in units}
+
+
 def resolve(rows: Sequence[Target], kpi: Kpi, unit: OrgUnit, start: dt.date, end: dt.date,
             carrier_id: int | None, codes: dict[int, str]) -> ResolvedTarget | None:
     """Fit the candidate rows to one KPI, carrier and range (see the module docstring)."""
@@ -133,13 +146,29 @@ def targets_for(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.
                 ) -> dict[str, ResolvedTarget | None]:
     """Return each KPI's target for `unit` over the range (optionally for one carrier)."""
     enforce(scope, unit)
-    rows = target_rows(session, kpis, unit, start, end)
+    return targets_for_units(session, kpis, [unit], start, end, carrier)[unit.id]
+
+
+def targets_for_units(session: Session, kpis: Sequence[str], units: Sequence[OrgUnit],
+                      start: dt.date, end: dt.date, carrier: str | None = None
+                      ) -> dict[int, dict[str, ResolvedTarget | None]]:
+    """`targets_for` of each of `units` (by unit id) in two queries however many units: the
+    candidate rows of all of them (their own and their ancestors'), and those units' codes."""
+    ids = sorted({uid for u in units for uid in ancestor_ids(u)})
+    rows = target_rows_by_unit(session, kpis, units, start, end)
     codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code).where(
-        OrgUnit.id.in_(ancestor_ids(unit)))).all())
+        OrgUnit.id.in_(ids))).all()) if units else {}
     carrier_id = None
     if carrier is not None:
         carrier_id = session.scalar(select(Carrier.id).where(Carrier.code == carrier))
-    return {k: resolve(rows, REGISTRY[k], unit, start, end, carrier_id, codes) for k in kpis}
+    out = {}
+    for u in units:
+        by_kpi: dict[str, list[Target]] = {}
+        for row in rows[u.id]:  # resolve() looks at one KPI's rows at a time
+            by_kpi.setdefault(row.kpi, []).append(row)
+        out[u.id] = {k: resolve(by_kpi.get(k, []), REGISTRY[k], u, start, end, carrier_id, codes)
+                     for k in kpis}
+    return out
 
 
 # The highest attainment: twice as good as the target, or better (and zero of a lower-is-better KPI).
