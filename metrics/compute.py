@@ -419,3 +419,120 @@ def _query_flow_by_carrier(session: Session, source_name: str, measures: list[Me
             v = row[lab]
             out[codes[row["c"]]][lab][k] = float(v) if v is not None else None
     return out
+
+
+# -- daily series of many units (the risk scan) ----------------------------------------------------
+
+Series = dict[dt.date, tuple[float | None, float | None, float | None]]
+
+
+def daily_series(session: Session, kpi_id: str, units: Sequence[OrgUnit], start: dt.date,
+                 end: dt.date, carriers: Sequence[str] | None = None) -> dict[int, Series]:
+    """For each of `units`, `kpi_id` by day from `start` to `end`: {unit id: {day: (value,
+    numerator, denominator)}}, exactly the rows of `compute(session, [kpi_id], unit, start, end,
+    carriers, by="day")` for each unit, read in one grouped query per source for all of them
+    (outlets from the facts, other units from their roll-ups) instead of one query per unit.
+    Where the roll-ups cannot answer, or cannot answer exactly, the units are read one by one.
+    """
+    kpi = REGISTRY[kpi_id]
+    carrier_ids = per_transaction(session, "carrier_ids", lambda: dict(session.execute(
+        select(Carrier.code, Carrier.id)).all()))
+    unknown = [c for c in carriers or () if c not in carrier_ids]
+    if unknown:
+        raise ValueError(f"unknown carrier(s): {', '.join(unknown)}")
+    picked = tuple(carriers) if carriers else None
+    values: dict[int, Values] = {u.id: {} for u in units}
+    outlets = [u for u in units if u.tier == OUTLET_TIER]
+    others = [u for u in units if u.tier != OUTLET_TIER]
+    use_rollups = bool(others) and rollups_usable(session, others[0])
+    probe = Selection(units[0], start, end, picked, "day", carrier_ids, use_rollups) if units \
+        else None
+    one_by_one: list[OrgUnit] = [] if use_rollups else list(others)
+    for m in kpi.measures:
+        if probe is None:
+            break
+        src = answering_source(m, probe)
+        if src is None:
+            continue
+        lab = label(src, m)
+        if any(lab in v for v in values.values()):
+            continue
+        source = SOURCES[src]
+        if source.monthly:  # no daily values
+            for v in values.values():
+                v[lab] = {}
+            continue
+        if outlets:
+            for uid, by_day in _outlet_days(session, source, m, outlets, probe).items():
+                values[uid][lab] = by_day
+        if use_rollups:
+            answer = _rollup_days(session, src, m, others, probe)
+            if answer is None:
+                one_by_one = list(others)
+            else:
+                for uid, by_day in answer.items():
+                    values[uid][lab] = by_day
+    out: dict[int, Series] = {}
+    for u in units:
+        if u in one_by_one:
+            frame = compute(session, [kpi_id], u, start, end, carriers, by="day")
+            out[u.id] = {r.period: (r.value, r.numerator, r.denominator)
+                         for r in frame.itertuples()}
+            continue
+        sel = Selection(u, start, end, picked, "day", carrier_ids, use_rollups)
+        out[u.id] = _day_values(kpi, sel, values[u.id])
+    return out
+
+
+def _day_values(kpi: Kpi, sel: Selection, values: Values) -> Series:
+    """One unit's KPI by day from its measures' values (as `_assemble` makes rows by day)."""
+    for m in kpi.measures:  # a measure no source answers was never read
+        values.setdefault(label(answering_source(m, sel) or "", m), {})
+    days = sorted({k for vals in values.values() for k in vals if k != EVERY_KEY}, key=str)
+    out: Series = {}
+    for k in days:
+        num = _lookup(values, kpi.numerator, sel, k)
+        den = _lookup(values, kpi.denominator, sel, k) if kpi.denominator else None
+        if num is None and den and SOURCES[kpi.numerator.source].events:
+            num = 0.0
+        if kpi.denominator is None:
+            value = num
+        else:
+            value = kpi.scale * num / den if (num is not None and den) else None
+        out[k] = (value, num, den)
+    return out
+
+
+def _outlet_days(session: Session, source, m: Measure, outlets: Sequence[OrgUnit],
+                 sel: Selection) -> dict[int, dict[object, float | None]]:
+    """A measure by outlet and day from the facts. An outlet's subtree is itself: a level's day
+    is its own row (no other outlet to carry forward), a flow's the sum of its rows."""
+    t = sql.table(source.table)
+    date_col = t.c[source.date_column]
+    where: list[ColumnElement[bool]] = [date_col >= sel.start, date_col <= sel.end]
+    if source.carrier_column and not sel.all_carriers:
+        assert sel.carriers is not None
+        where.append(t.c[source.carrier_column].in_([sel.carrier_ids[c] for c in sel.carriers]))
+    value = func.sum(_measure_expr(t, m))
+    out: dict[int, dict[object, float | None]] = {u.id: {} for u in outlets}
+    for chunk in _chunks([u.id for u in outlets]):
+        stmt = (select(t.c.unit_id, date_col.label("k"), value.label("v"))
+                .where(t.c.unit_id.in_(chunk), *where).group_by(t.c.unit_id, date_col))
+        for uid, k, v in session.execute(stmt):
+            out[uid][sql.as_date(k)] = float(v) if v is not None else None
+    return out
+
+
+def _rollup_days(session: Session, source_name: str, m: Measure, units: Sequence[OrgUnit],
+                 sel: Selection) -> dict[int, dict[object, float | None]] | None:
+    """A measure by unit and day from its roll-up (None: the roll-up does not hold it)."""
+    from metrics.rollup_reads import daily_by_unit
+
+    if source_name not in rollups.SPECS:
+        return None
+    return daily_by_unit(session, source_name, m, units, sel)
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]

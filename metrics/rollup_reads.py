@@ -214,3 +214,65 @@ def _period_end(first: dt.date, grain: str | None) -> dt.date:
 
 def _normalise(k, group: str | None):
     return sql.as_date(k) if group in ("day", "week", "month") else k
+
+
+def daily_by_unit(session: Session, source_name: str, m: Measure, units, sel: Selection
+                  ) -> dict[int, dict[object, float | None]] | None:
+    """Measure `m` by unit and day for every one of `units` (none an outlet) in one grouped read
+    of the roll-up: what `query_rollup` answers by day for each unit alone (levels with their
+    carry-forward on the days some outlet did not report). None when the roll-up lacks it."""
+    from metrics.compute import _chunks
+
+    spec = SPECS[source_name]
+    r = spec.table
+    read = _column(spec, m)
+    if read is None or any(u.tier == OUTLET_TIER for u in units):
+        return None
+    where: list[ColumnElement[bool]] = [r.c.day >= sel.start, r.c.day <= sel.end]
+    if spec.carrier and not sel.all_carriers:
+        assert sel.carriers is not None
+        where.append(r.c.carrier_id.in_([sel.carrier_ids[c] for c in sel.carriers]))
+    out: dict[int, dict[object, float | None]] = {u.id: {} for u in units}
+    ids = [u.id for u in units]
+    if "outlets" not in r.c:  # a flow
+        for chunk in _chunks(ids):
+            stmt = (select(r.c.unit_id, r.c.day, func.sum(read).label("v"))
+                    .where(r.c.unit_id.in_(chunk), *where).group_by(r.c.unit_id, r.c.day))
+            for uid, day, v in session.execute(stmt):
+                out[uid][sql.as_date(day)] = float(v) if v is not None else None
+        return out
+    column = column_name(m.column, m.filter)
+    total = _outlet_counts(session)
+    partial: dict[int, list[dt.date]] = {}
+    for chunk in _chunks(ids):
+        for uid, day, outlets, v in session.execute(
+                select(r.c.unit_id, r.c.day, r.c.outlets, r.c[column])
+                .where(r.c.unit_id.in_(chunk), *where)):
+            day = sql.as_date(day)
+            out[uid][day] = float(v)
+            if outlets < total.get(uid, 0):
+                partial.setdefault(uid, []).append(day)
+    if partial:
+        from dataclasses import replace
+
+        from metrics.compute import add_carried, carried_levels
+
+        lab = "v"
+        by_id = {u.id: u for u in units}
+        for uid, days in partial.items():
+            one = replace(sel, unit=by_id[uid])
+            carried = carried_levels(session, source_name, [Measure(source_name, column)],
+                                     [lab], one, days)
+            mine = {lab: out[uid]}
+            add_carried(mine, carried)
+    return out
+
+
+def _outlet_counts(session: Session) -> dict[int, int]:
+    """How many outlets each unit's subtree holds (by the ids in the outlets' paths)."""
+    counts: dict[int, int] = {}
+    for (path,) in session.execute(select(OrgUnit.path).where(OrgUnit.tier == OUTLET_TIER)):
+        for part in path.strip("/").split("/")[:-1]:
+            uid = int(part)
+            counts[uid] = counts.get(uid, 0) + 1
+    return counts

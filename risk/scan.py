@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from auth import audit
 from data.clock import utc_now
 from data.models import AuditEvent, OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun, User
-from metrics.compute import compute
+from metrics.compute import daily_series
 from metrics.registry import REGISTRY
 from risk.detect import EVALUATORS, Breach, Day, audit_breaches, excess
 from risk.params import HISTORY_DAYS, BadRule, check_rule
@@ -72,7 +72,7 @@ def scan(session: Session, start: dt.date, end: dt.date,
     for u in units:
         by_tier[u.tier].append(u)
     stats = {"new": 0, "extended": 0}
-    series_cache: dict[tuple, dict[dt.date, Day]] = {}
+    series_cache: dict[tuple, dict[int, dict[dt.date, Day]]] = {}
     for rule in session.scalars(select(RiskRule).where(RiskRule.active.is_(True))
                                 .order_by(RiskRule.id)):
         params = usable(session, rule)
@@ -84,8 +84,10 @@ def scan(session: Session, start: dt.date, end: dt.date,
         else:
             found = []
             for tier in (int(t) for t in rule.tiers.split(",") if t.strip()):
+                tier_series = _series(session, series_cache, rule, tier, by_tier.get(tier, []),
+                                      start, end)
                 for unit in by_tier.get(tier, []):
-                    series = _series(session, series_cache, rule, unit, start, end)
+                    series = tier_series[unit.id]
                     kpi = REGISTRY[rule.kpi or ""]
                     for day in _days(start, end):
                         b = EVALUATORS[rule.type](series, day, params, kpi.scale,
@@ -147,13 +149,16 @@ def _later(at: dt.datetime, hours: int) -> dt.datetime:
         return dt.datetime.max
 
 
-def _series(session, cache, rule: RiskRule, unit: OrgUnit, start: dt.date, end: dt.date):
-    key = (rule.kpi, rule.carrier, unit.id, start, end)
+def _series(session, cache, rule: RiskRule, tier: int, units: list[OrgUnit], start: dt.date,
+            end: dt.date) -> dict[int, dict[dt.date, Day]]:
+    """The rule's KPI by day for every unit of a tier (one grouped read per source for all of
+    them), from the look-back before `start` to `end`."""
+    key = (rule.kpi, rule.carrier, tier, start, end)
     if key not in cache:
-        frame = compute(session, [rule.kpi or ""], unit, _shift(start, -LOOKBACK_DAYS), end,
-                        [rule.carrier] if rule.carrier else None, by="day")
-        cache[key] = {r.period: Day(r.value, r.numerator, r.denominator)
-                      for r in frame.itertuples()}
+        found = daily_series(session, rule.kpi or "", units, _shift(start, -LOOKBACK_DAYS), end,
+                             [rule.carrier] if rule.carrier else None)
+        cache[key] = {uid: {day: Day(*v) for day, v in by_day.items()}
+                      for uid, by_day in found.items()}
     return cache[key]
 
 
