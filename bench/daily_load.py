@@ -130,7 +130,7 @@ def write_extract(url: str, day: dt.date, folder: Path, seed: int = 7) -> dict[s
         for c in ("customers", "registered", "bound", "profiled", "ebill"):
             stocks[c] = stocks[c].astype(np.int64) + grow
         stocks.insert(1, "day", day.isoformat())
-        orders = _frame(conn, f"""
+        orders = _frame(conn, """
             SELECT u.code AS unit, c.code AS carrier, w.category, w.created_at,
                    w.first_response_at, w.sla_deadline, w.closed_at, w.first_contact_resolved,
                    w.rating

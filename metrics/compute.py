@@ -488,17 +488,15 @@ def _day_values(kpi: Kpi, sel: Selection, values: Values) -> Series:
     """One unit's KPI by day from its measures' values (as `_assemble` makes rows by day)."""
     for m in kpi.measures:  # a measure no source answers was never read
         values.setdefault(label(answering_source(m, sel) or "", m), {})
-    days = sorted({k for vals in values.values() for k in vals if k != EVERY_KEY}, key=str)
+    days: list = sorted({k for vals in values.values() for k in vals if k != EVERY_KEY}, key=str)
     out: Series = {}
     for k in days:
         num = _lookup(values, kpi.numerator, sel, k)
         den = _lookup(values, kpi.denominator, sel, k) if kpi.denominator else None
         if num is None and den and SOURCES[kpi.numerator.source].events:
             num = 0.0
-        if kpi.denominator is None:
-            value = num
-        else:
-            value = kpi.scale * num / den if (num is not None and den) else None
+        value = num if kpi.denominator is None else (
+            kpi.scale * num / den if (num is not None and den) else None)
         out[k] = (value, num, den)
     return out
 

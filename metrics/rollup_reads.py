@@ -245,10 +245,11 @@ def daily_by_unit(session: Session, source_name: str, m: Measure, units, sel: Se
     total = _outlet_counts(session)
     partial: dict[int, list[dt.date]] = {}
     for chunk in _chunks(ids):
-        for uid, day, outlets, v in session.execute(
+        for uid, stored, outlets, v in session.execute(
                 select(r.c.unit_id, r.c.day, r.c.outlets, r.c[column])
                 .where(r.c.unit_id.in_(chunk), *where)):
-            day = sql.as_date(day)
+            day = sql.as_date(stored)
+            assert day is not None
             out[uid][day] = float(v)
             if outlets < total.get(uid, 0):
                 partial.setdefault(uid, []).append(day)

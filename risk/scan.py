@@ -23,8 +23,8 @@ from auth import audit
 from data.clock import utc_now
 from data.models import AuditEvent, OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun, User
 from metrics.compute import daily_series
-from metrics.registry import REGISTRY
-from risk.detect import EVALUATORS, Breach, Day, audit_breaches, excess
+from metrics.registry import REGISTRY, SOURCES
+from risk.detect import EVALUATORS, Breach, Day, audit_breaches, excess, history_days
 from risk.params import HISTORY_DAYS, BadRule, check_rule
 
 LOOKBACK_DAYS = HISTORY_DAYS  # anomaly history plus two change windows
@@ -51,11 +51,14 @@ def _days(start: dt.date, end: dt.date):
 
 
 def scan(session: Session, start: dt.date, end: dt.date,
-         unit_ids: Iterable[int] | None = None) -> dict[str, int]:
+         unit_ids: Iterable[int] | None = None,
+         tables: Iterable[str] | None = None) -> dict[str, int]:
     """Evaluate every active rule from `start` to `end`; return counts of new and extended events.
 
     With `unit_ids` (the units whose facts changed, e.g. an import's), only those units and their
-    ancestors are evaluated: no other unit's KPI can have changed. Without, every unit.
+    ancestors are evaluated: no other unit's KPI can have changed. Without, every unit. With
+    `tables` (the fact tables an import wrote), only the rules whose KPIs read one of them (and
+    the audit rules): no other rule's answer can have changed.
     Each call records a run (`RiskScanRun`); only runs over every unit cover their days for the
     closed-on-time criterion (a run over some units leaves the others' events, e.g. of rules over
     a window, to the nightly scan). Scans serialise (`_begin_run`): the lock is held until the
@@ -71,6 +74,7 @@ def scan(session: Session, start: dt.date, end: dt.date,
     by_tier: dict[int, list[OrgUnit]] = defaultdict(list)
     for u in units:
         by_tier[u.tier].append(u)
+    changed = None if tables is None else set(tables)
     stats = {"new": 0, "extended": 0}
     series_cache: dict[tuple, dict[int, dict[dt.date, Day]]] = {}
     for rule in session.scalars(select(RiskRule).where(RiskRule.active.is_(True))
@@ -79,13 +83,15 @@ def scan(session: Session, start: dt.date, end: dt.date,
         if params is None:
             run.skipped += 1
             continue
+        if changed is not None and rule.type != "audit" and not (_tables(rule) & changed):
+            continue
         if rule.type == "audit":
             found = _audit(session, params, start, end, by_tier)
         else:
             found = []
             for tier in (int(t) for t in rule.tiers.split(",") if t.strip()):
-                tier_series = _series(session, series_cache, rule, tier, by_tier.get(tier, []),
-                                      start, end)
+                tier_series = _series(session, series_cache, rule, params, tier,
+                                      by_tier.get(tier, []), start, end)
                 for unit in by_tier.get(tier, []):
                     series = tier_series[unit.id]
                     kpi = REGISTRY[rule.kpi or ""]
@@ -149,13 +155,25 @@ def _later(at: dt.datetime, hours: int) -> dt.datetime:
         return dt.datetime.max
 
 
-def _series(session, cache, rule: RiskRule, tier: int, units: list[OrgUnit], start: dt.date,
-            end: dt.date) -> dict[int, dict[dt.date, Day]]:
+def _tables(rule: RiskRule) -> set[str]:
+    """The fact tables the rule's KPI reads."""
+    sources = {m.source for m in REGISTRY[rule.kpi or ""].measures}
+    if "actives_total" in sources:  # by one carrier, distinct actives come from `actives`
+        sources.add("actives")
+    return {SOURCES[s].table for s in sources}
+
+
+def _series(session, cache, rule: RiskRule, params: dict, tier: int, units: list[OrgUnit],
+            start: dt.date, end: dt.date) -> dict[int, dict[dt.date, Day]]:
     """The rule's KPI by day for every unit of a tier (one grouped read per source for all of
-    them), from the look-back before `start` to `end`."""
-    key = (rule.kpi, rule.carrier, tier, start, end)
+    them), from as far before `start` as the rule reads (a KPI of stocks: the whole look-back,
+    from which their carry-forward starts) to `end`."""
+    kpi = REGISTRY[rule.kpi or ""]
+    flows = all(SOURCES[m.source].rollup == "flow" for m in kpi.measures)
+    first = _shift(start, -(history_days(rule.type, params) if flows else LOOKBACK_DAYS))
+    key = (rule.kpi, rule.carrier, tier, first, end)
     if key not in cache:
-        found = daily_series(session, rule.kpi or "", units, _shift(start, -LOOKBACK_DAYS), end,
+        found = daily_series(session, rule.kpi or "", units, first, end,
                              [rule.carrier] if rule.carrier else None)
         cache[key] = {uid: {day: Day(*v) for day, v in by_day.items()}
                       for uid, by_day in found.items()}

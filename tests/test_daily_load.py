@@ -1,22 +1,34 @@
-"""The risk scan's daily series of many units at once (`metrics.compute.daily_series`): the same
-values as computing each unit alone, read in one query per source and tier whatever the number of
-units (a national daily load scans some 13,000 units)."""
+"""A day's load at national scale (some 13,000 units, bench/daily_load.py): the risk scan reads
+each rule's daily series of all the units of a tier at once (`metrics.compute.daily_series`, the
+same values as computing each unit alone) and only as far back as the rule looks; an import
+refreshes the roll-ups of the tables it wrote and scans the rules that read them, nothing else."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import random
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
 from data.changes import data_changed
-from data.models import OrgUnit, RiskRule
+from data.models import ROLLUP_TABLES, OrgUnit, RiskRule
+from jobs.ingest import import_file
+from metrics import rollups
 from metrics.cache import bypass
 from metrics.compute import compute, daily_series, facts_only
+from risk import detect
+from risk.detect import Day
+from risk.params import PARAMS
 from risk.scan import scan
 from tests.conftest import DEMO_END
+from tests.test_rollups import fingerprint
+
+FORMATS = Path(__file__).resolve().parent.parent / "data" / "formats"
 
 START = DEMO_END - dt.timedelta(days=40)
 
@@ -108,3 +120,56 @@ def test_the_scan_reads_a_rule_once_per_tier_not_once_per_unit(own_store):
         s.rollback()
     assert units == 12
     assert len(reads) == 2, reads
+
+
+@pytest.mark.parametrize("rule_type", sorted(detect.EVALUATORS))
+def test_an_evaluator_reads_no_further_back_than_its_history(rule_type):
+    """The scan reads a flow KPI's series from `history_days` before the day: cut there, every
+    rule type judges random series as it does with the whole series."""
+    rng = random.Random(20)
+    day = dt.date(2026, 6, 30)
+    for _ in range(300):
+        params = {"value": rng.choice([0.5, 5.0, 50.0]), "op": rng.choice("<>"),
+                  "window": rng.randint(1, PARAMS["change"]["window"].high or 7),
+                  "max_drop": 0.2, "max_rise": 1.0, "min_count": 3,
+                  "weeks": rng.randint(2, 10), "z": 2.0, "side": rng.choice(["low", "both"]),
+                  "min_usual": 3}
+        if rule_type == "threshold":
+            params["window"] = rng.choice([1, 3, 7])
+        series = {day - dt.timedelta(days=i): Day(v, v, 1.0) for i in range(120)
+                  if (v := rng.choice([None, 0.0, rng.uniform(0, 100)])) is not None}
+        back = detect.history_days(rule_type, params)
+        cut = {d: v for d, v in series.items() if d >= day - dt.timedelta(days=back)}
+        evaluate = detect.EVALUATORS[rule_type]
+        assert evaluate(cut, day, params) == evaluate(series, day, params), params
+
+
+@pytest.mark.writes
+def test_an_import_refreshes_and_scans_only_what_its_tables_feed(own_store):
+    """A content import rebuilds the content and data-load roll-ups (as a whole rebuild would) and
+    reads no channel, stock or work-order fact or roll-up: neither to refresh nor to scan."""
+    touched: list[str] = []
+    other = re.compile(r"\b(channel_daily|rollup_channel|user_stock_daily|rollup_stock|work_order"
+                       r"|rollup_orders_created|rollup_orders_closed|campaign_daily"
+                       r"|rollup_campaign)\b")
+
+    def watch(conn, cursor, statement, *args):
+        touched.extend(other.findall(statement))
+
+    with Session(own_store.engine) as s:
+        before = fingerprint(s)
+    event.listen(own_store.engine, "before_cursor_execute", watch)
+    try:
+        report = import_file(own_store.engine, FORMATS / "content_daily.csv")
+    finally:
+        event.remove(own_store.engine, "before_cursor_execute", watch)
+    assert report.ok and report.inserted > 0 and report.risk is not None
+    assert touched == []
+    with Session(own_store.engine) as s:
+        after = fingerprint(s)
+        changed = {t for t in after if after[t] != before[t]}
+        assert changed == {"rollup_content", "rollup_load"}
+        rollups.refresh(s)  # every roll-up rebuilt whole from the facts: nothing differs
+        assert fingerprint(s) == after
+        s.rollback()
+    assert changed <= {m.__tablename__ for m in ROLLUP_TABLES}
