@@ -48,11 +48,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-PHASES = ("read", "validate", "stage", "upsert", "rollups", "cache", "risk", "other")
-PHASE_TITLES = {"read": "read", "validate": "validate", "stage": "stage + duplicate check",
+PHASES = ("startup", "read", "validate", "stage", "upsert", "rollups", "cache", "risk", "other",
+          "locks")
+PHASE_TITLES = {"startup": "start-up (imports, create_app)", "read": "read",
+                "validate": "validate", "stage": "stage + duplicate check",
                 "upsert": "upsert + data-load log", "rollups": "roll-up refresh",
                 "cache": "cache invalidation + version", "risk": "risk scan",
-                "other": "start-up, lookups, log, commit"}
+                "other": "lookups, import log, audit, commit",
+                "locks": "waiting for the import's and the scan's locks (held by others)"}
 KINDS = ("channel_daily", "user_stocks", "content_daily", "campaign_daily", "work_orders")
 ORDER_PREFIX = "DL"  # the bench's work orders: DL<yyyymmdd>-<n>
 
@@ -169,15 +172,18 @@ def write_extract(url: str, day: dt.date, folder: Path, seed: int = 7) -> dict[s
 # -- the child: one cron import, its phases timed ------------------------------------------------
 
 class Phases:
-    """Seconds and peak resident memory per phase, phases entered by wrapped functions."""
+    """Wall and CPU seconds and peak resident memory per file and phase; a phase is entered by
+    a wrapped function, the file by `import_file`."""
 
     def __init__(self) -> None:
-        self.seconds = dict.fromkeys(PHASES, 0.0)
-        self.peak_mb = dict.fromkeys(PHASES, 0.0)
-        self.depth = 0
+        self.file = "startup"
+        self.seconds: dict[str, dict[str, float]] = {}
+        self.cpu: dict[str, dict[str, float]] = {}
+        self.peak_mb: dict[str, dict[str, float]] = {}
+        self.stack: list[list[float]] = []
 
     @staticmethod
-    def _hwm_mb() -> float:
+    def hwm_mb() -> float:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
@@ -188,20 +194,29 @@ class Phases:
         with contextlib.suppress(OSError):
             Path("/proc/self/clear_refs").write_text("5")
 
+    def add(self, name: str, wall: float, cpu: float, peak: float) -> None:
+        for book, v in ((self.seconds, wall), (self.cpu, cpu)):
+            row = book.setdefault(self.file, dict.fromkeys(PHASES, 0.0))
+            row[name] += v
+        row = self.peak_mb.setdefault(self.file, dict.fromkeys(PHASES, 0.0))
+        row[name] = max(row[name], peak)
+
     @contextlib.contextmanager
     def phase(self, name: str):
-        if self.depth:  # a phase inside another counts as the outer one
-            yield
-            return
-        self.depth += 1
-        self._reset_hwm()
-        started = time.perf_counter()
+        """Time a phase; a phase inside another is its own, taken out of the outer one's time."""
+        self.stack.append([0.0, 0.0])  # wall and CPU of the phases inside this one
+        if len(self.stack) == 1:
+            self._reset_hwm()
+        wall, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
-            self.seconds[name] += time.perf_counter() - started
-            self.peak_mb[name] = max(self.peak_mb[name], self._hwm_mb())
-            self.depth -= 1
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            inner = self.stack.pop()
+            self.add(name, wall - inner[0], cpu - inner[1], self.hwm_mb())
+            if self.stack:
+                self.stack[-1][0] += wall
+                self.stack[-1][1] += cpu
 
     def timed(self, inner, name: str):
         def timed(*args, **kwargs):
@@ -227,23 +242,37 @@ class Phases:
 
         setattr(owner, attr, timed)
 
+    def per_file(self, owner, attr: str) -> None:
+        """Wrap `import_file`: what happens inside is the file's; the rest of it is 'other'."""
+        inner = getattr(owner, attr)
 
-def child(url: str, file: str, redis: str | None, profile: str | None) -> None:
-    """Import `file` into `url` through the `import-data` command; print a JSON report."""
+        def timed(engine, path, *args, **kwargs):
+            self.file = Path(path).name.rsplit("_", 1)[0]
+            with self.phase("other"):
+                return inner(engine, path, *args, **kwargs)
+
+        setattr(owner, attr, timed)
+
+
+def child(url: str, files: list[str], redis: str | None, profile: str | None) -> None:
+    """Import `files` into `url` through one `import-data` command; print a JSON report."""
     started = time.perf_counter()
     phases = Phases()
-    with phases.phase("other"):
+    with phases.phase("startup"):
         import data.changes as changes
+        import jobs.ingest.cli as cli
         import jobs.ingest.load as load
         import jobs.ingest.read as read
         import jobs.ingest.staging as staging
         import metrics.rollups as rollups
+        import risk.scan as risk_scan
         from app import create_app
 
         config = {"DATABASE_URL": url}
         if redis:
             config.update(REDIS_URL=redis, CACHE_KEY_PREFIX="bench-daily-load:")
         app = create_app(config)
+    phases.per_file(cli, "import_file")
     phases.wrap_generator(read.TableFile, "chunks", "read")
     phases.wrap(load, "check_chunk", "validate")
     phases.wrap(load, "bulk_insert", "stage")
@@ -253,22 +282,25 @@ def child(url: str, file: str, redis: str | None, profile: str | None) -> None:
     phases.wrap(staging, "record_loads", "upsert")
     phases.wrap(rollups, "refresh", "rollups")
     phases.wrap(load, "_scan", "risk")
+    phases.wrap(load, "_lock", "locks")
+    phases.wrap(risk_scan, "_begin_run", "locks")
     phases.wrap(changes, "bump", "cache")
     changes._listeners[:] = [phases.timed(f, "cache") for f in changes._listeners]
     runner = app.test_cli_runner()
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
-    outcome = runner.invoke(args=["import-data", file])
+    outcome = runner.invoke(args=["import-data", *files])
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
-    total = time.perf_counter() - started
-    phases.seconds["other"] += total - sum(phases.seconds.values())
+    rest = time.perf_counter() - started - sum(sum(v.values()) for v in phases.seconds.values())
+    phases.add("other", rest, 0.0, 0.0)  # the command around the imports (audit records)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"ok": outcome.exit_code == 0, "output": outcome.output[-2000:],
-                      "seconds": phases.seconds, "peak_mb": phases.peak_mb, "total": total,
-                      "ru_maxrss_mb": usage.ru_maxrss / 1024, "hwm_mb": phases._hwm_mb()}))
+    print(json.dumps({"ok": outcome.exit_code == 0, "output": outcome.output[-4000:],
+                      "seconds": phases.seconds, "cpu": phases.cpu, "peak_mb": phases.peak_mb,
+                      "total": time.perf_counter() - started,
+                      "ru_maxrss_mb": usage.ru_maxrss / 1024, "hwm_mb": phases.hwm_mb()}))
 
 
 # -- the parent ----------------------------------------------------------------------------------
@@ -351,11 +383,13 @@ def main() -> None:
     parser.add_argument("--redis", default=None, help="REDIS_URL for the app's result cache")
     parser.add_argument("--profile", default=None, help="write each child's cProfile to DIR")
     parser.add_argument("--only", default=",".join(KINDS), help="kinds to import, in order")
-    parser.add_argument("--child", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--per-file", action="store_true",
+                        help="one import-data process per file (default: one for the day's files)")
+    parser.add_argument("--child", nargs="+", metavar="URL FILE", help=argparse.SUPPRESS)
     parser.add_argument("--write", nargs=3, metavar=("URL", "DAY", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child, args.redis, args.profile)
+        child(args.child[0], args.child[1:], args.redis, args.profile)
         return
     if args.write:
         print(json.dumps(write_extract(args.write[0], dt.date.fromisoformat(args.write[1]),
@@ -390,17 +424,19 @@ def main() -> None:
     if postgres:
         with engine.connect() as conn:
             since = _xid(conn)
-    reports = {}
+    files = [str(folder / f"{kind}_{day:%Y%m%d}.csv") for kind in args.only.split(",")]
+    extra = (["--redis", args.redis] if args.redis else []) + (
+        ["--profile", args.profile] if args.profile else [])
     try:
-        for kind in args.only.split(","):
-            file = folder / f"{kind}_{day:%Y%m%d}.csv"
-            extra = (["--redis", args.redis] if args.redis else []) + (
-                ["--profile", str(Path(args.profile) / f"{kind}.prof")] if args.profile else [])
-            reports[kind] = r = _run(["--child", args.url, str(file), *extra])
+        if args.per_file:  # one cron command per file, the app started each time
+            runs = [_run(["--child", args.url, f, *extra]) for f in files]
+        else:
+            runs = [_run(["--child", args.url, *files, *extra])]
+        for r in runs:
+            print(r["output"].strip())
             if not r["ok"]:
-                raise SystemExit(f"{kind}: import failed:\n{r['output']}")
-            print(f"{kind}: {r['output'].strip().splitlines()[0]}", flush=True)
-        _table(reports, written)
+                raise SystemExit("an import failed")
+        _table(runs, written)
         if since is not None:
             with engine.connect() as conn:
                 touched = rollups_written(conn, since)
@@ -421,24 +457,36 @@ def main() -> None:
         engine.dispose()
 
 
-def _table(reports: dict[str, dict], written: dict[str, int]) -> None:
-    kinds = list(reports)
-    print("\n| phase | " + " | ".join(kinds) + " | all files |")
+def _table(runs: list[dict], written: dict[str, int]) -> None:
+    seconds: dict[str, dict[str, float]] = {}
+    cpu: dict[str, dict[str, float]] = {}
+    peak: dict[str, dict[str, float]] = {}
+    for r in runs:  # start-up goes to the file the process was started for
+        first = next((k for k in r["seconds"] if k != "startup"), "startup")
+        for book, got, merge in ((seconds, r["seconds"], sum), (cpu, r["cpu"], sum),
+                                 (peak, r["peak_mb"], max)):
+            for k, phases in got.items():
+                row = book.setdefault(first if k == "startup" else k, dict.fromkeys(PHASES, 0.0))
+                for p, v in phases.items():
+                    row[p] = merge([row[p], v])
+    kinds = [k for k in KINDS if k in seconds]
+    print("\nSeconds wall (CPU of the import process) / peak resident memory of the phase:\n")
+    print("| phase | " + " | ".join(kinds) + " | all files |")
     print("|---|" + "---|" * (len(kinds) + 1))
     for p in PHASES:
-        cells = [f"{reports[k]['seconds'][p]:.1f} s / {reports[k]['peak_mb'][p]:.0f} MB"
-                 for k in kinds]
-        total = sum(reports[k]["seconds"][p] for k in kinds)
-        peak = max(reports[k]["peak_mb"][p] for k in kinds)
-        print(f"| {PHASE_TITLES[p]} | " + " | ".join(cells) + f" | {total:.1f} s / {peak:.0f} MB |")
-    print("| **whole process (wall)** | " + " | ".join(
-        f"**{reports[k]['wall']:.1f} s**" for k in kinds)
-        + f" | **{sum(reports[k]['wall'] for k in kinds):.1f} s** |")
-    print("| peak RSS (ru_maxrss / VmHWM) | " + " | ".join(
-        f"{reports[k]['ru_maxrss_mb']:.0f} / {reports[k]['hwm_mb']:.0f} MB" for k in kinds)
-        + f" | {max(reports[k]['ru_maxrss_mb'] for k in kinds):.0f} MB |")
+        cells = [f"{seconds[k][p]:.1f} ({cpu[k][p]:.1f}) / {peak[k][p]:.0f} MB" for k in kinds]
+        print(f"| {PHASE_TITLES[p]} | " + " | ".join(cells)
+              + f" | {sum(seconds[k][p] for k in kinds):.1f} ({sum(cpu[k][p] for k in kinds):.1f})"
+              f" / {max(peak[k][p] for k in kinds):.0f} MB |")
+    print("| **total** | " + " | ".join(
+        f"**{sum(seconds[k].values()):.1f}** ({sum(cpu[k].values()):.1f})" for k in kinds)
+        + f" | **{sum(sum(seconds[k].values()) for k in kinds):.1f}** "
+        f"({sum(sum(cpu[k].values()) for k in kinds):.1f}) |")
     print("| rows | " + " | ".join(f"{written[k]:,}" for k in kinds)
           + f" | {sum(written[k] for k in kinds):,} |")
+    print(f"\n{len(runs)} process(es): wall {sum(r['wall'] for r in runs):.1f} s from the parent; "
+          f"peak RSS (ru_maxrss / VmHWM) "
+          + ", ".join(f"{r['ru_maxrss_mb']:.0f} / {r['hwm_mb']:.0f} MB" for r in runs) + ".")
 
 
 if __name__ == "__main__":
