@@ -216,56 +216,55 @@ def _normalise(k, group: str | None):
     return sql.as_date(k) if group in ("day", "week", "month") else k
 
 
-def daily_by_unit(session: Session, source_name: str, m: Measure, units, sel: Selection
-                  ) -> dict[int, dict[object, float | None]] | None:
-    """Measure `m` by unit and day for every one of `units` (none an outlet) in one grouped read
-    of the roll-up: what `query_rollup` answers by day for each unit alone (levels with their
-    carry-forward on the days some outlet did not report). None when the roll-up lacks it."""
-    from metrics.compute import _chunks
+def daily_by_unit(session: Session, source_name: str, measures: list[Measure], labels: list[str],
+                  units, sel: Selection) -> dict[str, dict[int, dict[object, float | None]]] | None:
+    """`measures` by unit and day for every one of `units` (none an outlet) in one grouped read
+    of the roll-up: {label: {unit id: {day: value}}}, what `query_rollup` answers by day for each
+    unit alone (levels with their carry-forward on the days some outlet did not report, for all
+    the units in one more read). None when the roll-up lacks one of them."""
+    from metrics.compute import _chunks, carried_by_unit
 
     spec = SPECS[source_name]
     r = spec.table
-    read = _column(spec, m)
-    if read is None or any(u.tier == OUTLET_TIER for u in units):
+    read = [_column(spec, m) for m in measures]
+    if any(e is None for e in read) or any(u.tier == OUTLET_TIER for u in units):
         return None
     where: list[ColumnElement[bool]] = [r.c.day >= sel.start, r.c.day <= sel.end]
     if spec.carrier and not sel.all_carriers:
         assert sel.carriers is not None
         where.append(r.c.carrier_id.in_([sel.carrier_ids[c] for c in sel.carriers]))
-    out: dict[int, dict[object, float | None]] = {u.id: {} for u in units}
+    out: dict[str, dict[int, dict[object, float | None]]] = {
+        lab: {u.id: {} for u in units} for lab in labels}
     ids = [u.id for u in units]
     if "outlets" not in r.c:  # a flow
+        sums = [func.sum(e) for e in read if e is not None]
         for chunk in _chunks(ids):
-            stmt = (select(r.c.unit_id, r.c.day, func.sum(read).label("v"))
+            stmt = (select(r.c.unit_id, r.c.day, *sums)
                     .where(r.c.unit_id.in_(chunk), *where).group_by(r.c.unit_id, r.c.day))
-            for uid, day, v in session.execute(stmt):
-                out[uid][sql.as_date(day)] = float(v) if v is not None else None
+            for uid, day, *vs in session.execute(stmt):
+                for lab, v in zip(labels, vs, strict=True):
+                    out[lab][uid][sql.as_date(day)] = float(v) if v is not None else None
         return out
-    column = column_name(m.column, m.filter)
+    columns = [column_name(m.column, m.filter) for m in measures]
     total = _outlet_counts(session)
     partial: dict[int, list[dt.date]] = {}
     for chunk in _chunks(ids):
-        for uid, stored, outlets, v in session.execute(
-                select(r.c.unit_id, r.c.day, r.c.outlets, r.c[column])
+        for uid, stored, outlets, *vs in session.execute(
+                select(r.c.unit_id, r.c.day, r.c.outlets, *[r.c[c] for c in columns])
                 .where(r.c.unit_id.in_(chunk), *where)):
             day = sql.as_date(stored)
             assert day is not None
-            out[uid][day] = float(v)
+            for lab, v in zip(labels, vs, strict=True):
+                out[lab][uid][day] = float(v)
             if outlets < total.get(uid, 0):
                 partial.setdefault(uid, []).append(day)
     if partial:
-        from dataclasses import replace
-
-        from metrics.compute import add_carried, carried_levels
-
-        lab = "v"
-        by_id = {u.id: u for u in units}
-        for uid, days in partial.items():
-            one = replace(sel, unit=by_id[uid])
-            carried = carried_levels(session, source_name, [Measure(source_name, column)],
-                                     [lab], one, days)
-            mine = {lab: out[uid]}
-            add_carried(mine, carried)
+        for uid, carried in carried_by_unit(session, source_name, columns, partial,
+                                            sel.start).items():
+            for c, lab in zip(columns, labels, strict=True):
+                for day, v in carried[c].items():
+                    have = out[lab][uid].get(day)
+                    out[lab][uid][day] = v if have is None else have + v
     return out
 
 
