@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -100,10 +101,13 @@ def scan(session: Session, start: dt.date, end: dt.date,
                                                   kpi.kind == "ratio")
                         if b is not None:
                             found.append((unit, b))
+        known = _events(session, rule, found)
+        opened: list[RiskEvent] = []
         for unit, breach in found:
-            outcome = record(session, rule, unit, breach, by_id)
+            outcome = record(session, rule, unit, breach, by_id, known, opened)
             if outcome:
                 stats[outcome] += 1
+        _open(session, rule, opened)
     # The run's row (its trigger bumps the `risk` stamp: the days it covers now count).
     run.new, run.extended, run.finished_at = stats["new"], stats["extended"], utc_now()
     session.flush()
@@ -209,21 +213,59 @@ def owner_of(unit: OrgUnit, tier: int, by_id: dict[int, OrgUnit]) -> OrgUnit:
     return by_id.get(ids[tier - 1], unit)
 
 
+def _events(session: Session, rule: RiskRule, found: list[tuple[OrgUnit, Breach]]
+            ) -> dict[int, list[RiskEvent]]:
+    """The rule's events of the units with breaches that began by the last breach's day, per
+    unit in order of their first day (one read for all of them)."""
+    if not found:
+        return {}
+    last = max(b.day for _, b in found)
+    ids = sorted({u.id for u, _ in found})
+    out: dict[int, list[RiskEvent]] = {}
+    for i in range(0, len(ids), 5000):
+        for e in session.scalars(select(RiskEvent).where(
+                RiskEvent.rule_id == rule.id, RiskEvent.unit_id.in_(ids[i:i + 5000]),
+                RiskEvent.carrier.is_(None) if rule.carrier is None
+                else RiskEvent.carrier == rule.carrier,
+                RiskEvent.first_day <= last).order_by(RiskEvent.first_day, RiskEvent.id)):
+            out.setdefault(e.unit_id, []).append(e)
+    return out
+
+
+def _open(session: Session, rule: RiskRule, opened: list[RiskEvent]) -> None:
+    """Write the events `record` opened (one batch) and the first step of each."""
+    if not opened:
+        return
+    session.flush()
+    session.add_all([RiskEventStep(event_id=e.id, at=e.created_at, username=SCANNER,
+                                   from_state=None, to_state="open",
+                                   note=rule.name_zh + " / " + rule.name_en) for e in opened])
+
+
 def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
-           by_id: dict[int, OrgUnit]) -> str | None:
+           by_id: dict[int, OrgUnit], known: dict[int, list[RiskEvent]] | None = None,
+           opened: list[RiskEvent] | None = None) -> str | None:
     """Open, extend or leave alone the event for this breach; return 'new', 'extended' or None.
 
     An event keeps the value and threshold of its latest day (one pair, from one day) and those of
     its worst day: the day whose value lies furthest beyond that day's threshold, relative to the
     threshold (`risk.detect.excess`; the earlier day on a tie).
+
+    With `known` (the rule's events per unit, `_events`) the latest event is looked up there
+    instead of read, and a new event is added to it and to `opened`, which the caller writes
+    (`_open`) after the last breach instead of one by one.
     """
     carrier = rule.carrier
-    latest = session.scalar(
-        select(RiskEvent).where(RiskEvent.rule_id == rule.id, RiskEvent.unit_id == unit.id,
-                                RiskEvent.carrier.is_(None) if carrier is None
-                                else RiskEvent.carrier == carrier,
-                                RiskEvent.first_day <= breach.day)
-        .order_by(RiskEvent.first_day.desc()).limit(1))
+    if known is None:
+        latest = session.scalar(
+            select(RiskEvent).where(RiskEvent.rule_id == rule.id, RiskEvent.unit_id == unit.id,
+                                    RiskEvent.carrier.is_(None) if carrier is None
+                                    else RiskEvent.carrier == carrier,
+                                    RiskEvent.first_day <= breach.day)
+            .order_by(RiskEvent.first_day.desc()).limit(1))
+    else:
+        latest = next((e for e in reversed(known.get(unit.id, []))
+                       if e.first_day <= breach.day), None)
     if latest is not None and latest.last_day >= breach.day:
         return None  # already covered: scanning again changes nothing
     if (latest is not None and latest.last_day == _shift(breach.day, -1)
@@ -244,6 +286,10 @@ def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
                       state="open", created_at=found_at,
                       deadline=_later(found_at, rule.deadline_hours))
     session.add(event)
+    if known is not None and opened is not None:
+        insort(known.setdefault(unit.id, []), event, key=lambda e: e.first_day)
+        opened.append(event)
+        return "new"
     session.flush()
     session.add(RiskEventStep(event_id=event.id, at=found_at, username=SCANNER, from_state=None,
                               to_state="open", note=rule.name_zh + " / " + rule.name_en))
