@@ -19,13 +19,14 @@ import datetime as dt
 import math
 import statistics
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from risk.params import PARAMS
 
 
-@dataclass(frozen=True)
-class Day:
-    """One day of a unit's KPI: value, numerator and denominator (None when no data)."""
+class Day(NamedTuple):
+    """One day of a unit's KPI: value, numerator and denominator (None when no data); a tuple, as
+    a national scan makes a million of them."""
 
     value: float | None
     numerator: float | None

@@ -170,16 +170,14 @@ def _tables(rule: RiskRule) -> set[str]:
 def _series(session, cache, rule: RiskRule, params: dict, tier: int, units: list[OrgUnit],
             start: dt.date, end: dt.date) -> dict[int, dict[dt.date, Day]]:
     """The rule's KPI by day for every unit of a tier (one grouped read per source for all of
-    them), from as far before `start` as the rule reads (a KPI of stocks: the whole look-back,
-    from which their carry-forward starts) to `end`."""
-    kpi = REGISTRY[rule.kpi or ""]
-    flows = all(SOURCES[m.source].rollup == "flow" for m in kpi.measures)
-    first = _shift(start, -(history_days(rule.type, params) if flows else LOOKBACK_DAYS))
-    key = (rule.kpi, rule.carrier, tier, first, end)
+    them), from as far before `start` as the rule looks to `end`, as computed over the whole
+    look-back (from which a stock's carry-forward starts)."""
+    since = _shift(start, -history_days(rule.type, params))
+    key = (rule.kpi, rule.carrier, tier, since, end)
     if key not in cache:
-        found = daily_series(session, rule.kpi or "", units, first, end,
-                             [rule.carrier] if rule.carrier else None)
-        cache[key] = {uid: {day: Day(*v) for day, v in by_day.items()}
+        found = daily_series(session, rule.kpi or "", units, _shift(start, -LOOKBACK_DAYS), end,
+                             [rule.carrier] if rule.carrier else None, since=since)
+        cache[key] = {uid: {day: Day._make(v) for day, v in by_day.items()}
                       for uid, by_day in found.items()}
     return cache[key]
 
