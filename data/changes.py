@@ -50,7 +50,8 @@ class Rollups(Protocol):
     layer reaches them only through `rollups()`."""
 
     def refresh(self, bind: Session | Connection, start: dt.date | None = None,
-                end: dt.date | None = None, unit_ids: Iterable[int] | None = None) -> None: ...
+                end: dt.date | None = None, unit_ids: Iterable[int] | None = None,
+                tables: Iterable[str] | None = None) -> None: ...
 
     def build(self, engine: Engine, progress: Callable[[int, int], None] | None = None) -> bool: ...
 
@@ -85,15 +86,16 @@ def data_version(bind: Session | Connection) -> int:
 
 
 def data_changed(bind: Session | Connection, start: dt.date | None = None, end: dt.date | None = None,
-                 unit_ids: Iterable[int] | None = None) -> int:
-    """Record that facts of `unit_ids` (None: any) on days `start`..`end` (None: any) changed.
+                 unit_ids: Iterable[int] | None = None, tables: Iterable[str] | None = None) -> int:
+    """Record that facts of `unit_ids` (None: any) on days `start`..`end` (None: any) in the fact
+    `tables` (None: any) changed.
 
-    Refreshes the roll-ups of those units' ancestors on those days, calls the `on_data_changed`
-    listeners and returns the new data version. Runs in the caller's transaction: if that rolls
-    back, so do the bump and the roll-ups.
+    Refreshes the roll-ups of those tables for those units' ancestors on those days, calls the
+    `on_data_changed` listeners and returns the new data version. Runs in the caller's
+    transaction: if that rolls back, so do the bump and the roll-ups.
     """
 
-    rollups().refresh(bind, start, end, unit_ids)
+    rollups().refresh(bind, start, end, unit_ids, tables)
     bump(bind, FACTS)
     for listener in _listeners:
         listener()

@@ -419,3 +419,167 @@ def _query_flow_by_carrier(session: Session, source_name: str, measures: list[Me
             v = row[lab]
             out[codes[row["c"]]][lab][k] = float(v) if v is not None else None
     return out
+
+
+# -- daily series of many units (the risk scan) ----------------------------------------------------
+
+Series = dict[dt.date, tuple[float | None, float | None, float | None]]
+
+
+def daily_series(session: Session, kpi_id: str, units: Sequence[OrgUnit], start: dt.date,
+                 end: dt.date, carriers: Sequence[str] | None = None,
+                 since: dt.date | None = None) -> dict[int, Series]:
+    """For each of `units`, `kpi_id` by day from `since` (default `start`) to `end`: {unit id:
+    {day: (value, numerator, denominator)}}, exactly the rows from `since` on of `compute(session,
+    [kpi_id], unit, start, end, carriers, by="day")` for each unit (a stock's carry-forward of a
+    late outlet's level starts from `start`), read in one grouped query per source for all of
+    them (outlets from the facts, other units from their roll-ups) instead of one per unit.
+    Where the roll-ups cannot answer, or cannot answer exactly, the units are read one by one.
+    """
+    kpi = REGISTRY[kpi_id]
+    since = max(since or start, start)
+    carrier_ids = per_transaction(session, "carrier_ids", lambda: dict(session.execute(
+        select(Carrier.code, Carrier.id)).all()))
+    unknown = [c for c in carriers or () if c not in carrier_ids]
+    if unknown:
+        raise ValueError(f"unknown carrier(s): {', '.join(unknown)}")
+    if not units:
+        return {}
+    picked = tuple(carriers) if carriers else None
+    values: dict[int, Values] = {u.id: {} for u in units}
+    outlets = [u for u in units if u.tier == OUTLET_TIER]
+    others = [u for u in units if u.tier != OUTLET_TIER]
+    use_rollups = bool(others) and rollups_usable(session, others[0])
+    one_by_one = set() if use_rollups else {u.id for u in others}
+    probe = Selection(units[0], since, end, picked, "day", carrier_ids, use_rollups)
+    needed: dict[str, list[Measure]] = {}
+    for m in kpi.measures:
+        src = answering_source(m, probe)
+        if src is not None and m not in needed.setdefault(src, []):
+            needed[src].append(m)
+    for src, measures in needed.items():
+        source = SOURCES[src]
+        if source.monthly:  # no daily values
+            continue
+        read: list[dict[str, dict[int, dict[object, float | None]]]] = []
+        if outlets:
+            read.append(_outlet_days(session, source, measures, outlets, probe))
+        if use_rollups and others:
+            answer = _rollup_days(session, src, measures, others, probe, start)
+            if answer is None:
+                one_by_one = {u.id for u in others}
+            else:
+                read.append(answer)
+        for got in read:
+            for lab, by_unit in got.items():
+                for uid, by_day in by_unit.items():
+                    values[uid][lab] = by_day
+    labels = [label(src, m) if m is not None and (src := answering_source(m, probe)) is not None
+              else None for m in (kpi.numerator, kpi.denominator)]
+    events = SOURCES[kpi.numerator.source].events
+    out: dict[int, Series] = {}
+    for u in units:
+        if u.id in one_by_one:
+            frame = compute(session, [kpi_id], u, start, end, carriers, by="day")
+            out[u.id] = {r.period: (r.value, r.numerator, r.denominator)
+                         for r in frame.itertuples() if r.period >= since}
+            continue
+        nums = values[u.id].get(labels[0] or "", {})
+        dens = values[u.id].get(labels[1] or "", {}) if kpi.denominator else {}
+        series: Series = {}
+        for k in sorted(nums.keys() | dens.keys(), key=str):  # as `_assemble` makes rows by day
+            num = nums.get(k)
+            den = dens.get(k)
+            if num is None and den and events:
+                num = 0.0  # the unit had customers then, and no work order came in
+            value = num if kpi.denominator is None else (
+                kpi.scale * num / den if (num is not None and den) else None)
+            series[k] = (value, num, den)  # type: ignore[index]
+        out[u.id] = series
+    return out
+
+
+def _outlet_days(session: Session, source, measures: list[Measure], outlets: Sequence[OrgUnit],
+                 sel: Selection) -> dict[str, dict[int, dict[object, float | None]]]:
+    """Measures by outlet and day from the facts: {label: {outlet id: {day: value}}}. An
+    outlet's subtree is itself: a level's day is its own row (no other outlet to carry forward),
+    a flow's the sum of its rows."""
+    t = sql.table(source.table)
+    date_col = t.c[source.date_column]
+    where: list[ColumnElement[bool]] = [date_col >= sel.start, date_col <= sel.end]
+    if source.carrier_column and not sel.all_carriers:
+        assert sel.carriers is not None
+        where.append(t.c[source.carrier_column].in_([sel.carrier_ids[c] for c in sel.carriers]))
+    labels = [label(source.name, m) for m in measures]
+    sums = [func.sum(_measure_expr(t, m)) for m in measures]
+    out: dict[str, dict[int, dict[object, float | None]]] = {
+        lab: {u.id: {} for u in outlets} for lab in labels}
+    days: dict = {}  # a stored day -> the date (SQLite hands back text)
+    for chunk in _chunks([u.id for u in outlets]):
+        stmt = (select(t.c.unit_id, date_col, *sums)
+                .where(t.c.unit_id.in_(chunk), *where).group_by(t.c.unit_id, date_col))
+        for uid, k, *vs in session.execute(stmt).all():  # all: fetchall, not row by row
+            day = days.get(k) or days.setdefault(k, sql.as_date(k))
+            for lab, v in zip(labels, vs, strict=True):
+                out[lab][uid][day] = float(v) if v is not None else None
+    return out
+
+
+def _rollup_days(session: Session, source_name: str, measures: list[Measure],
+                 units: Sequence[OrgUnit], sel: Selection, carry_from: dt.date
+                 ) -> dict[str, dict[int, dict[object, float | None]]] | None:
+    """Measures by unit and day from their roll-up (None: the roll-up does not hold them)."""
+    from metrics.rollup_reads import daily_by_unit
+
+    if source_name not in rollups.SPECS:
+        return None
+    return daily_by_unit(session, source_name, measures,
+                         [label(source_name, m) for m in measures], units, sel, carry_from)
+
+
+def carried_by_unit(session: Session, source_name: str, columns: list[str],
+                    partial: dict[int, list[dt.date]], start: dt.date
+                    ) -> dict[int, dict[str, dict[dt.date, float]]]:
+    """`carried_levels` of many units at once: for each unit of `partial` and each of its days,
+    the sum over the units of its subtree that did not report that day of their level on their
+    last day with data before it (from `start`): {unit: {column: {day: sum}}}, a day only where
+    some unit was carried. One query for all of them: each unit's rows followed by a gap (or
+    last), whose levels carry over every day strictly inside the gap."""
+    source = SOURCES[source_name]
+    t = sql.table(source.table)
+    date_col = t.c[source.date_column]
+    last = max(d for days in partial.values() for d in days)
+    rows = (select(t.c.unit_id, date_col.label("d"),
+                   func.lead(date_col).over(partition_by=t.c.unit_id, order_by=date_col)
+                   .label("next_d"), *[t.c[c] for c in columns])
+            .where(date_col >= start, date_col <= last).subquery("stock_rows"))
+    dialect = session.get_bind().dialect.name
+    gaps = select(rows).where(or_(rows.c.next_d.is_(None),
+                                  rows.c.next_d > sql.day_after(rows.c.d, dialect)))
+    paths = per_transaction(session, "unit_paths", lambda: dict(session.execute(
+        select(OrgUnit.id, OrgUnit.path)).all()))
+    wanted = {uid: set(days) for uid, days in partial.items()}
+    out: dict[int, dict[str, dict[dt.date, float]]] = {}
+    one_day = dt.timedelta(days=1)
+    for uid, d, next_d, *levels in session.execute(gaps).all():
+        d, next_d = sql.as_date(d), sql.as_date(next_d)
+        assert d is not None
+        inside = []  # the days strictly inside the gap (after a last row: up to `last`)
+        day = d + one_day
+        while day <= last and (next_d is None or day < next_d):
+            inside.append(day)
+            day += one_day
+        for part in paths[uid].strip("/").split("/"):  # the unit and its ancestors
+            days = wanted.get(int(part))
+            for day in inside if days else ():
+                if day in days:  # type: ignore[operator]
+                    sums = out.setdefault(int(part), {c: {} for c in columns})
+                    for c, v in zip(columns, levels, strict=True):
+                        if v is not None:
+                            sums[c][day] = sums[c].get(day, 0.0) + float(v)
+    return out
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]

@@ -242,3 +242,69 @@ def _period_end(first: dt.date, grain: str | None) -> dt.date:
 
 def _normalise(k, group: str | None):
     return sql.as_date(k) if group in ("day", "week", "month") else k
+
+
+def daily_by_unit(session: Session, source_name: str, measures: list[Measure], labels: list[str],
+                  units, sel: Selection, carry_from: dt.date | None = None
+                  ) -> dict[str, dict[int, dict[object, float | None]]] | None:
+    """`measures` by unit and day for every one of `units` (none an outlet) in one grouped read
+    of the roll-up: {label: {unit id: {day: value}}}, what `query_rollup` answers by day for each
+    unit alone (levels with their carry-forward on the days some outlet did not report, for all
+    the units in one more read, carried from `carry_from`: the first day of the range asked of
+    `query_rollup`, by default the selection's). None when the roll-up lacks one of them."""
+    from metrics.compute import _chunks, carried_by_unit
+
+    spec = SPECS[source_name]
+    r = spec.table
+    read = [_column(spec, m) for m in measures]
+    if any(e is None for e in read) or any(u.tier == OUTLET_TIER for u in units):
+        return None
+    where: list[ColumnElement[bool]] = [r.c.day >= sel.start, r.c.day <= sel.end]
+    if spec.carrier and not sel.all_carriers:
+        assert sel.carriers is not None
+        where.append(r.c.carrier_id.in_([sel.carrier_ids[c] for c in sel.carriers]))
+    out: dict[str, dict[int, dict[object, float | None]]] = {
+        lab: {u.id: {} for u in units} for lab in labels}
+    ids = [u.id for u in units]
+    days: dict = {}  # a stored day -> the date (SQLite hands back text)
+    if "outlets" not in r.c:  # a flow
+        sums = [func.sum(e) for e in read if e is not None]
+        for chunk in _chunks(ids):
+            stmt = (select(r.c.unit_id, r.c.day, *sums)
+                    .where(r.c.unit_id.in_(chunk), *where).group_by(r.c.unit_id, r.c.day))
+            for uid, day, *vs in session.execute(stmt).all():  # all: fetchall, not row by row
+                day = days.get(day) or days.setdefault(day, sql.as_date(day))
+                for lab, v in zip(labels, vs, strict=True):
+                    out[lab][uid][day] = float(v) if v is not None else None
+        return out
+    columns = [column_name(m.column, m.filter) for m in measures]
+    total = _outlet_counts(session)
+    partial: dict[int, list[dt.date]] = {}
+    for chunk in _chunks(ids):
+        for uid, stored, outlets, *vs in session.execute(
+                select(r.c.unit_id, r.c.day, r.c.outlets, *[r.c[c] for c in columns])
+                .where(r.c.unit_id.in_(chunk), *where)).all():
+            day = days.get(stored) or days.setdefault(stored, sql.as_date(stored))
+            assert day is not None
+            for lab, v in zip(labels, vs, strict=True):
+                out[lab][uid][day] = float(v)
+            if outlets < total.get(uid, 0):
+                partial.setdefault(uid, []).append(day)
+    if partial:
+        for uid, carried in carried_by_unit(session, source_name, columns, partial,
+                                            carry_from or sel.start).items():
+            for c, lab in zip(columns, labels, strict=True):
+                for day, v in carried[c].items():
+                    have = out[lab][uid].get(day)
+                    out[lab][uid][day] = v if have is None else have + v
+    return out
+
+
+def _outlet_counts(session: Session) -> dict[int, int]:
+    """How many outlets each unit's subtree holds (by the ids in the outlets' paths)."""
+    counts: dict[int, int] = {}
+    for (path,) in session.execute(select(OrgUnit.path).where(OrgUnit.tier == OUTLET_TIER)):
+        for part in path.strip("/").split("/")[:-1]:
+            uid = int(part)
+            counts[uid] = counts.get(uid, 0) + 1
+    return counts

@@ -108,16 +108,19 @@ def built(bind: Session | Connection) -> bool:
 
 
 def refresh(bind: Session | Connection, start: dt.date | None = None, end: dt.date | None = None,
-            unit_ids: Iterable[int] | None = None) -> None:
-    """Rebuild the roll-up rows of `unit_ids`' ancestors (None: every unit) on `start`..`end`.
+            unit_ids: Iterable[int] | None = None, tables: Iterable[str] | None = None) -> None:
+    """Rebuild the roll-up rows of `unit_ids`' ancestors (None: every unit) on `start`..`end`,
+    of the roll-ups of the fact `tables` (None: every roll-up).
 
     With no span and no units on a store whose roll-ups are not built: build them whole, in this
     transaction (small stores, tests). Otherwise, while a whole build is pending (or was never
     started: this starts one), only the units it has done are refreshed; `build` does the rest.
     """
     units = _units(bind)
+    specs = None if tables is None else [s for s in SPECS.values() if s.fact_table in set(tables)]
     if built(bind):
-        _rebuild(bind, _ancestors(units, unit_ids), start, end, whole=unit_ids is None)
+        _rebuild(bind, _ancestors(units, unit_ids), start, end, whole=unit_ids is None,
+                 specs=specs)
     elif start is None and end is None and unit_ids is None:
         _analyze(bind)
         _rebuild(bind, [u for u in units if u.tier != OUTLET_TIER], None, None, whole=True)
@@ -125,7 +128,7 @@ def refresh(bind: Session | Connection, start: dt.date | None = None, end: dt.da
     else:
         through = _pending(bind)  # locks the build state until this transaction ends
         done = [u for u in _ancestors(units, unit_ids) if _chunk_done(u, units, through)]
-        _rebuild(bind, done, start, end, whole=False)
+        _rebuild(bind, done, start, end, whole=False, specs=specs)
 
 
 def build(engine: Engine, progress: Callable[[int, int], None] | None = None) -> bool:
@@ -190,15 +193,15 @@ def _chunk_done(unit, units: list, through: str | None) -> bool:
 
 
 def _rebuild(bind, parents: list, start: dt.date | None, end: dt.date | None,
-             whole: bool) -> None:
+             whole: bool, specs: Iterable[Spec] | None = None) -> None:
     """Delete and rebuild the roll-up rows of `parents` on `start`..`end`, deepest first (`whole`:
-    they are every non-outlet unit, so delete without naming them)."""
+    they are every non-outlet unit, so delete without naming them), of `specs` (None: all)."""
     by_depth: dict[int, list[int]] = {}
     for u in parents:
         by_depth.setdefault(u.path.count("/") - 1, []).append(u.id)
     if not by_depth:
         return
-    for spec in SPECS.values():
+    for spec in SPECS.values() if specs is None else specs:
         _delete(bind, spec, start, end, None if whole else [u.id for u in parents])
         for depth in sorted(by_depth, reverse=True):
             _insert_level(bind, spec, by_depth[depth], start, end)

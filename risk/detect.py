@@ -19,13 +19,14 @@ import datetime as dt
 import math
 import statistics
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from risk.params import PARAMS
 
 
-@dataclass(frozen=True)
-class Day:
-    """One day of a unit's KPI: value, numerator and denominator (None when no data)."""
+class Day(NamedTuple):
+    """One day of a unit's KPI: value, numerator and denominator (None when no data); a tuple, as
+    a national scan makes a million of them."""
 
     value: float | None
     numerator: float | None
@@ -142,16 +143,34 @@ def anomaly(series, day, params, scale=1.0, ratio=True) -> Breach | None:
     return Breach(day, today.value, bound) if hit else None
 
 
+SILENCE_DAYS = 28  # the trailing four weeks a carrier's usual traffic is judged over
+
+
 def silence(series, day, params, scale=1.0, ratio=False) -> Breach | None:
     """Breach when a carrier that usually has traffic had none on a day with data."""
     today = series.get(day)
     if today is None or today.value is None or today.value > 0:
         return None
-    usual = [series[d].value for d in (day - dt.timedelta(days=i) for i in range(1, 29))
+    usual = [series[d].value for d in (day - dt.timedelta(days=i) for i in range(1, SILENCE_DAYS + 1))
              if d in series and series[d].value is not None]
     if len(usual) < 14 or statistics.median(usual) < float(_arg(params, "silence", "min_usual")):
         return None
     return Breach(day, 0.0, statistics.median(usual))
+
+
+def history_days(rule_type: str, params) -> int:
+    """How many days before the day it judges the evaluator of `rule_type` reads: the series of
+    a flow KPI need not reach further back (a stock's need: its carry-forward starts from the
+    series' first day)."""
+    if rule_type == "threshold":
+        return int(_arg(params, "threshold", "window")) - 1
+    if rule_type == "change":
+        return 2 * int(_arg(params, "change", "window")) - 1
+    if rule_type == "anomaly":
+        return 7 * int(_arg(params, "anomaly", "weeks"))
+    if rule_type == "silence":
+        return SILENCE_DAYS
+    raise ValueError(f"no history for rule type {rule_type!r}")
 
 
 EVALUATORS = {"threshold": threshold, "change": change, "anomaly": anomaly, "silence": silence}

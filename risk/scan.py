@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -22,9 +23,9 @@ from sqlalchemy.orm import Session
 from auth import audit
 from data.clock import utc_now
 from data.models import AuditEvent, OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun, User
-from metrics.compute import compute
-from metrics.registry import REGISTRY
-from risk.detect import EVALUATORS, Breach, Day, audit_breaches, excess
+from metrics.compute import daily_series
+from metrics.registry import REGISTRY, SOURCES
+from risk.detect import EVALUATORS, Breach, Day, audit_breaches, excess, history_days
 from risk.params import HISTORY_DAYS, BadRule, check_rule
 
 LOOKBACK_DAYS = HISTORY_DAYS  # anomaly history plus two change windows
@@ -51,11 +52,14 @@ def _days(start: dt.date, end: dt.date):
 
 
 def scan(session: Session, start: dt.date, end: dt.date,
-         unit_ids: Iterable[int] | None = None) -> dict[str, int]:
+         unit_ids: Iterable[int] | None = None,
+         tables: Iterable[str] | None = None) -> dict[str, int]:
     """Evaluate every active rule from `start` to `end`; return counts of new and extended events.
 
     With `unit_ids` (the units whose facts changed, e.g. an import's), only those units and their
-    ancestors are evaluated: no other unit's KPI can have changed. Without, every unit.
+    ancestors are evaluated: no other unit's KPI can have changed. Without, every unit. With
+    `tables` (the fact tables an import wrote), only the rules whose KPIs read one of them (and
+    the audit rules): no other rule's answer can have changed.
     Each call records a run (`RiskScanRun`); only runs over every unit cover their days for the
     closed-on-time criterion (a run over some units leaves the others' events, e.g. of rules over
     a window, to the nightly scan). Scans serialise (`_begin_run`): the lock is held until the
@@ -71,31 +75,39 @@ def scan(session: Session, start: dt.date, end: dt.date,
     by_tier: dict[int, list[OrgUnit]] = defaultdict(list)
     for u in units:
         by_tier[u.tier].append(u)
+    changed = None if tables is None else set(tables)
     stats = {"new": 0, "extended": 0}
-    series_cache: dict[tuple, dict[dt.date, Day]] = {}
+    series_cache: dict[tuple, dict[int, dict[dt.date, Day]]] = {}
     for rule in session.scalars(select(RiskRule).where(RiskRule.active.is_(True))
                                 .order_by(RiskRule.id)):
         params = usable(session, rule)
         if params is None:
             run.skipped += 1
             continue
+        if changed is not None and rule.type != "audit" and not (_tables(rule) & changed):
+            continue
         if rule.type == "audit":
             found = _audit(session, params, start, end, by_tier)
         else:
             found = []
             for tier in (int(t) for t in rule.tiers.split(",") if t.strip()):
+                tier_series = _series(session, series_cache, rule, params, tier,
+                                      by_tier.get(tier, []), start, end)
                 for unit in by_tier.get(tier, []):
-                    series = _series(session, series_cache, rule, unit, start, end)
+                    series = tier_series[unit.id]
                     kpi = REGISTRY[rule.kpi or ""]
                     for day in _days(start, end):
                         b = EVALUATORS[rule.type](series, day, params, kpi.scale,
                                                   kpi.kind == "ratio")
                         if b is not None:
                             found.append((unit, b))
+        known = _events(session, rule, found)
+        opened: list[RiskEvent] = []
         for unit, breach in found:
-            outcome = record(session, rule, unit, breach, by_id)
+            outcome = record(session, rule, unit, breach, by_id, known, opened)
             if outcome:
                 stats[outcome] += 1
+        _open(session, rule, opened)
     # The run's row (its trigger bumps the `risk` stamp: the days it covers now count).
     run.new, run.extended, run.finished_at = stats["new"], stats["extended"], utc_now()
     session.flush()
@@ -147,13 +159,26 @@ def _later(at: dt.datetime, hours: int) -> dt.datetime:
         return dt.datetime.max
 
 
-def _series(session, cache, rule: RiskRule, unit: OrgUnit, start: dt.date, end: dt.date):
-    key = (rule.kpi, rule.carrier, unit.id, start, end)
+def _tables(rule: RiskRule) -> set[str]:
+    """The fact tables the rule's KPI reads."""
+    sources = {m.source for m in REGISTRY[rule.kpi or ""].measures}
+    if "actives_total" in sources:  # by one carrier, distinct actives come from `actives`
+        sources.add("actives")
+    return {SOURCES[s].table for s in sources}
+
+
+def _series(session, cache, rule: RiskRule, params: dict, tier: int, units: list[OrgUnit],
+            start: dt.date, end: dt.date) -> dict[int, dict[dt.date, Day]]:
+    """The rule's KPI by day for every unit of a tier (one grouped read per source for all of
+    them), from as far before `start` as the rule looks to `end`, as computed over the whole
+    look-back (from which a stock's carry-forward starts)."""
+    since = _shift(start, -history_days(rule.type, params))
+    key = (rule.kpi, rule.carrier, tier, since, end)
     if key not in cache:
-        frame = compute(session, [rule.kpi or ""], unit, _shift(start, -LOOKBACK_DAYS), end,
-                        [rule.carrier] if rule.carrier else None, by="day")
-        cache[key] = {r.period: Day(r.value, r.numerator, r.denominator)
-                      for r in frame.itertuples()}
+        found = daily_series(session, rule.kpi or "", units, _shift(start, -LOOKBACK_DAYS), end,
+                             [rule.carrier] if rule.carrier else None, since=since)
+        cache[key] = {uid: {day: Day._make(v) for day, v in by_day.items()}
+                      for uid, by_day in found.items()}
     return cache[key]
 
 
@@ -186,21 +211,59 @@ def owner_of(unit: OrgUnit, tier: int, by_id: dict[int, OrgUnit]) -> OrgUnit:
     return by_id.get(ids[tier - 1], unit)
 
 
+def _events(session: Session, rule: RiskRule, found: list[tuple[OrgUnit, Breach]]
+            ) -> dict[int, list[RiskEvent]]:
+    """The rule's events of the units with breaches that began by the last breach's day, per
+    unit in order of their first day (one read for all of them)."""
+    if not found:
+        return {}
+    last = max(b.day for _, b in found)
+    ids = sorted({u.id for u, _ in found})
+    out: dict[int, list[RiskEvent]] = {}
+    for i in range(0, len(ids), 5000):
+        for e in session.scalars(select(RiskEvent).where(
+                RiskEvent.rule_id == rule.id, RiskEvent.unit_id.in_(ids[i:i + 5000]),
+                RiskEvent.carrier.is_(None) if rule.carrier is None
+                else RiskEvent.carrier == rule.carrier,
+                RiskEvent.first_day <= last).order_by(RiskEvent.first_day, RiskEvent.id)):
+            out.setdefault(e.unit_id, []).append(e)
+    return out
+
+
+def _open(session: Session, rule: RiskRule, opened: list[RiskEvent]) -> None:
+    """Write the events `record` opened (one batch) and the first step of each."""
+    if not opened:
+        return
+    session.flush()
+    session.add_all([RiskEventStep(event_id=e.id, at=e.created_at, username=SCANNER,
+                                   from_state=None, to_state="open",
+                                   note=rule.name_zh + " / " + rule.name_en) for e in opened])
+
+
 def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
-           by_id: dict[int, OrgUnit]) -> str | None:
+           by_id: dict[int, OrgUnit], known: dict[int, list[RiskEvent]] | None = None,
+           opened: list[RiskEvent] | None = None) -> str | None:
     """Open, extend or leave alone the event for this breach; return 'new', 'extended' or None.
 
     An event keeps the value and threshold of its latest day (one pair, from one day) and those of
     its worst day: the day whose value lies furthest beyond that day's threshold, relative to the
     threshold (`risk.detect.excess`; the earlier day on a tie).
+
+    With `known` (the rule's events per unit, `_events`) the latest event is looked up there
+    instead of read, and a new event is added to it and to `opened`, which the caller writes
+    (`_open`) after the last breach instead of one by one.
     """
     carrier = rule.carrier
-    latest = session.scalar(
-        select(RiskEvent).where(RiskEvent.rule_id == rule.id, RiskEvent.unit_id == unit.id,
-                                RiskEvent.carrier.is_(None) if carrier is None
-                                else RiskEvent.carrier == carrier,
-                                RiskEvent.first_day <= breach.day)
-        .order_by(RiskEvent.first_day.desc()).limit(1))
+    if known is None:
+        latest = session.scalar(
+            select(RiskEvent).where(RiskEvent.rule_id == rule.id, RiskEvent.unit_id == unit.id,
+                                    RiskEvent.carrier.is_(None) if carrier is None
+                                    else RiskEvent.carrier == carrier,
+                                    RiskEvent.first_day <= breach.day)
+            .order_by(RiskEvent.first_day.desc()).limit(1))
+    else:
+        latest = next((e for e in reversed(known.get(unit.id, []))
+                       if e.first_day <= breach.day), None)
     if latest is not None and latest.last_day >= breach.day:
         return None  # already covered: scanning again changes nothing
     if (latest is not None and latest.last_day == _shift(breach.day, -1)
@@ -221,6 +284,10 @@ def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
                       state="open", created_at=found_at,
                       deadline=_later(found_at, rule.deadline_hours))
     session.add(event)
+    if known is not None and opened is not None:
+        insort(known.setdefault(unit.id, []), event, key=lambda e: e.first_day)
+        opened.append(event)
+        return "new"
     session.flush()
     session.add(RiskEventStep(event_id=event.id, at=found_at, username=SCANNER, from_state=None,
                               to_state="open", note=rule.name_zh + " / " + rule.name_en))

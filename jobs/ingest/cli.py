@@ -1,9 +1,10 @@
-"""`flask --app app import-data FILE [--kind KIND] [--dry-run]`: validate and load one file;
+"""`flask --app app import-data FILE... [--kind KIND] [--dry-run]`: validate and load files, each in
+its own transaction;
 `flask --app app delete-data --unit CODE --from DAY --to DAY [--kind KIND] [--dry-run]`: correct a
 mistaken load; `flask --app app import-log [--limit N]`: the newest entries of the import log.
 
-Exit status 0 when the file was imported (or, with --dry-run, found valid), 1 when it was rejected
-or failed (nothing written), 2 for wrong usage.
+Exit status 0 when every file was imported (or, with --dry-run, found valid), 1 when one was
+rejected or failed (nothing of that file written; the others are imported), 2 for wrong usage.
 """
 
 from __future__ import annotations
@@ -33,30 +34,35 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("import-data")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--kind", type=click.Choice(list(KINDS)), default=None,
-              help="What the file holds (default: guessed from the file name, else the header).")
+              help="What the files hold (default: guessed from each file's name, else its header).")
 @click.option("--dry-run", is_flag=True, help="Validate and report what would change; write nothing.")
 @with_appcontext
-def import_data_command(file: Path, kind: str | None, dry_run: bool) -> None:
-    """Validate FILE (CSV or .xlsx) and load it into the store in one transaction."""
+def import_data_command(files: tuple[Path, ...], kind: str | None, dry_run: bool) -> None:
+    """Validate each FILE (CSV or .xlsx) and load it into the store, one transaction per file,
+    in the order given (a day's files in one process: the app starts once)."""
     user = f"cli:{getpass.getuser()}"
-    report = import_file(get_engine(), file, kind, dry_run=dry_run, username=user,
-                         tz=current_app.config["TIMEZONE"],
-                         data_start=current_app.config["DATA_START"])
-    for line in report.problem_lines():
-        click.echo(line, err=True)
-    click.echo(report.summary())
-    if report.risk:
-        click.echo(f"Risk scan of the imported days: "
-                   f"{report.risk['new']} new event(s), {report.risk['extended']} extended.")
-    if not dry_run:
-        audit.record(get_session(), "import", user, target=f"{report.kind}:{file.name}",
-                     outcome="ok" if report.ok else report.outcome,
-                     detail=f"{report.file_hash[:16]} read {report.rows_read} inserted "
-                            f"{report.inserted} updated {report.updated} problems "
-                            f"{report.problem_count}")
-    if not report.ok:
+    failed = False
+    for file in files:
+        report = import_file(get_engine(), file, kind, dry_run=dry_run, username=user,
+                             tz=current_app.config["TIMEZONE"],
+                             data_start=current_app.config["DATA_START"])
+        for line in report.problem_lines():
+            click.echo(line, err=True)
+        click.echo(report.summary())
+        if report.risk:
+            click.echo(f"Risk scan of the imported days: "
+                       f"{report.risk['new']} new event(s), {report.risk['extended']} extended.")
+        if not dry_run:
+            audit.record(get_session(), "import", user, target=f"{report.kind}:{file.name}",
+                         outcome="ok" if report.ok else report.outcome,
+                         detail=f"{report.file_hash[:16]} read {report.rows_read} inserted "
+                                f"{report.inserted} updated {report.updated} problems "
+                                f"{report.problem_count}")
+        failed = failed or not report.ok
+    if failed:
         raise SystemExit(1)
 
 

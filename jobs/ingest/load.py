@@ -160,7 +160,8 @@ def import_file(engine: Engine, path: str | Path, kind: str | None = None, *,
             report.inserted, report.updated = counts.inserted, counts.updated
             report.first_day, report.last_day = counts.first_day, counts.last_day
             if counts.inserted or counts.updated:
-                data_changed(conn, counts.first_day, counts.last_day, counts.unit_ids)
+                data_changed(conn, counts.first_day, counts.last_day, counts.unit_ids,
+                             written(spec))
             if dry_run:
                 report.seconds = time.perf_counter() - started
                 trans.rollback()
@@ -168,7 +169,7 @@ def import_file(engine: Engine, path: str | Path, kind: str | None = None, *,
                 return report
             if scan_risk and (report.inserted or report.updated) and (spec.day or spec.month):
                 scan_started = time.perf_counter()
-                report.risk = _scan(conn, report, window, counts.unit_ids)
+                report.risk = _scan(conn, report, window, counts.unit_ids, written(spec))
                 report.scan_seconds = time.perf_counter() - scan_started
             report.seconds = time.perf_counter() - started
             report.outcome, report.import_id = "imported", log_id
@@ -293,9 +294,19 @@ def _load_facts(conn: Connection, spec: Kind, table: TableFile, lookups: Lookups
     return counts
 
 
-def _scan(conn: Connection, report: ImportReport, window: Window, unit_ids: list[int]) -> dict[str, int]:
+def written(spec: Kind) -> list[str] | None:
+    """The fact tables an import of `spec` writes (its destinations, and the data-load log); None
+    for units (the tree itself: every roll-up of the units' ancestors may change)."""
+    if spec.name == "units":
+        return None
+    return [d.table for d in spec.destinations] + (["data_load"] if spec.day else [])
+
+
+def _scan(conn: Connection, report: ImportReport, window: Window, unit_ids: list[int],
+          tables: list[str] | None) -> dict[str, int]:
     """Run the risk scan over the imported units (and their ancestors) and days, in the import's
-    transaction, the days clipped to those that have data (and to the accepted window)."""
+    transaction, the days clipped to those that have data (and to the accepted window), for the
+    rules whose KPIs read the `tables` the import wrote (no other rule's answer can change)."""
     from risk.scan import scan  # risk builds on metrics, which build on data
 
     with cache.bypass(), Session(bind=conn) as session:  # nothing cached from uncommitted facts
@@ -305,6 +316,6 @@ def _scan(conn: Connection, report: ImportReport, window: Window, unit_ids: list
             last = min(last, staging.as_date(last_loaded) or last)
         if report.first_day is None or last is None or last < report.first_day:
             return {"new": 0, "extended": 0}
-        stats = scan(session, report.first_day, last, unit_ids)
+        stats = scan(session, report.first_day, last, unit_ids, tables)
         session.flush()
     return stats
