@@ -299,8 +299,10 @@ class Settings:
         2000, whole(1),
         "Most entries the in-process cache keeps before it evicts.")
     DEMO_SCALE: str = _setting(
-        "small", choice("tiny", "small", "province"),
-        "Scale that `make run` seeds into an empty store.")
+        "small", choice("tiny", "small", "province", "national"),
+        "Scale that `make run` seeds into an empty store: tiny (one province, for tests), small "
+        "(three provinces, the everyday demo), province (all of Zhejiang), national (27 "
+        "provinces, about 100 M fact rows: a benchmark for PostgreSQL).")
     CHROMIUM_PATH: str = _setting(
         "/usr/bin/chromium", TEXT,
         "The Chromium that renders PDF snapshots (`apt-get install chromium fonts-wqy-zenhei`); "

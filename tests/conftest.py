@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app import create_app
 from auth.accounts import create_user
 from data.db import make_engine
-from jobs.demo import seed_demo
+from jobs.demo import SCALES, Scale, Shape, seed_demo
 from jobs.schema import upgrade
 from tests import isolation
 
@@ -30,6 +30,10 @@ PASSWORD = "correct horse battery"
 # The tiny demo's accounts: username -> (role, home unit).
 USERS = {"admin": ("admin", "HQ"), "manager": ("manager", "ZJ-HZ-01"),
          "viewer": ("viewer", "ZJ-HZ"), "display": ("display", "ZJ")}
+# The tiny demo with two more provinces (Jiangsu, Anhui: 2 cities x 1 county x 2 outlets each) over
+# the same 180 days: the smallest store in which HQ compares provinces. Zhejiang is tiny's.
+MULTI = Scale(SCALES["tiny"].home, days=SCALES["tiny"].days, provinces=3,
+              others=Shape(cities=2, counties=1, outlets=2))
 
 
 def _postgres_base_url() -> str:
@@ -128,10 +132,31 @@ def small_store(tmp_path_factory) -> Iterator[Store]:
         store.drop()
 
 
+def seed_multi(engine: Engine) -> None:
+    """Seed MULTI (seed 42, ending DEMO_END): a test-only scale, named "multi" while it seeds."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(SCALES, "multi", MULTI)
+        seed_demo(engine, "multi", 42, DEMO_END)
+
+
+@pytest.fixture(scope="session", params=DB_KINDS)
+def multi_store(request, tmp_path_factory) -> Iterator[Store]:
+    """MULTI (three provinces under HQ) on each database, with the USERS accounts; read-only."""
+    store = new_store(request.param, tmp_path_factory.mktemp("multi"))
+    seed_multi(store.engine)
+    add_users(store)
+    try:
+        with isolation.watched(store.engine, f"multi_store[{request.param}]"):
+            yield store
+    finally:
+        store.drop()
+
+
 @pytest.fixture(autouse=True)
 def _shared_stores_unchanged(request) -> Iterator[None]:
     """After each test that used a shared store: fail it if the store no longer is as seeded."""
-    stores = [request.getfixturevalue(name) for name in ("tiny_store", "small_store")
+    stores = [request.getfixturevalue(name) for name in ("tiny_store", "small_store",
+                                                         "multi_store")
               if name in request.fixturenames]
     yield
     for store in stores:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -16,14 +17,14 @@ from jobs.demo import SCALES, outlet_profiles, plan_units, seed_demo
 from tests.conftest import DEMO_END, new_store
 
 
-@pytest.mark.parametrize("scale, cities, counties, outlets", [
-    ("tiny", 2, 4, 8), ("small", 4, 12, 40), ("province", 9, 90, 450)])
-def test_scales_have_the_promised_units(scale, cities, counties, outlets):
+@pytest.mark.parametrize("scale, provinces, cities, counties, outlets", [
+    ("tiny", 1, 2, 4, 8), ("small", 3, 8, 20, 72), ("province", 1, 9, 90, 450)])
+def test_scales_have_the_promised_units(scale, provinces, cities, counties, outlets):
     units = plan_units(SCALES[scale])
     tiers = [u.tier for u in units]
-    assert tiers.count(1) == 1 and tiers.count(2) == 1
+    assert tiers.count(1) == 1 and tiers.count(2) == provinces
     assert tiers.count(3) >= cities and tiers.count(4) >= counties and tiers.count(5) >= outlets
-    if scale == "tiny":
+    if scale != "province":
         assert (tiers.count(3), tiers.count(4), tiers.count(5)) == (cities, counties, outlets)
     assert len({u.code for u in units}) == len(units)
     by_id = {u.id: u for u in units}
@@ -31,6 +32,26 @@ def test_scales_have_the_promised_units(scale, cities, counties, outlets):
         if u.parent_id:
             parent = by_id[u.parent_id]
             assert u.tier == parent.tier + 1 and u.path == f"{parent.path}{u.id:06d}/"
+    # every province has outlets under every city and county (HQ compares whole provinces)
+    for u in units:
+        if u.tier < 5:
+            assert any(k.parent_id == u.id for k in units), u.code
+
+
+def test_small_lays_out_three_provinces_and_keeps_zhejiang_as_it_was():
+    """HQ compares Zhejiang, Jiangsu and Anhui; Zhejiang keeps the ids and codes it had when the
+    demo was one province, so links and accounts made against it still name the same units."""
+    small = SCALES["small"]
+    units = plan_units(small)
+    assert [u.code for u in units if u.tier == 2] == ["ZJ", "JS", "AH"]
+    assert all(u.parent_id == units[0].id for u in units if u.tier == 2)
+    alone = plan_units(replace(small, provinces=1, others=None))
+    assert len(alone) == 1 + 1 + 4 + 12 + 48
+    assert [(u.id, u.code, u.path) for u in units[: len(alone)]] == [
+        (u.id, u.code, u.path) for u in alone]
+    zj = units[1]
+    assert all(u.path.startswith(zj.path) for u in units[1: len(alone)])
+    assert not any(u.path.startswith(zj.path) for u in units[len(alone):])
 
 
 def test_maturity_spreads_over_the_whole_range():

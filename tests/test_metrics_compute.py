@@ -1,4 +1,5 @@
-"""`metrics.compute.compute` against an independent oracle, on the tiny demo, on each database.
+"""`metrics.compute.compute` against an independent oracle, on the tiny demo and on a store with
+three provinces under HQ (the multi store), on each database.
 
 The oracle below does not use `metrics` or `data.units`: it reads the raw fact rows with plain SQL
 (`sqlalchemy.text`), finds a unit's subtree by walking `parent_id`, restates every KPI's formula,
@@ -686,3 +687,103 @@ def test_a_day_without_work_orders_counts_zero(tiny_store, raw):
         row = got[kpi]
         assert row["denominator"] > 0
         assert (row["numerator"], row["value"]) == (0, 0), (raw.code_of(uid), d, row)
+
+
+# -- three provinces under HQ (the multi store) ----------------------------------------------------
+# The same oracle over a store where HQ has three provincial companies: HQ and every province, each
+# grouping, on each database. Zhejiang is the tiny demo's layout; Jiangsu and Anhui are 2 cities x
+# 1 county x 2 outlets each (tests/conftest.py MULTI).
+
+PROVINCES = ["ZJ", "JS", "AH"]
+# As RANGES, for this store: the whole demo and the 30 days end on a day a Jiangsu and an Anhui
+# outlet have no data for; the gap day and the cross-month range on days a Zhejiang outlet has none.
+MULTI_RANGES = {
+    "full": (DATA_START, DEMO_END),
+    "30d": (day("2026-03-16"), day("2026-04-14")),
+    "festival": (day("2026-02-17"), day("2026-02-17")),
+    "gap-day": (day("2026-05-17"), day("2026-05-17")),
+    "cross-month": (day("2026-05-25"), day("2026-06-07")),
+}
+
+
+@pytest.fixture(scope="module")
+def multi_raw(multi_store) -> Raw:
+    return Raw(multi_store.engine)
+
+
+def test_hq_has_three_provinces_with_outlets(multi_store, multi_raw):
+    assert multi_raw.children("HQ") == sorted(PROVINCES)
+    with multi_store.engine.connect() as conn:
+        for code in ("HQ", *PROVINCES, "JS-01", "AH-02-01"):
+            by_path = set(conn.execute(text("""SELECT s.id FROM org_unit s, org_unit u
+                WHERE u.code = :c AND s.path LIKE u.path || '%'"""), {"c": code}).scalars())
+            assert by_path == multi_raw.subtree(code), code
+    with_data = {r["unit_id"] for rows in multi_raw.by_day["channel"].values() for r in rows}
+    for code in PROVINCES:
+        outlets = {i for i in multi_raw.subtree(code) if multi_raw.units[i]["tier"] == 5}
+        assert len(outlets) >= 4 and outlets <= with_data, code
+
+
+def test_the_ranges_exercise_missing_days_in_every_province(multi_raw):
+    """Every range but the festival ends on a day some outlet has no stock row for, and in every
+    province some range does."""
+    short: dict[str, set[str]] = {code: set() for code in PROVINCES}
+    for name in ("full", "30d", "gap-day", "cross-month"):
+        end = MULTI_RANGES[name][1]
+        have = {r["unit_id"] for r in multi_raw.by_day["stock"].get(end, [])}
+        outlets = {i for i, u in multi_raw.units.items() if u["tier"] == 5}
+        assert outlets - have, name
+        for code in PROVINCES:
+            if multi_raw.subtree(code) & (outlets - have):
+                short[code].add(name)
+    assert all(short.values()), short
+
+
+@pytest.mark.parametrize("carriers", CARRIER_CHOICES, ids=ids)
+@pytest.mark.parametrize("rng", list(MULTI_RANGES), ids=str)
+@pytest.mark.parametrize("unit", ["HQ", *PROVINCES])
+def test_every_kpi_matches_the_oracle_at_hq_and_each_province(multi_store, multi_raw, unit, rng,
+                                                                carriers):
+    check(multi_store, multi_raw, KPI_IDS, unit, MULTI_RANGES[rng], carriers)
+
+
+@pytest.mark.parametrize("unit", ["JS-02", "AH-01-01", "JS-01-01-02"])
+def test_every_kpi_matches_the_oracle_below_the_other_provinces(multi_store, multi_raw, unit):
+    for rng, carriers in (("full", None), ("cross-month", ["app", "wechat"]), ("gap-day", ["hall"])):
+        check(multi_store, multi_raw, KPI_IDS, unit, MULTI_RANGES[rng], carriers)
+
+
+@pytest.mark.parametrize("carriers", [None, ["wechat"], ["app", "hall"]], ids=ids)
+@pytest.mark.parametrize("rng", ["full", "cross-month", "gap-day"])
+@pytest.mark.parametrize("unit", ["HQ", *PROVINCES])
+def test_by_child_at_hq_and_each_province(multi_store, multi_raw, unit, rng, carriers):
+    frame = check(multi_store, multi_raw, KPI_IDS, unit, MULTI_RANGES[rng], carriers, by="child")
+    assert set(frame["unit"]) == set(multi_raw.children(unit))  # every child has data here
+    if unit == "HQ":
+        assert set(frame["unit"]) == set(PROVINCES)
+
+
+@pytest.mark.parametrize("unit", ["HQ", "JS"])
+def test_by_carrier_month_core_at_hq_and_a_province(multi_store, multi_raw, unit):
+    for rng, carriers in (("full", None), ("30d", ["app", "hotline"]), ("festival", ["alipay"])):
+        check(multi_store, multi_raw, KPI_IDS, unit, MULTI_RANGES[rng], carriers, by="carrier")
+    for rng, carriers in (("full", None), ("cross-month", ["app"]), ("30d", ["app", "wechat"])):
+        check(multi_store, multi_raw, KPI_IDS, unit, MULTI_RANGES[rng], carriers, by="month")
+    check(multi_store, multi_raw, KPI_IDS, unit, MULTI_RANGES["30d"], None, by="core")
+
+
+@pytest.mark.parametrize("by", ["day", "week"])
+@pytest.mark.parametrize("unit", ["HQ", "AH"])
+def test_by_day_and_week_at_hq_and_a_province(multi_store, multi_raw, unit, by):
+    kpis = ["visits", "channel_availability", "open_rate", "cost_per_conversion",
+            "work_orders_per_10k", "satisfaction", "registered_users", "binding_rate"]
+    for rng, carriers in (("cross-month", None), ("festival", ["hall"])):
+        check(multi_store, multi_raw, kpis, unit, MULTI_RANGES[rng], carriers, by=by)
+
+
+@pytest.mark.parametrize("unit", ["HQ", "JS"])
+def test_daily_stocks_from_the_facts_at_hq_and_a_province(multi_store, multi_raw, unit):
+    kpis = ["registered_users", "binding_rate", "work_orders_per_10k"]
+    with facts_only():
+        for rng in ("cross-month", "gap-day"):
+            check(multi_store, multi_raw, kpis, unit, MULTI_RANGES[rng], None, by="day")

@@ -102,7 +102,7 @@ BAD = [  # setting, bad value, what the message says
     ("RENDER_BASE_URL", "ftp://127.0.0.1", "does not start with http://"),
     ("RENDER_BASE_URL", "http://", "names no host"),
     ("RENDER_BASE_URL", "http://127.0.0.1:8050/app", "has a path, query or fragment"),
-    ("DEMO_SCALE", "huge", "must be one of tiny, small, province"),
+    ("DEMO_SCALE", "huge", "must be one of tiny, small, province, national"),
 ]
 
 

@@ -99,8 +99,9 @@ def test_the_demo_generator_refuses_a_bad_code(monkeypatch):
         demo.plan_units(demo.SCALES["tiny"])
 
 
-def test_demo_codes_follow_the_rule():
-    assert all(is_unit_code(u.code) for u in demo.plan_units(demo.SCALES["province"]))
+@pytest.mark.parametrize("scale", list(demo.SCALES))
+def test_demo_codes_follow_the_rule(scale):
+    assert all(is_unit_code(u.code) for u in demo.plan_units(demo.SCALES[scale]))
 
 
 def test_a_bad_code_already_in_the_store_is_named_and_cannot_be_updated(tmp_path, runner_for):
