@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import queue
 import time
+import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import click
@@ -22,18 +26,19 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 import settings
-from data.bulk import bulk_insert
+from data.bulk import Encoded, bulk_insert, copy_encoded, encode_copy
 from data.catalog import ensure_catalog
 from data.changes import data_changed, rollups
 from data.clock import yesterday
 from data.db import get_engine
-from data.models import FACT_TABLES, ROLLUP_TABLES, Meta, OrgUnit
+from data.models import FACT_TABLES, ROLLUP_TABLES, Base, Meta, OrgUnit
 from data.rubric import ensure_rubric
 from data.units import is_unit_code, path_for, unit_code_problem
 from jobs import demo_geo
 from jobs.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, outlet_frames
 from jobs.demo_targets import target_frame
 from risk.library import ensure_rules
+from risk.scan import LOOKBACK_DAYS
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Scale:
     days: int
     provinces: int = 1  # how many of demo_geo.PROVINCES, Zhejiang first
     others: Shape | None = None  # the provinces after Zhejiang
+    risk_days: int | None = None  # the risk history's last days (None: the whole period)
 
 
 SCALES = {
@@ -59,8 +65,10 @@ SCALES = {
                    others=Shape(cities=2, counties=2, outlets=3)),
     "province": Scale(Shape(cities=None, counties=None, outlets=5), days=1095),
     # All 27 provincial companies: 311 cities, 1,890 counties, 11,340 outlets, about 100 M fact rows.
+    # The risk scan evaluates every rule for every unit: over 13,000 units a history of the whole
+    # period would take hours, so the national demo's history covers its last days only.
     "national": Scale(Shape(cities=None, counties=None, outlets=6), days=480, provinces=27,
-                      others=Shape(cities=None, counties=None, outlets=6)),
+                      others=Shape(cities=None, counties=None, outlets=6), risk_days=14),
 }
 
 # Provinces whose company is a municipality's (市) or carries no 省 in its name.
@@ -68,6 +76,8 @@ MUNICIPALITIES = frozenset({"BJ", "TJ", "SH", "CQ"})
 NOT_PROVINCES = frozenset({"JB", "MD", "NX", "XJ", "XZ"})
 
 
+CHUNK_OUTLETS = 40  # outlets generated and copied at a time: memory stays bounded at any scale
+WORKER_OUTLETS = 200  # from this many outlets on, a second process generates while this one copies
 FACT_ORDER = ("channel_daily", "user_stock_daily", "content_daily", "campaign_daily",
               "monthly_active", "monthly_active_total", "work_order", "data_load")
 
@@ -196,6 +206,76 @@ def _effects_for(outlet: UnitPlan, chosen: list[dict]) -> Effects:
     return effects
 
 
+Chunk = tuple[int, dict[str, "pd.DataFrame | Encoded"], pd.DataFrame]
+
+
+def _generate(profiles: list[OutletProfile], units: list[UnitPlan], cal: Calendar, seed: int,
+              chosen: list[dict], encode: bool) -> Iterator[Chunk]:
+    """The outlets' facts a chunk at a time: (outlets done, rows per table, yearly sums).
+
+    With `encode` the rows come encoded for PostgreSQL's COPY (`data.bulk.encode_copy`)."""
+    by_id = {u.id: u for u in units}
+    next_wo = 1
+    for first in range(0, len(profiles), CHUNK_OUTLETS):
+        parts: dict[str, list[pd.DataFrame]] = {name: [] for name in FACT_ORDER}
+        for prof in profiles[first: first + CHUNK_OUTLETS]:
+            frames = outlet_frames(prof, cal, seed, _effects_for(by_id[prof.unit_id], chosen),
+                                   next_wo)
+            next_wo += len(frames["work_order"])
+            for name in FACT_ORDER:
+                parts[name].append(frames[name])
+        tables = {name: pd.concat(parts[name], ignore_index=True) for name in FACT_ORDER}
+        sums = _yearly_sums(tables)
+        out: dict[str, pd.DataFrame | Encoded] = dict(tables)
+        if encode:
+            out = {name: encode_copy(Base.metadata.tables[name], frame)
+                   for name, frame in tables.items()}
+        yield min(first + CHUNK_OUTLETS, len(profiles)), out, sums
+
+
+def _chunks(profiles: list[OutletProfile], units: list[UnitPlan], cal: Calendar, seed: int,
+            chosen: list[dict], encode: bool, worker: bool | None = None) -> Iterator[Chunk]:
+    """`_generate`'s chunks; with `worker` (default: from WORKER_OUTLETS outlets on) generated
+    by a second process, a few chunks ahead of the caller, so generating and copying overlap
+    (two cores) while memory stays bounded (the queue holds at most three chunks)."""
+    if not (len(profiles) >= WORKER_OUTLETS if worker is None else worker):
+        yield from _generate(profiles, units, cal, seed, chosen, encode)
+        return
+    ctx = multiprocessing.get_context("fork")
+    chunks: multiprocessing.Queue = ctx.Queue(maxsize=3)
+    process = ctx.Process(target=_produce, args=(chunks, profiles, units, cal, seed, chosen,
+                                                 encode), daemon=True)
+    process.start()
+    try:
+        while True:
+            try:
+                item = chunks.get(timeout=5)
+            except queue.Empty:
+                if not process.is_alive():
+                    raise RuntimeError(f"demo generator stopped (exit code {process.exitcode})"
+                                       ) from None
+                continue
+            if item is None:
+                break
+            if isinstance(item, str):
+                raise RuntimeError(f"demo generator failed:\n{item}")
+            yield item
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+
+
+def _produce(chunks: multiprocessing.Queue, *args) -> None:
+    """The generating process: put every chunk on the queue, then None (or the error's trace)."""
+    try:
+        for item in _generate(*args):
+            chunks.put(item)
+        chunks.put(None)
+    except BaseException:
+        chunks.put(traceback.format_exc())
+
+
 def store_is_empty(session: Session) -> bool:
     """Tell whether the store holds no organisation (and so no facts)."""
     return not session.scalar(select(func.count()).select_from(OrgUnit))
@@ -245,23 +325,17 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             {"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en,
              "tier": u.tier, "parent_id": u.parent_id, "path": u.path} for u in units]
         ).astype({"parent_id": "Int64"}))
-        by_id = {u.id: u for u in units}
-        next_wo = 1
         yearly = []
-        chunk: dict[str, list[pd.DataFrame]] = {name: [] for name in FACT_ORDER}
-        for i, prof in enumerate(profiles, start=1):
-            frames = outlet_frames(prof, cal, seed, _effects_for(by_id[prof.unit_id], chosen),
-                                   next_wo)
-            next_wo += len(frames["work_order"])
-            yearly.append(_yearly_sums(prof.unit_id, frames))
+        encode = conn.dialect.name == "postgresql"
+        for done, tables, sums in _chunks(profiles, units, cal, seed, chosen, encode):
+            yearly.append(sums)
             for name in FACT_ORDER:
-                chunk[name].append(frames[name])
-            if i % 20 == 0 or i == len(profiles):
-                for name in FACT_ORDER:
-                    counts[name] += bulk_insert(conn, name, pd.concat(chunk[name], ignore_index=True))
-                    chunk[name] = []
-                if progress:
-                    progress(i, len(profiles))
+                if encode:
+                    counts[name] += copy_encoded(conn, name, tables[name])
+                else:
+                    counts[name] += bulk_insert(conn, name, tables[name])
+            if progress:
+                progress(done, len(profiles))
         counts["target"] = bulk_insert(conn, "target",
                                        target_frame(units, pd.concat(yearly), cal, seed))
         bulk_insert(conn, "demo_incident", pd.DataFrame([
@@ -279,25 +353,29 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"COALESCE((SELECT max(id) FROM {table}), 1))"))
     rollups().build(engine)
-    from risk.demo import seed_risk_history  # risk builds on the facts just loaded
-
-    with Session(engine) as session:
-        risk = seed_risk_history(session, cal.days[0].astype(object), end, seed)
-        session.commit()
-    counts["risk_events"] = risk["new"]
-    if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql":  # before the risk scan, whose queries plan with them
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
     else:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
+    from risk.demo import seed_risk_history  # risk builds on the facts just loaded
+
+    first = cal.days[0].astype(object)
+    if scale.risk_days is not None:
+        first = max(first, end - dt.timedelta(days=scale.risk_days + LOOKBACK_DAYS - 1))
+    with Session(engine) as session:
+        risk = seed_risk_history(session, first, end, seed)
+        session.commit()
+    counts["risk_events"] = risk["new"]
     counts["units"] = len(units)
     counts["seconds"] = round(time.perf_counter() - started, 1)
     return counts
 
 
-def _yearly_sums(unit_id: int, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per outlet, year, KPI and carrier (0 = all carriers): the figures the demo's plans come from.
+def _yearly_sums(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per outlet, year, KPI and carrier (0 = all carriers): the figures the demo's plans come from
+    (of a chunk of outlets at once: grouping one outlet at a time was half the generation time).
 
     Flows are totals over the year's days with data (`days` says how many), levels the last one.
     """
@@ -305,8 +383,10 @@ def _yearly_sums(unit_id: int, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         return df.assign(year=df[col].str[:4])
 
     def by_carrier(df: pd.DataFrame, kpi: str, col: str, how: str) -> list[pd.DataFrame]:
-        per = df.groupby(["year", "carrier_id"])[col].agg(how).rename("value").reset_index()
-        total = df.groupby("year")[col].agg(how).rename("value").reset_index().assign(carrier_id=0)
+        per = (df.groupby(["unit_id", "year", "carrier_id"])[col].agg(how).rename("value")
+               .reset_index())
+        total = (df.groupby(["unit_id", "year"])[col].agg(how).rename("value").reset_index()
+                 .assign(carrier_id=0))
         return [per.assign(kpi=kpi), total.assign(kpi=kpi)]
 
     channel = with_year(frames["channel_daily"])
@@ -317,17 +397,18 @@ def _yearly_sums(unit_id: int, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         parts += by_carrier(channel, kpi, col, "sum")
     parts += by_carrier(with_year(frames["content_daily"]), "pushes", "pushes", "sum")
     parts += by_carrier(with_year(frames["campaign_daily"]), "participants", "participants", "sum")
-    stock = with_year(frames["user_stock_daily"]).groupby("year")["registered"].last()
+    stock = with_year(frames["user_stock_daily"]).groupby(["unit_id", "year"])["registered"].last()
     parts.append(stock.rename("value").reset_index().assign(carrier_id=0, kpi="registered_users"))
     mau = with_year(frames["monthly_active"], "month")
-    parts.append(mau.groupby(["year", "carrier_id"])["active_users"].max().rename("value")
-                 .reset_index().assign(kpi="mau"))
+    parts.append(mau.groupby(["unit_id", "year", "carrier_id"])["active_users"].max()
+                 .rename("value").reset_index().assign(kpi="mau"))
     total_mau = with_year(frames["monthly_active_total"], "month")
-    parts.append(total_mau.groupby("year")["active_users"].max().rename("value").reset_index()
-                 .assign(carrier_id=0, kpi="mau"))
-    days = channel.groupby("year")["day"].nunique().rename("days")
-    out = pd.concat(parts, ignore_index=True).join(days, on="year")
-    return out.assign(unit_id=unit_id)
+    parts.append(total_mau.groupby(["unit_id", "year"])["active_users"].max().rename("value")
+                 .reset_index().assign(carrier_id=0, kpi="mau"))
+    days = channel.groupby(["unit_id", "year"])["day"].nunique().rename("days")
+    out = pd.concat(parts, ignore_index=True).join(days, on=["unit_id", "year"])
+    # one outlet's rows together, in the order of its parts (the plans sum them in this order)
+    return out.sort_values("unit_id", kind="stable", ignore_index=True)
 
 
 class StoreNotEmpty(click.ClickException):
