@@ -8,11 +8,14 @@ land in every operating stage, targets for every KPI, and a few injected inciden
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import json
 import multiprocessing
 import os
 import queue
+import signal
 import time
 import traceback
 from collections.abc import Iterator
@@ -271,6 +274,10 @@ def _produce(chunks: multiprocessing.Queue, *args) -> None:
     """The generating process: put every chunk on the queue, then None (or the error's trace);
     stop when the seeding process is gone."""
     parent = os.getppid()
+    with contextlib.suppress(AttributeError, OSError):  # Linux: the kernel ends this process
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # when its parent dies (PR_SET_PDEATHSIG)
+    if os.getppid() != parent:
+        os._exit(1)
 
     def put(item) -> None:
         while True:
@@ -289,12 +296,47 @@ def _produce(chunks: multiprocessing.Queue, *args) -> None:
         put(traceback.format_exc())
 
 
-def _set_aside_keys(conn: Connection) -> list[str]:
-    """Drop the fact tables' keys, foreign keys and indexes (PostgreSQL, inside the seed's
-    transaction); return the statements that put them back.
+SET_ASIDE_KEY = "seed_keys_set_aside"  # meta (not demo%, which a reset deletes)
+
+
+def _set_aside_keys(engine: Engine, reset: bool) -> list[str]:
+    """Drop the fact tables' keys, foreign keys and indexes (PostgreSQL) for a big load; return
+    the statements that put them back (`_put_back_keys`).
 
     Checking two foreign keys per row was 80 % of COPY's time, and maintaining the B-trees row by
-    row most of the rest; putting them back after the load checks and sorts each table once."""
+    row most of the rest; putting them back after the load checks and sorts each table once.
+    Dropping them locks the tables exclusively, so it is done (and committed) before the load's
+    long transaction, which then blocks nobody's ANALYZE or reads of other tables; the statements
+    are kept in the meta table until they have run, so a seed that was killed has them run by the
+    next one."""
+    _put_back_keys(engine)
+    with engine.begin() as conn:
+        if not reset and conn.execute(select(func.count()).select_from(OrgUnit)).scalar():
+            return []  # the load refuses a store with data (StoreNotEmpty)
+        restore = _drop_keys(conn)
+        conn.execute(insert(Meta).values(key=SET_ASIDE_KEY, value=json.dumps(restore)))
+    return restore
+
+
+def _put_back_keys(engine: Engine, conn: Connection | None = None) -> None:
+    """Run the statements of a set-aside left in the meta table (in `conn`'s transaction, or one
+    of its own); nothing when there is none."""
+    if conn is None:
+        with engine.begin() as own:
+            _put_back_keys(engine, own)
+        return
+    if conn.dialect.name != "postgresql":
+        return
+    stored = conn.execute(select(Meta.value).where(Meta.key == SET_ASIDE_KEY)).scalar()
+    if stored is None:
+        return
+    conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    for statement in json.loads(stored):
+        conn.execute(text(statement))
+    conn.execute(delete(Meta).where(Meta.key == SET_ASIDE_KEY))
+
+
+def _drop_keys(conn: Connection) -> list[str]:
     tables = list(FACT_ORDER)
     rows = conn.execute(text(
         "SELECT c.conname, c.conrelid::regclass::text, pg_get_constraintdef(c.oid), c.contype "
@@ -351,7 +393,42 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
                      np.datetime64(end, "D") + 1)
     cal = Calendar(days=days, end=end)
     counts: dict[str, float] = {name: 0 for name in FACT_ORDER}
+    if engine.dialect.name == "postgresql" and len(profiles) >= WORKER_OUTLETS:
+        _set_aside_keys(engine, reset)
+    try:
+        _load(engine, scale_name, seed, reset, units, profiles, chosen, cal, counts, progress)
+    except BaseException:
+        _put_back_keys(engine)  # the load rolled back: the tables are as they were
+        raise
+    rollups().build(engine)
+    if engine.dialect.name == "postgresql":  # before the risk scan, whose queries plan with them
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # the store's tables only: a database shared with other schemas keeps its own pace
+            names = conn.execute(text("SELECT quote_ident(tablename) FROM pg_tables "
+                                      "WHERE schemaname = current_schema()")).scalars().all()
+            conn.execute(text(f"ANALYZE {', '.join(names)}"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    from risk.demo import seed_risk_history  # risk builds on the facts just loaded
 
+    first = cal.days[0].astype(object)
+    if scale.risk_days is not None:
+        first = max(first, end - dt.timedelta(days=scale.risk_days + LOOKBACK_DAYS - 1))
+    with Session(engine) as session:
+        risk = seed_risk_history(session, first, end, seed)
+        session.commit()
+    counts["risk_events"] = risk["new"]
+    counts["units"] = len(units)
+    counts["seconds"] = round(time.perf_counter() - started, 1)
+    return counts
+
+
+def _load(engine: Engine, scale_name: str, seed: int, reset: bool, units: list[UnitPlan],
+          profiles: list[OutletProfile], chosen: list[dict], cal: Calendar,
+          counts: dict[str, float], progress) -> None:
+    """Write the units, facts, targets and incidents in one transaction (counting rows)."""
+    days, end = cal.days, cal.end
     with engine.begin() as conn:
         with Session(bind=conn) as session:
             ensure_catalog(session)
@@ -369,7 +446,6 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
         ).astype({"parent_id": "Int64"}))
         yearly = []
         encode = conn.dialect.name == "postgresql"
-        restore = _set_aside_keys(conn) if encode and len(profiles) >= WORKER_OUTLETS else []
         for done, tables, sums in _chunks(profiles, units, cal, seed, chosen, encode):
             yearly.append(sums)
             for name in FACT_ORDER:
@@ -379,10 +455,7 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
                     counts[name] += bulk_insert(conn, name, tables[name])
             if progress:
                 progress(done, len(profiles))
-        if restore:
-            conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-            for statement in restore:
-                conn.execute(text(statement))
+        _put_back_keys(engine, conn)
         counts["target"] = bulk_insert(conn, "target",
                                        target_frame(units, pd.concat(yearly), cal, seed))
         bulk_insert(conn, "demo_incident", pd.DataFrame([
@@ -399,25 +472,6 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             for table in ("org_unit", "work_order", "target", "demo_incident"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"COALESCE((SELECT max(id) FROM {table}), 1))"))
-    rollups().build(engine)
-    if engine.dialect.name == "postgresql":  # before the risk scan, whose queries plan with them
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-    from risk.demo import seed_risk_history  # risk builds on the facts just loaded
-
-    first = cal.days[0].astype(object)
-    if scale.risk_days is not None:
-        first = max(first, end - dt.timedelta(days=scale.risk_days + LOOKBACK_DAYS - 1))
-    with Session(engine) as session:
-        risk = seed_risk_history(session, first, end, seed)
-        session.commit()
-    counts["risk_events"] = risk["new"]
-    counts["units"] = len(units)
-    counts["seconds"] = round(time.perf_counter() - started, 1)
-    return counts
 
 
 def _yearly_sums(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
