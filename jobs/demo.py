@@ -456,6 +456,10 @@ def _load(engine: Engine, scale_name: str, seed: int, reset: bool, units: list[U
     """Write the units, facts, targets and incidents in one transaction (counting rows)."""
     days, end = cal.days, cal.end
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # between its statements this transaction generates and plans (minutes at national
+            # scale): not the idle client that DB_IDLE_IN_TRANSACTION_SECONDS guards against
+            conn.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
         with Session(bind=conn) as session:
             ensure_catalog(session)
             ensure_rubric(session)
