@@ -8,9 +8,18 @@ land in every operating stage, targets for every KPI, and a few injected inciden
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
+import itertools
 import json
+import multiprocessing
+import os
+import queue
+import signal
 import time
+import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import click
@@ -22,7 +31,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 import settings
-from data.bulk import bulk_insert
+from data.bulk import Encoded, bulk_insert, copy_encoded, encode_copy
 from data.catalog import ensure_catalog
 from data.changes import data_changed, rollups
 from data.clock import yesterday
@@ -31,9 +40,10 @@ from data.models import FACT_TABLES, ROLLUP_TABLES, Base, Meta, OrgUnit
 from data.rubric import ensure_rubric
 from data.units import is_unit_code, path_for, unit_code_problem
 from jobs import demo_geo
-from jobs.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, outlet_frames
+from jobs.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, order_numbers, outlet_frames
 from jobs.demo_targets import target_frame
 from risk.library import ensure_rules
+from risk.scan import LOOKBACK_DAYS
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class Scale:
     days: int
     provinces: int = 1  # how many of demo_geo.PROVINCES, Zhejiang first
     others: Shape | None = None  # the provinces after Zhejiang
+    risk_days: int | None = None  # the risk history's last days (None: the whole period)
 
 
 SCALES = {
@@ -59,8 +70,10 @@ SCALES = {
                    others=Shape(cities=2, counties=2, outlets=3)),
     "province": Scale(Shape(cities=None, counties=None, outlets=5), days=1095),
     # All 27 provincial companies: 311 cities, 1,890 counties, 11,340 outlets, about 100 M fact rows.
+    # The risk scan evaluates every rule for every unit: over 13,000 units a history of the whole
+    # period would take hours, so the national demo's history covers its last days only.
     "national": Scale(Shape(cities=None, counties=None, outlets=6), days=480, provinces=27,
-                      others=Shape(cities=None, counties=None, outlets=6)),
+                      others=Shape(cities=None, counties=None, outlets=6), risk_days=14),
 }
 
 # Provinces whose company is a municipality's (市) or carries no 省 in its name.
@@ -68,6 +81,9 @@ MUNICIPALITIES = frozenset({"BJ", "TJ", "SH", "CQ"})
 NOT_PROVINCES = frozenset({"JB", "MD", "NX", "XJ", "XZ"})
 
 
+CHUNK_OUTLETS = 40  # outlets generated and copied at a time: memory stays bounded at any scale
+WORKER_OUTLETS = 200  # from this many outlets on, WORKERS processes generate while this one copies
+WORKERS = 2
 FACT_ORDER = ("channel_daily", "user_stock_daily", "content_daily", "campaign_daily",
               "monthly_active", "monthly_active_total", "work_order", "data_load")
 
@@ -196,6 +212,180 @@ def _effects_for(outlet: UnitPlan, chosen: list[dict]) -> Effects:
     return effects
 
 
+Chunk = tuple[int, dict[str, "pd.DataFrame | Encoded"], pd.DataFrame]
+
+
+def _generate(profiles: list[OutletProfile], units: list[UnitPlan], cal: Calendar, seed: int,
+              chosen: list[dict], encode: bool, part: int = 0, parts: int = 1) -> Iterator[Chunk]:
+    """Every `parts`-th chunk of the outlets' facts from the `part`-th on: (outlets done, rows per
+    table, yearly sums), with the work orders numbered from 1 in each chunk (`_chunks` numbers
+    them across the store).
+
+    With `encode` the rows but the work orders' come encoded for PostgreSQL's COPY
+    (`data.bulk.encode_copy`)."""
+    by_id = {u.id: u for u in units}
+    for k, first in enumerate(range(0, len(profiles), CHUNK_OUTLETS)):
+        if k % parts != part:
+            continue
+        next_wo = 1
+        parts_of: dict[str, list[pd.DataFrame]] = {name: [] for name in FACT_ORDER}
+        for prof in profiles[first: first + CHUNK_OUTLETS]:
+            frames = outlet_frames(prof, cal, seed, _effects_for(by_id[prof.unit_id], chosen),
+                                   next_wo)
+            next_wo += len(frames["work_order"])
+            for name in FACT_ORDER:
+                parts_of[name].append(frames[name])
+        tables = {name: pd.concat(parts_of[name], ignore_index=True) for name in FACT_ORDER}
+        sums = _yearly_sums(tables)
+        out: dict[str, pd.DataFrame | Encoded] = dict(tables)
+        if encode:
+            out.update({name: encode_copy(Base.metadata.tables[name], frame)
+                        for name, frame in tables.items() if name != "work_order"})
+        yield min(first + CHUNK_OUTLETS, len(profiles)), out, sums
+
+
+def _chunks(profiles: list[OutletProfile], units: list[UnitPlan], cal: Calendar, seed: int,
+            chosen: list[dict], encode: bool, worker: bool | None = None) -> Iterator[Chunk]:
+    """`_generate`'s chunks in order, work orders numbered across the store; with `worker`
+    (default: from WORKER_OUTLETS outlets on) generated by WORKERS processes taking turns, a
+    few chunks ahead of the caller, so generating and copying overlap while memory stays bounded
+    (each queue holds at most two chunks)."""
+    if not (len(profiles) >= WORKER_OUTLETS if worker is None else worker):
+        source = _generate(profiles, units, cal, seed, chosen, encode)
+    else:
+        source = _from_workers(profiles, units, cal, seed, chosen, encode)
+    next_wo = 1
+    for done, tables, sums in source:
+        orders = tables["work_order"]
+        assert isinstance(orders, pd.DataFrame)
+        ids = np.arange(next_wo, next_wo + len(orders))
+        orders = orders.assign(id=ids, order_no=order_numbers(ids))
+        next_wo += len(orders)
+        tables["work_order"] = (encode_copy(Base.metadata.tables["work_order"], orders)
+                                if encode else orders)
+        yield done, tables, sums
+
+
+def _from_workers(*args) -> Iterator[Chunk]:
+    ctx = multiprocessing.get_context("fork")
+    queues = [ctx.Queue(maxsize=2) for _ in range(WORKERS)]
+    workers = [ctx.Process(target=_produce, args=(q, *args, part, WORKERS), daemon=True)
+               for part, q in enumerate(queues)]
+    for w in workers:
+        w.start()
+    try:
+        for turn in itertools.count():
+            chunks, process = queues[turn % WORKERS], workers[turn % WORKERS]
+            while True:
+                try:
+                    item = chunks.get(timeout=5)
+                    break
+                except queue.Empty:
+                    if not process.is_alive():
+                        raise RuntimeError("demo generator stopped (exit code "
+                                           f"{process.exitcode})") from None
+            if item is None:
+                break
+            if isinstance(item, str):
+                raise RuntimeError(f"demo generator failed:\n{item}")
+            yield item
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+            w.join()
+
+
+def _produce(chunks: multiprocessing.Queue, *args) -> None:
+    """The generating process: put every chunk on the queue, then None (or the error's trace);
+    stop when the seeding process is gone."""
+    parent = os.getppid()
+    with contextlib.suppress(AttributeError, OSError):  # Linux: the kernel ends this process
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # when its parent dies (PR_SET_PDEATHSIG)
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def put(item) -> None:
+        while True:
+            try:
+                chunks.put(item, timeout=5)
+                return
+            except queue.Full:
+                if os.getppid() != parent:
+                    os._exit(1)
+
+    try:
+        for item in _generate(*args):
+            put(item)
+        put(None)
+    except BaseException:
+        put(traceback.format_exc())
+
+
+SET_ASIDE_KEY = "seed_keys_set_aside"  # meta (not demo%, which a reset deletes)
+
+
+def _set_aside_keys(engine: Engine, reset: bool) -> list[str]:
+    """Drop the fact tables' keys, foreign keys and indexes (PostgreSQL) for a big load; return
+    the statements that put them back (`_put_back_keys`).
+
+    Checking two foreign keys per row was 80 % of COPY's time, and maintaining the B-trees row by
+    row most of the rest; putting them back after the load checks and sorts each table once.
+    Dropping them locks the tables exclusively, so it is done (and committed) before the load's
+    long transaction, which then blocks nobody's ANALYZE or reads of other tables; the statements
+    are kept in the meta table until they have run, so a seed that was killed has them run by the
+    next one."""
+    _put_back_keys(engine)
+    with engine.begin() as conn:
+        if not reset and conn.execute(select(func.count()).select_from(OrgUnit)).scalar():
+            return []  # the load refuses a store with data (StoreNotEmpty)
+        restore = _drop_keys(conn)
+        conn.execute(insert(Meta).values(key=SET_ASIDE_KEY, value=json.dumps(restore)))
+    return restore
+
+
+def _put_back_keys(engine: Engine, conn: Connection | None = None) -> None:
+    """Run the statements of a set-aside left in the meta table (in `conn`'s transaction, or one
+    of its own); nothing when there is none."""
+    if conn is None:
+        with engine.begin() as own:
+            _put_back_keys(engine, own)
+        return
+    if conn.dialect.name != "postgresql":
+        return
+    stored = conn.execute(select(Meta.value).where(Meta.key == SET_ASIDE_KEY)).scalar()
+    if stored is None:
+        return
+    conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    for statement in json.loads(stored):
+        conn.execute(text(statement))
+    conn.execute(delete(Meta).where(Meta.key == SET_ASIDE_KEY))
+
+
+def _drop_keys(conn: Connection) -> list[str]:
+    tables = list(FACT_ORDER)
+    rows = conn.execute(text(
+        "SELECT c.conname, c.conrelid::regclass::text, pg_get_constraintdef(c.oid), c.contype "
+        "FROM pg_constraint c WHERE c.conrelid = ANY(CAST(:tables AS regclass[])) "
+        "AND c.contype IN ('p', 'f', 'u') ORDER BY c.contype DESC, c.conname"),
+        {"tables": tables}).all()
+    indexes = conn.execute(text(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1"),
+        {"tables": tables}).all()
+    for name, table, _, _ in rows:
+        conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
+        conn.execute(text(f"DROP INDEX {name}"))
+    # keys first (the foreign keys' checks and the roll-up build read through them), then indexes
+    keys = [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+            for name, table, definition, kind in rows if kind != "f"]
+    foreign = [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+               for name, table, definition, kind in rows if kind == "f"]
+    return keys + [definition for _, definition in indexes] + foreign
+
+
 def store_is_empty(session: Session) -> bool:
     """Tell whether the store holds no organisation (and so no facts)."""
     return not session.scalar(select(func.count()).select_from(OrgUnit))
@@ -229,8 +419,47 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
                      np.datetime64(end, "D") + 1)
     cal = Calendar(days=days, end=end)
     counts: dict[str, float] = {name: 0 for name in FACT_ORDER}
+    if engine.dialect.name == "postgresql" and len(profiles) >= WORKER_OUTLETS:
+        _set_aside_keys(engine, reset)
+    try:
+        _load(engine, scale_name, seed, reset, units, profiles, chosen, cal, counts, progress)
+    except BaseException:
+        _put_back_keys(engine)  # the load rolled back: the tables are as they were
+        raise
+    rollups().build(engine)
+    if engine.dialect.name == "postgresql":  # before the risk scan, whose queries plan with them
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # the store's tables only: a database shared with other schemas keeps its own pace
+            names = conn.execute(text("SELECT quote_ident(tablename) FROM pg_tables "
+                                      "WHERE schemaname = current_schema()")).scalars().all()
+            conn.execute(text(f"ANALYZE {', '.join(names)}"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    from risk.demo import seed_risk_history  # risk builds on the facts just loaded
 
+    first = cal.days[0].astype(object)
+    if scale.risk_days is not None:
+        first = max(first, end - dt.timedelta(days=scale.risk_days + LOOKBACK_DAYS - 1))
+    with Session(engine) as session:
+        risk = seed_risk_history(session, first, end, seed)
+        session.commit()
+    counts["risk_events"] = risk["new"]
+    counts["units"] = len(units)
+    counts["seconds"] = round(time.perf_counter() - started, 1)
+    return counts
+
+
+def _load(engine: Engine, scale_name: str, seed: int, reset: bool, units: list[UnitPlan],
+          profiles: list[OutletProfile], chosen: list[dict], cal: Calendar,
+          counts: dict[str, float], progress) -> None:
+    """Write the units, facts, targets and incidents in one transaction (counting rows)."""
+    days, end = cal.days, cal.end
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # between its statements this transaction generates and plans (minutes at national
+            # scale): not the idle client that DB_IDLE_IN_TRANSACTION_SECONDS guards against
+            conn.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
         with Session(bind=conn) as session:
             ensure_catalog(session)
             ensure_rubric(session)
@@ -245,23 +474,18 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             {"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en,
              "tier": u.tier, "parent_id": u.parent_id, "path": u.path} for u in units]
         ).astype({"parent_id": "Int64"}))
-        by_id = {u.id: u for u in units}
-        next_wo = 1
         yearly = []
-        chunk: dict[str, list[pd.DataFrame]] = {name: [] for name in FACT_ORDER}
-        for i, prof in enumerate(profiles, start=1):
-            frames = outlet_frames(prof, cal, seed, _effects_for(by_id[prof.unit_id], chosen),
-                                   next_wo)
-            next_wo += len(frames["work_order"])
-            yearly.append(_yearly_sums(prof.unit_id, frames))
+        encode = conn.dialect.name == "postgresql"
+        for done, tables, sums in _chunks(profiles, units, cal, seed, chosen, encode):
+            yearly.append(sums)
             for name in FACT_ORDER:
-                chunk[name].append(frames[name])
-            if i % 20 == 0 or i == len(profiles):
-                for name in FACT_ORDER:
-                    counts[name] += bulk_insert(conn, name, pd.concat(chunk[name], ignore_index=True))
-                    chunk[name] = []
-                if progress:
-                    progress(i, len(profiles))
+                if encode:
+                    counts[name] += copy_encoded(conn, name, tables[name])
+                else:
+                    counts[name] += bulk_insert(conn, name, tables[name])
+            if progress:
+                progress(done, len(profiles))
+        _put_back_keys(engine, conn)
         counts["target"] = bulk_insert(conn, "target",
                                        target_frame(units, pd.concat(yearly), cal, seed))
         bulk_insert(conn, "demo_incident", pd.DataFrame([
@@ -278,28 +502,11 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
             for table in ("org_unit", "work_order", "target", "demo_incident"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"COALESCE((SELECT max(id) FROM {table}), 1))"))
-    rollups().build(engine)
-    from risk.demo import seed_risk_history  # risk builds on the facts just loaded
-
-    with Session(engine) as session:
-        risk = seed_risk_history(session, cal.days[0].astype(object), end, seed)
-        session.commit()
-    counts["risk_events"] = risk["new"]
-    if engine.dialect.name == "postgresql":
-        # The store's own tables: a bare ANALYZE samples every schema of the database (15 s
-        # against 0.5 s for the tiny demo's, on a test database that holds a few big stores).
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f"ANALYZE {', '.join(t.name for t in Base.metadata.sorted_tables)}"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-    counts["units"] = len(units)
-    counts["seconds"] = round(time.perf_counter() - started, 1)
-    return counts
 
 
-def _yearly_sums(unit_id: int, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per outlet, year, KPI and carrier (0 = all carriers): the figures the demo's plans come from.
+def _yearly_sums(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per outlet, year, KPI and carrier (0 = all carriers): the figures the demo's plans come from
+    (of a chunk of outlets at once: grouping one outlet at a time was half the generation time).
 
     Flows are totals over the year's days with data (`days` says how many), levels the last one.
     """
@@ -307,8 +514,10 @@ def _yearly_sums(unit_id: int, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         return df.assign(year=df[col].str[:4])
 
     def by_carrier(df: pd.DataFrame, kpi: str, col: str, how: str) -> list[pd.DataFrame]:
-        per = df.groupby(["year", "carrier_id"])[col].agg(how).rename("value").reset_index()
-        total = df.groupby("year")[col].agg(how).rename("value").reset_index().assign(carrier_id=0)
+        per = (df.groupby(["unit_id", "year", "carrier_id"])[col].agg(how).rename("value")
+               .reset_index())
+        total = (df.groupby(["unit_id", "year"])[col].agg(how).rename("value").reset_index()
+                 .assign(carrier_id=0))
         return [per.assign(kpi=kpi), total.assign(kpi=kpi)]
 
     channel = with_year(frames["channel_daily"])
@@ -319,17 +528,18 @@ def _yearly_sums(unit_id: int, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         parts += by_carrier(channel, kpi, col, "sum")
     parts += by_carrier(with_year(frames["content_daily"]), "pushes", "pushes", "sum")
     parts += by_carrier(with_year(frames["campaign_daily"]), "participants", "participants", "sum")
-    stock = with_year(frames["user_stock_daily"]).groupby("year")["registered"].last()
+    stock = with_year(frames["user_stock_daily"]).groupby(["unit_id", "year"])["registered"].last()
     parts.append(stock.rename("value").reset_index().assign(carrier_id=0, kpi="registered_users"))
     mau = with_year(frames["monthly_active"], "month")
-    parts.append(mau.groupby(["year", "carrier_id"])["active_users"].max().rename("value")
-                 .reset_index().assign(kpi="mau"))
+    parts.append(mau.groupby(["unit_id", "year", "carrier_id"])["active_users"].max()
+                 .rename("value").reset_index().assign(kpi="mau"))
     total_mau = with_year(frames["monthly_active_total"], "month")
-    parts.append(total_mau.groupby("year")["active_users"].max().rename("value").reset_index()
-                 .assign(carrier_id=0, kpi="mau"))
-    days = channel.groupby("year")["day"].nunique().rename("days")
-    out = pd.concat(parts, ignore_index=True).join(days, on="year")
-    return out.assign(unit_id=unit_id)
+    parts.append(total_mau.groupby(["unit_id", "year"])["active_users"].max().rename("value")
+                 .reset_index().assign(carrier_id=0, kpi="mau"))
+    days = channel.groupby(["unit_id", "year"])["day"].nunique().rename("days")
+    out = pd.concat(parts, ignore_index=True).join(days, on=["unit_id", "year"])
+    # one outlet's rows together, in the order of its parts (the plans sum them in this order)
+    return out.sort_values("unit_id", kind="stable", ignore_index=True)
 
 
 class StoreNotEmpty(click.ClickException):

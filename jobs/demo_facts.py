@@ -355,7 +355,7 @@ def _work_orders(profile: OutletProfile, cal: Calendar, customers: np.ndarray, e
     return pd.DataFrame({
         "id": np.arange(first_id, first_id + n),
         "unit_id": profile.unit_id,
-        "order_no": np.char.add("DEMO", np.char.zfill(np.arange(first_id, first_id + n).astype(str), 10)),
+        "order_no": order_numbers(np.arange(first_id, first_id + n)),
         "carrier_id": carrier,
         "category": WO_CATEGORIES[category],
         "created_at": _ts(created),
@@ -369,6 +369,11 @@ def _work_orders(profile: OutletProfile, cal: Calendar, customers: np.ndarray, e
         "first_contact_resolved": _nullable_int(fcr, is_closed),
         "rating": _nullable_int(rating, is_closed & rated),
     })
+
+
+def order_numbers(ids: np.ndarray) -> np.ndarray:
+    """The work orders' numbers in the 95598 system for their ids: DEMO0000000001, ..."""
+    return np.char.add("DEMO", np.char.zfill(ids.astype(str), 10))
 
 
 def _nullable_int(values: np.ndarray, present: np.ndarray) -> pd.Series:

@@ -81,15 +81,17 @@ def _plans(units: list, yearly: pd.DataFrame, rng: np.random.Generator) -> list[
     expanded = yearly.assign(ancestor=yearly["unit_id"].map(ancestors)).explode("ancestor")
     rolled = expanded.groupby(["ancestor", "year", "kpi", "carrier_id"]).agg(
         value=("value", "sum"), days=("days", "max"))
-    rows = []
-    for (unit_id, year, kpi, carrier), r in rolled.iterrows():
-        y = int(year)
-        value = float(r["value"])
-        if value <= 0:
-            continue  # nothing flows there (e.g. payments on the hotline): no plan
-        if kpi in PLAN_FLOWS:
-            value *= (366 if y % 4 == 0 else 365) / max(int(r["days"]), 1)
-        stretch = rng.uniform(0.92, 1.06)  # about half the plans are met
-        rows.append((kpi, int(unit_id), int(carrier) or None, dt.date(y, 1, 1), dt.date(y, 12, 31),
-                     round(value * stretch, 2)))
+    # column-wise (iterating 1.1 M groups at national scale took 50 CPU seconds); the stretches
+    # are drawn in the same order as one draw per plan would, so the plans are the same
+    rolled = rolled[rolled["value"] > 0].reset_index()  # nothing flows there: no plan
+    years = rolled["year"].astype(int).to_numpy()
+    value = rolled["value"].to_numpy(dtype=float)
+    full_year = np.where(years % 4 == 0, 366, 365) / np.maximum(rolled["days"].to_numpy(), 1)
+    value = np.where(rolled["kpi"].isin(PLAN_FLOWS).to_numpy(), value * full_year, value)
+    stretch = rng.uniform(0.92, 1.06, len(rolled))  # about half the plans are met
+    rows = [(kpi, int(unit_id), int(carrier) or None, dt.date(y, 1, 1), dt.date(y, 12, 31),
+             round(v, 2))
+            for kpi, unit_id, carrier, y, v in zip(rolled["kpi"], rolled["ancestor"],
+                                                   rolled["carrier_id"], years.tolist(),
+                                                   (value * stretch).tolist(), strict=True)]
     return rows
