@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dash_mantine_components as dmc
 from flask import g
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
 import settings
 from auth import audit
@@ -28,6 +28,9 @@ from metrics.freshness import is_demo, last_loaded, outlets_loaded
 from metrics.scope import Scope
 from metrics.targets import Bands
 from views.resolve import Refusal, audit_refusal, resolve_view
+
+if TYPE_CHECKING:  # the page context carries the request's session; pages never query it themselves
+    from sqlalchemy.orm import Session
 
 
 @dataclass
