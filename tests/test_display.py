@@ -422,8 +422,10 @@ def test_a_wall_shows_no_controls_hints_or_click_panels(display_app, store, url)
 
 
 def test_regions_and_risk_on_a_wall_in_the_browser(display_app, store):
-    pid = _saved(store, [{"url": "/regions?unit=ZJ-HZ&period=last7", "dwell_seconds": 5},
-                         {"url": "/risk?unit=ZJ", "dwell_seconds": 5}])
+    # Each view stays long enough to be checked on a loaded machine: with 5 s the wall had moved on
+    # to the risk view before the regions view was read (CI, stop 28).
+    pid = _saved(store, [{"url": "/regions?unit=ZJ-HZ&period=last7", "dwell_seconds": 30},
+                         {"url": "/risk?unit=ZJ", "dwell_seconds": 30}])
     server = StoppableServer(display_app)
     base = server.start()
     try:
@@ -434,11 +436,14 @@ def test_regions_and_risk_on_a_wall_in_the_browser(display_app, store):
                                 ("风险 · 浙江省电力公司", "wall-risk")):
                 page.wait_for_function(
                     "t => document.getElementById('display-title').innerText.startsWith(t)",
-                    arg=title, timeout=15_000)
+                    arg=title, timeout=45_000)
                 page.wait_for_selector("#display-body .js-plotly-plot .main-svg")
                 page.wait_for_timeout(1500)
                 page.screenshot(path=str(ARTIFACTS / f"{shot}-1920x1080.png"))
-                seen = page.inner_text("#display-body")
+                shown, seen = page.evaluate(
+                    "() => [document.getElementById('display-title').innerText,"
+                    " document.getElementById('display-body').innerText]")
+                assert shown.startswith(title)
                 assert [w for w in _wall_words("zh") if w in seen] == []
                 assert page.locator("#display-body input, #display-body button, "
                                     "#display-body a[href]").count() == 0
