@@ -322,11 +322,12 @@ def _xid(conn: Connection) -> int:
 
 
 def rollups_written(conn: Connection, since: int) -> dict[str, dict[str, int]]:
-    """Per roll-up table, the rows written by transactions from `since` on, per day."""
-    from data.models import ROLLUP_TABLES
+    """Per roll-up table, the rows written by transactions from `since` on, per day (the gap
+    roll-up's day is the day a gap began: the gaps touching the loaded day may begin before it)."""
+    from data.models import DERIVED_TABLES
 
     out: dict[str, dict[str, int]] = {}
-    for model in ROLLUP_TABLES:
+    for model in DERIVED_TABLES:
         t = model.__tablename__
         rows = conn.execute(text(
             f"SELECT day, count(*) FROM {t} WHERE xmin::text::bigint >= :x GROUP BY day"),

@@ -726,6 +726,36 @@ class RollupLoad(Base):
 ROLLUP_TABLES = (RollupChannel, RollupContent, RollupCampaign, RollupStock, RollupOrdersCreated,
                  RollupOrdersClosed, RollupLoad)
 
+OPEN_GAP = dt.date(9999, 12, 31)  # `RollupStockGap.until` of a unit with no later stock row (yet)
+
+
+class RollupStockGap(Base):
+    """The stock levels carried over gaps, summed over a non-outlet unit's subtree: for each
+    (`day`, `until`), the levels on `day` of the subtree's reporting units whose next stock row is
+    on `until`, more than a day later (`OPEN_GAP`: none yet), and how many such units.
+
+    A stock takes each unit's level on its last day with data (DOMAIN.md), so a unit that missed
+    day D counts with its level of the day its gap began: the carry-forward onto D of the subtree,
+    from day F on, is the sum of the rows with F <= `day` < D < `until`. A few hundred rows answer
+    what reading every outlet's stock rows answered (at HQ, eleven thousand outlets' rows a day).
+    Kept by `metrics.rollups` with the other roll-ups, for the same changed days.
+    """
+
+    __tablename__ = "rollup_stock_gap"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    until: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    outlets: Mapped[rollup_count]
+    customers: Mapped[rollup_count]
+    registered: Mapped[rollup_count]
+    bound: Mapped[rollup_count]
+    profiled: Mapped[rollup_count]
+    ebill: Mapped[rollup_count]
+
+
+DERIVED_TABLES = (*ROLLUP_TABLES, RollupStockGap)  # every table `metrics.rollups` keeps
+
 
 class ImportLog(Base):
     """One run of `import-data` or the upload page: who loaded which file, and what it changed.

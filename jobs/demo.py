@@ -36,7 +36,7 @@ from data.catalog import ensure_catalog
 from data.changes import data_changed, rollups
 from data.clock import yesterday
 from data.db import get_engine
-from data.models import FACT_TABLES, ROLLUP_TABLES, Base, Meta, OrgUnit
+from data.models import DERIVED_TABLES, FACT_TABLES, Base, Meta, OrgUnit
 from data.rubric import ensure_rubric
 from data.units import is_unit_code, path_for, unit_code_problem
 from jobs import demo_geo
@@ -393,7 +393,7 @@ def store_is_empty(session: Session) -> bool:
 
 def clear_store(conn: Connection) -> None:
     """Delete every unit, fact, target, account and demo record; the catalogue and audit log stay."""
-    tables = [m.__tablename__ for m in (*ROLLUP_TABLES, *FACT_TABLES)] + [
+    tables = [m.__tablename__ for m in (*DERIVED_TABLES, *FACT_TABLES)] + [
         "target", "demo_incident", "api_token", "render_token", "app_user", "risk_event_step",
         "risk_event", "risk_scan_run"]
     if conn.dialect.name == "postgresql":

@@ -537,49 +537,6 @@ def _rollup_days(session: Session, source_name: str, measures: list[Measure],
                          [label(source_name, m) for m in measures], units, sel, carry_from)
 
 
-def carried_by_unit(session: Session, source_name: str, columns: list[str],
-                    partial: dict[int, list[dt.date]], start: dt.date
-                    ) -> dict[int, dict[str, dict[dt.date, float]]]:
-    """`carried_levels` of many units at once: for each unit of `partial` and each of its days,
-    the sum over the units of its subtree that did not report that day of their level on their
-    last day with data before it (from `start`): {unit: {column: {day: sum}}}, a day only where
-    some unit was carried. One query for all of them: each unit's rows followed by a gap (or
-    last), whose levels carry over every day strictly inside the gap."""
-    source = SOURCES[source_name]
-    t = sql.table(source.table)
-    date_col = t.c[source.date_column]
-    last = max(d for days in partial.values() for d in days)
-    rows = (select(t.c.unit_id, date_col.label("d"),
-                   func.lead(date_col).over(partition_by=t.c.unit_id, order_by=date_col)
-                   .label("next_d"), *[t.c[c] for c in columns])
-            .where(date_col >= start, date_col <= last).subquery("stock_rows"))
-    dialect = session.get_bind().dialect.name
-    gaps = select(rows).where(or_(rows.c.next_d.is_(None),
-                                  rows.c.next_d > sql.day_after(rows.c.d, dialect)))
-    paths = per_transaction(session, "unit_paths", lambda: dict(session.execute(
-        select(OrgUnit.id, OrgUnit.path)).all()))
-    wanted = {uid: set(days) for uid, days in partial.items()}
-    out: dict[int, dict[str, dict[dt.date, float]]] = {}
-    one_day = dt.timedelta(days=1)
-    for uid, d, next_d, *levels in session.execute(gaps).all():
-        d, next_d = sql.as_date(d), sql.as_date(next_d)
-        assert d is not None
-        inside = []  # the days strictly inside the gap (after a last row: up to `last`)
-        day = d + one_day
-        while day <= last and (next_d is None or day < next_d):
-            inside.append(day)
-            day += one_day
-        for part in paths[uid].strip("/").split("/"):  # the unit and its ancestors
-            days = wanted.get(int(part))
-            for day in inside if days else ():
-                if day in days:  # type: ignore[operator]
-                    sums = out.setdefault(int(part), {c: {} for c in columns})
-                    for c, v in zip(columns, levels, strict=True):
-                        if v is not None:
-                            sums[c][day] = sums[c].get(day, 0.0) + float(v)
-    return out
-
-
 def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
     for i in range(0, len(ids), size):
         yield ids[i:i + size]

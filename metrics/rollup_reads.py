@@ -6,23 +6,23 @@ the roll-ups cannot answer exactly, and the caller reads the facts:
 - flows (sums, filtered counts) add up over units, days and carriers, so a unit's (or each
   child's) roll-up rows summed over the range and carriers equal the facts summed over the subtree;
 - stocks take each outlet's level on its last day with data in the range (per period when grouped
-  by week or month). A roll-up row is the sum over the outlets that reported that day, so it is the
-  answer only on the range's (period's) last day and only when every outlet of the subtree reported
-  then; by day every day is its own period, so the day's row is the answer. Otherwise: None.
+  by week or month; by day, on each day with data, carried from the range's first day). A roll-up
+  row is the sum over the outlets that reported that day; the outlets that did not are added from
+  `rollup_stock_gap` (the levels carried over their gaps), so the range's (period's, day's) last
+  day's row plus the gaps begun in the range and not ended by that day is the answer.
 - a unit that is an outlet, or a child grouping whose children are outlets, has no roll-up rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from data.clock import month_end, month_start
-from data.models import OUTLET_TIER, OrgUnit
-from data.units import subtree_bounds
+from data.models import OUTLET_TIER, OrgUnit, RollupStockGap
 from metrics import sql
 from metrics.registry import Measure
 from metrics.rollups import SPECS, column_name
@@ -102,51 +102,64 @@ def _levels(session: Session, r, columns: list[str], labels: list[str], sel: Sel
             units: dict[int, str], where: list) -> Values | None:
     out: Values = {lab: {} for lab in labels}
     if sel.group == "day":
-        # The day's row sums the outlets that reported that day; on a day some did not (one loaded
-        # late), their last known levels in the range are carried forward from the facts.
+        # The day's row sums the outlets that reported that day; those that did not add the level
+        # of the day their gap began, if it began in the range.
         (uid,) = units
-        total = len(_outlets(session, units)[uid])
-        partial_days: list[dt.date] = []
-        for row in session.execute(select(r.c.day, r.c.outlets, *[r.c[c] for c in columns])
-                                   .where(*where)):
-            day = row.day if isinstance(row.day, dt.date) else dt.date.fromisoformat(row.day)
+        for row in session.execute(select(r.c.day, *[r.c[c] for c in columns]).where(*where)):
+            day = sql.as_date(row.day)
             for c, lab in zip(columns, labels, strict=True):
                 out[lab][day] = float(getattr(row, c))
-            if row.outlets < total:
-                partial_days.append(day)
-        if partial_days:
-            from metrics.compute import add_carried, carried_levels
-
-            add_carried(out, carried_levels(session, "stock", [
-                Measure("stock", c) for c in columns], labels, sel, partial_days))
+        carried = carried_over_gaps(session, columns, [(uid, sel.start, d) for d in out[labels[0]]])
+        for (_uid, _first, day), levels in carried.items():
+            for v, lab in zip(levels, labels, strict=True):
+                have = out[lab][day]
+                out[lab][day] = v if have is None else have + v
         return out
     # Each key's (unit's, period's) last day L: the outlets that reported on L are the roll-up
-    # row of L; those that did not are read from the facts (their own last day before L).
+    # row of L; those that did not add their level of the day their gap began, if in the period.
     keys = _level_keys(sel, units)
     at = {(row.unit_id, sql.as_date(row.day)): row for row in session.execute(
-        select(r.c.unit_id, r.c.day, r.c.outlets, *[r.c[c] for c in columns]).where(
+        select(r.c.unit_id, r.c.day, *[r.c[c] for c in columns]).where(
             r.c.unit_id.in_(list(units)), r.c.day.in_({k[3] for k in keys})))}
-    outlets = _outlets(session, units)
-    short = [k for k in keys if (k[1], k[3]) not in at or at[(k[1], k[3])].outlets
-             != len(outlets[k[1]])]
-    if short:  # a period in which no outlet reported at all has no late outlet either
-        days: dict[int, list[dt.date]] = {}
-        for uid, day in session.execute(select(r.c.unit_id, r.c.day).distinct().where(
-                r.c.unit_id.in_({k[1] for k in short}), r.c.day >= min(k[2] for k in short),
-                r.c.day <= max(k[3] for k in short))):
-            days.setdefault(uid, []).append(sql.as_date(day))  # type: ignore[arg-type]
-        short = [k for k in short if any(k[2] <= d <= k[3] for d in days.get(k[1], ()))]
-    late = _late_levels(session, columns, short, units)
-    for key, unit_id, _first, last in keys:
+    carried = carried_over_gaps(session, columns, [(k[1], k[2], k[3]) for k in keys])
+    for key, unit_id, first, last in keys:
         summed = at.get((unit_id, last))
-        values: list[float | None] = [float(getattr(summed, c)) if summed is not None else None
-                                      for c in columns]
-        if (unit_id, last) in late:
-            values = [_add(a, b) for a, b in zip(values, late[(unit_id, last)], strict=True)]
-        if all(v is None for v in values):
+        late = carried.get((unit_id, first, last))
+        if summed is None and late is None:
             continue  # no outlet has data in the period: no key, as from the facts
-        for v, lab in zip(values, labels, strict=True):
-            out[lab][key] = v
+        for i, (c, lab) in enumerate(zip(columns, labels, strict=True)):
+            out[lab][key] = ((float(getattr(summed, c)) if summed is not None else 0.0)
+                             + (late[i] if late is not None else 0.0))
+    return out
+
+
+def carried_over_gaps(session: Session, columns: list[str],
+                      asks: list[tuple[int, dt.date, Any]]) -> dict[tuple, list[float]]:
+    """For each (unit, first, day) asked: the sum over the units of the subtree with no stock row
+    on `day` of their level on their last day with data in [first, day), by column; only where
+    some unit is carried. One read of `rollup_stock_gap` (a gap begun on F and ended on U carries
+    its levels over every day strictly between them)."""
+    if not asks:
+        return {}
+    g = RollupStockGap.__table__
+    rows: dict[int, list] = {}
+    for row in session.execute(
+            select(g.c.unit_id, g.c.day, g.c.until, *[g.c[c] for c in columns])
+            .where(g.c.unit_id.in_({a[0] for a in asks}), g.c.day >= min(a[1] for a in asks),
+                   g.c.day < max(a[2] for a in asks), g.c.until > min(a[2] for a in asks))).all():
+        rows.setdefault(row[0], []).append((sql.as_date(row[1]), sql.as_date(row[2]), row[3:]))
+    out: dict[tuple, list[float]] = {}
+    for ask in asks:
+        uid, first, day = ask
+        sums: list[float] | None = None
+        for began, until, levels in rows.get(uid, ()):
+            if first <= began < day < until:  # type: ignore[operator]
+                if sums is None:
+                    sums = [0.0] * len(columns)
+                for i, v in enumerate(levels):
+                    sums[i] += float(v)
+        if sums is not None:
+            out[ask] = sums
     return out
 
 
@@ -162,70 +175,6 @@ def _level_keys(sel: Selection, units: dict[int, str]) -> list[tuple]:
         keys.append((first, uid, max(first, sel.start), min(_period_end(first, sel.group), sel.end)))
         first = _period_end(first, sel.group) + dt.timedelta(days=1)
     return keys
-
-
-def _late_levels(session: Session, columns: list[str], keys: list[tuple], units: dict[int, str]
-                 ) -> dict[tuple[int, dt.date], list[float | None]]:
-    """For each key (group key, unit, first, last) given: the sum over the unit's outlets with no
-    stock row on `last` of their levels on their last day with data in [first, last].
-
-    Two queries per range (all the children of a grouping by child share them): the database
-    finds the outlets lacking the day (an anti-join on the facts' key; only those come back, not
-    every outlet's row - HQ has over ten thousand outlets), then their last levels are read by
-    their primary keys."""
-    fact = sql.table("user_stock_daily")
-    ranges: dict[tuple[dt.date, dt.date], dict[int, str]] = {}
-    for _key, unit_id, first, last in keys:
-        ranges.setdefault((first, last), {})[unit_id] = units[unit_id]
-    out: dict[tuple[int, dt.date], list[float | None]] = {}
-    for (first, last), wanted in ranges.items():
-        low, high, width = _span(wanted)
-        by_path = {p: uid for uid, p in wanted.items()}
-        owner = {}
-        for oid, path in session.execute(select(OrgUnit.id, OrgUnit.path).where(
-                OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER,
-                ~select(fact.c.unit_id).where(fact.c.unit_id == OrgUnit.id, fact.c.day == last)
-                .exists())):
-            if path[:width] in by_path:
-                owner[oid] = by_path[path[:width]]
-        if not owner:
-            continue
-        inner = (select(fact.c.unit_id, fact.c.day.label("d"),
-                        func.max(fact.c.day).over(partition_by=fact.c.unit_id).label("last_d"),
-                        *[fact.c[c] for c in columns])
-                 .where(fact.c.unit_id.in_(list(owner)), fact.c.day >= first, fact.c.day <= last)
-                 .subquery("late"))
-        for row in session.execute(select(inner.c.unit_id, *[inner.c[c] for c in columns])
-                                   .where(inner.c.d == inner.c.last_d)):
-            k = (owner[row.unit_id], last)
-            have = out.get(k, [None] * len(columns))
-            out[k] = [_add(a, None if getattr(row, c) is None else float(getattr(row, c)))
-                      for a, c in zip(have, columns, strict=True)]
-    return out
-
-
-def _add(a: float | None, b: float | None) -> float | None:
-    return b if a is None else a if b is None else a + b
-
-
-def _span(units: dict[int, str]) -> tuple[str, str, int]:
-    """The path range holding the subtrees of `units` (one unit, or siblings: paths of one
-    length) and that length."""
-    paths = sorted(units.values())
-    return paths[0], subtree_bounds(paths[-1])[1], len(paths[0])
-
-
-def _outlets(session: Session, units: dict[int, str]) -> dict[int, set[int]]:
-    """The outlets of each unit's subtree (one unit, or siblings), in one query."""
-    low, high, width = _span(units)
-    by_path = {p: uid for uid, p in units.items()}
-    out: dict[int, set[int]] = {uid: set() for uid in units}
-    for oid, path in session.execute(select(OrgUnit.id, OrgUnit.path).where(
-            OrgUnit.path >= low, OrgUnit.path < high, OrgUnit.tier == OUTLET_TIER)):
-        uid = by_path.get(path[:width])
-        if uid is not None:
-            out[uid].add(oid)
-    return out
 
 
 def _period(day: dt.date, grain: str | None) -> dt.date:
@@ -252,7 +201,7 @@ def daily_by_unit(session: Session, source_name: str, measures: list[Measure], l
     unit alone (levels with their carry-forward on the days some outlet did not report, for all
     the units in one more read, carried from `carry_from`: the first day of the range asked of
     `query_rollup`, by default the selection's). None when the roll-up lacks one of them."""
-    from metrics.compute import _chunks, carried_by_unit
+    from metrics.compute import _chunks
 
     spec = SPECS[source_name]
     r = spec.table
@@ -278,33 +227,17 @@ def daily_by_unit(session: Session, source_name: str, measures: list[Measure], l
                     out[lab][uid][day] = float(v) if v is not None else None
         return out
     columns = [column_name(m.column, m.filter) for m in measures]
-    total = _outlet_counts(session)
-    partial: dict[int, list[dt.date]] = {}
     for chunk in _chunks(ids):
-        for uid, stored, outlets, *vs in session.execute(
-                select(r.c.unit_id, r.c.day, r.c.outlets, *[r.c[c] for c in columns])
+        for uid, stored, *vs in session.execute(
+                select(r.c.unit_id, r.c.day, *[r.c[c] for c in columns])
                 .where(r.c.unit_id.in_(chunk), *where)).all():
             day = days.get(stored) or days.setdefault(stored, sql.as_date(stored))
-            assert day is not None
             for lab, v in zip(labels, vs, strict=True):
                 out[lab][uid][day] = float(v)
-            if outlets < total.get(uid, 0):
-                partial.setdefault(uid, []).append(day)
-    if partial:
-        for uid, carried in carried_by_unit(session, source_name, columns, partial,
-                                            carry_from or sel.start).items():
-            for c, lab in zip(columns, labels, strict=True):
-                for day, v in carried[c].items():
-                    have = out[lab][uid].get(day)
-                    out[lab][uid][day] = v if have is None else have + v
+    first = carry_from or sel.start
+    for chunk in _chunks(ids):
+        asks = [(uid, first, day) for uid in chunk for day in out[labels[0]][uid]]
+        for (uid, _first, day), levels in carried_over_gaps(session, columns, asks).items():
+            for lab, v in zip(labels, levels, strict=True):
+                out[lab][uid][day] += v  # type: ignore[operator]
     return out
-
-
-def _outlet_counts(session: Session) -> dict[int, int]:
-    """How many outlets each unit's subtree holds (by the ids in the outlets' paths)."""
-    counts: dict[int, int] = {}
-    for (path,) in session.execute(select(OrgUnit.path).where(OrgUnit.tier == OUTLET_TIER)):
-        for part in path.strip("/").split("/")[:-1]:
-            uid = int(part)
-            counts[uid] = counts.get(uid, 0) + 1
-    return counts
