@@ -400,7 +400,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.risk": ("六、风险管控", "6. Risk control"),
     "report.quality": ("七、数据质量", "7. Data quality"),
     "report.definitions": ("八、指标定义", "8. Definitions"),
-    "report.contents": ("目录", "Contents"),
     "report.unit": ("单位", "Unit"),
     "report.month": ("报告月份", "Month"),
     "report.period": ("统计期间", "Period"),
@@ -410,7 +409,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "The operator (server command line, every unit)"),
     "report.made": ("生成时间", "Generated"),
     "report.data": ("数据", "Data"),
-    "report.page": ("第 {n} 页", "page {n}"),
     "report.improved": ("改善", "improved"),
     "report.declined": ("下滑", "declined"),
     "report.total": ("合计", "Total"),
@@ -569,7 +567,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reports.make": ("生成并下载 PDF", "Make and download the PDF"),
     "reports.working": ("正在生成报告…", "Making the report…"),
     "reports.done": ("报告已下载", "Report downloaded"),
-    "reports.display_only": ("大屏账号不能生成报告。", "Display accounts have no reports."),
 }
 
 

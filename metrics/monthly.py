@@ -73,7 +73,8 @@ def month_kpis(session: Session, kpis: Sequence[str], unit: OrgUnit, month: dt.d
     rows = []
     for k in kpis:
         value = _num(now.loc[k, "value"])
-        target = targets[k].value if targets[k] else None
+        found = targets[k]
+        target = found.value if found is not None else None
         att = attainment(REGISTRY[k], value, target)
         p_abs, p_rel = change(value, _num(before[k]))
         y_abs, y_rel = change(value, _num(year[k]))

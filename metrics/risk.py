@@ -273,7 +273,7 @@ def month_counts(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
             c["opened"] += begin <= created < stop
             done = resolved is not None and resolved < stop
             c["closed"] += done
-            c["closed_on_time"] += done and resolved <= deadline
+            c["closed_on_time"] += resolved is not None and resolved < stop and resolved <= deadline
             c["open_at_end"] += not done
             c["overdue_at_end"] += not done and deadline < stop
     counts.setdefault(None, dict.fromkeys(keys, 0))

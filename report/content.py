@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 import settings
@@ -42,6 +43,7 @@ HEADLINE = ("online_substitution", "online_handling", "online_payment", "binding
 # The attainments shown beside each child in the ranking.
 RANKING_KPIS = ("online_substitution", "online_payment", "satisfaction")
 MOVERS_SHOWN = 3  # improvements and declines named in the summary
+MOVERS_TABLE = 5  # and in its table
 EVENTS_SHOWN = 12
 LATE_SHOWN = 15
 TREND_MONTHS = 13
@@ -182,7 +184,7 @@ def report_content(session: Session, user: User | None, unit_code: str, month: s
     kpis = [k.id for k in KPIS]
     figures = month_kpis(session, kpis, unit, r.start, req.data_end, scope, bands)
     by_kpi = {row["kpi"]: row for row in figures.to_dict("records")}
-    movers = kpi_movers(session, kpis, unit, r.start, req.data_end, scope)
+    movers = _shown_movers(kpi_movers(session, kpis, unit, r.start, req.data_end, scope), lang)
     stages = stages_view(session, unit, month_start(r.previous[0]), r.start, req.data_end, scope)
     risk = month_counts(session, unit, r.start, r.end, scope)
     quality = monthly_quality(session, unit, r.start, r.end, scope).get(r.start, {})
@@ -274,6 +276,16 @@ def _kpi_table(ctx: _Ctx, table_id: str, kpi_ids, by_kpi: dict) -> Table:
     columns = tuple(t(f"report.col.{c}", lang) for c in (
         "kpi", "value", "target", "attainment", "previous", "change", "last_year", "change"))
     return Table(table_id, columns, tuple(rows), tuple(marks))
+
+
+def _shown_movers(movers, lang: str):
+    """The movers worth naming: a change that shows as 0.0 is no change; at most MOVERS_TABLE
+    improvements and as many declines."""
+    seen = movers[[not change(m["change"], REGISTRY[m["kpi"]].unit, m["change_pct"], lang)
+                   .lstrip("+-").startswith("0.0") for m in movers.to_dict("records")]]
+    up = seen[seen["improvement"] > 0].head(MOVERS_TABLE)
+    down = seen[seen["improvement"] < 0].tail(MOVERS_TABLE)
+    return pd.concat([up, down]) if len(down) else up
 
 
 def _movers_table(ctx: _Ctx, movers) -> Table:
