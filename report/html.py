@@ -21,7 +21,6 @@ _TEMPLATE = _ENV.get_template("report.html")
 def report_html(report: Report) -> str:
     """Lay the report out as one HTML page (every value escaped; the SVG is ours)."""
     return _TEMPLATE.render(report=report, css=CSS, kicker=t("report.kicker", report.lang),
-                            demo=t("demo", report.lang),
                             cores_title=t("report.cores", report.lang))
 
 
