@@ -342,7 +342,7 @@ def _core_section(ctx: _Ctx, core, by_kpi: dict) -> Section:
     if split is not None:
         frame = compute(ctx.session, [split.id], ctx.unit, ctx.r.start, ctx.r.end, by="carrier")
         value_of = dict(zip(frame["carrier"], frame["value"], strict=True))
-        bars = [(name(c, lang).split("/")[0].split(" (")[0], value_of.get(c.code))
+        bars = [(name(c, lang).split("/")[0].split(" (")[0].split(" &")[0], value_of.get(c.code))
                 for c in carriers(ctx.session) if c.code in split.carriers]
         charts.append(Chart(t("report.chart.carriers", lang).format(kpi=name(split, lang)),
                             svg.bar_chart(bars, lambda v: number(v, split.unit, lang))))

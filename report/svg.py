@@ -37,7 +37,9 @@ def line_chart(points: Sequence[tuple[str, float | None]], fmt: Callable[[float]
     known = [(i, v) for i, (_l, v) in enumerate(points) if v is not None]
     if not known:
         return _no_data(label)
-    low, high = _scale([v for _i, v in known])
+    values = [v for _i, v in known]
+    span = max(values) - min(values) or abs(values[0]) * 0.05 or 1.0
+    low, high = min(values) - 0.25 * span, max(values) + 0.25 * span  # the data's own range
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = inner_w / max(len(points) - 1, 1)
 
@@ -64,10 +66,12 @@ def line_chart(points: Sequence[tuple[str, float | None]], fmt: Callable[[float]
             anchor = "end" if i == len(points) - 1 else "start" if i == 0 else "middle"
             body.append(f'<text x="{x:.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}">'
                         f'{escape(text)}</text>')
-    i, v = known[-1]
-    x, y = xy(i, v)
-    body.append(f'<text x="{x - 4:.1f}" y="{max(y - 6, 10):.1f}" text-anchor="end" '
-                f'font-weight="bold">{escape(fmt(v))}</text>')
+    for (i, v), anchor in ((known[0], "start"), (known[-1], "end")):
+        x, y = xy(i, v)
+        body.append(f'<text x="{x + (4 if anchor == "start" else -4):.1f}" y="{max(y - 6, 10):.1f}" '
+                    f'text-anchor="{anchor}" font-weight="bold">{escape(fmt(v))}</text>')
+        if len(known) == 1:
+            break
     return _frame(body, label)
 
 
@@ -78,13 +82,13 @@ def bar_chart(bars: Sequence[tuple[str, float | None]], fmt: Callable[[float], s
         return _no_data(label)
     values = [v for _l, v in bars if v is not None]
     _low, high = _scale(values)
-    label_w, value_w = 92, 60
+    label_w, value_w = 112, 60
     row = (HEIGHT - 8) / len(bars)
     body = []
     for n, (text, v) in enumerate(bars):
         y = 4 + n * row
         body.append(f'<text x="{label_w - 4}" y="{y + row / 2 + 3:.1f}" text-anchor="end">'
-                    f'{escape(text[:14])}</text>')
+                    f'{escape(text[:18])}</text>')
         if v is not None and high > 0:
             w = max(0.0, (WIDTH - label_w - value_w) * max(v, 0) / high)
             body.append(f'<rect x="{label_w}" y="{y + row * 0.2:.1f}" width="{w:.1f}" '
