@@ -43,7 +43,7 @@ HEADLINE = ("online_substitution", "online_handling", "online_payment", "binding
 # The attainments shown beside each child in the ranking.
 RANKING_KPIS = ("online_substitution", "online_payment", "satisfaction")
 MOVERS_SHOWN = 3  # improvements and declines named in the summary
-MOVERS_TABLE = 4  # and in its table
+MOVERS_TABLE = 3  # and in its table
 EVENTS_SHOWN = 12
 LATE_SHOWN = 15
 TREND_MONTHS = 13
