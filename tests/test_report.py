@@ -400,3 +400,39 @@ def test_the_reports_page_downloads_the_report(live, tmp_path):
     assert saved.read_bytes().startswith(b"%PDF")
     assert _squash(name_of(store, UNIT, "zh")) in pdf_text(saved)
     assert errors == []
+
+
+def test_movers_and_ranking_are_what_compute_gives(tiny_store):
+    """Each KPI's change from May to June at ZJ-HZ and the child that moved most the same way,
+    restated from compute by child; the children ranked by their share of KPIs on target."""
+    from metrics.monthly import kpi_movers, rank_children
+
+    with Session(tiny_store.engine) as s:
+        unit = unit_by_code(s, UNIT)
+        kpis = list(REGISTRY)
+        movers = kpi_movers(s, kpis, unit, START, END).set_index("kpi")
+        now = compute(s, kpis, unit, START, END).set_index("kpi")["value"]
+        was = compute(s, kpis, unit, *BEFORE).set_index("kpi")["value"]
+        kids_now = compute(s, kpis, unit, START, END, by="child")
+        kids_was = compute(s, kpis, unit, *BEFORE, by="child")
+        heat = attainment_by_child(s, unit, START, END)
+        ranked = rank_children(heat, {}).to_dict("records")
+    assert len(movers) > 10
+    for k, row in movers.iterrows():
+        better = 1 if REGISTRY[k].better == "higher" else -1
+        assert row["change"] == pytest.approx(now[k] - was[k])
+        assert row["improvement"] == pytest.approx(better * (now[k] - was[k]) / abs(was[k]))
+        moved = {}
+        for child in kids_now[kids_now["kpi"] == k].itertuples():
+            before = kids_was[(kids_was["kpi"] == k) & (kids_was["unit"] == child.unit)]["value"]
+            if child.value is not None and before.iloc[0] not in (None, 0):
+                moved[child.unit] = better * (child.value - before.iloc[0]) / abs(before.iloc[0])
+        same_way = {u: m for u, m in moved.items() if (m > 0) == (row["improvement"] > 0) and m}
+        assert row["child"] == (max(same_way, key=lambda u: abs(same_way[u])) if same_way else None)
+    assert list(movers["improvement"]) == sorted(movers["improvement"], reverse=True)
+    shares = {}
+    for code, part in heat.groupby("unit"):
+        judged = [a for a in part["attainment"] if a is not None]
+        shares[code] = sum(a >= 1 for a in judged) / len(judged)
+    assert [r["unit"] for r in ranked] == sorted(shares, key=lambda u: -shares[u])
+    assert [r["share"] for r in ranked] == pytest.approx(sorted(shares.values(), reverse=True))
