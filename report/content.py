@@ -165,7 +165,12 @@ def check_request(session: Session, user: User | None, unit_code: str, month: st
         shown = f"{span[0]:%Y-%m} – {span[1]:%Y-%m}" if span else "-"
         raise ReportInvalid(f"no data for {first:%Y-%m} (data covers {shown})",
                             f"{first:%Y-%m} 没有数据（数据范围 {shown}）")
-    return Request(unit, month_ranges(first, span[1]), scope, span[1])
+    ranges = month_ranges(first, span[1])
+    loaded = monthly_quality(session, unit, ranges.start, ranges.end).get(ranges.start, {})
+    if loaded.get("data_completeness") is None:  # the store has data that month, this unit none
+        raise ReportInvalid(f"no data for {unit.code} in {first:%Y-%m}",
+                            f"{unit.code} 在 {first:%Y-%m} 没有数据")
+    return Request(unit, ranges, scope, span[1])
 
 
 def report_content(session: Session, user: User | None, unit_code: str, month: str,

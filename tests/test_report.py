@@ -436,3 +436,22 @@ def test_movers_and_ranking_are_what_compute_gives(tiny_store):
         shares[code] = sum(a >= 1 for a in judged) / len(judged)
     assert [r["unit"] for r in ranked] == sorted(shares, key=lambda u: -shares[u])
     assert [r["share"] for r in ranked] == pytest.approx(sorted(shares.values(), reverse=True))
+
+
+@pytest.mark.writes
+def test_a_unit_without_data_that_month_is_refused(own_store):
+    """The store has June's data, a county added since has none: no report of nothing."""
+    from data.units import path_for
+
+    with Session(own_store.engine) as s:
+        parent = unit_by_code(s, UNIT)
+        unit = OrgUnit(code="ZJ-HZ-09", name_zh="新区供电局", name_en="New district", tier=4,
+                       parent_id=parent.id, path="/")
+        s.add(unit)
+        s.flush()
+        unit.path = path_for(parent.path, unit.id)
+        s.commit()
+        with pytest.raises(ReportInvalid, match="no data for ZJ-HZ-09 in 2026-06") as caught:
+            check_request(s, None, "ZJ-HZ-09", MONTH)
+        assert "ZJ-HZ-09 在 2026-06 没有数据" in caught.value.text("zh")
+        assert check_request(s, None, UNIT, MONTH).unit.code == UNIT
