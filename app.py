@@ -15,6 +15,7 @@ from flask import Flask, jsonify
 import auth
 import components.theme  # noqa: F401  (registers the plotly template)
 import export
+import report
 import settings
 import shell
 from api import v1 as api_v1
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     risk_cli.init_app(server)
     ingest_cli.init_app(server)
     export.init_app(server)
+    report.init_app(server)
     server.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
 
     app = dash.Dash(

@@ -156,6 +156,21 @@ class Renderer:
             assert job.result is not None
             return job.result
 
+    def print_html(self, html_text: str, footer: str) -> bytes:
+        """Print a self-contained HTML document (A4 as its CSS says, no script, nothing loaded
+        from anywhere) with `footer` on every page; return the PDF's bytes or raise RenderError.
+        Shares the render slots with `render`."""
+        with self.slot():
+            self._start_threads()
+            job = _Job("", Paper("A4", "portrait"), "<span></span>", footer, "", html=html_text)
+            self._jobs.put(job)
+            if not job.done.wait(self.timeout + 30):
+                raise RenderError("timeout", f"no PDF after {self.timeout + 30:g} s")
+            if job.error is not None:
+                raise job.error
+            assert job.result is not None
+            return job.result
+
     def close(self) -> None:
         """Close every browser and stop the render threads."""
         with self._lock:
@@ -175,14 +190,15 @@ class Renderer:
     # --- inside a render thread: it owns one playwright and one browser ---------------------
 
     def _work(self) -> None:
-        own: dict[str, Any] = {"pw": None, "browser": None, "profile": None}
+        own: dict[str, Any] = {"pw": None, "browser": None, "profile": None, "plain": None}
         while True:
             job = self._jobs.get()
             if job is None:
                 _close_quietly(own)
                 return
             try:
-                job.result = self._render(own, job)
+                job.result = (self._print(own, job) if job.html is not None
+                              else self._render(own, job))
             except RenderError as exc:
                 job.error = exc
             except Exception as exc:  # noqa: BLE001 - any failure becomes a clear message
@@ -221,6 +237,41 @@ class Renderer:
             raise RenderError("no_browser", f"Chromium did not start ({_first_line(exc)})") from exc
         own["browser"], own["origin"] = browser, origin
         return browser
+
+    def _print(self, own: dict[str, Any], job: _Job) -> bytes:
+        """Print `job.html` in a fresh context of this thread's plain browser: scripts off, every
+        request refused (the document needs none)."""
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+
+        executable = None if self.chromium == "playwright" else self.chromium
+        if executable and not os.access(executable, os.X_OK):
+            raise RenderError("no_browser", f"no Chromium at {executable} (setting CHROMIUM_PATH)")
+        context = None
+        try:
+            if own["plain"] is None:
+                if own["pw"] is None:
+                    own["pw"] = sync_playwright().start()
+                own["plain"] = own["pw"].chromium.launch(executable_path=executable,
+                                                         args=CHROMIUM_ARGS, timeout=30_000)
+            context = own["plain"].new_context(java_script_enabled=False, service_workers="block")
+            context.route("**/*", lambda route: route.abort("blockedbyclient"))
+            page = context.new_page()
+            page.set_content(job.html or "", wait_until="load", timeout=self.timeout * 1000)
+            return page.pdf(print_background=True, prefer_css_page_size=True,
+                            display_header_footer=True, header_template=job.header,
+                            footer_template=job.footer)
+        except PlaywrightError as exc:
+            _close_quietly(own)
+            if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:200]:
+                raise RenderError("timeout", timed_out(self.timeout)) from exc
+            if own.get("plain") is None and "launch" in str(exc)[:300].lower():
+                raise RenderError("no_browser", f"Chromium did not start ({_first_line(exc)})") from exc
+            raise RenderError("crash", f"the browser failed: {_first_line(exc)}") from exc
+        finally:
+            if context is not None:
+                with contextlib.suppress(PlaywrightError):
+                    context.close()
 
     def _render(self, own: dict[str, Any], job: _Job) -> bytes:
         from playwright.sync_api import Error as PlaywrightError
@@ -281,6 +332,7 @@ class _Job:
     header: str
     footer: str
     secret: str
+    html: str | None = None  # a document to print instead of a URL to open
     result: bytes | None = None
     error: RenderError | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -297,7 +349,8 @@ def _only_origin(route: Any, origin: str) -> None:
 
 
 def _close_quietly(own: dict[str, Any]) -> None:
-    for key, method in (("browser", "close"), ("pw", "stop"), ("profile", "cleanup")):
+    for key, method in (("browser", "close"), ("plain", "close"), ("pw", "stop"),
+                        ("profile", "cleanup")):
         if own.get(key) is not None:
             try:
                 getattr(own[key], method)()

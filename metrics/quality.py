@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
@@ -115,3 +116,33 @@ def monthly_quality_by_child(session: Session, unit: OrgUnit, kids: list[OrgUnit
                      else None,
                      "carriers_active": float(active[k.id]) if k.id in active else None}
     return out
+
+
+@cached("facts")
+def late_outlets(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+                 scope: Scope | None = None) -> pd.DataFrame:
+    """The subtree's outlets whose data for `start`..`end` was missing on some days or loaded
+    late (after the end of the next day): unit, days expected, loaded, late and missing, the
+    worst first (most days missing or late)."""
+    enforce(scope, unit)
+    dialect = session.get_bind().dialect.name
+    timely = sql.filter_expr(sql.table("data_load"), "timely", dialect)
+    loads = (select(DataLoad.unit_id.label("unit_id"), func.count().label("loaded"),
+                    func.sum(sql.case_count(timely)).label("timely"))
+             .where(DataLoad.day >= start, DataLoad.day <= end)
+             .group_by(DataLoad.unit_id).subquery())
+    rows = session.execute(
+        select(OrgUnit.code, OrgUnit.name_zh, OrgUnit.name_en, loads.c.loaded, loads.c.timely)
+        .outerjoin(loads, loads.c.unit_id == OrgUnit.id)
+        .where(_in_subtree(unit), OrgUnit.tier == OUTLET_TIER)).all()
+    days = (end - start).days + 1
+    out = []
+    for code, zh, en, loaded, n_timely in rows:
+        loaded, n_timely = int(loaded or 0), int(n_timely or 0)
+        if loaded < days or n_timely < loaded:
+            out.append({"unit": code, "name_zh": zh, "name_en": en, "expected": days,
+                        "loaded": loaded, "late": loaded - n_timely, "missing": days - loaded})
+    frame = pd.DataFrame(out, columns=["unit", "name_zh", "name_en", "expected", "loaded", "late",
+                                       "missing"])
+    return frame.assign(_worst=frame["late"] + frame["missing"]).sort_values(
+        ["_worst", "unit"], ascending=[False, True]).drop(columns="_worst").reset_index(drop=True)

@@ -249,3 +249,34 @@ def open_trend(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
 def _day(column, dialect: str):
     """The calendar day of a (naive) timestamp column."""
     return cast(column, Date) if dialect == "postgresql" else func.date(column)
+
+
+def month_counts(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
+                 scope: Scope | None = None) -> pd.DataFrame:
+    """Risk events of the subtree in `start`..`end` by core, with a total row (core None): opened
+    (created in the range), closed (resolved in the range), closed on time (of those, by their
+    deadline), and at the end of the range still open and, of those, overdue (deadline passed)."""
+    enforce(scope, unit)
+    begin = dt.datetime.combine(start, dt.time())
+    stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    rows = session.execute(
+        select(RiskRule.core, RiskEvent.created_at, RiskEvent.resolved_at, RiskEvent.deadline)
+        .select_from(RiskEvent).join(RiskRule, RiskRule.id == RiskEvent.rule_id)
+        .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+        .where(_in_subtree(unit), RiskEvent.created_at < stop,
+               or_(RiskEvent.resolved_at.is_(None), RiskEvent.resolved_at >= begin))).all()
+    counts: dict[str | None, dict[str, int]] = {}
+    keys = ("opened", "closed", "closed_on_time", "open_at_end", "overdue_at_end")
+    for core, created, resolved, deadline in rows:
+        for key in (core, None):
+            c = counts.setdefault(key, dict.fromkeys(keys, 0))
+            c["opened"] += begin <= created < stop
+            done = resolved is not None and resolved < stop
+            c["closed"] += done
+            c["closed_on_time"] += resolved is not None and resolved < stop and resolved <= deadline
+            c["open_at_end"] += not done
+            c["overdue_at_end"] += not done and deadline < stop
+    counts.setdefault(None, dict.fromkeys(keys, 0))
+    frame = pd.DataFrame([{"core": core, **c} for core, c in counts.items()],
+                         columns=["core", *keys])
+    return frame.astype(object).where(frame.notna(), None)

@@ -19,7 +19,8 @@ SKIP = {"tests", "bench", "migrations", "docs", ".venv", "venv", "node_modules"}
 CATALOGUE = ROOT / "components" / "i18n.py"
 # Keys built at run time: the prefix, then one value from a list the code holds.
 FAMILIES = {"period.", "compare.", "pdf.", "pdf.reason.", "risk.state.", "risk.to.", "risk.sev.",
-            "status.", "import.kind.", "import.outcome.", "role.", "language.", "admin.tab."}
+            "status.", "import.kind.", "import.outcome.", "role.", "language.", "admin.tab.",
+            "report.col.", "report.kind.", "report.better.", "report.define."}
 PREFIX = re.compile(r"""f["']((?:[A-Za-z0-9_]+\.)+)\{""")
 
 

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("components",),
     ("views",),
     ("api", "display", "export"),
+    ("report",),
     ("pages",),
     ("shell",),
     ("app", "gunicorn.conf"),

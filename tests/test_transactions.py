@@ -41,6 +41,8 @@ ENTRY_POINTS = {
     "auth/cli.py": "click commands",
     "risk/cli.py": "click commands",
     "export/cli.py": "click commands",
+    "report/cli.py": "click commands",
+    "report/routes.py": "Flask views: the monthly report",
     "jobs/ingest/cli.py": "click commands",
     "bench/": "scripts",
 }
