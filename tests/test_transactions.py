@@ -41,6 +41,7 @@ ENTRY_POINTS = {
     "auth/cli.py": "click commands",
     "risk/cli.py": "click commands",
     "export/cli.py": "click commands",
+    "export/deliver_cli.py": "click command (deliver-due: claims, tokens, outcomes)",
     "jobs/ingest/cli.py": "click commands",
     "bench/": "scripts",
 }
