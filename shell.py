@@ -29,6 +29,9 @@ def layout() -> dmc.MantineProvider:
     theme = current_user.theme if signed_in else "light"
     links = [dcc.Link(t(key, lang), href=path, id={"type": "nav", "path": path},
                       className="nav-link") for path, key in NAV]
+    if signed_in and current_user.role != "display":
+        links.append(dcc.Link(t("nav.subscriptions", lang), href="/subscriptions",
+                              className="nav-link", id="nav-subscriptions"))
     if signed_in and current_user.role == "admin":
         links.append(dcc.Link(t("nav.admin", lang), href="/admin", className="nav-link"))
     user_box = []

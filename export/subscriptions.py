@@ -191,10 +191,11 @@ def _is_admin(actor: User) -> bool:
     return actor.role == "admin" and actor.active
 
 
-def set_active(session: Session, actor: User, raw_id: object, active: bool) -> Subscription:
-    """Pause or resume a subscription (its owner or an admin); audited; the caller commits."""
+def toggle(session: Session, actor: User, raw_id: object) -> Subscription:
+    """Pause an active subscription or resume a paused one (its owner or an admin); audited; the
+    caller commits."""
     subscription = find_for(session, actor, raw_id)
-    subscription.active = bool(active)
+    active = subscription.active = not subscription.active
     session.flush()
     audit.record(session, "subscription_resume" if active else "subscription_pause",
                  actor.username, target=f"subscription {subscription.id}",
