@@ -23,7 +23,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 
 from flask import Flask
 from sqlalchemy import select
@@ -218,7 +218,9 @@ def compose(given: settings.Settings, subscription: Subscription, user: User, sl
     lang = subscription.language
     message = EmailMessage()
     message["From"] = given.MAIL_FROM
-    message["To"] = formataddr((header_text(user.display_name), user.email or ""))
+    # The bare address: a display name (or a unit's name) could carry ':', '@' or '<' that a mail
+    # client would read as another address.
+    message["To"] = user.email or ""
     message["Subject"] = header_text(f"{t('app.title', lang)} · {job.title}")
     message["Message-ID"] = msg_id
     when = (t("subscriptions.monthly_on", lang).format(day=subscription.day)
