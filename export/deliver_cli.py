@@ -87,7 +87,7 @@ def deliver_one(app: Flask, session: Session, item: delivery.Due, clock: Callabl
         error = str(exc)
     except Exception as exc:  # noqa: BLE001 - recorded for admins and reported by the exit status
         logger.exception("delivery of subscription %s failed", item.subscription_id)
-        error = f"internal error: {type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}"
     if outcome != "sent":
         session.rollback()  # whatever the failed step left half-done; the claim is committed
     attempt = session.get(DeliveryAttempt, attempt_id)

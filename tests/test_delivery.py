@@ -464,3 +464,17 @@ def test_invalid_addresses_are_refused(own_store, address):
         with pytest.raises(SubscriptionError, match="not a valid email address"):
             set_email(s, user, address)
         assert user.email is None
+
+
+def test_an_unexpected_error_is_recorded_and_fails_the_run(own_store, mail, mail_app, monkeypatch):
+    def broken(app, session, user, prepared):
+        raise ValueError("no rows for 2026-13")
+
+    monkeypatch.setattr(delivery, "render", broken)
+    sid = add_subscription(own_store.engine, "viewer", "viewer@example.com", kind="snapshot",
+                           view=VIEW, **MONTHLY)
+    result = run(mail_app)
+    assert result.exit_code == 1 and "ValueError: no rows for 2026-13" in result.output
+    (attempt,) = attempts(own_store.engine, sid)
+    assert (attempt.outcome, attempt.error) == ("failed", "ValueError: no rows for 2026-13")
+    assert attempt.next_retry_at is not None and mail.wait_for(1, seconds=1) == []
