@@ -326,6 +326,39 @@ class Settings:
         30.0, POSITIVE_SECONDS,
         "Life of the renderer's single-use sign-in token (capped at 60).")
 
+    SMTP_HOST: str | None = _setting(
+        None, _optional(TEXT),
+        "The mail server that subscriptions are delivered through (`flask --app app deliver-due`). "
+        "Unset: every due delivery fails with a message naming this setting (and is retried).")
+    SMTP_PORT: int = _setting(
+        25, whole(1),
+        "Its port: 25 (relay), 587 (submission, with `SMTP_STARTTLS`).")
+    SMTP_STARTTLS: bool = _setting(
+        False, FLAG,
+        "Upgrade the connection with STARTTLS (the server's certificate checked) before signing "
+        "in and sending; a server that does not offer it fails the delivery.")
+    SMTP_USER: str | None = _setting(
+        None, _optional(TEXT),
+        "The account to sign in to the mail server as; unset: no sign-in.")
+    SMTP_PASSWORD: str | None = _setting(
+        None, _optional(Kind("secret", _text)),
+        "Its password. From the environment only.", secret=True)
+    SMTP_TIMEOUT_SECONDS: float = _setting(
+        30.0, POSITIVE_SECONDS,
+        "Longest wait for the mail server to connect or answer one command; then the delivery "
+        "fails (and is retried).")
+    MAIL_FROM: str = _setting(
+        "dashboard@localhost", TEXT,
+        "The sender (From) of delivered PDFs, e.g. `运营看板 <dashboard@example.com>`.")
+    DELIVERY_RETRY_SECONDS: float = _setting(
+        300.0, POSITIVE_SECONDS,
+        "After a failed delivery the next attempt waits this long, doubled after each further "
+        "failure (5 min, 10, 20, ...).")
+    DELIVERY_MAX_ATTEMPTS: int = _setting(
+        5, whole(1),
+        "Attempts at one scheduled delivery before it is given up (each recorded, with its error, "
+        "for admins to see).")
+
     def as_config(self) -> dict[str, Any]:
         """The settings as Flask config entries (name -> typed value)."""
         return asdict(self)
@@ -342,6 +375,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = tuple(
     Setting(f.name, f.metadata["kind"], f.default, f.metadata["help"]) for f in fields(Settings))
 NAMES = frozenset(s.name for s in SETTINGS)
+SECRETS = frozenset(f.name for f in fields(Settings) if not f.repr)
 DEFAULTS = Settings()
 
 
@@ -370,7 +404,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
         try:
             values[setting.name] = setting.kind.parse(raw)
         except ValueError as exc:
-            shown = "(hidden)" if setting.name == "SECRET_KEY" else repr(raw)
+            shown = "(hidden)" if setting.name in SECRETS else repr(raw)
             problems.append(f"{where} {setting.name}={shown} {exc} ({setting.kind.label})")
     if values.get("DATABASE_READ_URL") and not _is_postgresql(values.get("DATABASE_URL")):
         problems.append("DATABASE_READ_URL is set but DATABASE_URL does not name a PostgreSQL "

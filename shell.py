@@ -31,6 +31,8 @@ def layout() -> dmc.MantineProvider:
                       className="nav-link") for path, key in NAV]
     if signed_in and current_user.role != "display":
         links.append(dcc.Link(t("nav.reports", lang), href="/reports", className="nav-link"))
+        links.append(dcc.Link(t("nav.subscriptions", lang), href="/subscriptions",
+                              className="nav-link", id="nav-subscriptions"))
     if signed_in and current_user.role == "admin":
         links.append(dcc.Link(t("nav.admin", lang), href="/admin", className="nav-link"))
     user_box = []

@@ -19,6 +19,7 @@ from typing import Annotated
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -29,7 +30,9 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -506,6 +509,8 @@ class User(Base):
     # Goes up on sign-out, password change and deactivation: every session and remember-me cookie
     # issued before carries the old number and stops working (auth/sessions.py).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Where subscriptions are delivered (export/subscriptions.py checks it); none: no delivery.
+    email: Mapped[str | None] = mapped_column(String(254))
 
     unit: Mapped[OrgUnit] = relationship(lazy="joined")
 
@@ -821,3 +826,66 @@ class PlaylistItem(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(500))
     dwell_seconds: Mapped[int] = mapped_column(Integer, default=30)
+
+
+# ---------------------------------------------------------------------------------------------
+# Subscriptions: PDFs delivered by email on a schedule (export/subscriptions.py, export/delivery.py)
+# ---------------------------------------------------------------------------------------------
+
+SUBSCRIPTION_KINDS = ("report", "snapshot")
+SCHEDULES = ("monthly", "weekly")
+OUTCOMES = ("sent", "failed", "refused")
+
+
+class Subscription(Base):
+    """A user's standing order for a PDF by email: the monthly report of a unit (`kind` report) or
+    a view's snapshot (`kind` snapshot, `view` its path and query), monthly on `day` (1-31, the
+    month's last day when shorter) or weekly on `weekday` (0 Monday - 6 Sunday), at `at` in the
+    company's time zone, in `language`."""
+
+    __tablename__ = "subscription"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[unit_fk]
+    view: Mapped[str | None] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    schedule: Mapped[str] = mapped_column(String(16))
+    day: Mapped[int | None] = mapped_column(SmallInteger)
+    weekday: Mapped[int | None] = mapped_column(SmallInteger)
+    at: Mapped[dt.time] = mapped_column(Time)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+
+    user: Mapped[User] = relationship(lazy="joined")
+    unit: Mapped[OrgUnit] = relationship(lazy="joined")
+
+
+class DeliveryAttempt(Base):
+    """One attempt to deliver one slot (the scheduled local time it is for) of a subscription.
+
+    Claimed before anything is sent (`outcome` None until it ends): (subscription, slot, attempt)
+    is unique, so of two processes claiming the same attempt one fails and sends nothing; and at
+    most one attempt of a slot is `sent` (a partial unique index), so a slot is never sent twice.
+    """
+
+    __tablename__ = "delivery_attempt"
+
+    id: Mapped[intpk]
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscription.id", ondelete="CASCADE"))
+    slot: Mapped[dt.datetime] = mapped_column(DateTime)  # local time in the company's zone
+    attempt: Mapped[int] = mapped_column(SmallInteger)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    next_retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "slot", "attempt", name="uq_delivery_attempt_slot"),
+        Index("uq_delivery_attempt_sent", "subscription_id", "slot", unique=True,
+              postgresql_where=text("outcome = 'sent'"), sqlite_where=text("outcome = 'sent'")),
+    )

@@ -100,7 +100,8 @@ def frame(ctx: PageContext, page_path: str, title_key: str, body: list) -> dmc.C
                             f"{as_of_note(ctx)}", size="sm",
                             c="dimmed", id="as-of"),
                    dmc.Badge(t("demo", ctx.lang), color="orange", id="demo-badge")
-                   if ctx.demo else None, export_menu(ctx.lang)], gap="xs"),
+                   if ctx.demo else None,
+                   export_menu(ctx.lang, page_path + ctx.view.query())], gap="xs"),
     ], justify="space-between")
     bar = filter_bar(ctx.path_units, ctx.children, ctx.carriers, ctx.view, page_path, ctx.lang)
     return dmc.Container([head, bar, *body], fluid=True, px="md", py="sm", maw=1880)

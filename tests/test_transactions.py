@@ -43,6 +43,7 @@ ENTRY_POINTS = {
     "export/cli.py": "click commands",
     "report/cli.py": "click commands",
     "report/routes.py": "Flask views: the monthly report",
+    "export/deliver_cli.py": "click command (deliver-due: claims, tokens, outcomes)",
     "jobs/ingest/cli.py": "click commands",
     "bench/": "scripts",
 }

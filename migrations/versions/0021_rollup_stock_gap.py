@@ -1,7 +1,7 @@
 """The stock levels carried over gaps, rolled up (`rollup_stock_gap`).
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0020
 Create Date: 2026-11-26 15:00:00
 
 A stock takes each outlet's level on its last day with data, so a view's stock at a unit was its
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision = '0021'
-down_revision = '0017'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
