@@ -96,7 +96,8 @@ def centre_frame(unit_id: int, index: int, customers: int, level: float, cal: Ca
     aht = (300 - 40 * level) * lift ** -0.3 * rng.lognormal(0, 0.05, (n, SLOTS))  # repair calls are short
     handle = np.round(answered * aht)
 
-    starts = days.astype("datetime64[m]")[:, None] + np.arange(SLOTS) * SLOT
+    starts: np.ndarray = (days.astype("datetime64[m]")[:, None]
+                          + np.arange(SLOTS) * SLOT).astype("datetime64[m]")
     keep = np.ones((n, SLOTS), dtype=bool)
     if first_day is not None:
         keep &= (days >= first_day)[:, None]
