@@ -367,7 +367,7 @@ def _put_back_keys(engine: Engine, conn: Connection | None = None) -> None:
 
 
 def _drop_keys(conn: Connection) -> list[str]:
-    tables = list(FACT_ORDER)
+    tables = [*FACT_ORDER, "hotline_interval"]
     rows = conn.execute(text(
         "SELECT c.conname, c.conrelid::regclass::text, pg_get_constraintdef(c.oid), c.contype "
         "FROM pg_constraint c WHERE c.conrelid = ANY(CAST(:tables AS regclass[])) "
