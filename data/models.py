@@ -2,6 +2,8 @@
 
 Conventions
 - Facts sit at the outlet (tier 5) grain; parents are never stored, they are rolled up in SQL.
+  The one exception is the hotline's interval data (`HotlineInterval`): it belongs to the unit
+  whose contact centre answers the calls (a city or a province), and rolls up from there.
 - `day` columns are local days in the company's time zone (setting TIMEZONE); timestamps of work
   orders are naive local times in that zone, with their local day stored beside them so that
   grouping by day never depends on the database's time-zone functions.
@@ -279,6 +281,46 @@ class WorkOrder(Base):
         # The natural key imports upsert on; unit-leading like every other fact index.
         Index("uq_work_order_unit_order_no", "unit_id", "order_no", unique=True),
     )
+
+
+class HotlineInterval(Base):
+    """The 95598 hotline as a contact centre: one queue's 15-minute interval (DOMAIN.md).
+
+    A row belongs to the unit whose centre answers the calls: a city company (tier 3) usually,
+    or a province (tier 2) where calls are answered centrally; never an outlet. Facts of this
+    table therefore sit above the outlet grain, at the answering unit itself: a unit's subtree
+    holds the centres at or below it, and a breakdown by child shows nothing for the children of
+    a centre (counties answer no calls).
+
+    `interval_start` is the naive local start time, on a quarter hour; `day` its local day.
+    Short abandons (callers who hang up within 5 s) are counted neither in `offered` nor in
+    `abandoned` (the rule the import states): every offered call is answered, abandoned, or still
+    queued or transferred out at the interval's end, so answered + abandoned <= offered.
+    `wait_seconds` is the total wait of the answered calls, `handle_seconds` their total talk and
+    after-call work. `carrier_id` is the hotline carrier (the import sets it), kept so that the
+    hotline KPIs split and filter by carrier like every other source.
+    """
+
+    __tablename__ = "hotline_interval"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    interval_start: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    carrier_id: Mapped[carrier_fk]
+    offered: Mapped[count]
+    answered: Mapped[count]
+    answered_20s: Mapped[count]
+    abandoned: Mapped[count]
+    wait_seconds: Mapped[count]
+    handle_seconds: Mapped[count]
+
+    __table_args__ = (
+        # unit-leading, like every fact index: a subtree's units, then their days
+        Index("ix_hotline_interval_unit_day", "unit_id", "day"),
+    )
+
+
+HOTLINE_INTERVAL_MINUTES = 15
 
 
 class DataLoad(Base):
@@ -728,8 +770,25 @@ class RollupLoad(Base):
     rows__timely: Mapped[rollup_count]
 
 
+class RollupHotline(Base):
+    """`hotline_interval` summed over a unit's subtree (its own centre included) per day and
+    carrier."""
+
+    __tablename__ = "rollup_hotline"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("carrier.id"), primary_key=True)
+    offered: Mapped[rollup_count]
+    answered: Mapped[rollup_count]
+    answered_20s: Mapped[rollup_count]
+    abandoned: Mapped[rollup_count]
+    wait_seconds: Mapped[rollup_count]
+    handle_seconds: Mapped[rollup_count]
+
+
 ROLLUP_TABLES = (RollupChannel, RollupContent, RollupCampaign, RollupStock, RollupOrdersCreated,
-                 RollupOrdersClosed, RollupLoad)
+                 RollupOrdersClosed, RollupLoad, RollupHotline)
 
 OPEN_GAP = dt.date(9999, 12, 31)  # `RollupStockGap.until` of a unit with no later stock row (yet)
 
@@ -797,6 +856,7 @@ FACT_TABLES = (
     MonthlyActiveTotal,
     WorkOrder,
     DataLoad,
+    HotlineInterval,
 )
 
 

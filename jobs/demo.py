@@ -34,12 +34,12 @@ import settings
 from data.bulk import Encoded, bulk_insert, copy_encoded, encode_copy
 from data.catalog import ensure_catalog
 from data.changes import data_changed, rollups
-from data.clock import yesterday
+from data.clock import local_now, yesterday
 from data.db import get_engine
 from data.models import DERIVED_TABLES, FACT_TABLES, Base, Meta, OrgUnit
 from data.rubric import ensure_rubric
 from data.units import is_unit_code, path_for, unit_code_problem
-from jobs import demo_geo
+from jobs import demo_geo, demo_hotline
 from jobs.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, order_numbers, outlet_frames
 from jobs.demo_targets import target_frame
 from risk.library import ensure_rules
@@ -62,6 +62,7 @@ class Scale:
     provinces: int = 1  # how many of demo_geo.PROVINCES, Zhejiang first
     others: Shape | None = None  # the provinces after Zhejiang
     risk_days: int | None = None  # the risk history's last days (None: the whole period)
+    hotline_days: int | None = None  # the hotline intervals' last days (None: the whole period)
 
 
 SCALES = {
@@ -72,8 +73,10 @@ SCALES = {
     # All 27 provincial companies: 311 cities, 1,890 counties, 11,340 outlets, about 100 M fact rows.
     # The risk scan evaluates every rule for every unit: over 13,000 units a history of the whole
     # period would take hours, so the national demo's history covers its last days only.
+    # Its hotline intervals (every city's centre, 96 a day) cover the last 90 days: 2.7 M rows.
     "national": Scale(Shape(cities=None, counties=None, outlets=6), days=480, provinces=27,
-                      others=Shape(cities=None, counties=None, outlets=6), risk_days=14),
+                      others=Shape(cities=None, counties=None, outlets=6), risk_days=14,
+                      hotline_days=90),
 }
 
 # Provinces whose company is a municipality's (市) or carries no 省 in its name.
@@ -182,7 +185,8 @@ def incidents(units: list[UnitPlan], end: dt.date) -> list[dict]:
     day = lambda n: end - dt.timedelta(days=n)  # noqa: E731
     return [
         dict(kind="carrier_outage", unit=last, carrier_id=APP, start=day(9), end=day(9),
-             zh=f"{last.name_zh} App 故障：可用率约 35%", en=f"{last.name_en}: app outage, ~35% available"),
+             zh=f"{last.name_zh} App 故障：可用率约 35%，95598 来电激增",
+             en=f"{last.name_en}: app outage, ~35% available; 95598 calls surge"),
         dict(kind="carrier_silence", unit=first[0], carrier_id=WECHAT, start=day(15), end=day(15),
              zh=f"{first[0].name_zh} 微信渠道全天无流量",
              en=f"{first[0].name_en}: WeChat carried no traffic all day"),
@@ -363,7 +367,7 @@ def _put_back_keys(engine: Engine, conn: Connection | None = None) -> None:
 
 
 def _drop_keys(conn: Connection) -> list[str]:
-    tables = list(FACT_ORDER)
+    tables = [*FACT_ORDER, "hotline_interval"]
     rows = conn.execute(text(
         "SELECT c.conname, c.conrelid::regclass::text, pg_get_constraintdef(c.oid), c.contype "
         "FROM pg_constraint c WHERE c.conrelid = ANY(CAST(:tables AS regclass[])) "
@@ -407,10 +411,15 @@ def clear_store(conn: Connection) -> None:
 
 def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
               end: dt.date | None = None, reset: bool = False, tz: str = "Asia/Shanghai",
-              progress=None) -> dict[str, float]:
-    """Fill the store with demo data ending on `end` (yesterday by default); return row counts and seconds."""
+              progress=None, now: dt.datetime | None = None) -> dict[str, float]:
+    """Fill the store with demo data ending on `end` (yesterday by default); return row counts and seconds.
+
+    When `end` is today (local `now`, default the clock's), its hotline intervals stop at `now`:
+    the demo includes today so far (the same seed and `now` give the same rows)."""
     scale = SCALES[scale_name]
     end = end or yesterday(tz)
+    now = now or local_now(tz)
+    until = now if end >= now.date() else None
     started = time.perf_counter()
     units = plan_units(scale)
     profiles = outlet_profiles(units, seed)
@@ -422,7 +431,8 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
     if engine.dialect.name == "postgresql" and len(profiles) >= WORKER_OUTLETS:
         _set_aside_keys(engine, reset)
     try:
-        _load(engine, scale_name, seed, reset, units, profiles, chosen, cal, counts, progress)
+        _load(engine, scale_name, seed, reset, units, profiles, chosen, cal, counts, progress,
+              hotline=lambda: hotline_frames(scale, units, profiles, chosen, cal, seed, until))
     except BaseException:
         _put_back_keys(engine)  # the load rolled back: the tables are as they were
         raise
@@ -450,9 +460,32 @@ def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
     return counts
 
 
+def hotline_frames(scale: Scale, units: list[UnitPlan], profiles: list[OutletProfile],
+                   chosen: list[dict], cal: Calendar, seed: int,
+                   until: dt.datetime | None) -> Iterator[pd.DataFrame]:
+    """The `hotline_interval` rows of every city's contact centre (`jobs.demo_hotline`), one city
+    at a time: over the scale's `hotline_days` (default every day), up to `until` if given."""
+    by_id = {u.id: u for u in units}
+    customers: dict[str, int] = {}
+    for prof in profiles:
+        for part in by_id[prof.unit_id].path.strip("/").split("/"):
+            if by_id[int(part)].tier == 3:
+                path = by_id[int(part)].path
+                customers[path] = customers.get(path, 0) + prof.customers
+    outage = [inc for inc in chosen if inc["kind"] == "carrier_outage"]
+    first = (cal.days[-scale.hotline_days] if scale.hotline_days is not None
+             and scale.hotline_days < len(cal.days) else None)
+    for index, city in enumerate(u for u in units if u.tier == 3):
+        day = next((np.datetime64(inc["start"], "D") for inc in outage
+                    if inc["unit"].path.startswith(city.path)
+                    or city.path.startswith(inc["unit"].path)), None)
+        yield demo_hotline.centre_frame(city.id, index, customers.get(city.path, 0), city.level,
+                                        cal, seed, day, first, until)
+
+
 def _load(engine: Engine, scale_name: str, seed: int, reset: bool, units: list[UnitPlan],
           profiles: list[OutletProfile], chosen: list[dict], cal: Calendar,
-          counts: dict[str, float], progress) -> None:
+          counts: dict[str, float], progress, hotline=None) -> None:
     """Write the units, facts, targets and incidents in one transaction (counting rows)."""
     days, end = cal.days, cal.end
     with engine.begin() as conn:
@@ -485,6 +518,9 @@ def _load(engine: Engine, scale_name: str, seed: int, reset: bool, units: list[U
                     counts[name] += bulk_insert(conn, name, tables[name])
             if progress:
                 progress(done, len(profiles))
+        counts["hotline_interval"] = 0
+        for frame in hotline() if hotline is not None else ():
+            counts["hotline_interval"] += bulk_insert(conn, "hotline_interval", frame)
         _put_back_keys(engine, conn)
         counts["target"] = bulk_insert(conn, "target",
                                        target_frame(units, pd.concat(yearly), cal, seed))

@@ -36,6 +36,10 @@ RATIO_TARGETS = {
     "on_time_rate": (0.93, 0.01),
     "avg_response_minutes": (20.0, -2.0),
     "satisfaction": (0.90, 0.01),
+    "service_level": (0.80, 0.0),  # the contact centres' 80/20
+    "abandonment_rate": (0.05, 0.0),
+    "avg_speed_of_answer": (20.0, 0.0),
+    "avg_handle_time": (300.0, 0.0),
 }
 # Per-10k KPIs, per month.
 MONTHLY_TARGETS = {"work_orders_per_10k": 130.0, "complaints_per_10k": 5.5}

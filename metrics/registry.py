@@ -48,6 +48,8 @@ SOURCES = {s.name: s for s in (
     Source("actives_total", "monthly_active_total", "month", None, "distinct", monthly=True),
     Source("orders_created", "work_order", "created_day", "carrier_id", "flow", events=True),
     Source("orders_closed", "work_order", "closed_day", "carrier_id", "flow", events=True),
+    # 95598 contact-centre intervals, at the answering unit (a city or province), by local day
+    Source("hotline", "hotline_interval", "day", "carrier_id", "flow"),
 )}
 
 # Not a KPI source: the data-load log that `metrics.quality` reads (completeness, timeliness).
@@ -79,7 +81,7 @@ class Kpi:
     name_zh: str
     name_en: str
     kind: Kind
-    unit: str  # "%", "count", "yuan", "days", "minutes", "per 10k"
+    unit: str  # "%", "count", "yuan", "days", "minutes", "seconds", "per 10k"
     fmt: str  # a d3/Python format spec for the value
     better: Better
     numerator: Measure
@@ -126,6 +128,7 @@ PCT, COUNT = ".1%", ",.0f"
 WITHOUT_HOTLINE = tuple(c for c in ALL_CARRIERS if c != "hotline")
 CAMPAIGN_CARRIERS = tuple(c for c in ALL_CARRIERS if c in ("app", "wechat", "alipay", "hall"))
 CONTENT_CARRIERS = tuple(c for c in ALL_CARRIERS if c in ("app", "wechat", "alipay"))
+HOTLINE = tuple(c for c in ALL_CARRIERS if c == "hotline")  # the contact centre's own KPIs
 
 KPIS: tuple[Kpi, ...] = (
     # channel
@@ -229,6 +232,26 @@ KPIS: tuple[Kpi, ...] = (
         _m("orders_closed", None, "satisfied"), _m("orders_closed", None, "rated"),
         carriers=ALL_CARRIERS, formula_zh="4-5 分评价数 / 全部评价数（1-5 分）",
         formula_en="ratings of 4-5 / all ratings (1-5 scale)"),
+    # service: the 95598 hotline as a contact centre (15-minute intervals; short abandons, hung
+    # up within 5 s, are in neither calls offered nor abandoned)
+    Kpi("service_level", "service", "服务水平", "Service level (20 s)", "ratio", "%", PCT, "higher",
+        _m("hotline", "answered_20s"), _m("hotline", "offered"), carriers=HOTLINE,
+        formula_zh="20 秒内接通的来电 / 呼入来电（不含 5 秒内挂机）",
+        formula_en="calls answered within 20 s / calls offered (short abandons under 5 s "
+                   "excluded)"),
+    Kpi("abandonment_rate", "service", "呼损率", "Abandonment rate", "ratio", "%", PCT, "lower",
+        _m("hotline", "abandoned"), _m("hotline", "offered"), carriers=HOTLINE,
+        formula_zh="排队中挂机的来电 / 呼入来电（5 秒内挂机不计）",
+        formula_en="calls abandoned while waiting / calls offered (abandons under 5 s not "
+                   "counted)"),
+    Kpi("avg_speed_of_answer", "service", "平均接通时长", "Avg speed of answer (s)", "ratio",
+        "seconds", ".1f", "lower", _m("hotline", "wait_seconds"), _m("hotline", "answered"),
+        carriers=HOTLINE, formula_zh="已接通来电的等待秒数之和 / 接通来电数",
+        formula_en="total wait seconds of answered calls / calls answered"),
+    Kpi("avg_handle_time", "service", "平均处理时长", "Avg handling time (s)", "ratio", "seconds",
+        ".0f", "lower", _m("hotline", "handle_seconds"), _m("hotline", "answered"),
+        carriers=HOTLINE, formula_zh="通话与话后处理秒数之和 / 接通来电数",
+        formula_en="total talk and after-call work seconds / calls answered"),
 )
 
 REGISTRY: dict[str, Kpi] = {k.id: k for k in KPIS}

@@ -111,8 +111,8 @@ def _log_grid(rows: list[dict], lang: str):
 def report_view(report: ImportReport, lang: str):
     """The validation report (file, row, column, reason; the first 100 and the count) or summary."""
     if not report.ok:
-        rows = [{"file": report.file_name, "row": p.row, "column": p.column, "reason": p.reason}
-                for p in report.problems]
+        rows = [{"file": report.file_name, "row": p.row, "column": p.column,
+                 "reason": p.reason_in(lang)} for p in report.problems]
         count = t("import.problems", lang).format(count=report.problem_count)
         title = t("import.failed" if report.outcome == "failed" else "import.rejected", lang)
         parts = [dmc.Alert(f"{report.file_name} ({report.kind}): {count}",

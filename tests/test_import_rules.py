@@ -38,6 +38,9 @@ VALID = {
     "targets": dict(kpi="online_payment", unit="ZJ-HZ", carrier="", period_start="2027-01-01",
                     period_end="2027-12-31", value="0.85"),
     "units": dict(code="ZJ-HZ-09", name_zh="测试区供电局", name_en="Test", tier="4", parent="ZJ-HZ"),
+    "hotline_intervals": dict(unit="ZJ-HZ", interval_start="2026-07-01 09:15", offered="60",
+                              answered="55", answered_20s="48", abandoned="4", wait_seconds="900",
+                              handle_seconds="15000"),
 }
 
 

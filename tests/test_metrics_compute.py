@@ -113,6 +113,8 @@ class Raw:
             actives = rows("SELECT unit_id, month AS day, carrier_id, active_users FROM monthly_active")
             actives_total = rows("""SELECT unit_id, month AS day, NULL AS carrier_id, active_users
                 FROM monthly_active_total""")
+            hotline = rows("""SELECT unit_id, day, carrier_id, offered, answered, answered_20s,
+                abandoned, wait_seconds, handle_seconds FROM hotline_interval""")
             orders = rows("""SELECT unit_id, carrier_id, category, created_day, closed_day,
                 closed_at, sla_deadline, first_contact_resolved, rating, response_minutes
                 FROM work_order""")
@@ -125,7 +127,7 @@ class Raw:
         for name, table in (("channel", channel), ("content", content), ("campaign", campaign),
                             ("stock", stock), ("actives", actives),
                             ("actives_total", actives_total), ("created", created),
-                            ("closed", closed)):
+                            ("closed", closed), ("hotline", hotline)):
             index: dict[dt.date, list[dict]] = {}
             for r in table:
                 r["day"] = as_date(r["day"])
@@ -177,7 +179,7 @@ SATISFIED: Pred = lambda r: r["rating"] is not None and r["rating"] >= 4  # noqa
 RATED: Pred = lambda r: r["rating"] is not None  # noqa: E731
 RESPONDED: Pred = lambda r: r["response_minutes"] is not None  # noqa: E731
 
-FLOWS = ("channel", "content", "campaign", "created", "closed")
+FLOWS = ("channel", "content", "campaign", "created", "closed", "hotline")
 EVENTS = ("created", "closed")  # work orders: rows are events, not daily loads
 
 
@@ -232,6 +234,11 @@ ORACLE: dict[str, K] = {
     "avg_response_minutes": K("ratio", M("created", "response_minutes", RESPONDED),
                               M("created", None, RESPONDED)),
     "satisfaction": K("ratio", M("closed", None, SATISFIED), M("closed", None, RATED)),
+    # the 95598 contact centres' intervals (at the cities, which are in their own subtrees)
+    "service_level": K("ratio", M("hotline", "answered_20s"), M("hotline", "offered")),
+    "abandonment_rate": K("ratio", M("hotline", "abandoned"), M("hotline", "offered")),
+    "avg_speed_of_answer": K("ratio", M("hotline", "wait_seconds"), M("hotline", "answered")),
+    "avg_handle_time": K("ratio", M("hotline", "handle_seconds"), M("hotline", "answered")),
 }
 KPI_IDS = [k.id for k in KPIS]
 FLOW_KPIS = [k for k, v in ORACLE.items() if v.num.source in FLOWS
@@ -589,6 +596,33 @@ def test_mau_of_one_carrier_in_sql(tiny_store):
     assert computed(tiny_store, ["mau"], "HQ", start, end, ["wechat"])["mau"]["value"] == mau
     assert computed(tiny_store, ["mau"], "HQ", start, end)["mau"]["value"] == total
     assert computed(tiny_store, ["mau"], "HQ", start, end, ["wechat", "app"])["mau"]["value"] is None
+
+
+HOTLINE_KPIS = {"service_level": ("answered_20s", "offered"),
+                "abandonment_rate": ("abandoned", "offered"),
+                "avg_speed_of_answer": ("wait_seconds", "answered"),
+                "avg_handle_time": ("handle_seconds", "answered")}
+
+
+@pytest.mark.parametrize("unit", ["HQ", "ZJ", "ZJ-NB", "ZJ-NB-01"])
+def test_hotline_kpis_in_sql(tiny_store, unit):
+    """sum / sum over every interval of the centres in the subtree (a city's own centre included;
+    a county has none: no value, never 0), and nothing under another carrier."""
+    start, end = RANGES["30d"]
+    got = computed(tiny_store, list(HOTLINE_KPIS), unit, start, end)
+    for kpi, (num, den) in HOTLINE_KPIS.items():
+        n, d = (sql_scalar(tiny_store, f"""SELECT sum({c}) FROM hotline_interval
+            WHERE {SUBTREE} AND day BETWEEN :a AND :b""", u=unit, a=start, b=end)
+                for c in (num, den))
+        row = got[kpi]
+        if unit == "ZJ-NB-01":
+            assert n is None and (row["value"], row["numerator"], row["denominator"]) == (
+                None, None, None)
+            continue
+        assert (row["numerator"], row["denominator"]) == (n, d) and d > 0
+        assert row["value"] == pytest.approx(n / d, rel=1e-9)
+    on_app = computed(tiny_store, list(HOTLINE_KPIS), unit, start, end, ["app"])
+    assert all(on_app[k]["value"] is None for k in HOTLINE_KPIS)
 
 
 def test_online_substitution_in_sql(tiny_store):

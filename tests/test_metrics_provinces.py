@@ -34,7 +34,7 @@ KPI_IDS = [k.id for k in KPIS]
 # Flows sum over the range's rows (none: NULL); work orders are events (rows, not daily loads).
 FLOW_TABLES = {"channel": ("channel_daily", "day"), "content": ("content_daily", "day"),
                "campaign": ("campaign_daily", "day"), "created": ("work_order", "created_day"),
-               "closed": ("work_order", "closed_day")}
+               "closed": ("work_order", "closed_day"), "hotline": ("hotline_interval", "day")}
 EVENTS = ("created", "closed")
 ONE = "1"
 ONLINE = "CASE WHEN k.kind = 'online' THEN {} ELSE 0 END"
@@ -83,6 +83,11 @@ SQL_KPIS: dict[str, tuple[str, tuple[str, str], tuple[str, str] | None, float]] 
                              ("created", WHEN.format(RESPONDED)), 1),
     "satisfaction": ("ratio", ("closed", WHEN.format(f"{RATED} AND f.rating >= 4")),
                      ("closed", WHEN.format(RATED)), 1),
+    # the contact centres' intervals, at the cities
+    "service_level": ("ratio", ("hotline", "f.answered_20s"), ("hotline", "f.offered"), 1),
+    "abandonment_rate": ("ratio", ("hotline", "f.abandoned"), ("hotline", "f.offered"), 1),
+    "avg_speed_of_answer": ("ratio", ("hotline", "f.wait_seconds"), ("hotline", "f.answered"), 1),
+    "avg_handle_time": ("ratio", ("hotline", "f.handle_seconds"), ("hotline", "f.answered"), 1),
 }
 
 SUBTREE = "JOIN org_unit o ON o.id = f.unit_id JOIN org_unit p ON o.path LIKE p.path || '%'"

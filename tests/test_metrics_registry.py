@@ -17,10 +17,13 @@ DOMAIN_KPIS = {
     "content": ["pushes", "open_rate", "click_rate"],
     "campaign": ["participants", "conversion_rate", "cost_per_conversion"],
     "service": ["work_orders_per_10k", "complaints_per_10k", "first_contact_resolution",
-                "on_time_rate", "avg_response_minutes", "satisfaction"],
+                "on_time_rate", "avg_response_minutes", "satisfaction",
+                # the 95598 hotline as a contact centre (DOMAIN.md)
+                "service_level", "abandonment_rate", "avg_speed_of_answer", "avg_handle_time"],
 }
 LOWER_IS_BETTER = {"avg_handling_days", "cost_per_conversion", "work_orders_per_10k",
-                   "complaints_per_10k", "avg_response_minutes"}
+                   "complaints_per_10k", "avg_response_minutes", "abandonment_rate",
+                   "avg_speed_of_answer", "avg_handle_time"}
 KINDS = {"registered_users": "stock", "mau": "distinct", "visits": "sum", "transactions": "sum",
          "new_registrations": "sum", "payment_amount": "sum", "pushes": "sum",
          "participants": "sum"}
@@ -28,7 +31,7 @@ KINDS = {"registered_users": "stock", "mau": "distinct", "visits": "sum", "trans
 
 def test_every_domain_kpi_is_declared_once_under_its_core():
     assert {c: [k.id for k in registry.for_core(c)] for c in registry.CORES} == DOMAIN_KPIS
-    assert len(registry.REGISTRY) == len(registry.KPIS) == 27
+    assert len(registry.REGISTRY) == len(registry.KPIS) == 31
     assert list(registry.CORES) == [c[1] for c in CORES]
 
 
@@ -65,3 +68,11 @@ def test_matrix_applicability():
     assert [k.id for k in registry.applicable("content", "hotline")] == []
     assert [k.id for k in registry.applicable("channel", "app")] == [
         "channel_availability", "visits", "transactions"]
+
+
+def test_the_hotline_kpis_are_scored_on_the_hotline_only_and_roll_up_sum_over_sum():
+    for kpi_id in ("service_level", "abandonment_rate", "avg_speed_of_answer", "avg_handle_time"):
+        kpi = registry.get(kpi_id)
+        assert kpi.carriers == ("hotline",) and kpi.kind == "ratio" and kpi.splits_by_carrier
+        assert {m.source for m in kpi.measures} == {"hotline"} and not kpi.prorated_target
+    assert registry.SOURCES["hotline"].rollup == "flow"

@@ -28,6 +28,8 @@ TINY_ROLLUPS = {
     "rollup_orders_created": (5607, "7b73706136ae6b05"),
     "rollup_orders_closed": (5553, "e06cb932ea93c50d"),
     "rollup_load": (1440, "7baefa2951e7ef28"),
+    # added with the hotline (its digest recorded when it was added; the others above unchanged)
+    "rollup_hotline": (720, "a00992685ad738e2"),
 }
 
 
@@ -65,6 +67,7 @@ HAND_WRITTEN = {
     "orders_created": ("work_order", "created_day", True, "rollup_orders_created"),
     "orders_closed": ("work_order", "closed_day", True, "rollup_orders_closed"),
     "load": ("data_load", "day", False, "rollup_load"),
+    "hotline": ("hotline_interval", "day", True, "rollup_hotline"),  # added with the hotline
 }
 
 
@@ -103,3 +106,22 @@ def test_unregistered_rollups_are_an_error(monkeypatch):
         changes.rollups()
     monkeypatch.undo()
     assert changes.rollups() is rollups
+
+
+def test_the_hotline_rollup_equals_its_facts(tiny_store):
+    """Each unit's `rollup_hotline` row of a day holds the sums of the interval facts of every
+    centre in its subtree (its own included), by plain SQL over the materialised paths."""
+    from sqlalchemy import text
+
+    sql = """SELECT u.id, f.day, f.carrier_id, sum(f.offered), sum(f.answered), sum(f.answered_20s),
+                    sum(f.abandoned), sum(f.wait_seconds), sum(f.handle_seconds)
+             FROM org_unit u JOIN org_unit c ON c.path >= u.path AND c.path < u.path || '~'
+             JOIN hotline_interval f ON f.unit_id = c.id
+             WHERE u.tier < 5 GROUP BY u.id, f.day, f.carrier_id"""
+    rolled = """SELECT unit_id, day, carrier_id, offered, answered, answered_20s, abandoned,
+                       wait_seconds, handle_seconds FROM rollup_hotline"""
+    with tiny_store.engine.connect() as conn:
+        want = {tuple(_value(v) for v in r) for r in conn.execute(text(sql))}
+        got = {tuple(_value(v) for v in r) for r in conn.execute(text(rolled))}
+    assert want and got == want
+    assert len({r[0] for r in got}) == 4  # HQ, ZJ and the two cities (their own centres)

@@ -169,3 +169,34 @@ def test_0017_keeps_each_events_pair_as_its_worst_and_lets_complaint_surge_fire_
         assert json.loads(params["edited_surge"]) == {"window": 7, "max_rise": 3.0}
     finally:
         store.drop()
+
+
+def test_0018_adds_the_hotline_tables_and_a_built_store_stays_built(empty_store):
+    """From 0017 to 0018 on a store with facts and built roll-ups: the interval table and its
+    roll-up appear empty, with the interval's natural key (unit, start) as primary key, the roll-ups
+    stay built (nothing to roll up yet); down again drops exactly them."""
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from jobs.demo import seed_demo
+    from metrics import rollups
+
+    seed_demo(empty_store.engine, "tiny", 42, dt.date(2026, 6, 30))
+    downgrade(empty_store.engine, "0017")
+    names = set(inspect(empty_store.engine).get_table_names())
+    assert not {"hotline_interval", "rollup_hotline"} & names and "rollup_channel" in names
+    upgrade(empty_store.engine)
+    insp = inspect(empty_store.engine)
+    assert insp.get_pk_constraint("hotline_interval")["constrained_columns"] == [
+        "unit_id", "interval_start"]
+    assert insp.get_pk_constraint("rollup_hotline")["constrained_columns"] == [
+        "unit_id", "day", "carrier_id"]
+    assert [i["column_names"] for i in insp.get_indexes("hotline_interval")] == [["unit_id", "day"]]
+    with Session(empty_store.engine) as s:
+        assert rollups.built(s)
+        from sqlalchemy import func
+
+        from data.models import HotlineInterval, RollupHotline
+        assert s.scalar(select(func.count()).select_from(HotlineInterval)) == 0
+        assert s.scalar(select(func.count()).select_from(RollupHotline)) == 0

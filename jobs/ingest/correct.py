@@ -24,6 +24,7 @@ from data.models import (
     ChannelDaily,
     ContentDaily,
     DataLoad,
+    HotlineInterval,
     ImportLog,
     MonthlyActive,
     MonthlyActiveTotal,
@@ -42,6 +43,7 @@ DELETABLE: dict[str, tuple[tuple[Any, str], ...]] = {
     "campaign_daily": ((CampaignDaily, "day"),),
     "work_orders": ((WorkOrder, "created_day"),),
     "monthly_actives": ((MonthlyActive, "month"), (MonthlyActiveTotal, "month")),
+    "hotline_intervals": ((HotlineInterval, "day"),),
 }
 
 

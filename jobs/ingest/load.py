@@ -288,7 +288,7 @@ def _load_facts(conn: Connection, spec: Kind, table: TableFile, lookups: Lookups
         counts.updated += upd
     counts.first_day, counts.last_day = staging.span(conn, spec, stage.name)
     counts.unit_ids = list(conn.execute(text(f"SELECT DISTINCT unit_id FROM {stage.name}")).scalars())
-    if spec.day:
+    if spec.day and spec.loads:
         staging.record_loads(conn, spec, stage.name, tz)
     stage.drop(conn)
     return counts
@@ -299,7 +299,8 @@ def written(spec: Kind) -> list[str] | None:
     for units (the tree itself: every roll-up of the units' ancestors may change)."""
     if spec.name == "units":
         return None
-    return [d.table for d in spec.destinations] + (["data_load"] if spec.day else [])
+    return [d.table for d in spec.destinations] + (["data_load"] if spec.day and spec.loads
+                                                   else [])
 
 
 def _scan(conn: Connection, report: ImportReport, window: Window, unit_ids: list[int],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from data.models import WORK_ORDER_CATEGORIES
+from data.models import HOTLINE_INTERVAL_MINUTES, WORK_ORDER_CATEGORIES
 
 # Column types a file may hold; validate.py parses each.
 TYPES = ("outlet", "unit", "carrier", "carrier_or_all", "int", "decimal", "date", "month",
@@ -59,6 +59,7 @@ class Kind:
     key: tuple[str, ...]  # storage columns that identify a row (duplicates in a file are errors)
     destinations: tuple[Destination, ...] = ()
     day: str | None = None  # storage column with the local day each row is about (data-load log)
+    loads: bool = True  # record the unit-days in the data-load log (outlets' daily loads only)
     month: bool = False  # rows are about months: affected days are whole months
     not_greater: tuple[tuple[str, str], ...] = ()  # (a, b): a <= b on every row
     aliases: tuple[str, ...] = ()
@@ -87,6 +88,9 @@ CHANNEL_VALUES = ("visits", "transactions", "minutes_scheduled", "minutes_availa
                   "applications_total", "applications_online", "applications_completed",
                   "completion_days_sum", "payments_total", "payments_online",
                   "payment_amount_total", "payment_amount_online")
+
+HOTLINE_VALUES = ("day", "carrier_id", "offered", "answered", "answered_20s", "abandoned",
+                  "wait_seconds", "handle_seconds")
 
 WORK_ORDER_VALUES = ("carrier_id", "category", "created_at", "created_day", "first_response_at",
                      "response_minutes", "sla_deadline", "closed_at", "closed_day",
@@ -187,6 +191,26 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
                                   ("participants", "conversions", "cost")),),
         not_greater=(("conversions", "participants"),),
         aliases=("campaigns", "campaign")),
+    # The unit whose contact centre answers the calls (a city or a province), one row per
+    # 15-minute interval. Short abandons (hung up within 5 s) are left out of offered and abandoned.
+    Kind("hotline_intervals", "95598 hotline intervals (contact centre)", (
+        Col("unit", "unit", help="code of the unit whose centre answers the calls (a city or "
+                                 "province), e.g. ZJ-HZ"),
+        Col("interval_start", "datetime",
+            help=f"local start of the {HOTLINE_INTERVAL_MINUTES}-minute interval, on a quarter "
+                 "hour: YYYY-MM-DD HH:MM (:00, :15, :30, :45)"),
+        Col("offered", "int", help="calls offered (short abandons under 5 s not counted)"),
+        Col("answered", "int", help="calls answered (<= offered)"),
+        Col("answered_20s", "int", help="of which answered within 20 s (<= answered)"),
+        Col("abandoned", "int",
+            help="calls abandoned while waiting, 5 s or more (<= offered - answered)"),
+        Col("wait_seconds", "int", help="total wait of the answered calls, seconds"),
+        Col("handle_seconds", "int", help="total talk and after-call work, seconds"),
+    ), key=("unit_id", "interval_start"), day="day", loads=False,
+        destinations=(Destination("hotline_interval", ("unit_id", "interval_start"),
+                                  HOTLINE_VALUES),),
+        stage_only=("day", "carrier_id"),
+        aliases=("hotline", "call_intervals", "contact_centre")),
     Kind("targets", "KPI targets", (
         Col("kpi", "kpi", help="KPI id from the catalogue, e.g. online_payment"),
         Col("unit", "unit", help="unit code at any tier (the target cascades down)"),

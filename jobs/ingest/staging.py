@@ -66,7 +66,14 @@ def duplicates(conn: Connection, spec: Kind, stage: str, problems: Problems) -> 
         return
     what = _file_columns(spec, spec.key)
     for row, first in conn.execute(text(f"{dupes} ORDER BY row_no LIMIT {problems.limit}")):
-        problems.add(Problem(row, what, f"duplicate of row {first} (same {what})"))
+        if spec.name == "hotline_intervals":  # fixed 15-minute intervals: same start = overlap
+            problems.add(Problem(
+                row, what, f"overlaps row {first}: the same unit's interval starting at the same "
+                           "time (an interval is 15 minutes; give each once)",
+                f"与第 {first} 行的时段重叠：同一单位、同一开始时间的 15 分钟时段只能出现一次"))
+        else:
+            problems.add(Problem(row, what, f"duplicate of row {first} (same {what})",
+                                 f"与第 {first} 行重复（{what} 相同）"))
     problems.count += total - min(total, problems.limit)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from data.clock import local_now, month_start
+from data.models import HOTLINE_INTERVAL_MINUTES
 from data.numbers import NUMBER, BadNumber, finite, finite_series, not_finite_reason
 from data.units import UNIT_CODE_PATTERN, unit_code_problem
 from jobs.ingest.read import ROW, clip
@@ -32,15 +33,22 @@ def _q(value: object) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """Why one row (None: the whole file) cannot be imported."""
+    """Why one row (None: the whole file) cannot be imported: `reason` in English, `reason_zh` in
+    Chinese where the check words one ("" otherwise: the page shows the English)."""
 
     row: int | None
     column: str
     reason: str
+    reason_zh: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "column", clip(self.column))
         object.__setattr__(self, "reason", clip(self.reason, REASON_CHARS))
+        object.__setattr__(self, "reason_zh", clip(self.reason_zh, REASON_CHARS))
+
+    def reason_in(self, lang: str) -> str:
+        """The reason in `lang` (zh or en), English where there is no Chinese wording."""
+        return self.reason_zh if lang == "zh" and self.reason_zh else self.reason
 
     def text(self, file_name: str) -> str:
         """Render as 'file, row N, column C: reason'."""
@@ -65,15 +73,18 @@ class Problems:
         del self.first[self.limit:]
 
     def add_rows(self, frame: pd.DataFrame, mask: pd.Series, column: str,
-                 reason: Callable[[pd.Series], str] | str) -> None:
-        """Count the rows of `frame` where `mask` holds; keep the first ones with their reason."""
+                 reason: Callable[[pd.Series], str | tuple[str, str]] | str,
+                 reason_zh: str = "") -> None:
+        """Count the rows of `frame` where `mask` holds; keep the first ones with their reason
+        (a text, or a function of the row giving the English text or (English, Chinese))."""
         hits = int(mask.sum())
         if not hits:
             return
         self.count += hits
         for _, row in frame[mask].head(self.limit).iterrows():
             text = reason if isinstance(reason, str) else reason(row)
-            self.first.append(Problem(int(row[ROW]), column, text))
+            en, zh = text if isinstance(text, tuple) else (text, reason_zh)
+            self.first.append(Problem(int(row[ROW]), column, en, zh))
         self.first.sort(key=lambda p: p.row or 0)
         del self.first[self.limit:]
 
@@ -134,7 +145,7 @@ def check_chunk(kind: Kind, frame: pd.DataFrame, lookups: Lookups,
         raw = frame[col.name] if col.name in frame else pd.Series("", index=frame.index)
         empty = raw == ""
         if col.required:
-            problems.add_rows(frame, empty, col.name, "required value missing")
+            problems.add_rows(frame, empty, col.name, "required value missing", "缺少必填值")
             bad |= empty
         values, wrong = _parse(raw, col, lookups, empty)
         if wrong.any():
@@ -155,7 +166,7 @@ def check_chunk(kind: Kind, frame: pd.DataFrame, lookups: Lookups,
         problems.add_rows(frame, over, a, _greater_than(a, b))
         bad |= over
     if kind.name in ROW_RULES:
-        bad |= ROW_RULES[kind.name](frame, parsed, out, problems)
+        bad |= ROW_RULES[kind.name](frame, parsed, out, problems, lookups)
     return out[~bad].reset_index(drop=True)
 
 
@@ -186,8 +197,9 @@ def _outside_reason(col: Col, window: Window) -> Callable[[pd.Series], str]:
                       f"{window.first} (DATA_START) to {last}")
 
 
-def _greater_than(a: str, b: str) -> Callable[[pd.Series], str]:
-    return lambda r: f"{a} ({clip(r[a])}) is greater than {b} ({clip(r[b])})"
+def _greater_than(a: str, b: str) -> Callable[[pd.Series], tuple[str, str]]:
+    return lambda r: (f"{a} ({clip(r[a])}) is greater than {b} ({clip(r[b])})",
+                      f"{a}（{clip(r[a])}）大于 {b}（{clip(r[b])}）")
 
 
 def _before_created(name: str) -> Callable[[pd.Series], str]:
@@ -215,8 +227,9 @@ def _number(raw: pd.Series, col: Col, _lk: Lookups):
             lambda r: f"{_q(r['_v'])} is not a tier (1 HQ ... 5 outlet)"
     return num, wrong | ~whole | (num < 0), lambda r: (
         _not_number(r['_v'], "a whole number")
-        or (f"{_q(r['_v'])} is not a whole number" if float(r['_v']) % 1
-            else f"negative count {clip(r['_v'])}"))
+        or ((f"{_q(r['_v'])} is not a whole number", f"{_q(r['_v'])} 不是整数")
+            if float(r['_v']) % 1
+            else (f"negative count {clip(r['_v'])}", f"数量不能为负数：{clip(r['_v'])}")))
 
 
 def _not_number(value: str, kind: str) -> str:
@@ -253,7 +266,8 @@ def _datetime(raw: pd.Series, _col: Col, _lk: Lookups):
         for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f"):
             values[todo] = values[todo].fillna(pd.to_datetime(norm, format=fmt, errors="coerce"))
     return values, values.isna(), \
-        lambda r: f"{_q(r['_v'])} is not a date and time (YYYY-MM-DD HH:MM:SS)"
+        lambda r: (f"{_q(r['_v'])} is not a date and time (YYYY-MM-DD HH:MM:SS)",
+                   f"{_q(r['_v'])} 不是日期时间（YYYY-MM-DD HH:MM:SS）")
 
 
 BOOLS = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "t": 1, "f": 0,
@@ -296,10 +310,14 @@ def _unit(raw: pd.Series, col: Col, lookups: Lookups):
     if col.type == "outlet":
         wrong = ids.isna() | (tiers != 5)
         return ids, wrong, lambda r: (
-            f"unknown unit code {_q(r['_v'])}" if r['_v'] not in lookups.units else
+            _unknown_unit(r['_v']) if r['_v'] not in lookups.units else
             f"unit {_q(r['_v'])} is not an outlet (tier {lookups.units[r['_v']][1]}); facts are "
             "loaded per outlet (tier 5)")
-    return ids, ids.isna(), lambda r: f"unknown unit code {_q(r['_v'])}"
+    return ids, ids.isna(), lambda r: _unknown_unit(r['_v'])
+
+
+def _unknown_unit(code: str) -> tuple[str, str]:
+    return f"unknown unit code {_q(code)}", f"未知的单位代码 {_q(code)}"
 
 
 def _carrier(raw: pd.Series, col: Col, lookups: Lookups):
@@ -320,7 +338,7 @@ PARSERS = {"int": _number, "decimal": _number, "tier": _number, "date": _date, "
 
 # -- rules across columns particular to a kind ---------------------------------------------------
 
-def _work_order_rules(frame, parsed, out, problems: Problems) -> pd.Series:
+def _work_order_rules(frame, parsed, out, problems: Problems, _lookups: Lookups) -> pd.Series:
     bad = pd.Series(False, index=frame.index)
     created = parsed["created_at"]
     for name in ("first_response_at", "sla_deadline", "closed_at"):
@@ -342,7 +360,7 @@ def _work_order_rules(frame, parsed, out, problems: Problems) -> pd.Series:
     return bad
 
 
-def _target_rules(frame, parsed, out, problems: Problems) -> pd.Series:
+def _target_rules(frame, parsed, out, problems: Problems, _lookups: Lookups) -> pd.Series:
     reversed_ = (parsed["period_end"] < parsed["period_start"]).fillna(False).astype(bool)
     problems.add_rows(frame, reversed_, "period_end",
                       lambda r: f"period_end ({r['period_end']}) is before period_start "
@@ -355,4 +373,48 @@ def _target_rules(frame, parsed, out, problems: Problems) -> pd.Series:
     return reversed_ | over_one
 
 
-ROW_RULES = {"work_orders": _work_order_rules, "targets": _target_rules}
+def _hotline_rules(frame, parsed, out, problems: Problems, lookups: Lookups) -> pd.Series:
+    """A 15-minute interval of one centre: starts on a quarter hour; answered <= offered,
+    answered within 20 s <= answered, abandoned <= offered - answered (short abandons, under 5 s,
+    are in neither offered nor abandoned, so answered and abandoned calls are distinct offered
+    calls)."""
+    bad = pd.Series(False, index=frame.index)
+    start = parsed["interval_start"]
+    off = (start.notna() & ((start.dt.minute % HOTLINE_INTERVAL_MINUTES != 0)
+                            | (start.dt.second != 0) | (start.dt.microsecond != 0)))
+    off = off.fillna(False).astype(bool)
+    problems.add_rows(frame, off, "interval_start", lambda r: (
+        f"{_q(r['interval_start'])} is not on a {HOTLINE_INTERVAL_MINUTES}-minute boundary "
+        "(:00, :15, :30 or :45, no seconds): an interval starts on a quarter hour",
+        f"{_q(r['interval_start'])} 不在 {HOTLINE_INTERVAL_MINUTES} 分钟整点上（应为 :00、:15、:30 "
+        "或 :45，秒为 0）：时段须从整刻开始"))
+    bad |= off
+    offered, answered = parsed["offered"], parsed["answered"]
+    within, abandoned = parsed["answered_20s"], parsed["abandoned"]
+    rules = (
+        ("answered", answered > offered, lambda r: (
+            f"answered ({clip(r['answered'])}) is greater than offered ({clip(r['offered'])})",
+            f"接通量（{clip(r['answered'])}）大于呼入量（{clip(r['offered'])}）")),
+        ("answered_20s", within > answered, lambda r: (
+            f"answered_20s ({clip(r['answered_20s'])}) is greater than answered "
+            f"({clip(r['answered'])})",
+            f"20 秒内接通量（{clip(r['answered_20s'])}）大于接通量（{clip(r['answered'])}）")),
+        ("abandoned", (answered <= offered) & (abandoned > offered - answered), lambda r: (
+            f"abandoned ({clip(r['abandoned'])}) is greater than offered - answered "
+            f"({clip(r['offered'])} - {clip(r['answered'])}): an offered call is answered or "
+            "abandoned, not both",
+            f"放弃量（{clip(r['abandoned'])}）大于呼入量减接通量（{clip(r['offered'])} - "
+            f"{clip(r['answered'])}）：一通来电不能既接通又放弃")),
+    )
+    for column, over, reason in rules:
+        over = over.fillna(False).astype(bool)
+        problems.add_rows(frame, over, column, reason)
+        bad |= over
+    out["day"] = start.dt.normalize()
+    out["carrier_id"] = pd.Series(lookups.carriers.get("hotline"), index=frame.index,
+                                  dtype="Int64")
+    return bad
+
+
+ROW_RULES = {"work_orders": _work_order_rules, "targets": _target_rules,
+             "hotline_intervals": _hotline_rules}
