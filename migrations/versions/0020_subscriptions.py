@@ -20,7 +20,7 @@ from alembic import op
 
 
 revision = '0020'
-down_revision = '0017'  # TODO(merge): '0018'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
