@@ -400,8 +400,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wall.events_period": ("期间内风险事件", "Events in the period"),
     "wall.open_list": ("未解决事件（超期在前）", "Open events (overdue first)"),
     "wall.none_open": ("没有未解决的风险事件", "No open risk events"),
-    "wall.overdue_by": ("超期 {hours} 小时", "{hours} h overdue"),
-    "wall.due_in": ("{hours} 小时后到期", "due in {hours} h"),
+    "wall.overdue_hours": ("超期 {n} 小时", "{n} h overdue"),
+    "wall.overdue_days": ("超期 {n} 天", "{n} days overdue"),
+    "wall.due_hours": ("{n} 小时后到期", "due in {n} h"),
+    "wall.due_days": ("{n} 天后到期", "due in {n} days"),
     "display.open": ("打开大屏", "Open the display"),
 }
 

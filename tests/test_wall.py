@@ -31,8 +31,8 @@ from tests.conftest import DEMO_END, PASSWORD, add_users, app_over, new_store
 from tests.test_pages import texts
 
 # Zhejiang's 11 cities (two counties each) and all 27 provinces (one city, county and outlet
-# each), 60 days: a small store whose rankings hold more children than a wall page.
-WALL_SCALE = Scale(Shape(cities=None, counties=2, outlets=1), days=60, provinces=27,
+# each), 120 days: a small store whose rankings hold more children than a wall page.
+WALL_SCALE = Scale(Shape(cities=None, counties=2, outlets=1), days=120, provinces=27,
                    others=Shape(cities=1, counties=1, outlets=1))
 # (url, screenshot name): each wall view; HQ ranks 27 provinces, ZJ 11 cities.
 WALL_VIEWS = [("/?unit=ZJ&period=last30", "overview-zj"),
@@ -127,3 +127,191 @@ def _walk(c):
     elif c is not None and not isinstance(c, (str, int, float)):
         yield c
         yield from _walk(getattr(c, "children", None))
+
+
+def _classes(body) -> set[str]:
+    return {w for c in _walk(body) for w in (getattr(c, "className", None) or "").split()}
+
+
+def test_overdue_events_raise_the_alarm_and_none_overdue_do_not(wall_app, wall_store, monkeypatch):
+    with Session(wall_store.engine) as s:
+        zj = unit_by_code(s, "ZJ")
+        now = dt.datetime.now()
+        overdue = events(s, zj, now, states=["open", "dispatched", "in_progress", "reopened"])
+    assert overdue["overdue"].any()  # the demo's open events are past their deadlines by now
+    for url in ("/risk?unit=ZJ", "/?unit=ZJ"):
+        assert "wall-alarm" in _classes(_render(wall_app, url))
+    import display.kiosk
+
+    monkeypatch.setattr(display.kiosk, "local_now", lambda: dt.datetime(2000, 1, 1))
+    for url in ("/risk?unit=ZJ", "/?unit=ZJ"):
+        assert "wall-alarm" not in _classes(_render(wall_app, url))
+
+
+# --- in the browser ----------------------------------------------------------------------------
+
+# Every element of the wall that is cut off: its text wider or taller than its box, or the box
+# outside the screen (the canvas hides overflow, so that would be cut without a scroll bar).
+CUT_OFF = """() => {
+  const out = [];
+  const W = window.innerWidth, H = window.innerHeight;
+  for (const el of document.querySelectorAll('#display-body .wall *')) {
+    if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;  // hidden page
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    const r = el.getBoundingClientRect();
+    if (r.right > W + 1 || r.bottom > H + 1 || r.left < -1 || r.top < -1) {
+      out.push(['off-screen', el.className, el.textContent.slice(0, 40)]);
+    }
+    if (own && (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1)) {
+      out.push(['truncated', el.className, el.textContent.slice(0, 40)]);
+    }
+  }
+  return out;
+}"""
+
+VISIBLE_VALUES = """sel => Array.from(document.querySelectorAll(sel)).filter(el => el.offsetParent)
+  .map(el => [el.id, el.innerText])"""
+
+
+def _expected(store, url) -> dict[str, str]:
+    """The numbers a wall view must show, from metrics (and SQL for risk), keyed by element id."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from components.view_state import parse
+    from metrics.freshness import loaded_range
+    from metrics.views import OVERVIEW_KPIS
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    out: dict[str, str] = {}
+    with Session(store.engine) as s:
+        state = parse(query, "HQ", loaded_range(s)[1])
+        unit = unit_by_code(s, state.unit)
+        if parts.path == "/":
+            values = compute(s, list(OVERVIEW_KPIS), unit, state.start, state.end)
+            from metrics.registry import REGISTRY
+
+            for r in values.itertuples():
+                out[f'{{"kpi":"{r.kpi}","type":"kpi-value"}}'] = number(
+                    r.value, REGISTRY[r.kpi].unit, "zh")
+        if parts.path in ("/", "/risk"):
+            low = unit.path
+            rows = s.execute(text(
+                "SELECT e.state, e.deadline FROM risk_event e JOIN org_unit u ON u.id = e.unit_id "
+                "WHERE substr(u.path, 1, length(:p)) = :p"), {"p": low}).all()
+            now = dt.datetime.now()
+            live = [d for state_, d in rows if state_ not in ("resolved", "closed")]
+            out["wall-open"] = f"{len(live):,}"
+            out["wall-overdue"] = f"{sum(1 for d in live if _naive(d) < now):,}"
+        if parts.path == "/regions":
+            from metrics.registry import REGISTRY
+
+            kpi = REGISTRY[state.kpi or "online_substitution"]
+            by_child = compute(s, [kpi.id], unit, state.start, state.end, by="child")
+            for r in by_child.itertuples():
+                out[f'{{"type":"wall-rank","unit":"{r.unit}"}}'] = number(r.value, kpi.unit, "zh")
+            own = compute(s, [kpi.id], unit, state.start, state.end)["value"][0]
+            out["wall-unit-value"] = number(own, kpi.unit, "zh")
+    return out
+
+
+def _naive(value):
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _sign_in(page, base, username):
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(base + "/")
+
+
+def _shown_numbers(page) -> dict[str, str]:
+    """Every number on the wall by element id, from all pages of a list (hidden ones too)."""
+    return page.evaluate("""() => {
+      const out = {};
+      for (const el of document.querySelectorAll('#display-body [id]')) {
+        if (el.classList.contains('wall-rank-row')) {
+          out[el.id] = el.querySelector('.wall-c-value').textContent;
+        } else if (el.classList.contains('wall-value')) {
+          out[el.id] = el.textContent;
+        }
+      }
+      return out;
+    }""")
+
+
+@pytest.mark.parametrize("width, height", SIZES)
+def test_each_wall_view_fits_the_screen_with_the_numbers_metrics_gives(wall_app, wall_store, width,
+                                                                        height):
+    pids = {url: _save(wall_store, [{"url": url, "dwell_seconds": 40}], name=f"{shot}-{width}")
+            for url, shot in WALL_VIEWS}
+    server = StoppableServer(wall_app)
+    base = server.start()
+    try:
+        with browser_page(width, height) as (page, errors):
+            _sign_in(page, base, "admin")
+            for url, shot in WALL_VIEWS:
+                page.goto(f"{base}/display?playlist={pids[url]}")
+                page.wait_for_selector("#display-body .wall")
+                page.wait_for_timeout(1500)  # the first tick sizes the body
+                page.screenshot(path=str(ARTIFACTS / f"wall-{shot}-{width}x{height}.png"))
+                assert page.locator("#display-body input, #display-body button, "
+                                    "#display-body a, #display-body select").count() == 0, shot
+                size = page.evaluate("[document.scrollingElement.scrollHeight, innerHeight, "
+                                     "document.scrollingElement.scrollWidth, innerWidth]")
+                assert size[0] <= size[1] and size[2] <= size[3], (shot, size)
+                cut = page.evaluate(CUT_OFF)
+                assert cut == [], (shot, cut)
+                shown = _shown_numbers(page)
+                expected = _expected(wall_store, url)
+                assert expected and {k: shown.get(k) for k in expected} == expected, shot
+                # the wall's big numbers grow with the screen (viewport units, not a zoom)
+                px = page.evaluate("parseFloat(getComputedStyle("
+                                   "document.querySelector('.wall-value')).fontSize)")
+                assert px == pytest.approx(1.25 * 2.6 * width / 100 * (
+                    2.4 / 2.6 if shot.startswith("overview") else 1), rel=0.15), shot
+        assert errors == []
+    finally:
+        server.stop()
+        with Session(wall_store.engine) as s:
+            s.execute(text("DELETE FROM playlist_item"))
+            s.execute(text("DELETE FROM playlist"))
+            s.commit()
+
+
+def test_the_ranking_turns_through_every_child(wall_app, wall_store):
+    pid = _save(wall_store, [{"url": "/regions?unit=HQ&period=last30", "dwell_seconds": 20}],
+                name="rotation")
+    server = StoppableServer(wall_app)
+    base = server.start()
+    try:
+        with browser_page(1920, 1080) as (page, errors):
+            _sign_in(page, base, "admin")
+            page.goto(f"{base}/display?playlist={pid}")
+            page.wait_for_selector("#display-body .wall-rank-row")
+            seen: dict[str, set[str]] = {}
+            markers = set()
+            for _ in range(26):  # 4 pages of 5 s
+                visible = page.evaluate(VISIBLE_VALUES, ".wall-page .wall-rank-row")
+                assert 0 < len(visible) <= 8
+                markers.add(page.inner_text(".wall-page-marker"))
+                key = ",".join(sorted(i for i, _ in visible))
+                if key not in seen:
+                    seen[key] = {i for i, _ in visible}
+                    page.screenshot(path=str(
+                        ARTIFACTS / f"wall-regions-hq-page{len(seen)}-1920x1080.png"))
+                page.wait_for_timeout(1000)
+        with Session(wall_store.engine) as s:
+            provinces = {f'{{"type":"wall-rank","unit":"{u.code}"}}'
+                         for u in children(s, unit_by_code(s, "HQ"))}
+        assert len(seen) == 4 and set().union(*seen.values()) == provinces
+        assert markers == {f"第 {n}/4 页" for n in range(1, 5)}
+        assert errors == []
+    finally:
+        server.stop()
+        with Session(wall_store.engine) as s:
+            s.execute(text("DELETE FROM playlist_item"))
+            s.execute(text("DELETE FROM playlist"))
+            s.commit()

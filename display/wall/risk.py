@@ -42,8 +42,7 @@ def risk_wall(ctx: WallContext):
 
 def _row(e, now: dt.datetime, lang: str) -> html.Div:
     """One open event: unit, rule, severity and state, and how long overdue (or until due)."""
-    hours = abs(now - e.deadline).total_seconds() / 3600
-    due = t("wall.overdue_by" if e.overdue else "wall.due_in", lang).format(hours=f"{hours:,.0f}")
+    due = _due(abs(now - e.deadline).total_seconds() / 3600, e.overdue, lang)
     return html.Div([
         html.Div(e.unit_en if lang == "en" else e.unit_zh, className="wall-cell wall-c-name"),
         html.Div(e.rule_en if lang == "en" else e.rule_zh, className="wall-cell wall-c-rule"),
@@ -52,3 +51,11 @@ def _row(e, now: dt.datetime, lang: str) -> html.Div:
         html.Div(due, className="wall-cell wall-c-due"),
     ], className="wall-event-row" + (" wall-overdue" if e.overdue else ""),
         id={"type": "wall-event", "event": int(e.id)})
+
+
+def _due(hours: float, overdue: bool, lang: str) -> str:
+    """"超期 5 小时" / "超期 12 天" (days from two days on) / "3 小时后到期"."""
+    if hours >= 48:
+        days = t("wall.overdue_days" if overdue else "wall.due_days", lang)
+        return days.format(n=f"{hours / 24:,.0f}")
+    return t("wall.overdue_hours" if overdue else "wall.due_hours", lang).format(n=f"{hours:,.0f}")
