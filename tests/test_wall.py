@@ -315,3 +315,67 @@ def test_the_ranking_turns_through_every_child(wall_app, wall_store):
             s.execute(text("DELETE FROM playlist_item"))
             s.execute(text("DELETE FROM playlist"))
             s.commit()
+
+
+# --- ready on first start: the demo's playlists and the display account's home playlist ---------
+
+def test_the_demo_creates_wall_playlists_the_editor_accepts(tmp_path):
+    from click.testing import CliRunner
+
+    from auth.demo_users import DEMO_USERS
+    from jobs.demo import seed_demo_command
+    from jobs.demo_walls import DEMO_PLAYLISTS
+
+    store = new_store("sqlite", tmp_path)
+    seed_demo(store.engine, "tiny", 42, DEMO_END)
+    try:
+        with app_over(store) as flask_app:
+            runner = CliRunner()
+            with flask_app.app_context():
+                for _ in range(2):  # the second run finds everything made
+                    result = runner.invoke(seed_demo_command, ["--if-empty", "--demo-users"])
+                    assert result.exit_code == 0, result.output
+            with Session(store.engine) as s:
+                made = s.scalars(select(Playlist).order_by(Playlist.id)).all()
+                assert [p.name for p in made] == [name for name, _r, _v in DEMO_PLAYLISTS]
+                for playlist in made:  # what the admin's editor would have saved
+                    for item in playlist.items:
+                        assert playlists.normalise_url(s, item.url, DEMO_END) == item.url
+                        assert 5 <= item.dwell_seconds <= 3600
+                display = s.scalar(select(User).where(User.username == "display"))
+                home = playlists.home_playlist(s, display)
+                assert display.unit.code == next(u[3] for u in DEMO_USERS if u[0] == "display")
+                assert home is not None and home.name.endswith("Zhejiang province wall")
+                assert {p.name for p in playlists.playlists_for(s, display)} == {
+                    p.name for p in made}  # the city wall is in its scope too
+                # only display accounts are sent to a home playlist
+                admin = s.scalar(select(User).where(User.username == "admin"))
+                assert playlists.home_playlist(s, admin) is None
+            page = importlib.import_module("pages.display")
+            with flask_app.test_request_context("/display"):
+                login_user(get_session().scalar(select(User).where(User.username == "display")))
+                shown = texts(page.layout())
+            assert "display-body" in shown and "Zhejiang province wall" in shown
+            with flask_app.test_request_context("/display"):
+                login_user(get_session().scalar(select(User).where(User.username == "admin")))
+                assert "display-chooser" in texts(page.layout())
+    finally:
+        store.drop()
+
+
+def test_a_display_account_without_a_playlist_of_its_unit_chooses(wall_app, wall_store):
+    pid = _save(wall_store, [{"url": "/regions?unit=ZJ-HZ", "dwell_seconds": 10}], name="city")
+    try:
+        with Session(wall_store.engine) as s:
+            display = s.scalar(select(User).where(User.username == "display"))
+            assert playlists.home_playlist(s, display) is None
+        own = _save(wall_store, [{"url": "/?unit=ZJ", "dwell_seconds": 10},
+                                 {"url": "/risk", "dwell_seconds": 10}], name="province")
+        with Session(wall_store.engine) as s:
+            display = s.scalar(select(User).where(User.username == "display"))
+            assert playlists.home_playlist(s, display).id == own != pid
+    finally:
+        with Session(wall_store.engine) as s:
+            s.execute(text("DELETE FROM playlist_item"))
+            s.execute(text("DELETE FROM playlist"))
+            s.commit()
