@@ -7,8 +7,8 @@ A playlist is openable by a user when every view's unit lies in the user's scope
 a unit shows the user's own unit); `/display` lists and opens only those, and a playlist that does
 not exist and one the user may not open get the same answer. A display account that opens
 `/display` without naming a playlist gets its home playlist, the one showing its own unit
-(`home_playlist`), so a wall signed in once shows its board with no admin step. Each view is still rendered through
-the same scope checks as any page.
+(`home_playlist`), so a wall signed in once shows its board with no admin step. Each view is
+still rendered through the same scope checks as any page.
 """
 
 from __future__ import annotations

@@ -21,8 +21,14 @@ from components.i18n import LANGS, t
 from data.clock import local_now
 from data.db import get_read_session
 from display.kiosk import describe, render_view
-from display.playlists import (PlaylistError, PlaylistUnavailable, find_for, home_playlist,
-                               playlists_for, views)
+from display.playlists import (
+    PlaylistError,
+    PlaylistUnavailable,
+    find_for,
+    home_playlist,
+    playlists_for,
+    views,
+)
 from pages._common import refused
 
 dash.register_page(__name__, path="/display", name="Display", title="大屏 Wall display")

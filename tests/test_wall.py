@@ -11,12 +11,12 @@ import importlib
 import pytest
 from flask import g
 from flask_login import login_user
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from components.format import number, pct
+from components.format import number
 from data.db import get_session
-from data.models import OrgUnit, Playlist, RiskEvent, User
+from data.models import Playlist, User
 from data.units import children, unit_by_code
 from display import playlists
 from display.kiosk import render_view
@@ -24,7 +24,6 @@ from display.wall import WALLS
 from display.wall.base import page_sizes, paginate
 from jobs.demo import SCALES, Scale, Shape, seed_demo
 from metrics.compute import compute
-from metrics.league import league_table
 from metrics.risk import events
 from tests.browser import ARTIFACTS, StoppableServer, browser_page
 from tests.conftest import DEMO_END, PASSWORD, add_users, app_over, new_store

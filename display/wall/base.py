@@ -103,17 +103,14 @@ def pager(rows: Sequence[Any], dwell_seconds: int, pager_id: str,
     browser's first turn, so a wall without script still shows something sensible."""
     pages = paginate(rows, per_page)
     seconds = max(MIN_PAGE_SECONDS, dwell_seconds // max(1, len(pages)))
-    return html.Div([
-        html.Div(page, className="wall-page on" if n == 0 else "wall-page",
-                 **{"data-page": str(n + 1)})
-        for n, page in enumerate(pages)
-    ], className="wall-pager", id=pager_id, **{"data-seconds": str(seconds),
-                                                "data-pages": str(len(pages))})
+    attrs: dict[str, Any] = {"data-seconds": str(seconds), "data-pages": str(len(pages))}
+    return html.Div([html.Div(page, className="wall-page on" if n == 0 else "wall-page")
+                     for n, page in enumerate(pages)], className="wall-pager", id=pager_id, **attrs)
 
 
 def page_marker(pages: int, text: str) -> html.Div | None:
     """"第 1/3 页"-style marker a pager's title carries (filled in by the browser)."""
     if pages <= 1:
         return None
-    return html.Div(text.format(page=1, pages=pages), className="wall-page-marker",
-                    **{"data-template": text})
+    attrs: dict[str, Any] = {"data-template": text}
+    return html.Div(text.format(page=1, pages=pages), className="wall-page-marker", **attrs)

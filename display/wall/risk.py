@@ -8,8 +8,16 @@ import datetime as dt
 from dash import html
 
 from components.i18n import t
-from display.wall.base import (ROWS_PER_PAGE, WallContext, big_number, page_marker, page_sizes,
-                               pager, panel, wall)
+from display.wall.base import (
+    ROWS_PER_PAGE,
+    WallContext,
+    big_number,
+    page_marker,
+    page_sizes,
+    pager,
+    panel,
+    wall,
+)
 from metrics.views import risk_view
 
 MAX_PAGES = 4  # open events beyond these pages are counted, not listed
