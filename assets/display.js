@@ -14,6 +14,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       fit();
       turnPages(now - s.slideAt);
+      fitText();
       if (!ok) {
         return [noUpdate, noUpdate, noUpdate];
       }
@@ -47,6 +48,24 @@ function turnPages(elapsed) {
     if (marker && marker.dataset.template) {
       marker.textContent = marker.dataset.template.replace('{page}', shown + 1)
         .replace('{pages}', pages.length);
+    }
+  });
+}
+
+// A wall layout's text that is wider than its box (a long unit name, an English label) is set in a
+// smaller type until it fits, from its own size each time (the text may have changed): never cut.
+const FIT = '#display-body .wall .wall-cell, #display-body .wall-value, #display-body .wall-label, ' +
+  '#display-body .wall-note, #display-body .wall-heading, #display-body .wall-mx-head, ' +
+  '#display-body .wall-mx-core, #display-body .wall-panel-title';
+function fitText() {
+  document.querySelectorAll(FIT).forEach(function (el) {
+    if (!el.offsetParent) {
+      return;  // on a page not shown now
+    }
+    el.style.fontSize = '';
+    for (let i = 0; i < 8 && el.scrollWidth > el.clientWidth + 1; i++) {
+      const size = parseFloat(getComputedStyle(el).fontSize);
+      el.style.fontSize = (size * Math.max(0.5, el.clientWidth / el.scrollWidth) * 0.98) + 'px';
     }
   });
 }

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from components.format import number
 from data.db import get_session
 from data.models import Playlist, User
+from auth.accounts import create_user
 from data.units import children, unit_by_code
 from display import playlists
 from display.kiosk import render_view
@@ -49,6 +50,9 @@ def wall_store(tmp_path_factory):
         mp.setitem(SCALES, "wall", WALL_SCALE)
         seed_demo(store.engine, "wall", 42, DEMO_END)
     add_users(store)
+    with Session(store.engine) as session:  # an admin who reads English: longer words to fit
+        create_user(session, "admin_en", "admin", "HQ", PASSWORD, language="en")
+        session.commit()
     yield store
     store.drop()
 
@@ -172,7 +176,7 @@ VISIBLE_VALUES = """sel => Array.from(document.querySelectorAll(sel)).filter(el 
   .map(el => [el.id, el.innerText])"""
 
 
-def _expected(store, url) -> dict[str, str]:
+def _expected(store, url, lang) -> dict[str, str]:
     """The numbers a wall view must show, from metrics (and SQL for risk), keyed by element id."""
     from urllib.parse import parse_qsl, urlsplit
 
@@ -192,7 +196,7 @@ def _expected(store, url) -> dict[str, str]:
 
             for r in values.itertuples():
                 out[f'{{"kpi":"{r.kpi}","type":"kpi-value"}}'] = number(
-                    r.value, REGISTRY[r.kpi].unit, "zh")
+                    r.value, REGISTRY[r.kpi].unit, lang)
         if parts.path in ("/", "/risk"):
             low = unit.path
             rows = s.execute(text(
@@ -208,9 +212,9 @@ def _expected(store, url) -> dict[str, str]:
             kpi = REGISTRY[state.kpi or "online_substitution"]
             by_child = compute(s, [kpi.id], unit, state.start, state.end, by="child")
             for r in by_child.itertuples():
-                out[f'{{"type":"wall-rank","unit":"{r.unit}"}}'] = number(r.value, kpi.unit, "zh")
+                out[f'{{"type":"wall-rank","unit":"{r.unit}"}}'] = number(r.value, kpi.unit, lang)
             own = compute(s, [kpi.id], unit, state.start, state.end)["value"][0]
-            out["wall-unit-value"] = number(own, kpi.unit, "zh")
+            out["wall-unit-value"] = number(own, kpi.unit, lang)
     return out
 
 
@@ -241,21 +245,23 @@ def _shown_numbers(page) -> dict[str, str]:
     }""")
 
 
-@pytest.mark.parametrize("width, height", SIZES)
+@pytest.mark.parametrize("width, height, lang", [(*size, "zh") for size in SIZES]
+                         + [(1920, 1080, "en")])
 def test_each_wall_view_fits_the_screen_with_the_numbers_metrics_gives(wall_app, wall_store, width,
-                                                                        height):
+                                                                        height, lang):
     pids = {url: _save(wall_store, [{"url": url, "dwell_seconds": 40}], name=f"{shot}-{width}")
             for url, shot in WALL_VIEWS}
+    suffix = "" if lang == "zh" else f"-{lang}"
     server = StoppableServer(wall_app)
     base = server.start()
     try:
         with browser_page(width, height) as (page, errors):
-            _sign_in(page, base, "admin")
+            _sign_in(page, base, "admin" if lang == "zh" else "admin_en")
             for url, shot in WALL_VIEWS:
                 page.goto(f"{base}/display?playlist={pids[url]}")
                 page.wait_for_selector("#display-body .wall")
                 page.wait_for_timeout(1500)  # the first tick sizes the body
-                page.screenshot(path=str(ARTIFACTS / f"wall-{shot}-{width}x{height}.png"))
+                page.screenshot(path=str(ARTIFACTS / f"wall-{shot}-{width}x{height}{suffix}.png"))
                 assert page.locator("#display-body input, #display-body button, "
                                     "#display-body a, #display-body select").count() == 0, shot
                 size = page.evaluate("[document.scrollingElement.scrollHeight, innerHeight, "
@@ -264,13 +270,12 @@ def test_each_wall_view_fits_the_screen_with_the_numbers_metrics_gives(wall_app,
                 cut = page.evaluate(CUT_OFF)
                 assert cut == [], (shot, cut)
                 shown = _shown_numbers(page)
-                expected = _expected(wall_store, url)
+                expected = _expected(wall_store, url, lang)
                 assert expected and {k: shown.get(k) for k in expected} == expected, shot
                 # the wall's big numbers grow with the screen (viewport units, not a zoom)
                 px = page.evaluate("parseFloat(getComputedStyle("
-                                   "document.querySelector('.wall-value')).fontSize)")
-                assert px == pytest.approx(1.25 * 2.6 * width / 100 * (
-                    2.4 / 2.6 if shot.startswith("overview") else 1), rel=0.15), shot
+                                   "document.querySelector('#wall-open, #wall-unit-value')).fontSize)")
+                assert px == pytest.approx(1.25 * 2.6 * width / 100, rel=0.05), shot
         assert errors == []
     finally:
         server.stop()
