@@ -19,9 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 from display.wall.base import WallContext
+from display.wall.cores import cores_wall
 from display.wall.overview import overview_wall
 from display.wall.regions import regions_wall
 from display.wall.risk import risk_wall
+from display.wall.stages import stages_wall
 
 Renderer = Callable[[WallContext], Any]
 
@@ -29,6 +31,8 @@ WALLS: dict[str, Renderer] = {
     "/": overview_wall,
     "/regions": regions_wall,
     "/risk": risk_wall,
+    "/stages": stages_wall,
+    "/cores": cores_wall,
 }
 
 __all__ = ["WALLS", "Renderer", "WallContext"]

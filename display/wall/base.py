@@ -17,6 +17,8 @@ from typing import Any
 from dash import html
 from sqlalchemy.orm import Session
 
+from components.format import NO_DATA, number, pct
+from components.i18n import t
 from components.theme import STATUS_COLOURS
 from data.models import OrgUnit
 from metrics.targets import Bands
@@ -75,6 +77,13 @@ def big_number(label: str, value: str, *, status: str | None = None, alarm: bool
     classes = "wall-tile wall-alarm" if alarm else "wall-tile"
     return html.Div(parts, className=classes,
                     style={"borderLeftColor": colour} if colour else None)
+
+
+def target_note(headline: dict, lang: str) -> str:
+    """"目标 75.0% · 达成率 104.2%" under a headline number (a `metrics.views.headline` entry)."""
+    kpi, target = headline["kpi"], headline["target"]
+    shown = number(target.value, kpi.unit, lang) if target else NO_DATA
+    return f"{t('card.target', lang)} {shown} · {t('col.attainment', lang)} {pct(headline['attainment'])}"
 
 
 def page_sizes(total: int, per_page: int = ROWS_PER_PAGE) -> list[int]:

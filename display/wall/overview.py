@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
-from components.format import NO_DATA, number, pct
+from components.format import NO_DATA, number
 from components.i18n import name, t
 from components.theme import STATUS_COLOURS
 from data.catalog import carriers, cores
 from data.rubric import TOP_STAGE, stage_label
-from display.wall.base import WallContext, big_number, panel, wall
+from display.wall.base import WallContext, big_number, panel, target_note, wall
 from metrics.views import OVERVIEW_KPIS, overview_view
 
 
@@ -37,19 +37,13 @@ def overview_wall(ctx: WallContext):
     ], className="wall-col wall-side")
     tiles = [big_number(name(h["kpi"], ctx.lang), number(h["row"]["value"], h["kpi"].unit, ctx.lang),
                         status=h["status"], value_id={"type": "kpi-value", "kpi": h["kpi"].id},
-                        note=_target_note(h, ctx.lang))
+                        note=target_note(h, ctx.lang))
              for h in view.headline]
     return wall(
         html.Div([panel(t("overview.matrix", ctx.lang), _matrix(ctx, view.matrix), grow=3), side],
                  className="wall-row wall-top"),
         html.Div(tiles, className="wall-tiles wall-tiles-4"),
         name="overview")
-
-
-def _target_note(h: dict, lang: str) -> str:
-    """"目标 75.0% · 达成 104.2%" under a headline number."""
-    target = number(h["target"].value, h["kpi"].unit, lang) if h["target"] else NO_DATA
-    return f"{t('card.target', lang)} {target} · {t('col.attainment', lang)} {pct(h['attainment'])}"
 
 
 def _matrix(ctx: WallContext, cells: pd.DataFrame) -> html.Div:
