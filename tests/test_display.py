@@ -185,7 +185,7 @@ def test_a_refresh_renders_the_current_view_with_the_numbers_metrics_gives(displ
 
 def test_graphs_are_static_on_a_wall(display_app, store):
     # A page without a wall layout (display/wall) is its desktop page made static.
-    pid = _saved(store, [{"url": "/carriers?unit=ZJ", "dwell_seconds": 20}])
+    pid = _saved(store, [{"url": "/targets?unit=ZJ", "dwell_seconds": 20}])
     page = importlib.import_module("pages.display")
     with display_app.test_request_context("/_dash-update-component"):
         login_user(get_session().scalar(select(User).where(User.username == "display")))
@@ -343,7 +343,7 @@ def test_a_wall_display_rotates_refreshes_and_survives_an_outage(display_app, st
 def test_the_4k_layout_of_a_page_without_a_wall_layout_matches_the_1080p_one(display_app, store):
     # Pages with a wall layout size themselves in viewport units (tests/test_wall.py); the others
     # are laid out 1280 px wide and zoomed to the screen.
-    pid = _saved(store, [{"url": "/carriers?unit=ZJ", "dwell_seconds": 20}])
+    pid = _saved(store, [{"url": "/targets?unit=ZJ", "dwell_seconds": 20}])
     server = StoppableServer(display_app)
     base = server.start()
     try:

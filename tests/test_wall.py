@@ -40,7 +40,8 @@ WALL_VIEWS = [("/?unit=ZJ&period=last30", "overview-zj"),
               ("/regions?unit=ZJ&period=last7&kpi=satisfaction", "regions-zj"),
               ("/risk?unit=ZJ&period=last30", "risk-zj"),
               ("/stages?unit=ZJ&period=last30", "stages-zj"),
-              ("/cores?unit=ZJ-HZ&period=last30&core=service", "cores-zjhz")]
+              ("/cores?unit=ZJ-HZ&period=last30&core=service", "cores-zjhz"),
+              ("/carriers?unit=ZJ&period=last30", "carriers-zj")]
 SIZES = ((1920, 1080), (3840, 2160))
 
 
@@ -84,7 +85,7 @@ def test_pages_are_as_few_as_fit_and_filled_evenly(total, sizes):
 
 
 def test_the_overview_regions_risk_stages_and_cores_views_have_wall_layouts():
-    assert {"/", "/regions", "/risk", "/stages", "/cores"} <= set(WALLS)
+    assert {"/", "/regions", "/risk", "/stages", "/cores", "/carriers"} <= set(WALLS)
 
 
 def _render(app, url, username="display", dwell=40):
@@ -215,6 +216,15 @@ def _expected(store, url, lang) -> dict[str, str]:
             for r in compute(s, kpis, unit, state.start, state.end).itertuples():
                 out[f'{{"kpi":"{r.kpi}","type":"kpi-value"}}'] = number(
                     r.value, REGISTRY[r.kpi].unit, lang)
+        if parts.path == "/carriers":
+            from components.format import pct
+
+            frame = compute(s, ["transactions"], unit, state.start, state.end, by="carrier")
+            total = sum(v for v in frame["value"] if v is not None)
+            for r in frame.itertuples():
+                out[f'{{"carrier":"{r.carrier}","type":"wall-share"}}'] = pct(r.value / total)
+            value = compute(s, ["online_substitution"], unit, state.start, state.end)["value"][0]
+            out["wall-substitution"] = number(value, "%", lang)
         if parts.path == "/stages":
             from data.clock import month_start
             from data.rubric import stage_label

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from display.wall.base import WallContext
+from display.wall.carriers import carriers_wall
 from display.wall.cores import cores_wall
 from display.wall.overview import overview_wall
 from display.wall.regions import regions_wall
@@ -33,6 +34,7 @@ WALLS: dict[str, Renderer] = {
     "/risk": risk_wall,
     "/stages": stages_wall,
     "/cores": cores_wall,
+    "/carriers": carriers_wall,
 }
 
 __all__ = ["WALLS", "Renderer", "WallContext"]
