@@ -397,6 +397,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wall.ranking": ("{n} 个下级单位排名", "{n} units ranked"),
     "wall.no_children": ("没有下级单位", "No units below"),
     "wall.criteria": ("各阶段标准（✓ 达到）", "Criteria of each stage (✓ met)"),
+    "wall.on_target": ("{n} 个下级单位的指标达标情况（达标 · 接近 · 未达标）",
+                       "KPIs on, near and below target in {n} units"),
     "wall.by_carrier": ("各载体", "By carrier"),
     "wall.events_period": ("期间内风险事件", "Events in the period"),
     "wall.open_list": ("未解决事件（超期在前）", "Open events (overdue first)"),

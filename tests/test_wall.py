@@ -41,7 +41,8 @@ WALL_VIEWS = [("/?unit=ZJ&period=last30", "overview-zj"),
               ("/risk?unit=ZJ&period=last30", "risk-zj"),
               ("/stages?unit=ZJ&period=last30", "stages-zj"),
               ("/cores?unit=ZJ-HZ&period=last30&core=service", "cores-zjhz"),
-              ("/carriers?unit=ZJ&period=last30", "carriers-zj")]
+              ("/carriers?unit=ZJ&period=last30", "carriers-zj"),
+              ("/targets?unit=HQ&period=last30", "targets-hq")]
 SIZES = ((1920, 1080), (3840, 2160))
 
 
@@ -84,8 +85,10 @@ def test_pages_are_as_few_as_fit_and_filled_evenly(total, sizes):
     assert [len(p) for p in pages] == sizes and sum(pages, []) == list(range(total))
 
 
-def test_the_overview_regions_risk_stages_and_cores_views_have_wall_layouts():
-    assert {"/", "/regions", "/risk", "/stages", "/cores", "/carriers"} <= set(WALLS)
+def test_every_page_a_playlist_may_show_has_a_wall_layout():
+    from components.view_state import PAGES
+
+    assert set(WALLS) == set(PAGES)  # every view a playlist may hold
 
 
 def _render(app, url, username="display", dwell=40):
@@ -225,6 +228,13 @@ def _expected(store, url, lang) -> dict[str, str]:
                 out[f'{{"carrier":"{r.carrier}","type":"wall-share"}}'] = pct(r.value / total)
             value = compute(s, ["online_substitution"], unit, state.start, state.end)["value"][0]
             out["wall-substitution"] = number(value, "%", lang)
+        if parts.path == "/targets":
+            from metrics.attainment import attainment_by_child
+            from metrics.targets import DEFAULT_BANDS  # the test app's settings keep the defaults
+
+            frame = attainment_by_child(s, unit, state.start, state.end, bands=DEFAULT_BANDS)
+            for status in ("green", "amber", "red"):
+                out[f"wall-count-{status}"] = f"{int((frame['status'] == status).sum()):,}"
         if parts.path == "/stages":
             from data.clock import month_start
             from data.rubric import stage_label
@@ -261,8 +271,9 @@ def _shown_numbers(page) -> dict[str, str]:
     return page.evaluate("""() => {
       const out = {};
       for (const el of document.querySelectorAll('#display-body [id]')) {
-        if (el.classList.contains('wall-rank-row')) {
-          out[el.id] = el.querySelector('.wall-c-value').textContent;
+        const value = el.querySelector('.wall-c-value');
+        if (el.classList.contains('wall-rank-row') && value) {
+          out[el.id] = value.textContent;
         } else if (el.classList.contains('wall-value')) {
           out[el.id] = el.textContent;
         }

@@ -3,8 +3,8 @@
 `WALLS` maps a page path to its renderer, a function `(WallContext) -> component` that computes
 its numbers through `metrics/` (the same functions, with the same arguments, as the desktop page)
 and lays them out for a wall (display/wall/base.py: big numbers, no controls, pages of rows the
-browser turns). A view whose path has no renderer here is drawn as its desktop page made static
-and zoomed to the screen (display/kiosk.py).
+browser turns). Every analytical page has one; a page added later without one is drawn as its
+desktop page made static and zoomed to the screen (display/kiosk.py) until it gets one.
 
 To add a wall layout (the live view, say): write `display/wall/live.py` with
 `def live_wall(ctx: WallContext) -> Component`, build it from `display.wall.base` (`wall`,
@@ -25,6 +25,7 @@ from display.wall.overview import overview_wall
 from display.wall.regions import regions_wall
 from display.wall.risk import risk_wall
 from display.wall.stages import stages_wall
+from display.wall.targets import targets_wall
 
 Renderer = Callable[[WallContext], Any]
 
@@ -35,6 +36,7 @@ WALLS: dict[str, Renderer] = {
     "/stages": stages_wall,
     "/cores": cores_wall,
     "/carriers": carriers_wall,
+    "/targets": targets_wall,
 }
 
 __all__ = ["WALLS", "Renderer", "WallContext"]

@@ -11,6 +11,7 @@ from components.i18n import name, t
 from components.theme import STATUS_COLOURS
 from data.catalog import carriers
 from display.wall.base import WallContext, big_number, page_marker, page_sizes, pager, panel, wall
+from metrics.attainment import status_counts
 from metrics.compute import compute
 from metrics.registry import REGISTRY
 from metrics.views import REGIONS_DEFAULT_KPI, regions_view
@@ -40,7 +41,7 @@ def regions_wall(ctx: WallContext):
                           html.Div(tiles, className="wall-tiles wall-tiles-3")),
                     name="regions")
     league = view.league.to_dict("records")
-    counts = {s: sum(1 for r in league if r["status"] == s) for s in ("green", "amber", "red")}
+    counts = status_counts(r["status"] for r in league)
     side = html.Div([
         html.Div(title, className="wall-heading", id="wall-kpi"),
         unit_tile,
