@@ -13,6 +13,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         s.okAt = now;
       }
       fit();
+      turnPages(now - s.slideAt);
+      fitText();
       if (!ok) {
         return [noUpdate, noUpdate, noUpdate];
       }
@@ -30,7 +32,46 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   }
 });
 
-// Lay the view out 1280 CSS pixels wide and zoom it to the screen's width; if it is then taller
+// A wall layout's long lists (.wall-pager, display/wall/base.py) show a page at a time: page
+// floor(elapsed / seconds) mod pages, counted from the time the view came on screen, so every page
+// is seen while the view stays and a data refresh does not send the list back to its first page.
+function turnPages(elapsed) {
+  document.querySelectorAll('#display-body .wall-pager').forEach(function (pager) {
+    const pages = pager.querySelectorAll(':scope > .wall-page');
+    const seconds = Number(pager.dataset.seconds) || 5;
+    const shown = Math.floor(elapsed / 1000 / seconds) % Math.max(1, pages.length);
+    pages.forEach(function (page, i) {
+      page.classList.toggle('on', i === shown);
+    });
+    const panel = pager.closest('.wall-panel');
+    const marker = panel && panel.querySelector('.wall-page-marker');
+    if (marker && marker.dataset.template) {
+      marker.textContent = marker.dataset.template.replace('{page}', shown + 1)
+        .replace('{pages}', pages.length);
+    }
+  });
+}
+
+// A wall layout's text that is wider than its box (a long unit name, an English label) is set in a
+// smaller type until it fits, from its own size each time (the text may have changed): never cut.
+const FIT = '#display-body .wall .wall-cell, #display-body .wall-value, #display-body .wall-label, ' +
+  '#display-body .wall-note, #display-body .wall-heading, #display-body .wall-mx-head, ' +
+  '#display-body .wall-mx-core, #display-body .wall-panel-title';
+function fitText() {
+  document.querySelectorAll(FIT).forEach(function (el) {
+    if (!el.offsetParent) {
+      return;  // on a page not shown now
+    }
+    el.style.fontSize = '';
+    for (let i = 0; i < 8 && el.scrollWidth > el.clientWidth + 1; i++) {
+      const size = parseFloat(getComputedStyle(el).fontSize);
+      el.style.fontSize = (size * Math.max(0.5, el.clientWidth / el.scrollWidth) * 0.98) + 'px';
+    }
+  });
+}
+
+// A wall layout (display/wall) sizes itself to the screen in viewport units: no zoom. Any other
+// view is laid out 1280 CSS pixels wide and zoom it to the screen's width; if it is then taller
 // than the screen, zoom it down to fit the height instead (no scroll bars, nothing cut off).
 function fit() {
   const canvas = document.getElementById('display-canvas');
@@ -38,6 +79,13 @@ function fit() {
   if (!canvas || !body) {
     return;
   }
+  if (body.querySelector(':scope > .wall')) {
+    body.classList.add('wall-body');
+    body.style.width = '';
+    body.style.zoom = '';
+    return;
+  }
+  body.classList.remove('wall-body');
   const design = 1280;
   body.style.width = design + 'px';
   const previous = body.style.zoom;

@@ -6,17 +6,49 @@ import json
 from typing import Any
 
 import dash
+import dash_mantine_components as dmc
 from dash import dcc
+from flask_login import current_user
 
+import settings
 from components.format import period_text
 from components.i18n import name, t
+from components.notices import not_permitted
 from components.view_state import PAGES
+from data.clock import local_now
+from data.db import get_read_session
 from data.models import User
+from data.units import children
 from display.playlists import View
-from views.resolve import Refusal, resolve_view
+from display.wall import WALLS, Renderer, WallContext
+from metrics.targets import Bands
+from views.resolve import Refusal, audit_refusal, resolve_view
 
 
 def render_view(view: View) -> Any:
+    """`view` drawn for the signed-in user on a wall: by its wall layout (display/wall, WALLS)
+    when its page has one, else as its desktop page made static (`render_page`)."""
+    renderer = WALLS.get(view.path)
+    return render_page(view) if renderer is None else render_wall(renderer, view)
+
+
+def render_wall(renderer: Renderer, view: View) -> Any:
+    """`view` drawn by its wall layout, after the same checks as a page (scope, parameters, data
+    loaded); a refusal is shown (and audited) as a page shows it."""
+    session = get_read_session()
+    lang = current_user.language or "zh"
+    found = resolve_view(session, current_user, view.path, view.query, wall=True)
+    if isinstance(found, Refusal):
+        audit_refusal(session, current_user, found)
+        if found.kind == "not_permitted":
+            return not_permitted()
+        return dmc.Alert(found.text(lang), color="gray", id="wall-refused")
+    ctx = WallContext(session, found, lang, local_now(), view.dwell_seconds,
+                      Bands.from_settings(settings.current()), children(session, found.unit))
+    return renderer(ctx)
+
+
+def render_page(view: View) -> Any:
     """The page of `view.path` rendered for the signed-in user with `view.query` as its URL.
 
     Made for a wall: the filter bar goes, and so does everything one clicks or hovers or that

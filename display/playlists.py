@@ -5,8 +5,10 @@ A playlist is an ordered list of views, each a dashboard URL (page path and quer
 data. Views are checked when saved: a known page, a query the pages accept, a unit that exists.
 A playlist is openable by a user when every view's unit lies in the user's scope (a view without
 a unit shows the user's own unit); `/display` lists and opens only those, and a playlist that does
-not exist and one the user may not open get the same answer. Each view is still rendered through
-the same scope checks as any page.
+not exist and one the user may not open get the same answer. A display account that opens
+`/display` without naming a playlist gets its home playlist, the one showing its own unit
+(`home_playlist`), so a wall signed in once shows its board with no admin step. Each view is
+still rendered through the same scope checks as any page.
 """
 
 from __future__ import annotations
@@ -83,6 +85,17 @@ def openable(session: Session, playlist: Playlist, user: User) -> bool:
 def playlists_for(session: Session, user: User) -> list[Playlist]:
     """The playlists `user` may open, by name."""
     return [p for p in playlists(session) if openable(session, p, user)]
+
+
+def home_playlist(session: Session, user: User) -> Playlist | None:
+    """The playlist a display account opens on `/display` without choosing: the first (by name)
+    of those it may open whose every view shows the account's own unit; None when there is none
+    (the account then chooses, as everyone else does)."""
+    if user.role != "display":
+        return None
+    own = user.unit.code
+    return next((p for p in playlists_for(session, user)
+                 if all((view.query.get("unit") or own) == own for view in views(p))), None)
 
 
 def find_for(session: Session, user: User, raw_id: object) -> Playlist:

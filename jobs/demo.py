@@ -42,6 +42,7 @@ from data.units import is_unit_code, path_for, unit_code_problem
 from jobs import demo_geo, demo_hotline
 from jobs.demo_facts import APP, WECHAT, Calendar, Effects, OutletProfile, order_numbers, outlet_frames
 from jobs.demo_targets import target_frame
+from jobs.demo_walls import ensure_demo_playlists
 from risk.library import ensure_rules
 from risk.scan import LOOKBACK_DAYS
 
@@ -605,7 +606,8 @@ def init_app(app: Flask) -> None:
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of data (default: yesterday in TIMEZONE).")
 @click.option("--demo-users", is_flag=True,
-              help="Also create the documented demo accounts (one per role) where missing.")
+              help="Also create the documented demo accounts (one per role) and the demo's wall "
+                   "playlists (a province and a city wall) where missing.")
 def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
                       end: dt.datetime | None, demo_users: bool) -> None:
     """Fill the store with deterministic demo data ending yesterday."""
@@ -631,8 +633,9 @@ def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
 
 
 def _demo_users(session: Session) -> None:
-    """Create the documented demo accounts where missing; the command commits."""
+    """Create the documented demo accounts and the demo's wall playlists where missing; the
+    command commits."""
     from auth.demo_users import ensure_demo_users
 
-    for line in ensure_demo_users(session):
+    for line in [*ensure_demo_users(session), *ensure_demo_playlists(session)]:
         click.echo(line)

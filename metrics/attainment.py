@@ -54,3 +54,25 @@ def own_targets(session: Session, kpi: str, units: list[OrgUnit], start: dt.date
         out[u.code] = {"value": t.value if t else None, "set_at": t.set_at if t else None,
                        "own": bool(t and not t.inherited)}
     return out
+
+
+STATUSES = ("green", "amber", "red")
+
+
+def status_counts(statuses) -> dict[str, int]:
+    """How many of `statuses` are green, amber and red (others, e.g. no target, are not counted)."""
+    seen = list(statuses)
+    return {s: sum(1 for x in seen if x == s) for s in STATUSES}
+
+
+def on_target_by_child(frame: pd.DataFrame) -> pd.DataFrame:
+    """From `attainment_by_child`'s rows: per child, how many KPIs are green, amber and red, ranked
+    by green (most first), then red (fewest first); rank ties share a rank."""
+    rows = [{"unit": unit, **status_counts(part["status"])}
+            for unit, part in frame.groupby("unit", sort=True)]
+    out = pd.DataFrame(rows, columns=["unit", *STATUSES])
+    if out.empty:
+        return out.assign(rank=pd.Series(dtype="Int64"))
+    key = out["green"] * 1000 - out["red"]
+    out["rank"] = key.rank(ascending=False, method="min").astype("Int64")
+    return out.sort_values(["rank", "unit"]).reset_index(drop=True)

@@ -26,6 +26,11 @@ from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_fo
 # The trend-grain rule, declared once: a range whose end is at most TREND_DAYS days after its start
 # (about a quarter) is shown by day, a longer one by week. Monthly KPIs are always by month.
 TREND_DAYS = 92
+# The overview's headline KPIs and the KPI the regions view ranks by default: declared once, for
+# the pages and the wall layouts alike.
+OVERVIEW_KPIS = ("online_substitution", "channel_availability", "binding_rate", "mau",
+                 "online_payment", "online_handling", "satisfaction", "work_orders_per_10k")
+REGIONS_DEFAULT_KPI = "online_substitution"
 
 
 def trend_grain(start: dt.date, end: dt.date) -> str:
@@ -130,6 +135,7 @@ class RiskView:
     heat: pd.DataFrame  # child, core, events
     trend: pd.DataFrame  # day, open, overdue
     coverage: list[tuple[dt.date, dt.date]]
+    open: pd.DataFrame  # the events not yet resolved, whenever they began (overdue ones included)
 
 
 def risk_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date, now: dt.datetime,
@@ -140,7 +146,8 @@ def risk_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date, now
                    scope=scope)
     return RiskView(listed, open_[open_["overdue"]],
                     heat_by_child_and_core(session, unit, start, end, now, scope=scope),
-                    open_trend(session, unit, start, end, scope=scope), scan_coverage(session))
+                    open_trend(session, unit, start, end, scope=scope), scan_coverage(session),
+                    open_)
 
 
 @dataclass(frozen=True)

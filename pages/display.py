@@ -1,8 +1,10 @@
 """Wall display: a playlist's views full screen, in turn, refreshed in place.
 
-`/display?playlist=ID`. The server renders one view at a time through the page modules (the same
-scope checks and numbers as on the pages) and sends it with the time of the refresh; the browser
-rotates through the views by their dwell times, scales the view to the screen and shows a "stale
+`/display?playlist=ID`; `/display` alone opens a display account's home playlist (the one that
+shows its own unit) or lists the playlists to choose from. The server renders one view at a time,
+by its wall layout (display/wall) or else its page module (the same scope checks and numbers as on
+the pages), and sends it with the time of the refresh; the browser rotates through the views by
+their dwell times, turns the pages of long lists, fits the view to the screen and shows a "stale
 since" banner when refreshes stop succeeding (assets/display.js). A failed refresh leaves the last
 good view on screen; the next one that succeeds clears the banner.
 """
@@ -19,23 +21,37 @@ from components.i18n import LANGS, t
 from data.clock import local_now
 from data.db import get_read_session
 from display.kiosk import describe, render_view
-from display.playlists import PlaylistError, PlaylistUnavailable, find_for, playlists_for, views
+from display.playlists import (
+    PlaylistError,
+    PlaylistUnavailable,
+    find_for,
+    home_playlist,
+    playlists_for,
+    views,
+)
 from pages._common import refused
 
 dash.register_page(__name__, path="/display", name="Display", title="大屏 Wall display")
 
 
 def layout(playlist: str | None = None, **_query: str):
-    """The display of `playlist`, or the list of playlists to choose from."""
+    """The display of `playlist` (without one: a display account's home playlist), or the list of
+    playlists to choose from."""
     lang = current_user.language or "zh"
     session = get_read_session()
     if playlist is None:
-        return _chooser(session, lang)
+        home = home_playlist(session, current_user)
+        return _chooser(session, lang) if home is None else _wall(home, lang)
     try:
         chosen = _open(session, playlist, lang)
     except PlaylistError as exc:
         return dmc.Container(dmc.Alert(f"{t('display.bad', lang)}{exc}", color="red",
                                        id="display-error"), py="xl")
+    return _wall(chosen, lang)
+
+
+def _wall(chosen, lang: str):
+    """The display of the playlist `chosen`: the bar, the view's canvas and the clocks."""
     return html.Div([
         html.Div([
             html.Div(chosen.name, className="kiosk-name"),

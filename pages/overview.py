@@ -15,14 +15,13 @@ from data.clock import local_now, month_start
 from data.db import get_read_session
 from data.rubric import BY_ID, TOP_STAGE, stage_label
 from metrics.stages import Assessment
-from metrics.views import overview_view
+from metrics.views import OVERVIEW_KPIS, overview_view
 from pages._common import PageContext, frame, page_context, refused, unit_names
 
 dash.register_page(__name__, path="/", name="Overview", title="总览 Overview")
 
 PATH = "/"
-HEADLINE = ("online_substitution", "channel_availability", "binding_rate", "mau",
-            "online_payment", "online_handling", "satisfaction", "work_orders_per_10k")
+HEADLINE = OVERVIEW_KPIS
 
 
 def layout(**query: str):

@@ -15,13 +15,13 @@ from components.i18n import name, t
 from components.tables import grid
 from components.view_state import update
 from metrics.registry import REGISTRY
-from metrics.views import regions_view
+from metrics.views import REGIONS_DEFAULT_KPI, regions_view
 from pages._common import PageContext, explain_text, frame, page_context
 
 dash.register_page(__name__, path="/regions", name="Regions", title="区域 Regions")
 
 PATH = "/regions"
-DEFAULT_KPI = "online_substitution"
+DEFAULT_KPI = REGIONS_DEFAULT_KPI
 
 
 def layout(**query: str):

@@ -23,6 +23,7 @@ from data.units import unit_by_code
 from display import playlists
 from display.kiosk import render_view
 from display.playlists import PlaylistError
+from display.wall import WALLS
 from jobs.demo import seed_demo
 from metrics.compute import compute
 from metrics.registry import REGISTRY
@@ -183,8 +184,11 @@ def test_a_refresh_renders_the_current_view_with_the_numbers_metrics_gives(displ
     assert _refresh(display_app, "display", pid, 5, "en")[1].startswith("Risk · Zhejiang")
 
 
-def test_graphs_are_static_on_a_wall(display_app, store):
-    pid = _saved(store)
+def test_graphs_are_static_on_a_wall(display_app, store, monkeypatch):
+    # A page without a wall layout (display/wall; every page has one today) is its desktop page
+    # made static.
+    monkeypatch.delitem(WALLS, "/targets")
+    pid = _saved(store, [{"url": "/targets?unit=ZJ", "dwell_seconds": 20}])
     page = importlib.import_module("pages.display")
     with display_app.test_request_context("/_dash-update-component"):
         login_user(get_session().scalar(select(User).where(User.username == "display")))
@@ -323,8 +327,7 @@ def test_a_wall_display_rotates_refreshes_and_survives_an_outage(display_app, st
             page.wait_for_selector("#display-stale:not([hidden])", timeout=20_000)
             banner = page.inner_text("#display-stale")
             assert banner.startswith("数据自 ") and last_good.split(" ")[1][:5] in banner
-            assert page.locator("#display-body .js-plotly-plot, #display-body .mantine-Paper-root"
-                                ).count() > 0
+            assert page.locator("#display-body .wall, #display-body .js-plotly-plot").count() > 0
             page.screenshot(path=str(ARTIFACTS / "display-stale.png"))
 
             # It comes back by itself.
@@ -340,8 +343,12 @@ def test_a_wall_display_rotates_refreshes_and_survives_an_outage(display_app, st
         server.stop()
 
 
-def test_the_4k_layout_matches_the_1080p_one(display_app, store):
-    pid = _saved(store)
+def test_the_4k_layout_of_a_page_without_a_wall_layout_matches_the_1080p_one(display_app, store,
+                                                                            monkeypatch):
+    # Pages with a wall layout size themselves in viewport units (tests/test_wall.py); a page
+    # without one (every page has one today) is laid out 1280 px wide and zoomed to the screen.
+    monkeypatch.delitem(WALLS, "/targets")
+    pid = _saved(store, [{"url": "/targets?unit=ZJ", "dwell_seconds": 20}])
     server = StoppableServer(display_app)
     base = server.start()
     try:
@@ -437,7 +444,7 @@ def test_regions_and_risk_on_a_wall_in_the_browser(display_app, store):
                 page.wait_for_function(
                     "t => document.getElementById('display-title').innerText.startsWith(t)",
                     arg=title, timeout=45_000)
-                page.wait_for_selector("#display-body .js-plotly-plot .main-svg")
+                page.wait_for_selector("#display-body .wall")
                 page.wait_for_timeout(1500)
                 page.screenshot(path=str(ARTIFACTS / f"{shot}-1920x1080.png"))
                 shown, seen = page.evaluate(
