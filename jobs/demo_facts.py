@@ -470,8 +470,8 @@ def _loads(unit_id: int, cal: Calendar, completeness: float, timeliness: float, 
     loaded = (cal.days.astype("datetime64[s]") + (late_days * 86400 + seconds)
               .astype("timedelta64[s]"))
     as_of = np.datetime64(cal.end, "s") + np.timedelta64(30, "h")
-    if cal.now is not None:  # loads that would arrive later than now have not arrived yet
-        as_of = min(as_of, cal.cutoff)
     keep = arrived & (loaded <= as_of)
+    if cal.now is not None:  # loads that would arrive later than now have not arrived yet
+        keep &= loaded < cal.cutoff
     return pd.DataFrame({"unit_id": unit_id, "day": cal.day_str[keep],
                          "loaded_at": _ts(loaded[keep]), "source": "demo"})
