@@ -111,3 +111,17 @@ def test_the_page_in_chromium_equals_the_api(app, app_store, fixed_clock):
         assert colour == "rgb(201, 42, 42)"  # the alarm red
         assert page.is_visible("#nav >> text=今日实况")
     assert failures == [] and errors == []
+
+
+@pytest.mark.writes  # a refused unit is audited
+def test_the_refresh_renders_afresh_within_the_callers_scope(app, fixed_clock):
+    import importlib
+
+    live_page = importlib.import_module("pages.live")
+    with app.test_request_context("/"):
+        login_user(get_session().scalar(select(User).where(User.username == "manager")))
+        own = texts(live_page.refresh(3, "ZJ-HZ-01"))
+        outside = texts(live_page.refresh(3, "ZJ-NB"))  # the manager's home is ZJ-HZ-01
+        forged = texts(live_page.refresh(3, ["ZJ-HZ-01", "ZJ-NB"]))
+    assert "live-orders_today" in own and "2026-06-30 15:30" in own
+    assert "live-orders_today" not in outside and "live-orders_today" not in forged
