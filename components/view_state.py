@@ -20,6 +20,8 @@ CARRIERS = CARRIER_CODES
 PAGES = {"/": "nav.overview", "/carriers": "nav.carriers", "/cores": "nav.cores",
          "/regions": "nav.regions", "/stages": "nav.stages", "/targets": "nav.targets",
          "/risk": "nav.risk", "/live": "nav.live"}
+# Pages about today up to now, not about a period (their titles name no period).
+TODAY_PAGES = ("/live",)
 
 
 class BadView(ValueError):

@@ -16,7 +16,7 @@ from components.i18n import t
 from data import clock
 from data.db import get_session
 from data.models import User
-from display.kiosk import render_view
+from display.kiosk import describe, render_view
 from display.playlists import View
 from metrics.live import live_counters
 from tests.browser import ARTIFACTS, browser_page, live_server, sign_in
@@ -83,7 +83,10 @@ def test_the_wall_renders_the_live_view(app, fixed_clock):
         login_user(get_session().scalar(select(User).where(User.username == "display")))
         g.kiosk = True
         body = texts(render_view(View("/live", {"unit": "ZJ"}, 30)))
+        title = describe(get_session(), View("/live", {"unit": "ZJ"}, 30),
+                         get_session().scalar(select(User).where(User.username == "display")), "zh")
     assert t("live.orders_today", "zh") in body and "2026-06-30 15:30" in body
+    assert title == "今日实况 · 浙江省电力公司"  # today, not a period
 
 
 @pytest.mark.browser
