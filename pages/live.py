@@ -45,6 +45,8 @@ def _body(ctx: PageContext) -> list:
                 dmc.Text(t("live.as_of", ctx.lang).format(
                     time=f"{counters.as_of:%Y-%m-%d %H:%M}", zone=clock.zone_label(clock.company_zone())),
                     id="live-as-of", c="dimmed"),
+                dmc.Text(t("live.refresh", ctx.lang), c="dimmed", size="sm",
+                         className="hint"),  # a wall refreshes at its playlist's pace
                 dmc.Badge(t("demo", ctx.lang), color="orange", id="demo-badge")
                 if ctx.demo else None,
             ], gap="xs"),

@@ -128,3 +128,36 @@ def test_the_refresh_renders_afresh_within_the_callers_scope(app, fixed_clock):
         forged = texts(live_page.refresh(3, ["ZJ-HZ-01", "ZJ-NB"]))
     assert "live-orders_today" in own and "2026-06-30 15:30" in own
     assert "live-orders_today" not in outside and "live-orders_today" not in forged
+
+
+@pytest.mark.browser
+@pytest.mark.writes  # saves a playlist
+def test_a_playlist_shows_the_live_view_on_the_wall(app, app_store, fixed_clock):
+    """An admin's playlist may hold /live; the display account's wall shows its numbers, the
+    overdue one red, with no links or refresh of its own (the wall refreshes it)."""
+    if app_store.kind != "sqlite":
+        pytest.skip("the browser test runs once, on SQLite")
+    from sqlalchemy.orm import Session
+
+    from display import playlists
+    from tests.test_display import _sign_in
+
+    with Session(app_store.engine) as session:
+        admin = session.scalar(select(User).where(User.username == "admin"))
+        pid = playlists.save(session, admin, None, "Live wall", 60,
+                             [{"url": "/live?unit=ZJ", "dwell_seconds": 30}]).id
+        session.commit()
+    c = _counters(app_store, "ZJ")
+    with live_server(app) as base, browser_page(1920, 1080) as (page, errors):
+        _sign_in(page, base, f"/display?playlist={pid}")
+        page.wait_for_selector("#display-body #live-overdue")
+        page.wait_for_selector("#display-body .js-plotly-plot .main-svg")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "display-live-1920x1080.png"))
+        assert page.inner_text("#live-overdue") == number(c.overdue, "count", "zh", 0)
+        assert page.inner_text("#live-orders_today") == number(c.orders_today, "count", "zh", 0)
+        assert page.inner_text("#display-title") == "今日实况 · 浙江省电力公司"
+        assert page.locator("#display-body .live-link").count() == 0  # no links on a wall
+        size = page.evaluate("[document.documentElement.scrollHeight, window.innerHeight]")
+        assert size[0] <= size[1]  # nothing needs scrolling
+    assert errors == []
