@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 from data.units import unit_by_code
 from jobs.demo import seed_demo
 from metrics.live import live_counters
-from tests.conftest import new_store
+from tests.conftest import DB_KINDS, new_store
 
 NOW = dt.datetime(2026, 11, 26, 11, 20, 25)  # a Thursday morning, local time
 
 
-def _seeded(tmp_path, now: dt.datetime, end: dt.date | None = None):
+def _seeded(tmp_path, now: dt.datetime, end: dt.date | None = None, kind: str = "sqlite"):
     tmp_path.mkdir(parents=True, exist_ok=True)
-    store = new_store("sqlite", tmp_path)
+    store = new_store(kind, tmp_path)
     seed_demo(store.engine, "tiny", 42, end, now=now)
     return store
 
@@ -35,9 +35,9 @@ def _orders_digest(engine) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
-@pytest.fixture
-def today_store(tmp_path):
-    store = _seeded(tmp_path / "a", NOW)
+@pytest.fixture(params=DB_KINDS)
+def today_store(request, tmp_path):
+    store = _seeded(tmp_path / "a", NOW, kind=request.param)
     yield store
     store.drop()
 
@@ -61,8 +61,8 @@ def test_the_demo_has_today_so_far_and_nothing_after_now(today_store):
 
 def test_the_same_seed_and_time_give_the_same_rows_and_today_as_end_is_the_default(
         today_store, tmp_path):
-    again = _seeded(tmp_path / "b", NOW, end=NOW.date())
-    later = _seeded(tmp_path / "c", NOW + dt.timedelta(hours=1))
+    again = _seeded(tmp_path / "b", NOW, end=NOW.date(), kind=today_store.kind)
+    later = _seeded(tmp_path / "c", NOW + dt.timedelta(hours=1), kind=today_store.kind)
     try:
         assert _orders_digest(again.engine) == _orders_digest(today_store.engine)
         with today_store.engine.connect() as a, later.engine.connect() as b:
