@@ -38,7 +38,7 @@ from metrics.compute import facts_only
 UNITS = ("ZJ", "ZJ-HZ", "ZJ-HZ-01", "ZJ-HZ-01-01")  # province, city, county, outlet
 TOP = "HQ"  # the root; its account is an admin's (the HQ landing page)
 PERIODS = ("last30", "ytd")
-PAGES = ("overview", "regions", "carriers", "cores", "stages", "targets", "risk")
+PAGES = ("overview", "regions", "carriers", "cores", "stages", "targets", "risk", "live")
 BENCH_PASSWORD = "bench-password-2026"
 
 

@@ -145,7 +145,7 @@ def risk_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date, now
     listed = events(session, unit, now, start=start, end=end, scope=scope)
     open_ = events(session, unit, now, states=["open", "dispatched", "in_progress", "reopened"],
                    scope=scope)
-    return RiskView(listed, open_[open_["overdue"]],
+    return RiskView(listed, open_[open_["overdue"].astype(bool)],
                     heat_by_child_and_core(session, unit, start, end, now, scope=scope),
                     open_trend(session, unit, start, end, scope=scope), scan_coverage(session),
                     open_)
