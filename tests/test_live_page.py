@@ -41,6 +41,16 @@ def _counters(app_store, code):
         return live_counters(s, unit_by_code(s, code), NOW.replace(second=0))
 
 
+def _hotline(app_store, code):
+    from sqlalchemy.orm import Session
+
+    from data.units import unit_by_code
+    from metrics.hotline import live_counters as hotline_counters
+
+    with Session(app_store.engine) as s:
+        return hotline_counters(s, unit_by_code(s, code), NOW.date(), NOW.replace(second=0))
+
+
 @pytest.mark.writes  # sets the admin's language
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_page_shows_the_counters(app, app_store, fixed_clock, lang):
@@ -55,6 +65,13 @@ def test_the_page_shows_the_counters(app, app_store, fixed_clock, lang):
         assert number(value, "count", lang, 0) in page
     assert number(c.fcr, "%", lang) in page and number(c.satisfaction, "%", lang) in page
     assert "2026-06-30 15:30" in page
+    h = _hotline(app_store, "ZJ")
+    assert h["offered"] > 0 and t("live.hotline", lang) in page
+    for label, shown in (("live.offered", number(h["offered"], "count", lang, 0)),
+                         ("live.service_level", number(h["service_level"], "%", lang)),
+                         ("live.abandonment", number(h["abandonment_rate"], "%", lang)),
+                         ("live.asa", number(h["asa_seconds"], "seconds", lang))):
+        assert t(label, lang) in page and shown in page, label
 
 
 def test_overdue_is_red_and_no_data_is_a_dash(app, monkeypatch):
@@ -75,6 +92,8 @@ def test_overdue_is_red_and_no_data_is_a_dash(app, monkeypatch):
     # No work-order feed after the data: "-", never 0; the risk scan did run (no new events: 0).
     assert [tile.children for tile in tiles] == ["-"] * 7 + ["0"]
     assert all("live-alarm" not in tile.className for tile in tiles)
+    hotline = [c.children[1].children for c in later.children[0].children[4].children]
+    assert hotline == ["-"] * 4  # no interval loaded that day
 
 
 def test_the_wall_renders_the_live_view(app, fixed_clock):
