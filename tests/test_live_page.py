@@ -27,8 +27,12 @@ NOW = dt.datetime(2026, 6, 30, 15, 30, 42)
 
 @pytest.fixture
 def fixed_clock(monkeypatch):
-    """The company's clock stopped at NOW (the page and the API ask data.clock)."""
+    """The company's clock stopped at NOW (the page and the API ask data.clock, the wall
+    display.kiosk)."""
+    import display.kiosk
+
     monkeypatch.setattr(clock, "local_now", lambda tz=None: NOW)
+    monkeypatch.setattr(display.kiosk, "local_now", lambda: NOW)
     return NOW
 
 
@@ -104,7 +108,8 @@ def test_the_wall_renders_the_live_view(app, fixed_clock):
         body = texts(render_view(View("/live", {"unit": "ZJ"}, 30)))
         title = describe(get_session(), View("/live", {"unit": "ZJ"}, 30),
                          get_session().scalar(select(User).where(User.username == "display")), "zh")
-    assert t("live.orders_today", "zh") in body and "2026-06-30 15:30" in body
+    assert t("live.orders_today", "zh") in body and "wall-live-overdue" in body
+    assert t("live.hotline", "zh") in body
     assert title == "今日实况 · 浙江省电力公司"  # today, not a period
 
 
@@ -169,12 +174,14 @@ def test_a_playlist_shows_the_live_view_on_the_wall(app, app_store, fixed_clock)
     c = _counters(app_store, "ZJ")
     with live_server(app) as base, browser_page(1920, 1080) as (page, errors):
         _sign_in(page, base, f"/display?playlist={pid}")
-        page.wait_for_selector("#display-body #live-overdue")
-        page.wait_for_selector("#display-body .js-plotly-plot .main-svg")
+        page.wait_for_selector("#display-body #wall-live-overdue")  # its wall layout
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "display-live-1920x1080.png"))
-        assert page.inner_text("#live-overdue") == number(c.overdue, "count", "zh", 0)
-        assert page.inner_text("#live-orders_today") == number(c.orders_today, "count", "zh", 0)
+        assert page.inner_text("#wall-live-overdue") == number(c.overdue, "count", "zh", 0)
+        assert page.inner_text("#wall-live-orders_today") == number(c.orders_today, "count", "zh",
+                                                                    0)
+        assert page.evaluate("document.querySelector('#wall-live-overdue')"
+                             ".closest('.wall-alarm') !== null")  # overdue: the alarm
         assert page.inner_text("#display-title") == "今日实况 · 浙江省电力公司"
         assert page.locator("#display-body .live-link").count() == 0  # no links on a wall
         size = page.evaluate("[document.documentElement.scrollHeight, window.innerHeight]")
