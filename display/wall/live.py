@@ -5,6 +5,8 @@ library: nothing to hover, nothing to load). Every number comes from `metrics.vi
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import html
 
 from components.format import number
@@ -82,11 +84,12 @@ def _bars(by_hour) -> html.Div:
     slots = []
     for hour in range(HOURS):
         x = shown.get(hour)
+        data: dict[str, Any] = {  # the counts behind the bars, for tests and curious readers
+            "data-today": "" if x is None or x.today is None else str(x.today),
+            "data-last-week": "" if x is None or x.last_week is None else str(x.last_week)}
         slots.append(html.Div([
             html.Div([bar(x.last_week if x else None, "before"), bar(x.today if x else None, "today")],
                      className="wall-hbars"),
             html.Div(f"{hour:02d}", className="wall-hour"),
-        ], className="wall-hslot", id=f"wall-live-hour-{hour}",
-            **{"data-today": "" if x is None or x.today is None else str(x.today),
-               "data-last-week": "" if x is None or x.last_week is None else str(x.last_week)}))
+        ], className="wall-hslot", id=f"wall-live-hour-{hour}", **data))
     return html.Div(slots, className="wall-hourly")
