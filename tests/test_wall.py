@@ -439,6 +439,10 @@ def test_the_demo_creates_wall_playlists_the_editor_accepts(tmp_path):
                 made = s.scalars(select(Playlist).order_by(Playlist.id)).all()
                 assert [p.name for p in made] == [name for name, _r, _v in DEMO_PLAYLISTS]
                 for playlist in made:  # what the admin's editor would have saved
+                    unit = playlist.items[0].url.split("unit=")[1].split("&")[0]
+                    assert [i.url for i in playlist.items if i.url.startswith("/live")] == [
+                        f"/live?unit={unit}"], playlist.name  # today, live, of the wall's unit
+                    assert {i.url.split("unit=")[1].split("&")[0] for i in playlist.items} == {unit}
                     for item in playlist.items:
                         assert playlists.normalise_url(s, item.url, DEMO_END) == item.url
                         assert 5 <= item.dwell_seconds <= 3600
