@@ -287,6 +287,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.kind.user_stocks": ("用户存量（日末）", "User stocks (end-of-day levels)"),
     "import.kind.monthly_actives": ("月活跃用户", "Monthly active users"),
     "import.kind.work_orders": ("工单（每行一单）", "Work orders (one row per order)"),
+    "import.kind.hotline_intervals": ("95598 热线 15 分钟话务（呼叫中心）",
+                                     "95598 hotline intervals (contact centre)"),
     "import.kind.content_daily": ("内容推送", "Content pushes"),
     "import.kind.campaign_daily": ("营销活动", "Campaigns"),
     "import.kind.targets": ("指标目标", "KPI targets"),
