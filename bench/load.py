@@ -52,6 +52,7 @@ from bench.views import BENCH_PASSWORD, UNITS, ensure_managers
 from data.db import make_engine
 from data.models import OrgUnit, User
 from display import playlists
+from display.wall import WALLS
 from jobs.demo_walls import DEMO_PLAYLISTS, ensure_demo_playlists
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,19 +79,23 @@ def view_label(url: str) -> str:
     return " ".join(filter(None, ("wall", parts.path, query.get("unit", ""), rest)))
 
 
-def demo_walls(url: str, every: int) -> list[Wall]:
-    """The demo's wall playlists (created where missing), their refresh set to `every` seconds."""
+def demo_walls(url: str, every: int, extra: tuple[str, ...] = ()) -> list[Wall]:
+    """The demo's wall playlists as jobs/demo_walls.py makes them, their refresh set to `every`
+    seconds and each `extra` page path (a view of the wall's unit, 30 s) added at the end;
+    `prepare` first (the playlists are saved as bench-admin)."""
     engine = make_engine(url)
     with Session(engine) as session:
         ensure_demo_playlists(session)
-        session.flush()
-        names = [name for name, _refresh, _views in DEMO_PLAYLISTS]
+        admin = session.scalar(select(User).where(User.username == "bench-admin"))
+        stored = {p.name: p.id for p in playlists.playlists(session)}
         out = []
-        for playlist in playlists.playlists(session):
-            if playlist.name in names:
-                playlist.refresh_seconds = every
-                out.append(Wall(playlist.id, tuple(view_label(i.url) for i in playlist.items),
-                                tuple(i.dwell_seconds for i in playlist.items)))
+        for name, _refresh, views in DEMO_PLAYLISTS:
+            unit = dict(parse_qsl(urlsplit(views[0][0]).query))["unit"]
+            items = [{"url": u, "dwell_seconds": d} for u, d in views]
+            items += [{"url": f"{path}?unit={unit}", "dwell_seconds": 30} for path in extra]
+            saved = playlists.save(session, admin, stored[name], name, every, items)
+            out.append(Wall(saved.id, tuple(view_label(i["url"]) for i in items),
+                            tuple(i["dwell_seconds"] for i in items)))
         session.commit()
     engine.dispose()
     return out
@@ -223,8 +228,10 @@ def wall(base, template, shown: Wall, every, until, results, errors, detail) -> 
     while time.monotonic() < until:
         values = {"display-slide": slide, "display-refresh": ticks,
                   "display-playlist": shown.playlist_id, "display-lang": "zh"}
-        post(session, base, {**template, "changedPropIds": [changed]}, values, '"wall wall-',
-             results, errors, "display refresh", shown.labels[slide], detail)
+        label = shown.labels[slide]  # a view without a wall layout is a page made static
+        expect = '"wall wall-' if label.split()[1] in WALLS else '"display-body"'
+        post(session, base, {**template, "changedPropIds": [changed]}, values, expect,
+             results, errors, "display refresh", label, detail)
         now = time.monotonic()
         if next_slide <= next_tick:  # the browser's clock counts on while the server answers
             time.sleep(max(0.0, next_slide - now))
@@ -332,10 +339,12 @@ def main() -> None:
     parser.add_argument("--redis", default=None)
     parser.add_argument("--demo-walls", action="store_true",
                         help="the displays show the demo's province and city walls")
+    parser.add_argument("--wall-extra", action="append", default=[], metavar="PATH",
+                        help="with --demo-walls: add this page of the wall's unit to each wall")
     args = parser.parse_args()
 
     playlist_id = prepare(args.url)
-    walls = demo_walls(args.url, int(args.every)) if args.demo_walls else None
+    walls = demo_walls(args.url, int(args.every), tuple(args.wall_extra)) if args.demo_walls else None
     server, base, _env = serve(args.url, args.workers, args.threads, args.redis, "bench-speed")
     results: dict[str, list[float]] = {"display refresh": [], "manager page": []}
     errors: dict[str, list[str]] = {"display refresh": [], "manager page": []}

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.soak --url postgresql+psycopg://postgres@127.0.0.1:5432/soak \\
         [--minutes 30] [--import-every 300] [--displays 50] [--every 30] [--managers 10] \\
-        [--workers 4] [--threads 4] [--redis redis://127.0.0.1:6379/0] [--demo-walls]
+        [--workers 4] [--threads 4] [--redis redis://127.0.0.1:6379/0] [--demo-walls [--wall-extra /live]]
 
 The load is `bench.load`'s (display refreshes and managers' page callbacks, real signed-in
 `/_dash-update-component` requests). On top of it, every `--import-every` seconds an operator's
@@ -117,10 +117,13 @@ def main() -> None:
     parser.add_argument("--redis", default=None)
     parser.add_argument("--demo-walls", action="store_true",
                         help="the displays show the demo's province and city walls")
+    parser.add_argument("--wall-extra", action="append", default=[], metavar="PATH",
+                        help="with --demo-walls: add this page of the wall's unit to each wall")
     args = parser.parse_args()
 
     playlist_id = prepare(args.url)
-    walls = demo_walls(args.url, int(args.every)) if args.demo_walls else None
+    walls = (demo_walls(args.url, int(args.every), tuple(args.wall_extra)) if args.demo_walls
+             else None)
     server, base, env = serve(args.url, args.workers, args.threads, args.redis, "bench-soak")
     results: dict[str, list[float]] = {"display refresh": [], "manager page": []}
     errors: dict[str, list[str]] = {"display refresh": [], "manager page": []}
