@@ -15,13 +15,14 @@ import settings
 from api import params
 from api.params import UNAVAILABLE, BadParameter, UnitUnavailable
 from auth import audit
-from data import unavailable
+from data import clock, unavailable
 from data.clock import local_now, month_end
 from data.db import get_read_session, get_session
 from data.models import RISK_STATES, Carrier, Core, OrgUnit
 from data.units import children
 from metrics.compute import compute
 from metrics.freshness import last_loaded, loaded_range
+from metrics.live import live_counters
 from metrics.matrix import matrix
 from metrics.registry import KPIS
 from metrics.risk import events
@@ -255,3 +256,16 @@ def risk_events():
             "value", "threshold", "worst_day", "worst_value", "worst_threshold", "state",
             "deadline", "overdue"]
     return jsonify(_rows(frame[keep]))
+
+
+@bp.get("/live")
+def live():
+    """Today so far in a unit's subtree (company time zone, to the minute): work orders by hour
+    against the same weekday last week, backlog, due within 2 hours, overdue, complaints, first-
+    contact resolution and satisfaction of the orders closed today, new risk events."""
+    session = get_read_session()
+    unit = params.unit(session, request.args, _scope())
+    now = clock.local_now().replace(second=0, microsecond=0)
+    answer = live_counters(session, unit, now, scope=_scope()).as_dict()
+    answer["hotline"] = None  # filled from metrics.hotline at merge
+    return jsonify(answer)

@@ -19,7 +19,9 @@ CARRIERS = CARRIER_CODES
 # The analytical pages (path, title key): the navigation, and what a wall display may show.
 PAGES = {"/": "nav.overview", "/carriers": "nav.carriers", "/cores": "nav.cores",
          "/regions": "nav.regions", "/stages": "nav.stages", "/targets": "nav.targets",
-         "/risk": "nav.risk"}
+         "/risk": "nav.risk", "/live": "nav.live"}
+# Pages about today up to now, not about a period (their titles name no period).
+TODAY_PAGES = ("/live",)
 
 
 class BadView(ValueError):

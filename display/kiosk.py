@@ -14,7 +14,7 @@ import settings
 from components.format import period_text
 from components.i18n import name, t
 from components.notices import not_permitted
-from components.view_state import PAGES
+from components.view_state import PAGES, TODAY_PAGES
 from data.clock import local_now
 from data.db import get_read_session
 from data.models import User
@@ -109,7 +109,8 @@ def describe(session, view: View, user: User, lang: str) -> str:
     parts = [t(PAGES[view.path], lang)]
     found = resolve_view(session, user, view.path, view.query, wall=True)
     if not isinstance(found, Refusal):
-        return " · ".join([*parts, name(found.unit, lang), period_text(found.asked, lang)])
+        period = [] if view.path in TODAY_PAGES else [period_text(found.asked, lang)]
+        return " · ".join([*parts, name(found.unit, lang), *period])
     if found.kind != "not_permitted" or found.unit is None or found.state is None:
         return parts[0]  # no data, or parameters that cannot be used
     return " · ".join([*parts, found.unit, period_text(found.state, lang)])  # the code only

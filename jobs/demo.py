@@ -34,7 +34,7 @@ import settings
 from data.bulk import Encoded, bulk_insert, copy_encoded, encode_copy
 from data.catalog import ensure_catalog
 from data.changes import data_changed, rollups
-from data.clock import local_now, yesterday
+from data.clock import local_now
 from data.db import get_engine
 from data.models import DERIVED_TABLES, FACT_TABLES, Base, Meta, OrgUnit
 from data.rubric import ensure_rubric
@@ -413,27 +413,34 @@ def clear_store(conn: Connection) -> None:
 def seed_demo(engine: Engine, scale_name: str = "small", seed: int = 42,
               end: dt.date | None = None, reset: bool = False, tz: str = "Asia/Shanghai",
               progress=None, now: dt.datetime | None = None) -> dict[str, float]:
-    """Fill the store with demo data ending on `end` (yesterday by default); return row counts and seconds.
+    """Fill the store with demo data ending on `end`; return row counts and seconds.
 
-    When `end` is today (local `now`, default the clock's), its hotline intervals stop at `now`:
-    the demo includes today so far (the same seed and `now` give the same rows)."""
+    With no `end`, or today's (in zone `tz`, at local time `now`, default the clock's): the daily
+    data ends yesterday and the work orders and hotline intervals run on to `now`, today so far
+    (the same seed and `now` give the same rows). A past `end`: everything ends with that day.
+    """
     scale = SCALES[scale_name]
-    end = end or yesterday(tz)
-    now = now or local_now(tz)
-    until = now if end >= now.date() else None
+    now = (now or local_now(tz)).replace(microsecond=0)
+    live = end is None or end == now.date()
+    end = now.date() - dt.timedelta(days=1) if live else end
+    assert end is not None
     started = time.perf_counter()
     units = plan_units(scale)
     profiles = outlet_profiles(units, seed)
     chosen = incidents(units, end)
     days = np.arange(np.datetime64(end - dt.timedelta(days=scale.days - 1), "D"),
                      np.datetime64(end, "D") + 1)
-    cal = Calendar(days=days, end=end)
+    cal = Calendar(days=days, end=end, now=now if live else None)
+    # the hotline's intervals include today's ended ones when the demo includes today so far
+    calls = (Calendar(days=np.append(days, np.datetime64(now.date(), "D")), end=now.date(),
+                      now=now) if live else cal)
     counts: dict[str, float] = {name: 0 for name in FACT_ORDER}
     if engine.dialect.name == "postgresql" and len(profiles) >= WORKER_OUTLETS:
         _set_aside_keys(engine, reset)
     try:
         _load(engine, scale_name, seed, reset, units, profiles, chosen, cal, counts, progress,
-              hotline=lambda: hotline_frames(scale, units, profiles, chosen, cal, seed, until))
+              hotline=lambda: hotline_frames(scale, units, profiles, chosen, calls, seed,
+                                             now if live else None))
     except BaseException:
         _put_back_keys(engine)  # the load rolled back: the tables are as they were
         raise
@@ -533,8 +540,10 @@ def _load(engine: Engine, scale_name: str, seed: int, reset: bool, units: list[U
                  {"carrier_id": "Int64"}))
         meta = {"demo": "true", "demo_scale": scale_name, "demo_seed": str(seed),
                 "demo_start": str(days[0]), "demo_end": end.isoformat()}
+        if cal.now is not None:
+            meta["demo_now"] = cal.now.isoformat(timespec="seconds")
         conn.execute(insert(Meta), [{"key": k, "value": v} for k, v in meta.items()])
-        data_changed(conn, days[0].astype(object), end)
+        data_changed(conn, days[0].astype(object), cal.now.date() if cal.now else end)
         if conn.dialect.name == "postgresql":
             for table in ("org_unit", "work_order", "target", "demo_incident"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -604,13 +613,14 @@ def init_app(app: Flask) -> None:
 @click.option("--reset", is_flag=True, help="Delete all existing data first.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if the store has data.")
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last day of data (default: yesterday in TIMEZONE).")
+              help="Last day of data. Default (or today): daily data to yesterday in TIMEZONE "
+                   "and work orders today up to now.")
 @click.option("--demo-users", is_flag=True,
               help="Also create the documented demo accounts (one per role) and the demo's wall "
                    "playlists (a province and a city wall) where missing.")
 def seed_demo_command(scale: str, seed: int, reset: bool, if_empty: bool,
                       end: dt.datetime | None, demo_users: bool) -> None:
-    """Fill the store with deterministic demo data ending yesterday."""
+    """Fill the store with deterministic demo data ending yesterday, and today's work orders so far."""
     engine = get_engine()
     if if_empty:
         with Session(engine) as session:

@@ -33,6 +33,7 @@ WO_SLA_HOURS = np.array([24, 24, 120, 72, 120])
 WO_CARRIERS = np.array([HOTLINE, APP, WECHAT, ALIPAY, WEB, HALL])
 WO_CARRIER_P = np.array([0.62, 0.15, 0.12, 0.03, 0.03, 0.05])
 WO_PER_CUSTOMER_DAY = 120 / 10_000 / 30  # about 120 work orders per 10k customers a month
+TODAY_STREAM = 20_260_101  # seeds the random stream of today's orders (apart from the history's)
 
 
 @dataclass
@@ -41,6 +42,9 @@ class Calendar:
 
     days: np.ndarray  # datetime64[D]
     end: dt.date
+    # The local time the demo is seeded at when it includes today so far (the day after `end`):
+    # work orders are then answered and closed up to it, and today's are created up to it.
+    now: dt.datetime | None = None
     years_before_end: np.ndarray = field(init=False)
     weekend: np.ndarray = field(init=False)
     festival: np.ndarray = field(init=False)  # days -2..+6 around the Spring Festival
@@ -68,6 +72,14 @@ class Calendar:
         self.season_work_orders = 1 + 0.55 * summer + 0.4 * winter
         self.season_bills = 1 + 0.4 * summer + 0.25 * winter
         self.day_str = np.datetime_as_string(self.days, unit="D")
+
+    @property
+    def cutoff(self) -> np.datetime64:
+        """Nothing is answered or closed at or after this instant: the end of the last day, or
+        `now` when the demo includes today so far."""
+        if self.now is not None:
+            return np.datetime64(self.now.replace(microsecond=0), "s")
+        return np.datetime64(self.end, "s") + np.timedelta64(24, "h")
 
 
 @dataclass(frozen=True)
@@ -210,6 +222,10 @@ def outlet_frames(profile: OutletProfile, cal: Calendar, seed: int, effects: Eff
     content = _content(profile.unit_id, cal, registered, online, m, rng)
     campaigns = _campaigns(profile.unit_id, cal, registered, carriers, m, rng)
     work_orders = _work_orders(profile, cal, customers, effects, rng, first_work_order_id)
+    today = (orders_today(profile, cal, int(customers[-1]), seed,
+                          first_work_order_id + len(work_orders)) if cal.now is not None else None)
+    if today is not None:
+        work_orders = pd.concat([work_orders, today], ignore_index=True)
     loads = _loads(profile.unit_id, cal, completeness, timeliness, effects, rng)
 
     # A day whose data never arrived has no daily facts; work orders come from the 95598 system.
@@ -341,11 +357,11 @@ def _work_orders(profile: OutletProfile, cal: Calendar, customers: np.ndarray, e
     on_time = rng.random(n) < (0.82 + 0.16 * m)
     fraction = np.where(on_time, rng.uniform(0.05, 0.95, n), rng.uniform(1.05, 2.5, n))
     closed = created + np.round(sla_h * 3600 * fraction).astype("timedelta64[s]")
-    # The data ends with its last day: nothing is answered or closed after it (an order closed the
-    # morning after would count in views of a day the data does not have); later ones stay open.
-    day_after = np.datetime64(cal.end, "s") + np.timedelta64(24, "h")
-    responded = first_response < day_after
-    is_closed = closed < day_after
+    # The data ends with its last day (or now, with today so far): nothing is answered or closed
+    # after it (an order closed the morning after would count in views of a day the data does not
+    # have); later ones stay open.
+    responded = first_response < cal.cutoff
+    is_closed = closed < cal.cutoff
     fcr = rng.random(n) < (0.6 + 0.3 * m)
     rated = rng.random(n) < 0.65
     satisfied = rng.random(n) < (0.90 + 0.25 * (m - 0.8))
@@ -368,6 +384,63 @@ def _work_orders(profile: OutletProfile, cal: Calendar, customers: np.ndarray, e
                                 ).where(is_closed, None),
         "first_contact_resolved": _nullable_int(fcr, is_closed),
         "rating": _nullable_int(rating, is_closed & rated),
+    })
+
+
+def orders_today(profile: OutletProfile, cal: Calendar, customers: int, seed: int,
+                 first_id: int) -> pd.DataFrame | None:
+    """The outlet's work orders of today (the day of `cal.now`) created up to `cal.now`: the whole
+    day is drawn from a stream of its own (the history's rows stay as they were) and cut at
+    `now`, so a later `now` gives the same orders and more. Open, answered and closed as of now;
+    with the history's open orders they make a backlog with some due soon and some overdue.
+    None when the outlet has none yet."""
+    assert cal.now is not None
+    now = np.datetime64(cal.now.replace(microsecond=0), "s")
+    day = Calendar(days=np.array([np.datetime64(cal.now.date(), "D")]), end=cal.now.date())
+    rng = np.random.default_rng([seed, profile.index, TODAY_STREAM])
+    m = profile.maturity
+    rate = (customers * WO_PER_CUSTOMER_DAY * (1.4 - 0.6 * m) * day.season_work_orders[0]
+            * (0.8 if day.weekend[0] else 1.0) * (0.6 if day.festival[0] else 1.0))
+    n = int(rng.poisson(rate))
+    cat_p = np.array([0.40, 0.28, 0.17, 0.05 * (1.5 - m), 0.10])
+    category = rng.choice(len(WO_CATEGORIES), n, p=cat_p / cat_p.sum())
+    minute_of_day = np.clip(rng.normal(13 * 60, 200, n), 0, 1439).astype(np.int64)
+    created = (day.days[0].astype("datetime64[s]")
+               + (minute_of_day * 60 + rng.integers(0, 60, n)).astype("timedelta64[s]"))
+    response_min = np.round(rng.lognormal(np.log(6 + 30 * (1 - m)), 0.6, n), 1)
+    first_response = created + np.round(response_min * 60).astype("timedelta64[s]")
+    sla_h = WO_SLA_HOURS[category]
+    on_time = rng.random(n) < (0.82 + 0.16 * m)
+    fraction = np.where(on_time, rng.uniform(0.05, 0.95, n), rng.uniform(1.05, 2.5, n))
+    closed = created + np.round(sla_h * 3600 * fraction).astype("timedelta64[s]")
+    fcr = rng.random(n) < (0.6 + 0.3 * m)
+    rated = rng.random(n) < 0.65
+    satisfied = rng.random(n) < (0.90 + 0.25 * (m - 0.8))
+    rating = np.where(satisfied, np.where(rng.random(n) < 0.7, 5, 4), rng.integers(1, 4, n))
+    carrier = rng.choice(WO_CARRIERS, n, p=WO_CARRIER_P)
+    order = np.argsort(created, kind="stable")
+    keep = order[created[order] < now]  # not yet created: not in the store
+    created, first_response, closed = created[keep], first_response[keep], closed[keep]
+    responded, is_closed = first_response < now, closed < now
+    k = len(keep)
+    if k == 0:
+        return None
+    return pd.DataFrame({
+        "id": np.arange(first_id, first_id + k),
+        "unit_id": profile.unit_id,
+        "order_no": order_numbers(np.arange(first_id, first_id + k)),
+        "carrier_id": carrier[keep],
+        "category": WO_CATEGORIES[category[keep]],
+        "created_at": _ts(created),
+        "created_day": np.datetime_as_string(created.astype("datetime64[D]")),
+        "first_response_at": pd.Series(_ts(first_response)).where(responded, None),
+        "response_minutes": pd.Series(response_min[keep]).where(responded, None),
+        "sla_deadline": _ts(created + (sla_h[keep] * 3600).astype("timedelta64[s]")),
+        "closed_at": pd.Series(_ts(closed)).where(is_closed, None),
+        "closed_day": pd.Series(np.datetime_as_string(closed.astype("datetime64[D]"))
+                                ).where(is_closed, None),
+        "first_contact_resolved": _nullable_int(fcr[keep], is_closed),
+        "rating": _nullable_int(rating[keep], is_closed & rated[keep]),
     })
 
 
@@ -398,5 +471,7 @@ def _loads(unit_id: int, cal: Calendar, completeness: float, timeliness: float, 
               .astype("timedelta64[s]"))
     as_of = np.datetime64(cal.end, "s") + np.timedelta64(30, "h")
     keep = arrived & (loaded <= as_of)
+    if cal.now is not None:  # loads that would arrive later than now have not arrived yet
+        keep &= loaded < cal.cutoff
     return pd.DataFrame({"unit_id": unit_id, "day": cal.day_str[keep],
                          "loaded_at": _ts(loaded[keep]), "source": "demo"})

@@ -16,6 +16,7 @@ from metrics.cache import cached
 from metrics.compare import compare
 from metrics.compute import compute, compute_by_period_and_carrier
 from metrics.league import league_table
+from metrics.live import LiveCounters, live_counters
 from metrics.matrix import matrix
 from metrics.registry import KPIS, REGISTRY, Kpi
 from metrics.risk import events, heat_by_child_and_core, open_counts, open_trend, scan_coverage
@@ -259,3 +260,19 @@ def regions_view(session: Session, kpi: str, unit: OrgUnit, has_children: bool, 
     return RegionsView(by_day=kpi_trends(session, [kpi], unit, start, end, carriers, "day", scope),
                        by_carrier=compute(session, [kpi], unit, start, end, carriers, by="carrier",
                                           scope=scope))
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """What the live page shows of a unit's subtree today up to `counters.as_of`: the work-order
+    and risk counters (`metrics.live`) and the hotline's (None until they are wired in)."""
+
+    counters: LiveCounters
+    hotline: dict | None = None  # filled from metrics.hotline at merge
+
+
+def live_view(session: Session, unit: OrgUnit, now: dt.datetime,
+              scope: Scope | None) -> LiveView:
+    """The live page's view of `unit` at `now` (local time, to the minute)."""
+    return LiveView(live_counters(session, unit, now.replace(second=0, microsecond=0),
+                                  scope=scope))

@@ -281,12 +281,14 @@ def _load_facts(conn: Connection, spec: Kind, table: TableFile, lookups: Lookups
         staging.carrier_above_total(conn, stage.name, problems)
     if problems.count:
         return counts
+    replaced = staging.replaced_span(conn, spec, stage.name)  # read before the upsert below
     for target in spec.destinations:
         ins, upd = (staging.update_then_insert(conn, stage.name, target) if target.table == "target"
                     else staging.upsert(conn, stage.name, target))
         counts.inserted += ins
         counts.updated += upd
-    counts.first_day, counts.last_day = staging.span(conn, spec, stage.name)
+    counts.first_day, counts.last_day = staging.widest(staging.span(conn, spec, stage.name),
+                                                       replaced)
     counts.unit_ids = list(conn.execute(text(f"SELECT DISTINCT unit_id FROM {stage.name}")).scalars())
     if spec.day and spec.loads:
         staging.record_loads(conn, spec, stage.name, tz)

@@ -168,6 +168,25 @@ def span(conn: Connection, spec: Kind, stage: str) -> tuple[dt.date | None, dt.d
     return first, last
 
 
+def replaced_span(conn: Connection, spec: Kind, stage: str) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day the stored work orders that the file replaces are about (before
+    they are replaced): an order re-opened, or closed on another day than stored, leaves a day
+    outside the file's own span whose roll-ups change too. (None, None) for other kinds."""
+    if spec.name != "work_orders":
+        return None, None
+    first, last = (as_date(v) for v in conn.execute(text(
+        f"SELECT min(t.created_day), max(coalesce(t.closed_day, t.created_day)) FROM {stage} s "
+        f"JOIN work_order t ON t.unit_id = s.unit_id AND t.order_no = s.order_no")).one())
+    return first, last
+
+
+def widest(*spans: tuple[dt.date | None, dt.date | None]) -> tuple[dt.date | None, dt.date | None]:
+    """The smallest span holding every given span (None ends are ignored)."""
+    firsts = [a for a, _ in spans if a is not None]
+    lasts = [b for _, b in spans if b is not None]
+    return (min(firsts) if firsts else None), (max(lasts) if lasts else None)
+
+
 def record_loads(conn: Connection, spec: Kind, stage: str, tz: str) -> None:
     """Record each unit-day of the file as loaded now (local time); a day keeps its first load."""
     loaded_at = local_now(tz)

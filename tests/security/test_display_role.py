@@ -22,7 +22,7 @@ from tests.security.dash_posts import Raw, audited, outputs, post, text_of
 RANGE = "start=2026-06-01&end=2026-06-30"
 API = [f"/api/v1/kpis?unit=ZJ&{RANGE}", f"/api/v1/matrix?unit=ZJ&{RANGE}", "/api/v1/catalog",
        "/api/v1/units", "/api/v1/risk-events?unit=ZJ", "/api/v1/stages?unit=ZJ&period=2026-06",
-       "/api/v1/freshness?unit=ZJ"]
+       "/api/v1/freshness?unit=ZJ", "/api/v1/live?unit=ZJ"]
 VIEWS = [{"url": "/?unit=ZJ&period=last30", "dwell_seconds": 5},
          {"url": "/regions?unit=ZJ-HZ&period=last7", "dwell_seconds": 5}]
 

@@ -145,6 +145,7 @@ PAGES = {
     "/stages": ".js-plotly-plot .main-svg",
     "/targets": ".js-plotly-plot .main-svg",
     "/risk": ".js-plotly-plot .main-svg",
+    "/live": ".js-plotly-plot .main-svg",
     "/admin": "#admin-users .ag-cell",
     "/admin/import": "#import-drop, .import-drop",
 }

@@ -20,7 +20,7 @@ from tests.security.dash_posts import Raw, outputs, post, stringify, text_of
 RANGE = "start=2026-06-01&end=2026-06-30"
 API = ["/api/v1/kpis?unit={}&" + RANGE, "/api/v1/matrix?unit={}&" + RANGE,
        "/api/v1/freshness?unit={}", "/api/v1/stages?unit={}&period=2026-06",
-       "/api/v1/risk-events?unit={}", "/api/v1/units?parent={}"]
+       "/api/v1/risk-events?unit={}", "/api/v1/units?parent={}", "/api/v1/live?unit={}"]
 OUTSIDE, MISSING = "ZJ-NB", "ZJ-NOPE"  # for the manager of county ZJ-HZ-01
 
 
