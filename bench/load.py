@@ -220,10 +220,10 @@ def wall(base, template, shown: Wall, every, until, results, errors, detail) -> 
     except Exception as exc:  # noqa: BLE001 - counted, never stops the run
         errors["display refresh"].append(f"sign-in: {exc}")
         return
-    time.sleep(random.uniform(0, every))  # walls were switched on at different moments
-    slide = ticks = 0
+    time.sleep(random.uniform(0, every))  # walls were switched on at different moments,
+    slide, ticks = random.randrange(len(shown.dwell)), 0  # so they show different views
     now = time.monotonic()
-    next_tick, next_slide = now + every, now + shown.dwell[0]
+    next_tick, next_slide = now + every, now + shown.dwell[slide]
     changed = "display-refresh.n_intervals"  # the first render, as the page opens
     while time.monotonic() < until:
         values = {"display-slide": slide, "display-refresh": ticks,
