@@ -22,13 +22,13 @@ from data.models import RISK_STATES, Carrier, Core, OrgUnit
 from data.units import children
 from metrics.compute import compute
 from metrics.freshness import last_loaded, loaded_range
-from metrics.live import live_counters
 from metrics.matrix import matrix
 from metrics.registry import KPIS
 from metrics.risk import events
 from metrics.scope import OutOfScope, Scope
 from metrics.stages import assess, assess_children
 from metrics.targets import Bands
+from metrics.views import live_view
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -262,10 +262,10 @@ def risk_events():
 def live():
     """Today so far in a unit's subtree (company time zone, to the minute): work orders by hour
     against the same weekday last week, backlog, due within 2 hours, overdue, complaints, first-
-    contact resolution and satisfaction of the orders closed today, new risk events."""
+    contact resolution and satisfaction of the orders closed today, new risk events; under "hotline"
+    the 95598 hotline's counters of the intervals started so far (`metrics.hotline`; times ISO 8601,
+    null where there is no data)."""
     session = get_read_session()
     unit = params.unit(session, request.args, _scope())
     now = clock.local_now().replace(second=0, microsecond=0)
-    answer = live_counters(session, unit, now, scope=_scope()).as_dict()
-    answer["hotline"] = None  # filled from metrics.hotline at merge
-    return jsonify(answer)
+    return jsonify(live_view(session, unit, now, _scope()).as_dict())

@@ -1,7 +1,7 @@
 """Benchmark: what a manager waits for, page by page, on a seeded store (cold and warm cache).
 
     .venv/bin/python -m bench.views --url sqlite:////tmp/bench-province.sqlite3 [--reps 3]
-        [--units HQ,ZJ,ZJ-HZ] [--by-unit] [--profile N]
+        [--units HQ,ZJ,ZJ-HZ] [--by-unit] [--profile N] [--read-url REPLICA_URL]
 
 For a manager at several units (default: province, city, county, outlet; `--units` chooses, `HQ`
 is signed in as an admin at HQ) and two periods (last 30 days, year to date), every analytical
@@ -38,7 +38,7 @@ from metrics.compute import facts_only
 UNITS = ("ZJ", "ZJ-HZ", "ZJ-HZ-01", "ZJ-HZ-01-01")  # province, city, county, outlet
 TOP = "HQ"  # the root; its account is an admin's (the HQ landing page)
 PERIODS = ("last30", "ytd")
-PAGES = ("overview", "regions", "carriers", "cores", "stages", "targets", "risk")
+PAGES = ("overview", "regions", "carriers", "cores", "stages", "targets", "risk", "live")
 BENCH_PASSWORD = "bench-password-2026"
 
 
@@ -85,9 +85,14 @@ def render(app, module: str, username: str, query: dict[str, str], plain: bool =
 
 def run(url: str, reps: int, pages=PAGES, units=UNITS, periods=PERIODS,
         warm_reps: int = 2, plain: bool = False, profiler=None,
-        sizes: dict | None = None) -> dict[tuple[str, str], dict[str, list[float]]]:
-    """Time every (page, unit, period) view cold and warm; return samples by (page, unit)."""
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
+        sizes: dict | None = None, read_url: str | None = None
+        ) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """Time every (page, unit, period) view cold and warm; return samples by (page, unit).
+    `read_url`: a streaming replica of `url` the pages read from (DATABASE_READ_URL)."""
+    config = {"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True}
+    if read_url:
+        config["DATABASE_READ_URL"] = read_url
+    app = create_app(config)
     ensure_managers(app.extensions["engine"], units)
     samples: dict[tuple[str, str], dict[str, list[float]]] = {
         (p, u): {"cold": [], "warm": []} for p in pages for u in units}
@@ -162,6 +167,9 @@ def main() -> None:
                         help="also print each page's layout size (JSON bytes) per unit")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="print cProfile's N costliest functions (cumulative) of cold renders")
+    parser.add_argument("--read-url", default=None,
+                        help="a streaming replica of the store: pages read from it "
+                             "(DATABASE_READ_URL), writes and sign-in go to --url")
     parser.add_argument("--plain", action="store_true",
                         help="the un-optimised computation: facts only, no cache (warm = cold)")
     args = parser.parse_args()
@@ -173,7 +181,7 @@ def main() -> None:
         label, _, url = spec.partition("=") if "=" in spec.split("://")[0] else ("", "", spec)
         samples = run(url, args.reps, tuple(args.pages.split(",")), units,
                       warm_reps=0 if args.plain else 2, plain=args.plain, profiler=profiler,
-                      sizes=sizes)
+                      sizes=sizes, read_url=args.read_url)
         print(table(samples, label or url.split("://")[0], args.by_unit), flush=True)
     if sizes:
         print("\n| page | unit | layout JSON kB |\n|---|---|---|")

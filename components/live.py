@@ -51,6 +51,20 @@ def live_tiles(counters, lang: str) -> list[dmc.Paper]:
     ]
 
 
+def hotline_tiles(hotline: dict | None, lang: str) -> list[dmc.Paper]:
+    """The hotline's counters of today so far (`metrics.hotline.live_counters`) as tiles: calls
+    offered, service level (20 s), abandonment rate, average speed of answer; "-" where None."""
+    h = hotline or {}
+    return [
+        tile("hotline-offered", t("live.offered", lang), number(h.get("offered"), "count", lang, 0)),
+        tile("hotline-service_level", t("live.service_level", lang),
+             number(h.get("service_level"), "%", lang)),
+        tile("hotline-abandonment_rate", t("live.abandonment", lang),
+             number(h.get("abandonment_rate"), "%", lang)),
+        tile("hotline-asa", t("live.asa", lang), number(h.get("asa_seconds"), "seconds", lang)),
+    ]
+
+
 def hourly_figure(by_hour, lang: str) -> go.Figure:
     """Bars of today's work orders by hour beside the same weekday last week's (grey)."""
     hours = [f"{h.hour:02d}" for h in by_hour]

@@ -19,12 +19,14 @@ from data.units import unit_by_code
 # name, refresh seconds, [(url, dwell seconds)]
 DEMO_PLAYLISTS: tuple[tuple[str, int, tuple[tuple[str, int], ...]], ...] = (
     ("浙江省客服中心大屏 Zhejiang province wall", 60, (
+        ("/live?unit=ZJ", 40),  # today so far: what the people in the room act on
         ("/?unit=ZJ&period=last30", 30),
         ("/regions?unit=ZJ&period=last30", 40),
         ("/regions?unit=ZJ&period=last30&kpi=satisfaction", 40),
         ("/risk?unit=ZJ&period=last30", 30),
     )),
     ("杭州供电局大屏 Hangzhou city wall", 60, (
+        ("/live?unit=ZJ-HZ", 40),
         ("/?unit=ZJ-HZ&period=last30", 30),
         ("/regions?unit=ZJ-HZ&period=last30", 30),
         ("/regions?unit=ZJ-HZ&period=last30&kpi=satisfaction", 30),

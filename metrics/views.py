@@ -15,6 +15,7 @@ from metrics.attainment import attainment_by_child, own_targets
 from metrics.cache import cached
 from metrics.compare import compare
 from metrics.compute import compute, compute_by_period_and_carrier
+from metrics.hotline import live_counters as hotline_counters
 from metrics.league import league_table
 from metrics.live import LiveCounters, live_counters
 from metrics.matrix import matrix
@@ -145,7 +146,7 @@ def risk_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date, now
     listed = events(session, unit, now, start=start, end=end, scope=scope)
     open_ = events(session, unit, now, states=["open", "dispatched", "in_progress", "reopened"],
                    scope=scope)
-    return RiskView(listed, open_[open_["overdue"]],
+    return RiskView(listed, open_[open_["overdue"].astype(bool)],
                     heat_by_child_and_core(session, unit, start, end, now, scope=scope),
                     open_trend(session, unit, start, end, scope=scope), scan_coverage(session),
                     open_)
@@ -265,14 +266,28 @@ def regions_view(session: Session, kpi: str, unit: OrgUnit, has_children: bool, 
 @dataclass(frozen=True)
 class LiveView:
     """What the live page shows of a unit's subtree today up to `counters.as_of`: the work-order
-    and risk counters (`metrics.live`) and the hotline's (None until they are wired in)."""
+    and risk counters (`metrics.live`) and the hotline's (`metrics.hotline.live_counters`: the
+    intervals that started before `as_of`; its values None where there is no data)."""
 
     counters: LiveCounters
-    hotline: dict | None = None  # filled from metrics.hotline at merge
+    hotline: dict | None = None
+
+    def as_dict(self) -> dict:
+        """The view as plain values for JSON: the counters (`LiveCounters.as_dict`) and under
+        "hotline" the hotline's keys, times as ISO 8601 strings, None kept (no data, never 0)."""
+        out = self.counters.as_dict()
+        hotline = None
+        if self.hotline is not None:
+            hotline = {**self.hotline, "day": self.hotline["day"].isoformat(),
+                       "by_interval": [{**i, "start": i["start"].isoformat(timespec="minutes")}
+                                       for i in self.hotline["by_interval"]]}
+        out["hotline"] = hotline
+        return out
 
 
 def live_view(session: Session, unit: OrgUnit, now: dt.datetime,
               scope: Scope | None) -> LiveView:
     """The live page's view of `unit` at `now` (local time, to the minute)."""
-    return LiveView(live_counters(session, unit, now.replace(second=0, microsecond=0),
-                                  scope=scope))
+    minute = now.replace(second=0, microsecond=0)
+    counters = live_counters(session, unit, minute, scope=scope)
+    return LiveView(counters, hotline_counters(session, unit, minute.date(), minute, scope))

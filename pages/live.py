@@ -9,7 +9,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from components.charts import graph_config, safe
 from components.i18n import name, t
-from components.live import hourly_figure, live_tiles
+from components.live import hotline_tiles, hourly_figure, live_tiles
 from data import clock
 from metrics.views import live_view
 from pages._common import PageContext, page_context
@@ -54,6 +54,9 @@ def _body(ctx: PageContext) -> list:
         dmc.Group(links, gap="md", className="interactive", mt=4) if links else None,
         dmc.SimpleGrid(live_tiles(counters, ctx.lang), cols={"base": 2, "md": 4}, spacing="md",
                        mt="sm", id="live-tiles"),
+        dmc.Text(t("live.hotline", ctx.lang), fw=600, size="lg", mt="md", id="live-hotline-title"),
+        dmc.SimpleGrid(hotline_tiles(view.hotline, ctx.lang), cols={"base": 2, "md": 4},
+                       spacing="md", mt=4, id="live-hotline"),
         dmc.Paper([
             dmc.Text(t("live.by_hour", ctx.lang), fw=600, size="lg"),
             dcc.Graph(id="live-hourly", config=graph_config(ctx.lang),

@@ -109,13 +109,20 @@ def _columns(lang: str) -> list[dict]:
 
 
 def _rows(frame_, lang: str) -> list[dict]:
-    return [{"id": r.id, "date": r.date.isoformat(),
-             "unit_name": r.unit_en if lang == "en" else r.unit_zh,
-             "rule_name": r.rule_en if lang == "en" else r.rule_zh,
-             "severity": t(f"risk.sev.{r.severity}", lang),
-             "state_name": t(f"risk.state.{r.state}", lang),
-             "deadline": r.deadline.strftime("%Y-%m-%d %H:%M"),
-             "overdue_mark": "⚠" if r.overdue else ""} for r in frame_.itertuples()]
+    # Plain column lists, labels looked up once: HQ lists thousands of events.
+    if frame_.empty:
+        return []
+    sev = {v: t(f"risk.sev.{v}", lang) for v in set(frame_["severity"])}
+    state = {v: t(f"risk.state.{v}", lang) for v in set(frame_["state"])}
+    names = "_en" if lang == "en" else "_zh"
+    return [{"id": i, "date": d.isoformat(), "unit_name": unit, "rule_name": rule,
+             "severity": sev[sv], "state_name": state[st],
+             "deadline": due.strftime("%Y-%m-%d %H:%M"), "overdue_mark": "⚠" if late else ""}
+            for i, d, unit, rule, sv, st, due, late in zip(
+                frame_["id"].tolist(), frame_["date"].tolist(), frame_["unit" + names].tolist(),
+                frame_["rule" + names].tolist(), frame_["severity"].tolist(),
+                frame_["state"].tolist(), frame_["deadline"].dt.to_pydatetime().tolist(),
+                frame_["overdue"].tolist(), strict=True)]
 
 
 def _event_id(raw) -> int | None:

@@ -27,8 +27,12 @@ NOW = dt.datetime(2026, 6, 30, 15, 30, 42)
 
 @pytest.fixture
 def fixed_clock(monkeypatch):
-    """The company's clock stopped at NOW (the page and the API ask data.clock)."""
+    """The company's clock stopped at NOW (the page and the API ask data.clock, the wall
+    display.kiosk)."""
+    import display.kiosk
+
     monkeypatch.setattr(clock, "local_now", lambda tz=None: NOW)
+    monkeypatch.setattr(display.kiosk, "local_now", lambda: NOW)
     return NOW
 
 
@@ -39,6 +43,16 @@ def _counters(app_store, code):
 
     with Session(app_store.engine) as s:
         return live_counters(s, unit_by_code(s, code), NOW.replace(second=0))
+
+
+def _hotline(app_store, code):
+    from sqlalchemy.orm import Session
+
+    from data.units import unit_by_code
+    from metrics.hotline import live_counters as hotline_counters
+
+    with Session(app_store.engine) as s:
+        return hotline_counters(s, unit_by_code(s, code), NOW.date(), NOW.replace(second=0))
 
 
 @pytest.mark.writes  # sets the admin's language
@@ -55,6 +69,13 @@ def test_the_page_shows_the_counters(app, app_store, fixed_clock, lang):
         assert number(value, "count", lang, 0) in page
     assert number(c.fcr, "%", lang) in page and number(c.satisfaction, "%", lang) in page
     assert "2026-06-30 15:30" in page
+    h = _hotline(app_store, "ZJ")
+    assert h["offered"] > 0 and t("live.hotline", lang) in page
+    for label, shown in (("live.offered", number(h["offered"], "count", lang, 0)),
+                         ("live.service_level", number(h["service_level"], "%", lang)),
+                         ("live.abandonment", number(h["abandonment_rate"], "%", lang)),
+                         ("live.asa", number(h["asa_seconds"], "seconds", lang))):
+        assert t(label, lang) in page and shown in page, label
 
 
 def test_overdue_is_red_and_no_data_is_a_dash(app, monkeypatch):
@@ -75,6 +96,8 @@ def test_overdue_is_red_and_no_data_is_a_dash(app, monkeypatch):
     # No work-order feed after the data: "-", never 0; the risk scan did run (no new events: 0).
     assert [tile.children for tile in tiles] == ["-"] * 7 + ["0"]
     assert all("live-alarm" not in tile.className for tile in tiles)
+    hotline = [c.children[1].children for c in later.children[0].children[4].children]
+    assert hotline == ["-"] * 4  # no interval loaded that day
 
 
 def test_the_wall_renders_the_live_view(app, fixed_clock):
@@ -85,7 +108,8 @@ def test_the_wall_renders_the_live_view(app, fixed_clock):
         body = texts(render_view(View("/live", {"unit": "ZJ"}, 30)))
         title = describe(get_session(), View("/live", {"unit": "ZJ"}, 30),
                          get_session().scalar(select(User).where(User.username == "display")), "zh")
-    assert t("live.orders_today", "zh") in body and "2026-06-30 15:30" in body
+    assert t("live.orders_today", "zh") in body and "wall-live-overdue" in body
+    assert t("live.hotline", "zh") in body
     assert title == "今日实况 · 浙江省电力公司"  # today, not a period
 
 
@@ -150,12 +174,14 @@ def test_a_playlist_shows_the_live_view_on_the_wall(app, app_store, fixed_clock)
     c = _counters(app_store, "ZJ")
     with live_server(app) as base, browser_page(1920, 1080) as (page, errors):
         _sign_in(page, base, f"/display?playlist={pid}")
-        page.wait_for_selector("#display-body #live-overdue")
-        page.wait_for_selector("#display-body .js-plotly-plot .main-svg")
+        page.wait_for_selector("#display-body #wall-live-overdue")  # its wall layout
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "display-live-1920x1080.png"))
-        assert page.inner_text("#live-overdue") == number(c.overdue, "count", "zh", 0)
-        assert page.inner_text("#live-orders_today") == number(c.orders_today, "count", "zh", 0)
+        assert page.inner_text("#wall-live-overdue") == number(c.overdue, "count", "zh", 0)
+        assert page.inner_text("#wall-live-orders_today") == number(c.orders_today, "count", "zh",
+                                                                    0)
+        assert page.evaluate("document.querySelector('#wall-live-overdue')"
+                             ".closest('.wall-alarm') !== null")  # overdue: the alarm
         assert page.inner_text("#display-title") == "今日实况 · 浙江省电力公司"
         assert page.locator("#display-body .live-link").count() == 0  # no links on a wall
         size = page.evaluate("[document.documentElement.scrollHeight, window.innerHeight]")

@@ -42,7 +42,11 @@ WALL_VIEWS = [("/?unit=ZJ&period=last30", "overview-zj"),
               ("/stages?unit=ZJ&period=last30", "stages-zj"),
               ("/cores?unit=ZJ-HZ&period=last30&core=service", "cores-zjhz"),
               ("/carriers?unit=ZJ&period=last30", "carriers-zj"),
-              ("/targets?unit=HQ&period=last30", "targets-hq")]
+              ("/targets?unit=HQ&period=last30", "targets-hq"),
+              ("/live?unit=ZJ", "live-zj")]
+# The live view is about today: the wall is drawn at this time of the demo's last day (the
+# wall's clock, display.kiosk.local_now, is stopped there while it shows).
+LIVE_NOW = dt.datetime.combine(DEMO_END, dt.time(15, 30))
 SIZES = ((1920, 1080), (3840, 2160))
 
 
@@ -242,6 +246,22 @@ def _expected(store, url, lang) -> dict[str, str]:
 
             month = month_start(state.end)
             out["wall-stage"] = stage_label(assess(s, unit, month, state.end).stage, lang)
+        if parts.path == "/live":
+            from metrics.hotline import live_counters as hotline_counters
+            from metrics.live import live_counters
+
+            c = live_counters(s, unit, LIVE_NOW)
+            h = hotline_counters(s, unit, LIVE_NOW.date(), LIVE_NOW)
+            assert c.orders_today and c.overdue and h["offered"]  # something to show
+            for key in ("orders_today", "open", "due_2h", "overdue", "complaints_today",
+                        "risk_events_today"):
+                out[f"wall-live-{key}"] = number(getattr(c, key), "count", lang, 0)
+            out["wall-live-fcr"] = number(c.fcr, "%", lang)
+            out["wall-live-satisfaction"] = number(c.satisfaction, "%", lang)
+            out["wall-live-service_level"] = number(h["service_level"], "%", lang)
+            out["wall-live-abandonment_rate"] = number(h["abandonment_rate"], "%", lang)
+            out["wall-live-asa"] = number(h["asa_seconds"], "seconds", lang)
+            out["wall-live-offered"] = number(h["offered"], "count", lang, 0)
         if parts.path == "/regions":
             from metrics.registry import REGISTRY
 
@@ -285,7 +305,9 @@ def _shown_numbers(page) -> dict[str, str]:
 @pytest.mark.parametrize("width, height, lang", [(*size, "zh") for size in SIZES]
                          + [(1920, 1080, "en")])
 def test_each_wall_view_fits_the_screen_with_the_numbers_metrics_gives(wall_app, wall_store, width,
-                                                                        height, lang):
+                                                                        height, lang, monkeypatch):
+    import display.kiosk
+
     pids = {url: _save(wall_store, [{"url": url, "dwell_seconds": 40}], name=f"{shot}-{width}")
             for url, shot in WALL_VIEWS}
     suffix = "" if lang == "zh" else f"-{lang}"
@@ -295,6 +317,9 @@ def test_each_wall_view_fits_the_screen_with_the_numbers_metrics_gives(wall_app,
         with browser_page(width, height) as (page, errors):
             _sign_in(page, base, "admin" if lang == "zh" else "admin_en")
             for url, shot in WALL_VIEWS:
+                monkeypatch.undo()
+                if url.startswith("/live"):  # today: the demo's last day, mid-afternoon
+                    monkeypatch.setattr(display.kiosk, "local_now", lambda: LIVE_NOW)
                 page.goto(f"{base}/display?playlist={pids[url]}")
                 page.wait_for_selector("#display-body .wall")
                 page.wait_for_timeout(1500)  # the first tick sizes the body
@@ -314,6 +339,8 @@ def test_each_wall_view_fits_the_screen_with_the_numbers_metrics_gives(wall_app,
                     px = page.evaluate("parseFloat(getComputedStyle(document.querySelector("
                                        "'#wall-open, #wall-unit-value')).fontSize)")
                     assert px == pytest.approx(1.25 * 2.6 * width / 100, rel=0.05), shot
+                if shot.startswith("live"):
+                    _check_live(page, wall_store, url, shot)
         assert errors == []
     finally:
         server.stop()
@@ -321,6 +348,37 @@ def test_each_wall_view_fits_the_screen_with_the_numbers_metrics_gives(wall_app,
             s.execute(text("DELETE FROM playlist_item"))
             s.execute(text("DELETE FROM playlist"))
             s.commit()
+
+
+def _check_live(page, store, url, shot):
+    """The live wall's alarm is up (the demo has overdue orders at LIVE_NOW) and its bars are
+    today's and last week's orders by hour as metrics/live counts them."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from metrics.live import live_counters
+
+    assert "wall-alarm" in page.get_attribute("#wall-live-overdue", "class") or page.evaluate(
+        "document.querySelector('#wall-live-overdue').closest('.wall-alarm') !== null"), shot
+    with Session(store.engine) as s:
+        code = dict(parse_qsl(urlsplit(url).query))["unit"]
+        by_hour = live_counters(s, unit_by_code(s, code), LIVE_NOW).by_hour
+    shown = page.evaluate("""() => Array.from(document.querySelectorAll('.wall-hslot'))
+      .map(e => [e.dataset.today, e.dataset.lastWeek])""")
+    assert len(shown) == 24 and shown[16:] == [["", ""]] * 8, shot  # hours to come: empty
+    assert shown[:16] == [[str(h.today), "" if h.last_week is None else str(h.last_week)]
+                          for h in by_hour], shot
+    assert page.locator("#display-body .js-plotly-plot").count() == 0  # plain bars
+
+
+def test_the_live_wall_raises_the_alarm_only_when_orders_are_overdue(wall_app, monkeypatch):
+    import display.kiosk
+
+    monkeypatch.setattr(display.kiosk, "local_now", lambda: LIVE_NOW)
+    body = _render(wall_app, "/live?unit=ZJ", "admin")
+    assert "wall-alarm" in _classes(body) and "wall-live" in _classes(body)
+    monkeypatch.setattr(display.kiosk, "local_now", lambda: dt.datetime(2000, 1, 1, 9))
+    quiet = _render(wall_app, "/live?unit=ZJ", "admin")
+    assert "wall-alarm" not in _classes(quiet)  # no data that day: "-", no alarm
 
 
 def test_the_ranking_turns_through_every_child(wall_app, wall_store):
@@ -381,6 +439,10 @@ def test_the_demo_creates_wall_playlists_the_editor_accepts(tmp_path):
                 made = s.scalars(select(Playlist).order_by(Playlist.id)).all()
                 assert [p.name for p in made] == [name for name, _r, _v in DEMO_PLAYLISTS]
                 for playlist in made:  # what the admin's editor would have saved
+                    unit = playlist.items[0].url.split("unit=")[1].split("&")[0]
+                    assert [i.url for i in playlist.items if i.url.startswith("/live")] == [
+                        f"/live?unit={unit}"], playlist.name  # today, live, of the wall's unit
+                    assert {i.url.split("unit=")[1].split("&")[0] for i in playlist.items} == {unit}
                     for item in playlist.items:
                         assert playlists.normalise_url(s, item.url, DEMO_END) == item.url
                         assert 5 <= item.dwell_seconds <= 3600

@@ -6,7 +6,7 @@ and lays them out for a wall (display/wall/base.py: big numbers, no controls, pa
 browser turns). Every analytical page has one; a page added later without one is drawn as its
 desktop page made static and zoomed to the screen (display/kiosk.py) until it gets one.
 
-To add a wall layout (the live view, say): write `display/wall/live.py` with
+To add a wall layout: write `display/wall/live.py` with
 `def live_wall(ctx: WallContext) -> Component`, build it from `display.wall.base` (`wall`,
 `panel`, `big_number`, `pager`), and add `"/live": live_wall` to WALLS; the path must also be a
 page a playlist may hold (components/view_state.PAGES). Test it in tests/test_wall.py's
@@ -21,6 +21,7 @@ from typing import Any
 from display.wall.base import WallContext
 from display.wall.carriers import carriers_wall
 from display.wall.cores import cores_wall
+from display.wall.live import live_wall
 from display.wall.overview import overview_wall
 from display.wall.regions import regions_wall
 from display.wall.risk import risk_wall
@@ -37,6 +38,7 @@ WALLS: dict[str, Renderer] = {
     "/cores": cores_wall,
     "/carriers": carriers_wall,
     "/targets": targets_wall,
+    "/live": live_wall,
 }
 
 __all__ = ["WALLS", "Renderer", "WallContext"]

@@ -168,7 +168,7 @@ def test_every_page_runs_under_the_csp_with_a_clean_console(live, store):
         sign_in(page, live, "admin")
         for path, drawn in [*PAGES.items(),
                             (f"/display?playlist={store.playlist}",
-                             "#display-body .js-plotly-plot .main-svg")]:
+                             "#display-body .wall")]:  # a wall layout: no plotly charts
             page.goto(f"{live}{path}{'&' if '?' in path else '?'}{VIEW}")
             page.wait_for_selector(drawn, timeout=30_000)
             page.wait_for_function("() => !document.querySelector('[data-dash-is-loading]')")
