@@ -10,14 +10,18 @@ the workers in Redis under its own key prefix, else each worker has its own). Th
 
 - each of `--displays` wall displays (account `bench-display`, a playlist of the overview and the
   regions of the province) asks for its refresh callback every `--every` seconds, as
-  `/display?playlist=ID` does;
+  `/display?playlist=ID` does; with `--demo-walls` the displays show the demo's playlists instead
+  (jobs/demo_walls.py: the province wall and the city wall, half the displays each, their refresh
+  set to `--every`) and ask as the browser does (assets/display.js): at every refresh tick and at
+  every change of view after its dwell time (the pages of long rankings turn in the browser);
 - each of `--managers` managers (accounts `bench-<unit>` at the province, a city, a county and an
   outlet, as `bench.views` makes them) opens a page every `--think` seconds on average (random
   page, own unit or a child, last 30 days or year to date), through Dash's page callback.
 
 Every request is a real `/_dash-update-component` POST of a signed-in browser session. Prints a
 Markdown row per kind of request: count, errors (and how many were sent again, as a browser does,
-because gunicorn closed the idle keep-alive connection as it was reused), p50, p95 and max.
+because gunicorn closed the idle keep-alive connection as it was reused), p50, p95 and max; with
+`--demo-walls` also per view (`wall PATH UNIT`) and per manager page.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ import sys
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from sqlalchemy import select
@@ -46,12 +52,53 @@ from bench.views import BENCH_PASSWORD, UNITS, ensure_managers
 from data.db import make_engine
 from data.models import OrgUnit, User
 from display import playlists
+from display.wall import WALLS
+from jobs.demo_walls import DEMO_PLAYLISTS, ensure_demo_playlists
 
 ROOT = Path(__file__).resolve().parent.parent
 RESENT: Counter[str] = Counter()  # requests sent again after a closed keep-alive connection
 PAGES = ("/", "/regions", "/carriers", "/cores", "/stages", "/targets")
 DISPLAY_VIEWS = [{"url": "/?unit=ZJ&period=last30", "dwell_seconds": 30},
                  {"url": "/regions?unit=ZJ&period=last30", "dwell_seconds": 30}]
+
+
+@dataclass(frozen=True)
+class Wall:
+    """A playlist as a display shows it: its id, its views' labels and dwell seconds."""
+
+    playlist_id: int
+    labels: tuple[str, ...]
+    dwell: tuple[int, ...]
+
+
+def view_label(url: str) -> str:
+    """`/regions?unit=ZJ&period=last30&kpi=satisfaction` -> `wall /regions ZJ kpi=satisfaction`."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    rest = " ".join(f"{k}={v}" for k, v in query.items() if k not in ("unit", "period"))
+    return " ".join(filter(None, ("wall", parts.path, query.get("unit", ""), rest)))
+
+
+def demo_walls(url: str, every: int, extra: tuple[str, ...] = ()) -> list[Wall]:
+    """The demo's wall playlists as jobs/demo_walls.py makes them, their refresh set to `every`
+    seconds and each `extra` page path (a view of the wall's unit, 30 s) added at the end;
+    `prepare` first (the playlists are saved as bench-admin)."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        ensure_demo_playlists(session)
+        admin = session.scalar(select(User).where(User.username == "bench-admin"))
+        stored = {p.name: p.id for p in playlists.playlists(session)}
+        out = []
+        for name, _refresh, views in DEMO_PLAYLISTS:
+            unit = dict(parse_qsl(urlsplit(views[0][0]).query))["unit"]
+            items = [{"url": u, "dwell_seconds": d} for u, d in views]
+            items += [{"url": f"{path}?unit={unit}", "dwell_seconds": 30} for path in extra]
+            saved = playlists.save(session, admin, stored[name], name, every, items)
+            out.append(Wall(saved.id, tuple(view_label(i["url"]) for i in items),
+                            tuple(i["dwell_seconds"] for i in items)))
+        session.commit()
+    engine.dispose()
+    return out
 
 
 def prepare(url: str) -> int:
@@ -117,7 +164,10 @@ def callback_request(session: requests.Session, base: str, output_part: str,
             "state": spec["state"], "changedPropIds": [changed]}
 
 
-def post(session, base, template, values, expect, results, errors, kind) -> float:
+def post(session, base, template, values, expect, results, errors, kind, label="",
+         detail=None) -> float:
+    """Send one callback request; its seconds go to results[kind] (and detail[label]) when the
+    answer is 200 and holds `expect`, else an error to errors[kind]."""
     body = json.loads(json.dumps(template))
     for item in body["inputs"] + body["state"]:
         item["value"] = values.get((item["id"], item["property"]), values.get(item["id"]))
@@ -135,11 +185,13 @@ def post(session, base, template, values, expect, results, errors, kind) -> floa
         elapsed = time.perf_counter() - started
         if response.status_code == 200 and expect in response.text:
             results[kind].append(elapsed)
+            if detail is not None:
+                detail[label].append(elapsed)
         else:
-            errors[kind].append(f"HTTP {response.status_code}")
+            errors[kind].append(f"HTTP {response.status_code} {label}".strip())
     except requests.RequestException as exc:
         elapsed = time.perf_counter() - started
-        errors[kind].append(f"{type(exc).__name__}: {str(exc)[:160]}")
+        errors[kind].append(f"{type(exc).__name__}: {str(exc)[:160]} {label}".strip())
     return elapsed
 
 
@@ -160,7 +212,40 @@ def display(base, template, playlist_id, every, until, results, errors) -> None:
         time.sleep(max(0.0, every - elapsed))
 
 
-def manager(base, template, home, kids, think, until, results, errors) -> None:
+def wall(base, template, shown: Wall, every, until, results, errors, detail) -> None:
+    """A wall display as assets/display.js drives it: the refresh callback at every tick of the
+    refresh interval (`every` s) and whenever the view changes (after the view's dwell time)."""
+    try:
+        session = sign_in(base, "bench-display")
+    except Exception as exc:  # noqa: BLE001 - counted, never stops the run
+        errors["display refresh"].append(f"sign-in: {exc}")
+        return
+    time.sleep(random.uniform(0, every))  # walls were switched on at different moments,
+    slide, ticks = random.randrange(len(shown.dwell)), 0  # so they show different views
+    now = time.monotonic()
+    next_tick, next_slide = now + every, now + shown.dwell[slide]
+    changed = "display-refresh.n_intervals"  # the first render, as the page opens
+    while time.monotonic() < until:
+        values = {"display-slide": slide, "display-refresh": ticks,
+                  "display-playlist": shown.playlist_id, "display-lang": "zh"}
+        label = shown.labels[slide]  # a view without a wall layout is a page made static
+        expect = '"wall wall-' if label.split()[1] in WALLS else '"display-body"'
+        post(session, base, {**template, "changedPropIds": [changed]}, values, expect,
+             results, errors, "display refresh", label, detail)
+        now = time.monotonic()
+        if next_slide <= next_tick:  # the browser's clock counts on while the server answers
+            time.sleep(max(0.0, next_slide - now))
+            slide = (slide + 1) % len(shown.dwell)
+            next_slide = max(next_slide, now) + shown.dwell[slide]
+            changed = "display-slide.data"
+        else:
+            time.sleep(max(0.0, next_tick - now))
+            ticks += 1
+            next_tick += every
+            changed = "display-refresh.n_intervals"
+
+
+def manager(base, template, home, kids, think, until, results, errors, detail=None) -> None:
     try:
         session = sign_in(base, f"bench-{home}")
     except Exception as exc:  # noqa: BLE001
@@ -170,9 +255,10 @@ def manager(base, template, home, kids, think, until, results, errors) -> None:
     while time.monotonic() < until:
         unit = random.choice([home, home, *kids])
         query = f"?unit={unit}&period={random.choice(['last30', 'ytd'])}"
-        values = {("_pages_location", "pathname"): random.choice(PAGES),
-                  ("_pages_location", "search"): query}
-        post(session, base, template, values, "_pages_content", results, errors, "manager page")
+        path = random.choice(PAGES)
+        values = {("_pages_location", "pathname"): path, ("_pages_location", "search"): query}
+        post(session, base, template, values, "_pages_content", results, errors, "manager page",
+             f"page {path}", detail)
         time.sleep(random.expovariate(1 / think))
 
 
@@ -201,21 +287,42 @@ def serve(url: str, workers: int, threads: int, redis: str | None,
 
 
 def people(base: str, url: str, playlist_id: int, displays: int, every: float, managers: int,
-           think: float, until: float, results: dict, errors: dict) -> list[threading.Thread]:
-    """The threads of `displays` wall displays and `managers` managers, until `until` (not started)."""
+           think: float, until: float, results: dict, errors: dict,
+           walls: list[Wall] | None = None, detail: dict | None = None) -> list[threading.Thread]:
+    """The threads of `displays` wall displays and `managers` managers, until `until` (not started).
+    With `walls` the displays show those playlists in turn (display i the i-th modulo their
+    number) as the browser does (`wall`); `detail` collects the seconds per view and page."""
     kids = children_of(url)
     display_tpl = callback_request(sign_in(base, "bench-display"), base, "display-body.children",
                                    "display-refresh.n_intervals")
     page_tpl = callback_request(sign_in(base, "bench-ZJ"), base, "_pages_content.children",
                                 "_pages_location.search")
-    threads = [threading.Thread(target=display, args=(base, display_tpl, playlist_id, every, until,
-                                                      results, errors))
-               for _ in range(displays)]
+    if walls:
+        threads = [threading.Thread(target=wall, args=(base, display_tpl, walls[i % len(walls)],
+                                                       every, until, results, errors, detail))
+                   for i in range(displays)]
+    else:
+        threads = [threading.Thread(target=display, args=(base, display_tpl, playlist_id, every,
+                                                          until, results, errors))
+                   for _ in range(displays)]
     homes = [UNITS[i % len(UNITS)] for i in range(managers)]
     threads += [threading.Thread(target=manager, args=(base, page_tpl, home, kids[home], think,
-                                                       until, results, errors))
+                                                       until, results, errors, detail))
                 for home in homes]
     return threads
+
+
+def print_detail(detail: dict[str, list[float]]) -> None:
+    """A Markdown table of the seconds per view and page: count, p50, p95, max."""
+    if not detail:
+        return
+    print()
+    print("| view or page | requests | p50 ms | p95 ms | max ms |")
+    print("|---|---|---|---|---|")
+    for label in sorted(detail):
+        ok = detail[label]
+        print(f"| {label} | {len(ok)} | {1000 * statistics.median(ok):,.0f} | "
+              f"{1000 * percentile(ok, 95):,.0f} | {1000 * max(ok):,.0f} |")
 
 
 def main() -> None:
@@ -230,15 +337,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--redis", default=None)
+    parser.add_argument("--demo-walls", action="store_true",
+                        help="the displays show the demo's province and city walls")
+    parser.add_argument("--wall-extra", action="append", default=[], metavar="PATH",
+                        help="with --demo-walls: add this page of the wall's unit to each wall")
     args = parser.parse_args()
 
     playlist_id = prepare(args.url)
+    walls = demo_walls(args.url, int(args.every), tuple(args.wall_extra)) if args.demo_walls else None
     server, base, _env = serve(args.url, args.workers, args.threads, args.redis, "bench-speed")
     results: dict[str, list[float]] = {"display refresh": [], "manager page": []}
     errors: dict[str, list[str]] = {"display refresh": [], "manager page": []}
+    detail: dict[str, list[float]] = defaultdict(list)
     try:
         threads = people(base, args.url, playlist_id, args.displays, args.every, args.managers,
-                         args.think, time.monotonic() + args.seconds, results, errors)
+                         args.think, time.monotonic() + args.seconds, results, errors, walls,
+                         detail)
         for t in threads:
             t.start()
         for t in threads:
@@ -262,6 +376,7 @@ def main() -> None:
               f"{1000 * percentile(ok, 95):,.0f} | {1000 * max(ok):,.0f} |")
         if bad:
             print(f"errors ({kind}): {sorted(set(bad))}", file=sys.stderr)
+    print_detail(detail)
 
 
 if __name__ == "__main__":

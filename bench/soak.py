@@ -2,36 +2,41 @@
 
     .venv/bin/python -m bench.soak --url postgresql+psycopg://postgres@127.0.0.1:5432/soak \\
         [--minutes 30] [--import-every 300] [--displays 50] [--every 30] [--managers 10] \\
-        [--workers 4] [--threads 4] [--redis redis://127.0.0.1:6379/0]
+        [--workers 4] [--threads 4] [--redis redis://127.0.0.1:6379/0] [--demo-walls [--wall-extra /live]]
 
 The load is `bench.load`'s (display refreshes and managers' page callbacks, real signed-in
 `/_dash-update-component` requests). On top of it, every `--import-every` seconds an operator's
 import runs as cron would run it: `flask --app app import-data` in its own process, with a
 channel-daily extract of every outlet for the store's last loaded day (the stored values, visits
-nudged so each import really changes data, roll-ups, cache and risk scan included). Once a minute
-the resident memory of gunicorn's workers is sampled.
+nudged so each import really changes data, roll-ups, cache and risk scan included;
+`--import-every 0`: none). With `--demo-walls` the displays show the demo's province and city walls
+as the browser does (`bench.load.wall`). Once a minute the resident memory of gunicorn's workers
+and the machine's load average are sampled.
 
-Prints, per kind of request, the count, errors, p50, p95 and max, each import's seconds and exit
-status, and the workers' memory at the start, the end and its maximum.
+Prints, per kind of request, the count, errors, p50, p95 and max (with `--demo-walls` also per view
+and page), each import's seconds and exit status, and the workers' memory and the load average
+minute by minute.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench.display_load import percentile
-from bench.load import RESENT, people, prepare, serve
+from bench.load import RESENT, demo_walls, people, prepare, print_detail, serve
 from data.db import make_engine
 from data.models import Carrier, ChannelDaily, OrgUnit
 
@@ -110,27 +115,40 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--redis", default=None)
+    parser.add_argument("--demo-walls", action="store_true",
+                        help="the displays show the demo's province and city walls")
+    parser.add_argument("--wall-extra", action="append", default=[], metavar="PATH",
+                        help="with --demo-walls: add this page of the wall's unit to each wall")
     args = parser.parse_args()
 
     playlist_id = prepare(args.url)
+    walls = (demo_walls(args.url, int(args.every), tuple(args.wall_extra)) if args.demo_walls
+             else None)
     server, base, env = serve(args.url, args.workers, args.threads, args.redis, "bench-soak")
     results: dict[str, list[float]] = {"display refresh": [], "manager page": []}
     errors: dict[str, list[str]] = {"display refresh": [], "manager page": []}
+    detail: dict[str, list[float]] = defaultdict(list)
     imports: list = []
-    memory: list[tuple[float, float]] = []  # (minute, total worker RSS)
+    memory: list[tuple[float, list[float], float]] = []  # (minute, workers' RSS, load average)
     try:
         started = time.monotonic()
         until = started + args.minutes * 60
         threads = people(base, args.url, playlist_id, args.displays, args.every, args.managers,
-                         args.think, until, results, errors)
-        threads.append(threading.Thread(target=importer, args=(args.url, env, args.import_every,
-                                                               until, imports)))
+                         args.think, until, results, errors, walls, detail)
+        if args.import_every > 0:
+            threads.append(threading.Thread(target=importer, args=(
+                args.url, env, args.import_every, until, imports)))
         for t in threads:
             t.start()
+
+        def sample() -> None:
+            memory.append(((time.monotonic() - started) / 60, worker_rss_mb(server.pid),
+                           os.getloadavg()[0]))
+
         while time.monotonic() < until:
-            memory.append(((time.monotonic() - started) / 60, sum(worker_rss_mb(server.pid))))
+            sample()
             time.sleep(min(60.0, max(0.0, until - time.monotonic())))
-        memory.append(((time.monotonic() - started) / 60, sum(worker_rss_mb(server.pid))))
+        sample()
         for t in threads:
             t.join()
     finally:
@@ -152,18 +170,19 @@ def main() -> None:
               f"{1000 * max(ok):,.0f} |")
         if bad:
             print(f"errors ({kind}): {sorted(set(bad))}", file=sys.stderr)
+    print_detail(detail)
+    if imports:
+        print()
+        print("| import | rows | seconds | exit | last line |")
+        print("|---|---|---|---|---|")
+        for i, (rows, seconds, code, last) in enumerate(imports, 1):
+            print(f"| {i} | {rows} | {seconds:.1f} | {code} | {' '.join(last)[:100]} |")
     print()
-    print("| import | rows | seconds | exit | last line |")
-    print("|---|---|---|---|---|")
-    for i, (rows, seconds, code, last) in enumerate(imports, 1):
-        print(f"| {i} | {rows} | {seconds:.1f} | {code} | {' '.join(last)[:100]} |")
-    if memory:
-        rss = [m for _, m in memory if m]
-        if rss:
-            print()
-            print(f"workers' RSS (sum of {args.workers}): start {rss[0]:.0f} MB, end {rss[-1]:.0f} MB, "
-                  f"max {max(rss):.0f} MB; by minute: "
-                  + ", ".join(f"{m:.0f}" for _, m in memory[::5]))
+    print("| minute | workers' RSS, MB (sum) | each worker, MB | load average (1 min) |")
+    print("|---|---|---|---|")
+    for minute, rss, load in memory:
+        print(f"| {minute:.0f} | {sum(rss):.0f} | {' / '.join(f'{m:.0f}' for m in rss)} "
+              f"| {load:.2f} |")
 
 
 if __name__ == "__main__":
