@@ -145,24 +145,19 @@ class Renderer:
         """Open `url` (which signs the browser in and redirects to the view) sending the per-render
         `secret`, loading nothing outside `url`'s origin; wait until the page has finished, print
         it; return the PDF's bytes or raise RenderError."""
-        with self.slot():
-            self._start_threads()
-            job = _Job(url, paper, header, footer, secret)
-            self._jobs.put(job)
-            if not job.done.wait(self.timeout + 30):
-                raise RenderError("timeout", f"no PDF after {self.timeout + 30:g} s")
-            if job.error is not None:
-                raise job.error
-            assert job.result is not None
-            return job.result
+        return self._run(_Job(url, paper, header, footer, secret))
 
     def print_html(self, html_text: str, footer: str) -> bytes:
         """Print a self-contained HTML document (A4 as its CSS says, no script, nothing loaded
         from anywhere) with `footer` on every page; return the PDF's bytes or raise RenderError.
         Shares the render slots with `render`."""
+        return self._run(_Job("", Paper("A4", "portrait"), "<span></span>", footer, "",
+                              html=html_text))
+
+    def _run(self, job: _Job) -> bytes:
+        """Hand `job` to the render threads in a render slot and wait for its PDF."""
         with self.slot():
             self._start_threads()
-            job = _Job("", Paper("A4", "portrait"), "<span></span>", footer, "", html=html_text)
             self._jobs.put(job)
             if not job.done.wait(self.timeout + 30):
                 raise RenderError("timeout", f"no PDF after {self.timeout + 30:g} s")

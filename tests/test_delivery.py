@@ -37,7 +37,6 @@ RUN_AT = "2026-12-07 09:00"
 SLOT = dt.datetime(2026, 12, 5, 8, 0)
 TINY_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]"
             b"/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-HAS_REPORT = True  # the report builder is in this app (report.delivery)
 
 
 @pytest.fixture
@@ -378,19 +377,6 @@ def test_a_recipient_who_may_no_longer_see_the_unit_gets_nothing(own_store, mail
 
 # --- reports --------------------------------------------------------------------------------------
 
-@pytest.mark.skipif(HAS_REPORT, reason="the report builder is installed: see the test below")
-def test_without_the_report_builder_a_report_fails_with_a_clear_error(own_store, mail, mail_app):
-    sid = add_subscription(own_store.engine, "viewer", "viewer@example.com", kind="report",
-                           unit="ZJ-HZ", **MONTHLY)
-    assert run(mail_app).exit_code == 1
-    (attempt,) = attempts(own_store.engine, sid)
-    assert attempt.outcome == "failed"
-    assert "the report builder export.report.build_report is not installed" in attempt.error
-    assert mail.wait_for(1, seconds=1) == []
-
-
-@pytest.mark.skipif(not HAS_REPORT, reason="export.report (the report builder) is not on this "
-                                           "branch yet; un-skip at merge")
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_due_report_is_emailed_with_the_units_report(own_store, mail, mail_app, tmp_path, lang):
     sid = add_subscription(own_store.engine, "viewer", "viewer@example.com", kind="report",
