@@ -359,6 +359,25 @@ class Settings:
         "Attempts at one scheduled delivery before it is given up (each recorded, with its error, "
         "for admins to see).")
 
+    RISK_DUE_SOON_HOURS: float = _setting(
+        4.0, number("hours", 0, above=True),
+        "How long before an incident's deadline its assignee and owner unit are told it is due "
+        "soon (`flask --app app notify-due`).")
+    RISK_ESCALATE_AFTER_HOURS: float = _setting(
+        24.0, number("hours", 0),
+        "An incident overdue by more than this escalates to its owner unit's parent: it appears "
+        "in their list and they are notified (0: as soon as it is overdue).")
+    WEBHOOK_TIMEOUT_SECONDS: float = _setting(
+        10.0, POSITIVE_SECONDS,
+        "Longest wait for a chat robot's webhook to connect and answer; then the notice fails "
+        "(and is retried after the back-off of `DELIVERY_RETRY_SECONDS`).")
+    WEBHOOK_ALLOWED_HOSTS: str = _setting(
+        "", TEXT,
+        "Hosts and networks (comma-separated: names, addresses, CIDR such as `10.8.0.0/16`) that "
+        "webhooks may reach although they are private, loopback or link-local (an intranet chat "
+        "server). Empty: public addresses only. A webhook's host is resolved when it is sent and "
+        "every address it resolves to must be allowed.")
+
     def as_config(self) -> dict[str, Any]:
         """The settings as Flask config entries (name -> typed value)."""
         return asdict(self)

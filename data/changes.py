@@ -32,7 +32,7 @@ FACTS = "facts"
 STAMPED: dict[str, tuple[str, ...]] = {
     "targets": ("target",),
     "rubric": ("stage_criterion",),
-    "risk": ("risk_rule", "risk_event", "risk_event_step", "risk_scan_run"),
+    "risk": ("risk_rule", "risk_event", "risk_event_step", "risk_scan_run", "risk_incident"),
     "carriers": ("carrier",),
 }
 _listeners: list[Callable[[], None]] = []

@@ -454,6 +454,49 @@ class RiskRule(Base):
     skipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+class RiskIncident(Base):
+    """Events of one rule (and carrier) on the same days at a unit and its descendants, worked as
+    one (a WeChat outage seen at a county and its four outlets is one incident of five events).
+
+    `unit` is the highest unit of its events (every other one lies in its subtree); `owner_unit`
+    the unit that handles it (the rule's owner tier above `unit`). Who it is assigned to (a person,
+    or a role at a unit), its escalation and when it was first dispatched and last resolved are
+    the incident's; each event keeps its own state and steps (`risk.workflow` moves them together).
+    """
+
+    __tablename__ = "risk_incident"
+
+    id: Mapped[intpk]
+    rule_id: Mapped[int] = mapped_column(ForeignKey("risk_rule.id"))
+    unit_id: Mapped[unit_fk]
+    owner_unit_id: Mapped[unit_fk]
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    deadline: Mapped[dt.datetime] = mapped_column(DateTime)  # the earliest of its events'
+    # A person (assignee_id), or a role (assignee_role) at a unit (assignee_unit_id); none: nobody.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    assignee_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    assignee_role: Mapped[str | None] = mapped_column(String(16))
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # first left "open"
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # all its events resolved
+    # Overdue too long: raised to the owner unit's parent (it appears in their list).
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    escalated_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+
+    rule: Mapped[RiskRule] = relationship(lazy="joined")
+    unit: Mapped[OrgUnit] = relationship(foreign_keys="RiskIncident.unit_id", lazy="joined")
+
+    __table_args__ = (
+        Index("ix_risk_incident_rule_days", "rule_id", "first_day"),
+        Index("ix_risk_incident_assignee", "assignee_id"),
+        Index("ix_risk_incident_assignee_unit", "assignee_unit_id"),
+        Index("ix_risk_incident_escalated_unit", "escalated_unit_id"),
+        Index("ix_risk_incident_owner", "owner_unit_id"),
+    )
+
+
 class RiskEvent(Base):
     """A breach of a rule by a unit: one event per continuing breach, worked to closure."""
 
@@ -477,6 +520,9 @@ class RiskEvent(Base):
     deadline: Mapped[dt.datetime] = mapped_column(DateTime)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The incident it is worked in (`RiskIncident`); None only until the scan (or `init-db`,
+    # for events from before incidents) groups it.
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("risk_incident.id"), index=True)
 
     rule: Mapped[RiskRule] = relationship(lazy="joined")
     unit: Mapped[OrgUnit] = relationship(foreign_keys="RiskEvent.unit_id", lazy="joined")
@@ -500,6 +546,64 @@ class RiskEventStep(Base):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
+    # "move" (a state change), "assign" (dispatched or reassigned to `assignee`) or "escalate"
+    # (raised to the owner unit's parent, `assignee` naming it); the state stays on the last two.
+    action: Mapped[str] = mapped_column(String(16), default="move", server_default="move")
+    assignee: Mapped[str | None] = mapped_column(String(160))  # e.g. "zhang" or "manager@ZJ-HZ-01"
+
+
+class RiskNotification(Base):
+    """One notice of an incident to one recipient by one channel: on dispatch (and reassignment),
+    its deadline approaching, overdue, reopened, escalated (`kind`).
+
+    Queued in the transaction of what caused it, sent by `flask --app app notify-due`. `trigger`
+    makes a cause unique (the step's id for dispatch and reopen; the deadline for due-soon and
+    overdue; the escalation's unit), so with (incident, kind, trigger, channel, recipient) unique a
+    cause is queued once, however often it is looked for; a send is claimed (`state` pending ->
+    sending) before it is made, so of two senders one sends.
+    """
+
+    __tablename__ = "risk_notification"
+
+    id: Mapped[intpk]
+    incident_id: Mapped[int] = mapped_column(ForeignKey("risk_incident.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # dispatched, due_soon, overdue, reopened, escalated
+    trigger: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))  # email, webhook
+    recipient: Mapped[str] = mapped_column(String(254))  # an address, or "webhook:<id>"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("risk_webhook.id"))
+    # pending -> sending -> sent | failed (retried after the back-off while attempts remain) |
+    # refused (cannot be sent: no address, the webhook removed; never retried)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    next_try_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC, when sent or given up
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "kind", "trigger", "channel", "recipient",
+                         name="uq_risk_notification_cause"),
+        Index("ix_risk_notification_state", "state", "next_try_at"),
+    )
+
+
+class RiskWebhook(Base):
+    """Where an enterprise chat robot (WeCom, DingTalk and the like) takes the notices of a unit's
+    subtree: one URL per unit, set by administrators; a notice goes to the nearest unit at or above
+    the incident's owner unit that has one."""
+
+    __tablename__ = "risk_webhook"
+
+    id: Mapped[intpk]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+
+    unit: Mapped[OrgUnit] = relationship(lazy="joined")
 
 
 class RiskScanRun(Base):

@@ -400,8 +400,8 @@ def clear_store(conn: Connection) -> None:
     """Delete every unit, fact, target, account and demo record; the catalogue and audit log stay."""
     tables = [m.__tablename__ for m in (*DERIVED_TABLES, *FACT_TABLES)] + [
         "target", "demo_incident", "api_token", "render_token", "delivery_attempt",
-        "subscription", "app_user", "risk_event_step",
-        "risk_event", "risk_scan_run"]
+        "subscription", "risk_notification", "risk_webhook", "risk_event_step",
+        "risk_event", "risk_incident", "app_user", "risk_scan_run"]
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"TRUNCATE {', '.join(tables)}, org_unit"))
     else:
