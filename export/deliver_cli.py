@@ -71,9 +71,8 @@ def deliver_one(app: Flask, session: Session, item: delivery.Due, clock: Callabl
     try:
         user = delivery.check_recipient(session, subscription)
         producer = delivery.PRODUCERS.get(subscription.kind)
-        if producer is None:
-            raise delivery.DeliveryFailed(f"nothing makes a {subscription.kind!r} delivery in "
-                                          "this app")
+        if producer is None:  # e.g. the report builder's kind in an app without it: never retried
+            raise delivery.Refused(f"nothing makes a {subscription.kind!r} delivery in this app")
         job = producer(app, session, user, subscription, item.slot,
                        base_url() if subscription.kind == "snapshot" else "")
         session.commit()  # the renderer redeems its token over its own connection

@@ -250,6 +250,20 @@ def test_no_mail_server_set_fails_naming_the_setting(own_store, quick_render):
     assert attempts(own_store.engine, sid)[0].error == "no mail server: set SMTP_HOST"
 
 
+def test_a_kind_nothing_makes_is_refused_once_and_not_retried(own_store, mail, mail_app):
+    sid = add_subscription(own_store.engine, "viewer", "viewer@example.com", kind="snapshot",
+                           view=VIEW, **MONTHLY)
+    with Session(own_store.engine) as s:  # a kind a newer (or older) version of the app made
+        s.get(Subscription, sid).kind = "chart"
+        s.commit()
+    assert run(mail_app).exit_code == 0  # a refusal is recorded, not a failure of the run
+    run(mail_app, "2026-12-07 12:00")  # after every back-off: nothing is tried again
+    rows = attempts(own_store.engine, sid)
+    assert [(a.attempt, a.outcome, a.error) for a in rows] == [
+        (1, "refused", "nothing makes a 'chart' delivery in this app")]
+    assert rows[0].next_retry_at is None and mail.handler.received == []
+
+
 def test_an_interrupted_attempt_is_recorded_and_retried(own_store, mail, mail_app, quick_render):
     sid = add_subscription(own_store.engine, "viewer", "viewer@example.com", kind="snapshot",
                            view=VIEW, **MONTHLY)
