@@ -1,5 +1,6 @@
 """The page side of "Export PDF": a client-side callback that posts the current URL state to
-/export/pdf in the background, then saves the file or shows the server's message."""
+/export/pdf in the background, then saves the file or shows the server's message (assets/download.js does the
+request)."""
 
 from __future__ import annotations
 
@@ -15,28 +16,10 @@ EXPORT_JS = """function (clicks, messages) {
   const id = JSON.parse(ctx.triggered[0].prop_id.split('.n_clicks')[0]);
   const show = (text, colour) => window.dash_clientside.set_props(
     'pdf-status', {children: text, c: colour});
-  const csrf = document.querySelector('input[name=csrf_token]');
-  const body = new URLSearchParams({path: location.pathname + location.search,
-                                    paper: id.paper, orientation: id.orientation});
-  fetch('/export/pdf', {method: 'POST', body: body, credentials: 'same-origin',
-                        headers: {'X-CSRF-Token': csrf ? csrf.value : ''}})
-    .then(async (response) => {
-      if (!response.ok) {
-        let text = response.status + ' ' + response.statusText;
-        try { text = (await response.json()).error || text; } catch (e) { /* not JSON */ }
-        throw new Error(text);
-      }
-      const blob = await response.blob();
-      const match = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
-      const link = document.createElement('a');
-      link.href = URL.createObjectURL(blob);
-      link.download = match ? match[1] : 'snapshot.pdf';
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
-      show(messages.done, 'teal');
-    })
+  window.channelOps.postAndSave('/export/pdf', {
+      path: location.pathname + location.search, paper: id.paper,
+      orientation: id.orientation}, 'snapshot.pdf')
+    .then(() => show(messages.done, 'teal'))
     .catch((error) => {
       const text = String(error.message || error);
       show(text.startsWith(messages.failed) ? text : messages.failed + ' ' + text, 'red');

@@ -30,27 +30,9 @@ DOWNLOAD_JS = """function (clicks, unit, month, lang, messages) {
   if (!clicks) { return window.dash_clientside.no_update; }
   const show = (text, colour) => window.dash_clientside.set_props(
     'report-status', {children: text, c: colour});
-  const csrf = document.querySelector('input[name=csrf_token]');
-  const body = new URLSearchParams({unit: unit || '', month: month || '', lang: lang || ''});
-  fetch('/export/report', {method: 'POST', body: body, credentials: 'same-origin',
-                           headers: {'X-CSRF-Token': csrf ? csrf.value : ''}})
-    .then(async (response) => {
-      if (!response.ok) {
-        let text = response.status + ' ' + response.statusText;
-        try { text = (await response.json()).error || text; } catch (e) { /* not JSON */ }
-        throw new Error(text);
-      }
-      const blob = await response.blob();
-      const match = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
-      const link = document.createElement('a');
-      link.href = URL.createObjectURL(blob);
-      link.download = match ? match[1] : 'report.pdf';
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
-      show(messages.done, 'teal');
-    })
+  window.channelOps.postAndSave(
+      '/export/report', {unit: unit || '', month: month || '', lang: lang || ''}, 'report.pdf')
+    .then(() => show(messages.done, 'teal'))
     .catch((error) => show(String(error.message || error), 'red'));
   return messages.working;
 }"""
