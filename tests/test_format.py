@@ -130,7 +130,7 @@ def test_the_admin_tables_label_their_times_with_the_zone(app):
         assert (rows[0]["role_name"], rows[0]["active_text"]) == ("查看者", "否")
 
 
-def test_the_top_stage_says_so_instead_of_a_next_stage():
+def test_the_top_stage_says_so_instead_of_a_next_stage(app):  # pages register with an app
     from components.i18n import t
     from pages.stages import _next_steps
     from tests.test_pages import texts
