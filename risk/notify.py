@@ -87,6 +87,8 @@ def causes(session: Session, now: dt.datetime, due_soon: dt.timedelta) -> list[C
                    and_(RiskEventStep.action == "move", RiskEventStep.to_state == "reopened")))
         .order_by(RiskEventStep.at, RiskEventStep.id))
     for incident_id, action, at, assignee in steps:
+        if incident_id is None:
+            continue
         if action == "assign":
             cause = Cause(incident_id, "dispatched", _stamp(at), assignee)
         elif action == "escalate":
@@ -318,13 +320,20 @@ def notice_of(session: Session, notification: RiskNotification) -> Notice:
         rule_en=incident.rule.name_en, severity=incident.rule.severity, owner=_place(owner),
         units=tuple(units.values()), state=lead.state if lead else "open",
         deadline=incident.deadline,
-        assignee_user=(f"{person.display_name} ({person.username})" if person and
-                       person.display_name else person.username if person else None),
+        assignee_user=_person(person),
         assignee_role=incident.assignee_role if role_unit else None,
         assignee_unit=_place(role_unit) if role_unit else None,
         escalated_to=_place(raised) if raised else None,
         lead_event_id=lead.id if lead else None,
         link=f"/risk?event={lead.id}" if lead else "/risk")
+
+
+def _person(user: User | None) -> str | None:
+    if user is None:
+        return None
+    if user.display_name and user.display_name != user.username:
+        return f"{user.display_name} ({user.username})"
+    return user.username
 
 
 def webhook_url(session: Session, notification: RiskNotification) -> str | None:
