@@ -214,8 +214,9 @@ def _insert_new(session: Session, rows: list[dict]) -> int:
     added = 0
     for row in rows:
         statement = maker(RiskNotification).values(**row).on_conflict_do_nothing(
-            index_elements=["incident_id", "kind", "trigger", "channel", "recipient"])
-        added += session.execute(statement).rowcount or 0  # type: ignore[attr-defined]
+            index_elements=["incident_id", "kind", "trigger", "channel", "recipient"]
+        ).returning(RiskNotification.id)
+        added += len(session.execute(statement).all())
     session.flush()
     return added
 
