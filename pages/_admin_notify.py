@@ -2,7 +2,7 @@
 masked: a robot's key is a secret) and the newest notices with their outcomes.
 
 Thin: the actions call `risk.webhooks` (admins only, the URL checked, audited), the table
-`risk.notify.recent_notifications`; this callback commits what it started.
+`risk.notify.recent_notifications`; the callback that changes a webhook commits what it started.
 """
 
 from __future__ import annotations
@@ -76,38 +76,44 @@ def section(lang: str) -> dmc.Stack:
     ], gap="sm")
 
 
-@callback(Output("notify-webhooks", "rowData"), Output("notify-recent", "rowData"),
-          Input("admin-changed", "data"))
-def show_notifications(_changed):
-    """Fill the webhooks and recent notices tables."""
-    session, lang = get_session(), _lang()
-    try:
-        hooks = webhooks.list_webhooks(session, current_user, tz=company_zone())
-        recent = notify.recent_notifications(session, current_user, tz=company_zone())
-    except admin.NotPermitted:
-        return [], []
-    return ([{**h, "unit_name": h["unit_name_en" if lang == "en" else "unit_name_zh"]}
-             for h in hooks], recent)
+def register() -> None:
+    """Define this section's callbacks. Called by `pages/admin.py`, which Dash executes afresh for
+    every app it makes (this module, imported once, would give its callbacks to the first app only).
+    """
 
+    @callback(Output("notify-webhooks", "rowData"), Output("notify-recent", "rowData"),
+              Input("admin-changed", "data"))
+    def show_notifications(_changed):
+        """Fill the webhooks and recent notices tables."""
+        session, lang = get_session(), _lang()
+        try:
+            hooks = webhooks.list_webhooks(session, current_user, tz=company_zone())
+            recent = notify.recent_notifications(session, current_user, tz=company_zone())
+        except admin.NotPermitted:
+            return [], []
+        return ([{**h, "unit_name": h["unit_name_en" if lang == "en" else "unit_name_zh"]}
+                 for h in hooks], recent)
 
-@callback(Output("admin-message", "children", allow_duplicate=True),
-          Output("admin-message", "hide", allow_duplicate=True),
-          Output("admin-message", "color", allow_duplicate=True),
-          Output("admin-changed", "data", allow_duplicate=True),
-          Input("notify-set", "n_clicks"), Input("notify-remove", "n_clicks"),
-          State("notify-unit", "value"), State("notify-url", "value"),
-          State("admin-changed", "data"), prevent_initial_call=True)
-@writes_data
-def change_webhook(_set, _remove, unit, url, changed):
-    """Set or remove the typed unit's webhook (checked on the server, audited)."""
-    session, lang = get_session(), _lang()
-    try:
-        if dash.ctx.triggered_id == "notify-remove":
-            webhooks.remove_webhook(session, current_user, unit or "")
-        else:
-            webhooks.set_webhook(session, current_user, unit or "", url or "")
-    except (webhooks.WebhookError, admin.NotPermitted) as exc:
-        session.rollback()
-        return f"{t('admin.not_done', lang)}{exc}", False, "red", no_update
-    session.commit()  # this callback started the work: it commits it
-    return t("admin.done", lang), False, "green", (changed or 0) + 1
+    @callback(Output("admin-message", "children", allow_duplicate=True),
+              Output("admin-message", "hide", allow_duplicate=True),
+              Output("admin-message", "color", allow_duplicate=True),
+              Output("admin-changed", "data", allow_duplicate=True),
+              Output("notify-url", "value"),
+              Input("notify-set", "n_clicks"), Input("notify-remove", "n_clicks"),
+              State("notify-unit", "value"), State("notify-url", "value"),
+              State("admin-changed", "data"), prevent_initial_call=True)
+    @writes_data
+    def change_webhook(_set, _remove, unit, url, changed):
+        """Set or remove the typed unit's webhook (checked on the server, audited); once set, the
+        URL (a secret) leaves the input."""
+        session, lang = get_session(), _lang()
+        try:
+            if dash.ctx.triggered_id == "notify-remove":
+                webhooks.remove_webhook(session, current_user, unit or "")
+            else:
+                webhooks.set_webhook(session, current_user, unit or "", url or "")
+        except (webhooks.WebhookError, admin.NotPermitted) as exc:
+            session.rollback()
+            return f"{t('admin.not_done', lang)}{exc}", False, "red", no_update, no_update
+        session.commit()  # this callback started the work: it commits it
+        return t("admin.done", lang), False, "green", (changed or 0) + 1, ""

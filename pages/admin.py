@@ -36,6 +36,7 @@ from risk import rules_admin
 from risk.params import reference
 
 dash.register_page(__name__, path="/admin", name="Admin · 管理")
+_admin_notify.register()  # the risk notifications tab's callbacks, on this app
 
 def _lang() -> str:
     return getattr(current_user, "language", None) or "zh"

@@ -516,3 +516,49 @@ def test_two_senders_at_once_send_each_notice_once(own_store, mail, monkeypatch)
     assert sorted((n.recipient, n.state, n.attempts) for n in rows(own_store.engine, incident_id)
                   ) == [("manager@example.com", "sent", 1), ("user nomail", "refused", 0),
                         ("zhang@example.com", "sent", 1)]
+
+
+# --- the admin page -----------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_the_admin_page_sets_a_webhook_masked_and_refuses_a_malformed_one(tmp_path):
+    from tests.browser import browser_page, live_server, sign_in
+    from tests.conftest import seeded_store
+
+    store = seeded_store("sqlite", tmp_path)
+    incident_id, _ = add_incident(store.engine)
+    with Session(store.engine) as s:
+        s.add(RiskNotification(incident_id=incident_id, kind="overdue", trigger="t",
+                               channel="webhook", recipient="webhook:1", state="failed",
+                               attempts=1, created_at=dt.datetime(2026, 12, 1),
+                               error="127.0.0.1:9 answered HTTP 500: boom"))
+        s.commit()
+    try:
+        with app_over(store) as flask_app, live_server(flask_app) as base, \
+                browser_page(1366, 768) as (page, errors):
+            failures: list[str] = []
+            page.on("response", lambda r: failures.append(f"{r.status} {r.url}")
+                    if r.status >= 500 else None)
+            sign_in(page, base, "admin")
+            page.goto(base + "/admin")
+            page.click("#admin-tabs >> text=风险通知")
+            page.wait_for_selector("#notify-recent .ag-cell-value")
+            assert "answered HTTP 500: boom" in page.inner_text("#notify-recent")
+            page.fill("#notify-unit", "ZJ-HZ")
+            page.fill("#notify-url", "https://user:pw@example.com/hook")
+            page.click("#notify-set")
+            page.wait_for_function("() => document.querySelector('#admin-message')"
+                                   " && document.querySelector('#admin-message').innerText"
+                                   ".includes('网址无效')")
+            assert "Invalid webhook URL" in page.inner_text("#admin-message")
+            page.fill("#notify-url", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=S3CRET")
+            page.click("#notify-set")
+            page.wait_for_selector("#notify-webhooks .ag-cell-value")
+            page.wait_for_function("() => document.querySelector('#notify-webhooks').innerText"
+                                   ".includes('key=****')")
+            assert "S3CRET" not in page.content()
+            page.screenshot(path=str(tmp_path / "admin-notify.png"), full_page=True)
+    finally:
+        store.drop()
+    assert failures == []
+    assert [e for e in errors if "favicon" not in e] == []
