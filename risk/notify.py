@@ -177,7 +177,7 @@ def recipients(session: Session, incident: RiskIncident, cause: Cause) -> list[R
             found.append(Recipient("email", f"user {user.username}", user.id, refused=(
                 f"{user.username}'s email address is not valid / {user.username} 的电子邮件地址无效")))
         else:
-            found.append(Recipient("email", address.lower(), user.id))
+            found.append(Recipient("email", address, user.id))
     unit = session.get(OrgUnit, incident.escalated_unit_id if escalated else incident.owner_unit_id)
     hook = webhook_for(session, unit) if unit is not None else None
     if hook is not None:

@@ -562,3 +562,26 @@ def test_the_admin_page_sets_a_webhook_masked_and_refuses_a_malformed_one(tmp_pa
         store.drop()
     assert failures == []
     assert [e for e in errors if "favicon" not in e] == []
+
+
+def test_a_notice_left_sending_by_a_dead_sender_is_retried(own_store, receiver, notify_app):
+    incident_id, _ = add_incident(own_store.engine)
+    set_hook(own_store.engine, "ZJ-HZ-01", receiver.url + "/hook")
+    add_steps(own_store.engine, incident_id, DISPATCHED, "assign", "dispatched", "zhang")
+    claimed_at = dt.datetime(2026, 12, 1, 1, 5)  # UTC
+    with notify_app.app_context():
+        session = get_session()
+        notify.sweep(session, claimed_at, notify_app.extensions["settings"])
+        (hook_notice,) = [n.id for n in session.scalars(select(RiskNotification).where(
+            RiskNotification.channel == "webhook"))]
+        assert notify.claim(session, hook_notice, claimed_at, 3)
+        session.commit()  # ... and the sender dies before sending
+    assert run(notify_app, "2026-12-01 09:30").exit_code == 0  # within the hour: left alone
+    assert receiver.posts == []
+    result = run(notify_app, "2026-12-01 10:10")  # an hour on: interrupted, failed, backed off
+    assert result.exit_code == 0 and receiver.posts == []
+    (row,) = [n for n in rows(own_store.engine, incident_id) if n.channel == "webhook"]
+    assert (row.state, row.attempts) == ("failed", 1) and "interrupted" in row.error
+    assert run(notify_app, "2026-12-01 10:20").exit_code == 0
+    (row,) = [n for n in rows(own_store.engine, incident_id) if n.channel == "webhook"]
+    assert (row.state, row.attempts) == ("sent", 2) and len(receiver.posts) == 1
