@@ -276,7 +276,7 @@ def post_json(url: str, payload: dict, timeout: float, allowed: Allowed,
         raise WebhookRefused(f"the webhook URL is malformed: {problem[1]} / 网址无效：{problem[0]}")
     parts = urlsplit(url)
     https = parts.scheme.lower() == "https"
-    host, port = parts.hostname or "", parts.port or (443 if https else 80)
+    host, port = _ascii_host(parts.hostname or ""), parts.port or (443 if https else 80)
     addresses = checked_addresses(host, port, allowed, resolve)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -300,6 +300,15 @@ def post_json(url: str, payload: dict, timeout: float, allowed: Allowed,
     if isinstance(last, TimeoutError) or last is None:
         raise WebhookFailed(f"{host}:{port} did not answer within {timeout:g} s")
     raise WebhookFailed(f"cannot connect to {host}:{port}: {getattr(last, 'strerror', None) or last}")
+
+
+def _ascii_host(host: str) -> str:
+    """The host as sent in `Host` and TLS (an internationalised name in its IDNA form)."""
+    try:
+        host.encode("ascii")
+        return host
+    except UnicodeEncodeError:
+        return host.encode("idna").decode("ascii")
 
 
 def _exchange(connection: http.client.HTTPConnection, target: str, body: bytes, deadline: float,

@@ -226,3 +226,41 @@ def test_notify_due_records_a_refused_address(own_store, receiver, url):
         assert row.state == "refused" and row.attempts == 1
         assert "not a public address" in row.error and row.finished_at is not None
     assert receiver.posts == []
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_name(receiver, tmp_path, monkeypatch):
+    """Over TLS the connection is made to the checked address while the certificate is checked
+    against the URL's host name (SNI and verification), so pinning the address weakens nothing."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=robot.example", "-addext", "subjectAltName=DNS:robot.example",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = Receiver()
+    server.server.socket = tls.wrap_socket(server.server.socket, server_side=True)
+    real = ssl.create_default_context
+
+    def trusting(*args, **kwargs):  # the test's certificate as the only authority
+        context = real(*args, **kwargs)
+        context.load_verify_locations(cert)
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", trusting)
+    try:
+        url = f"https://robot.example:{server.port}/hook?key=k"
+        assert post_json(url, MESSAGE, 3, LOOPBACK, lambda h, p: ["127.0.0.1"]) == "HTTP 200"
+        assert server.posts == [("/hook?key=k", f"robot.example:{server.port}", MESSAGE)]
+        # The same address under another name: the certificate does not match, nothing is sent.
+        with pytest.raises(WebhookFailed, match="certificate|hostname|CERTIFICATE"):
+            post_json(f"https://other.example:{server.port}/hook", MESSAGE, 3, LOOPBACK,
+                      lambda h, p: ["127.0.0.1"])
+        assert len(server.posts) == 1
+    finally:
+        server.close()
