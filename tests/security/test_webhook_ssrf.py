@@ -228,7 +228,7 @@ def test_notify_due_records_a_refused_address(own_store, receiver, url):
     assert receiver.posts == []
 
 
-def test_https_goes_to_the_checked_address_and_verifies_the_name(receiver, tmp_path, monkeypatch):
+def test_https_goes_to_the_checked_address_and_verifies_the_name(tmp_path, monkeypatch):
     """Over TLS the connection is made to the checked address while the certificate is checked
     against the URL's host name (SNI and verification), so pinning the address weakens nothing."""
     import shutil
