@@ -377,6 +377,11 @@ class Settings:
         "webhooks may reach although they are private, loopback or link-local (an intranet chat "
         "server). Empty: public addresses only. A webhook's host is resolved when it is sent and "
         "every address it resolves to must be allowed.")
+    PUBLIC_BASE_URL: str | None = _setting(
+        None, _optional(origin()),
+        "The address users open the dashboard at, e.g. `https://ops.example.com`: risk "
+        "notifications link to `PUBLIC_BASE_URL/risk?event=ID`. Unset: they give the path only "
+        "(`/risk?event=ID`).")
 
     def as_config(self) -> dict[str, Any]:
         """The settings as Flask config entries (name -> typed value)."""

@@ -33,7 +33,7 @@ window.dash_clientside = window.dash_clientside || {};
 window.dash_clientside.grids = {
   fit: function () {
     var ids = ['admin-users', 'admin-audit', 'admin-rubric', 'admin-rules', 'admin-rule-settings',
-               'playlist-items'];
+               'playlist-items', 'notify-webhooks', 'notify-recent'];
     setTimeout(function () {
       ids.forEach(function (id) {
         var el = document.getElementById(id);

@@ -6,7 +6,9 @@ and PDFs delivered by email on a schedule.
 `service` one snapshot end to end, `render` playwright, `tokens` the single-use sign-in of the
 renderer, `origin` the one address the renderer may load (fixed at start-up), `views` which view
 is exported, its header and its file name. `subscriptions` holds standing orders for PDFs by email,
-`schedule` when they are due, `delivery` and `deliver_cli` (`deliver-due`) their sending.
+`schedule` when they are due, `delivery` and `deliver_cli` (`deliver-due`) their sending. Risk
+notices (queued by `risk.notify`) go out by email and chat-robot webhook through `notify_cli`
+(`notify-due`), their words made by `notices`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Check RENDER_BASE_URL, register the export routes and the `snapshot` and `deliver-due`
-    commands."""
-    from export import cli, deliver_cli, origin, routes
+    """Check RENDER_BASE_URL, register the export routes and the `snapshot`, `deliver-due` and
+    `notify-due` commands."""
+    from export import cli, deliver_cli, notify_cli, origin, routes
 
     origin.configure(app)
     routes.init_app(app)
     cli.init_app(app)
     deliver_cli.init_app(app)
+    notify_cli.init_app(app)

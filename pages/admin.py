@@ -1,5 +1,6 @@
 """Admin: accounts (list, create, deactivate, reset passwords, revoke tokens), the audit log, the
-stage rubric, the risk rules and the wall-display playlists.
+stage rubric, the risk rules, the wall-display playlists and the risk notifications (webhooks and
+the newest notices, `pages/_admin_notify.py`).
 
 Thin: every action calls `auth.admin` (playlists: `display.playlists`), which checks the role on the
 server and audits the change.
@@ -29,11 +30,13 @@ from data.rubric import BY_ID as RUBRIC_BY_ID
 from display import playlists
 from display.playlists import PlaylistError
 from metrics.registry import REGISTRY
+from pages import _admin_notify
 from pages._common import company_zone, in_zone
 from risk import rules_admin
 from risk.params import reference
 
 dash.register_page(__name__, path="/admin", name="Admin · 管理")
+_admin_notify.register()  # the risk notifications tab's callbacks, on this app
 
 def _lang() -> str:
     return getattr(current_user, "language", None) or "zh"
@@ -78,7 +81,8 @@ def _grid(grid_id: str, columns: list[dict], selectable: bool = False) -> dag.Ag
 clientside_callback(ClientsideFunction("grids", "fit"), Output("admin-grids-fitted", "data"),
                     Input("admin-tabs", "value"),
                     *[Input(g, "rowData") for g in ("admin-users", "admin-audit", "admin-rubric",
-                                                    "admin-rules", "playlist-items")])
+                                                    "admin-rules", "playlist-items",
+                                                    *_admin_notify.GRIDS)])
 
 
 def _rubric_columns(lang: str) -> list[dict]:
@@ -212,12 +216,14 @@ def layout(**_query: str):
         dcc.Store(id="admin-grids-fitted"),
         dmc.Tabs([
             dmc.TabsList([dmc.TabsTab(t(f"admin.tab.{tab}", lang), value=tab)
-                          for tab in ("users", "audit", "rubric", "rules", "playlists")]),
+                          for tab in ("users", "audit", "rubric", "rules", "playlists",
+                                      "notify")]),
             dmc.TabsPanel(users, value="users", pt="sm"),
             dmc.TabsPanel(audit_tab, value="audit", pt="sm"),
             dmc.TabsPanel(rubric_tab, value="rubric", pt="sm"),
             dmc.TabsPanel(rules_tab, value="rules", pt="sm"),
             dmc.TabsPanel(playlists_tab, value="playlists", pt="sm"),
+            dmc.TabsPanel(_admin_notify.section(lang), value="notify", pt="sm"),
         ], value="users", id="admin-tabs"),
     ], size="xl", py="md")
 

@@ -18,7 +18,7 @@ PAGES = [f"/regions?unit=ZJ&{JUNE}", f"/regions?unit=ZJ-HZ&{JUNE}",
          f"/regions?unit=ZJ-HZ-01-01&{JUNE}", f"/stages?unit=ZJ&{JUNE}",
          f"/stages?unit=ZJ-HZ&{JUNE}", f"/targets?unit=ZJ&{JUNE}", f"/targets?unit=ZJ-HZ-01&{JUNE}",
          f"/risk?unit=ZJ&{JUNE}", f"/risk?unit=ZJ-HZ-01&{JUNE}", "/admin", "/admin/import"]
-ADMIN_TABS = ("审计日志", "阶段规则", "风险规则", "大屏播放列表")
+ADMIN_TABS = ("审计日志", "阶段规则", "风险规则", "大屏播放列表", "风险通知")
 
 # The visible grid cells (and header labels) whose text is wider than the room they have.
 CUT = """() => [...document.querySelectorAll('.ag-cell-value, .ag-header-cell-text')]

@@ -44,6 +44,7 @@ ENTRY_POINTS = {
     "report/cli.py": "click commands",
     "report/routes.py": "Flask views: the monthly report",
     "export/deliver_cli.py": "click command (deliver-due: claims, tokens, outcomes)",
+    "export/notify_cli.py": "click command (notify-due: escalations, the queue, claims, outcomes)",
     "jobs/ingest/cli.py": "click commands",
     "bench/": "scripts",
 }
