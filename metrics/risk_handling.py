@@ -28,7 +28,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Float, and_, case, cast, extract, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from data.clock import local_now
@@ -100,7 +112,8 @@ def _handling_rows(session: Session, unit: OrgUnit, start: dt.date, end: dt.date
                 .select_from(items).join(owner, owner.id == items.c.owner_id)
                 ).cte("handling_measured")
     m = measured.c
-    every_tier, every_type = literal_column(str(ALL_TIERS)), literal_column(f"'{ALL_TYPES}'")
+    every_tier: ColumnElement = literal_column(str(ALL_TIERS))
+    every_type: ColumnElement = literal_column(f"'{ALL_TYPES}'")
     grouped = union_all(*(
         select(tier.label("g_tier"), kind.label("g_type"), m.h_d, m.h_r, m.due, m.on_time)
         for tier, kind in ((m.tier, m.rule_type), (m.tier, every_type),

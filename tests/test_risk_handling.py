@@ -257,8 +257,8 @@ def _oracle(items: list[Item], tiers: dict[str, int], kinds: dict[str, str], as_
         done = all(e.resolved for e in item.events)
         resolved = max(e.resolved for e in item.events) if done else None  # type: ignore[type-var]
         deadline = min(e.deadline for e in item.events)
-        hours = lambda t: None if t is None else (t - created).total_seconds() / 3600  # noqa: E731
-        measured.append((tiers[item.owner], kinds[item.rule], hours(dispatched), hours(resolved),
+        measured.append((tiers[item.owner], kinds[item.rule], _since(created, dispatched),
+                         _since(created, resolved),
                          resolved is not None or deadline < as_of,
                          resolved is not None and resolved <= deadline))
     out = {}
@@ -277,6 +277,10 @@ def _oracle(items: list[Item], tiers: dict[str, int], kinds: dict[str, str], as_
                 resolve_p90_hours=q(r, 90), due=due, resolved_on_time=kept,
                 on_time_share=kept / due if due else None)
     return out
+
+
+def _since(start: dt.datetime, then: dt.datetime | None) -> float | None:
+    return None if then is None else (then - start).total_seconds() / 3600
 
 
 def _random_items(rng: random.Random, units: list[OrgUnit], rules: list[RiskRule]) -> list[Item]:
