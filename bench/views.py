@@ -209,7 +209,7 @@ def main() -> None:
     args = parser.parse_args()
     units = tuple(args.units.split(","))
     if args.handling:
-        print(HEADER)
+        print(HEADER_BY_UNIT)
         for spec in args.url:
             label, _, url = spec.partition("=") if "=" in spec.split("://")[0] else ("", "", spec)
             print(table(run_handling(url, args.reps, units), label or url.split("://")[0], True),
