@@ -10,7 +10,8 @@ inside a Flask request) is timed. Cold = the result cache emptied just before th
 database's own buffers stay warm); warm = the same render again. Prints a Markdown table of p50 and
 p95 per page and overall (`--by-unit`: per unit and page). The accounts `bench-<unit>` (managers;
 an admin for HQ) are created in the store if missing. `--profile N` prints cProfile's N costliest
-functions over all cold renders.
+functions over all cold renders. `--handling` times the risk page's handling-times read alone
+(`metrics.risk_handling.handling_times`), cold and warm, per unit and period.
 """
 
 from __future__ import annotations
