@@ -25,6 +25,7 @@ from metrics.freshness import last_loaded, loaded_range
 from metrics.matrix import matrix
 from metrics.registry import KPIS
 from metrics.risk import events
+from metrics.risk_handling import handling_times
 from metrics.scope import OutOfScope, Scope
 from metrics.stages import assess, assess_children
 from metrics.targets import Bands
@@ -269,3 +270,24 @@ def live():
     unit = params.unit(session, request.args, _scope())
     now = clock.local_now().replace(second=0, microsecond=0)
     return jsonify(live_view(session, unit, now, _scope()).as_dict())
+
+
+@bp.get("/risk-handling")
+def risk_handling():
+    """Hours to dispatch and to resolve risk work per owner tier and rule type, for the incidents
+    created in a month in a unit's subtree (`metrics.risk_handling`; null where nothing was
+    measured, `tier`/`rule_type` null on the total rows)."""
+    session = get_read_session()
+    unit = params.unit(session, request.args, _scope())
+    first = params.month(request.args)
+    frame = handling_times(session, unit, first, month_end(first), _scope(),
+                           as_of=local_now())
+    period = f"{first:%Y-%m}"
+    return jsonify([{"unit": unit.code, "period": period,
+                     **{k: _hours(k, v) for k, v in row.items()}} for row in _rows(frame)])
+
+
+def _hours(key: str, value):
+    """Hours rounded to 4 decimals (about a third of a second): SQLite's day arithmetic leaves
+    float noise beyond that."""
+    return round(value, 4) if key.endswith("_hours") and value is not None else value

@@ -10,7 +10,8 @@ inside a Flask request) is timed. Cold = the result cache emptied just before th
 database's own buffers stay warm); warm = the same render again. Prints a Markdown table of p50 and
 p95 per page and overall (`--by-unit`: per unit and page). The accounts `bench-<unit>` (managers;
 an admin for HQ) are created in the store if missing. `--profile N` prints cProfile's N costliest
-functions over all cold renders.
+functions over all cold renders. `--handling` times the risk page's handling-times read alone
+(`metrics.risk_handling.handling_times`), cold and warm, per unit and period.
 """
 
 from __future__ import annotations
@@ -112,6 +113,38 @@ def run(url: str, reps: int, pages=PAGES, units=UNITS, periods=PERIODS,
     return samples
 
 
+def run_handling(url: str, reps: int, units=(TOP,), periods=PERIODS
+                 ) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """Time the handling-times read (`metrics.risk_handling.handling_times`, the risk page's
+    panel and `/api/v1/risk-handling`) on its own, cold (result cache emptied) and warm, per unit
+    and period, inside an app context as the page runs it; return samples by (read, unit)."""
+    from metrics.risk_handling import handling_times
+    from views.resolve import View, resolve_view
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
+    ensure_managers(app.extensions["engine"], units)
+    samples: dict[tuple[str, str], dict[str, list[float]]] = {
+        ("handling_times", u): {"cold": [], "warm": []} for u in units}
+    for _ in range(reps):
+        for code in units:
+            for period in periods:
+                with app.test_request_context("/"):
+                    session = get_session()
+                    user = session.scalar(select(User).where(User.username == f"bench-{code}"))
+                    login_user(user)
+                    found = resolve_view(session, user, "/risk", {"unit": code, "period": period})
+                    assert isinstance(found, View), found
+                    metrics_cache.clear()
+                    s = samples[("handling_times", code)]
+                    for kind in ("cold", "warm", "warm"):
+                        started = time.perf_counter()
+                        handling_times(session, found.unit, found.state.start, found.state.end,
+                                       found.scope)
+                        s[kind].append(time.perf_counter() - started)
+    app.extensions["engine"].dispose()
+    return samples
+
+
 def table(samples: dict[tuple[str, str], dict[str, list[float]]], label: str,
           by_unit: bool = False) -> str:
     """Format samples as Markdown rows (milliseconds): by page, or by unit and page."""
@@ -172,8 +205,17 @@ def main() -> None:
                              "(DATABASE_READ_URL), writes and sign-in go to --url")
     parser.add_argument("--plain", action="store_true",
                         help="the un-optimised computation: facts only, no cache (warm = cold)")
+    parser.add_argument("--handling", action="store_true",
+                        help="time the handling-times read alone (cold, warm) instead of pages")
     args = parser.parse_args()
     units = tuple(args.units.split(","))
+    if args.handling:
+        print(HEADER_BY_UNIT)
+        for spec in args.url:
+            label, _, url = spec.partition("=") if "=" in spec.split("://")[0] else ("", "", spec)
+            print(table(run_handling(url, args.reps, units), label or url.split("://")[0], True),
+                  flush=True)
+        return
     profiler = cProfile.Profile() if args.profile else None
     sizes: dict | None = {} if args.sizes else None
     print(HEADER_BY_UNIT if args.by_unit else HEADER)

@@ -24,8 +24,8 @@ def signed(value: float, digits: int = 1) -> str:
     return f"{0.0:.{digits}f}" if rounded == 0 else f"{rounded:+.{digits}f}"
 
 
-UNIT_SUFFIX = {"days": (" 天", " d"), "minutes": (" 分钟", " min"), "seconds": (" 秒", " s"),
-               "per 10k": (" 件/万户", " per 10k customers")}
+UNIT_SUFFIX = {"days": (" 天", " d"), "hours": (" 小时", " h"), "minutes": (" 分钟", " min"),
+               "seconds": (" 秒", " s"), "per 10k": (" 件/万户", " per 10k customers")}
 
 
 def number(value, unit: str = "count", lang: str = "zh", digits: int | None = None) -> str:

@@ -721,6 +721,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notify.col.created": ("生成时间", "Queued"),
     "notify.col.updated_by": ("设置人", "Set by"),
     "notify.col.updated_at": ("设置时间", "Set at"),
+    # issue 23: handling times
+    "risk.handling.title": ("处置时长", "Handling times"),
+    "risk.handling.help": ("期间内发现的风险事件，按责任层级和规则类型；同一事件组（incident）计为一项。"
+                           "派单时长：发现至首次派单；解决时长：发现至全部事件解决；"
+                           "按时解决率：已解决或已超期的事项中按期限解决的比例。",
+                           "Risk work found in the period, by owner tier and rule type; the events "
+                           "of one incident count once. To dispatch: from detection to the first "
+                           "dispatch; to resolve: from detection until every event is resolved; "
+                           "on time: of the items resolved or past their deadline, the share "
+                           "resolved by it."),
+    "risk.handling.tier": ("责任层级", "Owner tier"),
+    "risk.handling.type": ("规则类型", "Rule type"),
+    "risk.handling.incidents": ("事项数", "Incidents"),
+    "risk.handling.dispatched": ("已派单", "Dispatched"),
+    "risk.handling.dispatch_median": ("派单时长中位数", "Median to dispatch"),
+    "risk.handling.dispatch_p90": ("派单时长 P90", "P90 to dispatch"),
+    "risk.handling.resolved": ("已解决", "Resolved"),
+    "risk.handling.resolve_median": ("解决时长中位数", "Median to resolve"),
+    "risk.handling.resolve_p90": ("解决时长 P90", "P90 to resolve"),
+    "risk.handling.on_time": ("按时解决率", "Resolved on time"),
+    "risk.handling.all_tiers": ("全部层级", "All tiers"),
+    "risk.handling.all_types": ("合计", "All types"),
+    "risk.handling.tier_1": ("总部", "HQ"),
+    "risk.handling.tier_2": ("省公司", "Province"),
+    "risk.handling.tier_3": ("地市公司", "City"),
+    "risk.handling.tier_4": ("县公司", "County"),
+    "risk.handling.tier_5": ("供电所", "Outlet"),
+    "risk.handling.type_threshold": ("阈值", "Threshold"),
+    "risk.handling.type_change": ("变化", "Change"),
+    "risk.handling.type_anomaly": ("异常", "Anomaly"),
+    "risk.handling.type_silence": ("静默", "Silence"),
+    "risk.handling.type_audit": ("审计", "Audit"),
 }
 
 

@@ -21,6 +21,7 @@ from metrics.live import LiveCounters, live_counters
 from metrics.matrix import matrix
 from metrics.registry import KPIS, REGISTRY, Kpi
 from metrics.risk import events, heat_by_child_and_core, open_counts, open_trend, scan_coverage
+from metrics.risk_handling import handling_times
 from metrics.scope import Scope, enforce
 from metrics.stages import Assessment, assess, assess_months, children_this_and_last_month, movers
 from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
@@ -138,6 +139,8 @@ class RiskView:
     trend: pd.DataFrame  # day, open, overdue
     coverage: list[tuple[dt.date, dt.date]]
     open: pd.DataFrame  # the events not yet resolved, whenever they began (overdue ones included)
+    # hours to dispatch and resolve by owner tier and rule type (`metrics.risk_handling`)
+    handling: pd.DataFrame | None = None
 
 
 def risk_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date, now: dt.datetime,
@@ -149,7 +152,7 @@ def risk_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date, now
     return RiskView(listed, open_[open_["overdue"].astype(bool)],
                     heat_by_child_and_core(session, unit, start, end, now, scope=scope),
                     open_trend(session, unit, start, end, scope=scope), scan_coverage(session),
-                    open_)
+                    open_, handling=handling_times(session, unit, start, end, scope, as_of=now))
 
 
 @dataclass(frozen=True)

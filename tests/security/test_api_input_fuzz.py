@@ -33,7 +33,7 @@ def _get(client, path: str, **query: str):
 @pytest.mark.parametrize("path, name", [("/api/v1/kpis", "unit"), ("/api/v1/matrix", "unit"),
                                         ("/api/v1/freshness", "unit"), ("/api/v1/units", "parent"),
                                         ("/api/v1/risk-events", "unit"), ("/api/v1/stages", "unit"),
-                                        ("/api/v1/live", "unit")])
+                                        ("/api/v1/live", "unit"), ("/api/v1/risk-handling", "unit")])
 @pytest.mark.parametrize("bad", ["ZJ\x00", "\x00", "Z\x01J", "ZJ\x7f", "ZJ\x1b[2J"])
 def test_control_characters_in_a_unit_get_400_naming_it(admin_client, path, name, bad):
     query = {name: bad, "start": "2026-06-01", "end": "2026-06-30", "period": "2026-06"}
@@ -101,7 +101,7 @@ _queries = st.fixed_dictionaries({}, optional={
     "period": st.one_of(_dates.map(lambda d: d[:7]), st.text(max_size=8)), "state": _words})
 _paths = st.sampled_from(["/api/v1/kpis", "/api/v1/matrix", "/api/v1/units", "/api/v1/freshness",
                           "/api/v1/stages", "/api/v1/risk-events", "/api/v1/catalog",
-                          "/api/v1/live"])
+                          "/api/v1/live", "/api/v1/risk-handling"])
 
 
 def test_generated_parameters_never_get_a_server_error(admin_client):
