@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import and_, case, func, literal, select
@@ -65,3 +66,39 @@ def my_work(session: Session, user: User, now: dt.datetime, scope: Scope | None)
                      state, who, deadline, deadline < now, why))
     # Objects as they came (pandas would make a missing assignee NaN): None is "nobody".
     return pd.DataFrame(rows, columns=WORK_COLUMNS, dtype=object)
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """An incident as an event's detail shows it: the incident, the units its events are at (top
+    first) and whom it is assigned to ("zhang", "manager@ZJ-HZ-01"; None: nobody)."""
+
+    incident: RiskIncident
+    units: list[OrgUnit]
+    assignee: str | None
+
+
+def incident_of(session: Session, event: RiskEvent) -> IncidentFacts | None:
+    """The incident `event` is worked in, or None while it is in none (the caller has checked the
+    event's scope; the incident's other units lie below the incident's unit, which is the
+    event's or above it)."""
+    if event.incident_id is None:
+        return None
+    incident = session.get(RiskIncident, event.incident_id)
+    if incident is None:
+        return None
+    units = list(session.scalars(
+        select(OrgUnit).where(OrgUnit.id.in_(
+            select(RiskEvent.unit_id).where(RiskEvent.incident_id == incident.id)))
+        .order_by(OrgUnit.path)))
+    return IncidentFacts(incident, units, assignee_text(session, incident))
+
+
+def assignee_text(session: Session, incident: RiskIncident) -> str | None:
+    """Whom the incident is assigned to, as steps name it; None: nobody."""
+    if incident.assignee_id is not None:
+        return session.scalar(select(User.username).where(User.id == incident.assignee_id))
+    if incident.assignee_role and incident.assignee_unit_id is not None:
+        code = session.scalar(select(OrgUnit.code).where(OrgUnit.id == incident.assignee_unit_id))
+        return f"{incident.assignee_role}@{code}"
+    return None

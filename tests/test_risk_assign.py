@@ -16,8 +16,8 @@ from data.units import unit_by_code
 from metrics.risk_work import WORK_COLUMNS, my_work
 from metrics.scope import Scope
 from risk.workflow import (
-    AssignRefused,
     Assignee,
+    AssignRefused,
     StepRefused,
     assign,
     candidates,
@@ -88,9 +88,8 @@ def _refusals(s: Session, incident: RiskIncident) -> int:
     "user:99999999999", "user:1;drop", "role:manager", "role:manager@", "role:@ZJ", "role:manager@ZJ x",
     "role:MANAGER@ZJ", "role:manager@ZJ/../HQ", "group:manager@ZJ", "manager@ZJ", "x" * 5000])
 def test_malformed_values_are_refused_with_a_clear_message(store, raw):
-    with Session(store.engine) as s:
-        with pytest.raises(AssignRefused) as refused:
-            parse_assignee(s, raw)
+    with Session(store.engine) as s, pytest.raises(AssignRefused) as refused:
+        parse_assignee(s, raw)
     message = str(refused.value)
     assert "指派对象格式不正确" in message and "malformed assignee" in message
     assert len(message) < 300  # a huge value is cut, not echoed whole
@@ -100,9 +99,8 @@ def test_malformed_values_are_refused_with_a_clear_message(store, raw):
     ("user:999999", "no such user"), ("role:viewer@ZJ", "cannot handle risk events"),
     ("role:display@ZJ", "cannot handle risk events"), ("role:manager@NOPE", "no such unit")])
 def test_unknown_users_units_and_roles_are_refused(store, raw, said):
-    with Session(store.engine) as s:
-        with pytest.raises(AssignRefused, match=said):
-            parse_assignee(s, raw)
+    with Session(store.engine) as s, pytest.raises(AssignRefused, match=said):
+        parse_assignee(s, raw)
 
 
 def test_well_formed_values_name_a_user_or_a_role_at_a_unit(store):
@@ -349,6 +347,5 @@ def test_my_work_lists_what_is_mine_and_says_why(store):
 def test_my_work_checks_the_scope(store):
     from metrics.scope import OutOfScope
 
-    with Session(store.engine) as s:
-        with pytest.raises(OutOfScope):
-            my_work(s, _user(s, "hzboss"), T0, Scope.of(unit_by_code(s, "ZJ-HZ-01")))
+    with Session(store.engine) as s, pytest.raises(OutOfScope):
+        my_work(s, _user(s, "hzboss"), T0, Scope.of(unit_by_code(s, "ZJ-HZ-01")))
