@@ -349,3 +349,100 @@ def test_my_work_checks_the_scope(store):
 
     with Session(store.engine) as s, pytest.raises(OutOfScope):
         my_work(s, _user(s, "hzboss"), T0, Scope.of(unit_by_code(s, "ZJ-HZ-01")))
+
+
+# -- the page and the API -----------------------------------------------------------------------
+
+
+def test_the_detail_shows_the_incident_and_dispatching_works_it(store):
+    from flask_login import login_user
+
+    from data.db import get_session
+    from tests.conftest import app_over
+    from tests.test_pages import _run_callback, texts
+
+    with Session(store.engine) as s:
+        incident = make_incident(s, "ZJ-HZ-01", ["ZJ-HZ-01", "ZJ-HZ-01-01", "ZJ-HZ-01-02"],
+                                 owner="ZJ-HZ", deadline=dt.datetime(2026, 6, 1, 12, 0))
+        ids = [e.id for e in s.scalars(select(RiskEvent).where(
+            RiskEvent.incident_id == incident.id).order_by(RiskEvent.id))]
+        incident_id = incident.id
+        manager_id = _user(s, "manager").id
+        s.commit()
+    with app_over(store) as flask_app:
+        from pages import risk  # registered once the app is made
+
+        with flask_app.test_request_context("/"):
+            login_user(_user(get_session(), "manager"))
+            shown = " ".join(texts(risk.render_detail(ids[1], "en")).split())
+        assert f"Incident #{incident_id}" in shown and "Units affected 3:" in shown
+        assert "Assignee Nobody" in shown and "risk-assignee" in shown and "Dispatch" in shown
+        assert f"user:{manager_id}" in shown and "role:manager@ZJ-HZ-01" in shown
+        assert '"to": "dispatched"' not in shown  # dispatching is the assign button's
+        assert '"to": "in_progress"' in shown and "Reassign" not in shown
+        with flask_app.test_request_context("/"):
+            login_user(_user(get_session(), "viewer"))  # sees it, may not work it
+            viewer = texts(risk.render_detail(ids[1], "en"))
+        assert f"#{incident_id}" in viewer and "risk-assignee" not in viewer
+        assert "risk-step" not in viewer
+        stale = [{"id": i, "state_name": "open", "overdue_mark": "⚠"} for i in ids]
+        with flask_app.test_request_context("/"):
+            login_user(_user(get_session(), "manager"))
+            _user(get_session(), "manager").language = "en"
+            trigger = '{"to":"incident","type":"risk-assign"}.n_clicks'
+            detail, listed, overdue, work = _run_callback(
+                risk.dispatch, trigger, [1], ids[1], f"user:{manager_id}", "take it", stale,
+                stale)
+        shown = " ".join(texts(detail).split())
+        assert "Assigned to → manager" in str(detail) and "Reassign" in shown  # (a title)
+        assert "Assignee manager" in shown
+        assert [r["state_name"] for r in listed] == ["Dispatched"] * 3  # every event's row
+        assert [r["id"] for r in overdue] == ids  # still overdue: dispatched is not resolved
+        assert [(w["incident"], w["event"], w["why"]) for w in work] == [
+            (f"#{incident_id}", ids[0], "Assigned to me")]
+        # The state buttons work the whole incident.
+        with flask_app.test_request_context("/"):
+            login_user(_user(get_session(), "manager"))
+            _user(get_session(), "manager").language = "en"
+            _, listed, overdue, work = _run_callback(
+                risk.take_step, '{"to":"resolved","type":"risk-step"}.n_clicks', [1], ids[2], "",
+                listed, overdue)
+        assert [r["state_name"] for r in listed] == ["Resolved"] * 3
+        assert overdue == [] and work == []
+    with Session(store.engine) as s:
+        assert {e.state for e in s.scalars(select(RiskEvent).where(
+            RiskEvent.incident_id == incident_id))} == {"resolved"}
+        assert s.get(RiskIncident, incident_id).resolved_at is not None
+
+
+def test_the_my_risk_api(store):
+    from auth.accounts import create_token
+    from tests.conftest import app_over, login
+
+    with Session(store.engine) as s:
+        manager = _user(s, "manager")
+        mine = make_incident(s, "ZJ-HZ-01", ["ZJ-HZ-01", "ZJ-HZ-01-01"], owner="ZJ-HZ",
+                             state="dispatched", deadline=dt.datetime(2026, 6, 1, 12, 0))
+        mine.assignee_id = manager.id
+        owned = make_incident(s, "ZJ-HZ-01-02", ["ZJ-HZ-01-02"], owner="ZJ-HZ-01",
+                              deadline=dt.datetime(2999, 1, 1))
+        token = create_token(s, manager, "test")
+        expected = [
+            {"incident": mine.id, "event": min(e.id for e in s.scalars(select(RiskEvent).where(
+                RiskEvent.incident_id == mine.id, RiskEvent.unit.has(code="ZJ-HZ-01")))),
+             "unit": "ZJ-HZ-01", "units": 2, "rule": "availability_low", "state": "dispatched",
+             "assignee": "manager", "deadline": "2026-06-01T12:00", "overdue": True,
+             "reason": "assigned_to_me"},
+            {"incident": owned.id, "event": s.scalar(select(RiskEvent.id).where(
+                RiskEvent.incident_id == owned.id)), "unit": "ZJ-HZ-01-02", "units": 1,
+             "rule": "availability_low", "state": "open", "assignee": None,
+             "deadline": "2999-01-01T00:00", "overdue": False, "reason": "owner_unit"}]
+        s.commit()
+    with app_over(store) as flask_app:
+        by_token = flask_app.test_client().get("/api/v1/my-risk",
+                                               headers={"Authorization": f"Bearer {token}"})
+        assert by_token.status_code == 200 and by_token.get_json() == expected
+        c = flask_app.test_client()
+        login(c, "admin")
+        assert c.get("/api/v1/my-risk").get_json() == []  # none is the HQ admin's
+        assert flask_app.test_client().get("/api/v1/my-risk").status_code == 401
