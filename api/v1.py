@@ -26,6 +26,7 @@ from metrics.matrix import matrix
 from metrics.registry import KPIS
 from metrics.risk import events
 from metrics.risk_handling import handling_times
+from metrics.risk_work import my_work
 from metrics.scope import OutOfScope, Scope
 from metrics.stages import assess, assess_children
 from metrics.targets import Bands
@@ -291,3 +292,15 @@ def _hours(key: str, value):
     """Hours rounded to 4 decimals (about a third of a second): SQLite's day arithmetic leaves
     float noise beyond that."""
     return round(value, 4) if key.endswith("_hours") and value is not None else value
+@bp.get("/my-risk")
+def my_risk():
+    """The risk incidents the caller is to act on (`metrics.risk_work.my_work`): assigned to
+    them or to their role at their home unit, escalated to their home unit, or unassigned and
+    owned by it; the earliest deadline first."""
+    session = get_read_session()
+    work = my_work(session, current_user, local_now(), _scope())
+    return jsonify([{"incident": r["incident"], "event": r["event"], "unit": r["unit"],
+                     "units": r["units"], "rule": r["rule"], "state": r["state"],
+                     "assignee": r["assignee"], "deadline": _jsonable(r["deadline"]),
+                     "overdue": bool(r["overdue"]), "reason": r["reason"]}
+                    for r in work.to_dict("records")])

@@ -753,6 +753,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "risk.handling.type_anomaly": ("异常", "Anomaly"),
     "risk.handling.type_silence": ("静默", "Silence"),
     "risk.handling.type_audit": ("审计", "Audit"),
+    # issue 23: assignees and my work
+    "risk.my_work": ("我的待办", "My work"),
+    "risk.incident": ("事件组", "Incident"),
+    "risk.units_affected": ("涉及单位", "Units affected"),
+    "risk.assignee": ("处理人", "Assignee"),
+    "risk.nobody": ("未指派", "Nobody"),
+    "risk.why": ("列入原因", "Why listed"),
+    "risk.why.assigned_to_me": ("指派给我", "Assigned to me"),
+    "risk.why.my_unit": ("指派给本单位", "My unit"),
+    "risk.why.escalated_to_my_unit": ("升级到本单位", "Escalated to my unit"),
+    "risk.why.owner_unit": ("本单位负责", "Owner unit"),
+    "risk.assignee_pick": ("选择处理人", "Pick an assignee"),
+    "risk.pick_assignee_first": ("请先选择处理人。", "Pick an assignee first."),
+    "risk.reassign": ("改派", "Reassign"),
+    "risk.assigned": ("派单给", "Assigned to"),
+    "risk.escalated_to": ("升级至", "Escalated to"),
 }
 
 

@@ -23,15 +23,29 @@ from data.clock import local_now
 from data.db import get_read_session, get_session
 from metrics.registry import REGISTRY
 from metrics.risk import event_detail, events, kpi_around
+from metrics.risk_work import incident_of, my_work
 from metrics.scope import OutOfScope, Scope
 from metrics.views import risk_view
 from pages._common import PageContext, frame, in_zone, page_context, refused
 from risk.params import PARAMS
-from risk.workflow import StepRefused, allowed_steps, step
+from risk.workflow import (
+    StepRefused,
+    allowed_steps,
+    assign,
+    candidates,
+    incident_events,
+    incident_steps,
+    parse_assignee,
+    step,
+    step_incident,
+)
 
 dash.register_page(__name__, path="/risk", name="Risk", title="风险 Risk")
 
 PATH = "/risk"
+# Why an incident is in "My work" (metrics.risk_work.REASONS), as messages.
+WHY = {"assigned_to_me": "risk.why.assigned_to_me", "my_unit": "risk.why.my_unit",
+       "escalated_to_my_unit": "risk.why.escalated_to_my_unit", "owner_unit": "risk.why.owner_unit"}
 STATE_KEYS = ("open", "dispatched", "in_progress", "resolved", "closed", "reopened")
 
 
@@ -55,6 +69,7 @@ def layout(**query: str):
     listed, overdue = view.listed, view.overdue
     body = [
         _coverage(view.coverage, ctx.lang),
+        _my_work_panel(ctx.session, ctx.lang),
         dmc.Grid([
             dmc.GridCol(dmc.Paper([dmc.Text(t("risk.heat", ctx.lang), fw=600),
                                    dcc.Graph(figure=safe(risk_heatmap, view.heat, ctx.unit,
@@ -242,6 +257,14 @@ def render_detail(event_id: int | None, lang: str):
         (t("col.status", lang), t(f"risk.state.{event.state}", lang)),
         (in_zone("risk.deadline", lang), event.deadline.strftime("%Y-%m-%d %H:%M")),
     ]
+    inc = incident_of(session, event)
+    if inc is not None:
+        facts += [
+            (t("risk.incident", lang), f"#{inc.incident.id}"),
+            (t("risk.units_affected", lang), f"{len(inc.units)}: "
+             + "、".join(name(u, lang) for u in inc.units)),
+            (t("risk.assignee", lang), inc.assignee or t("risk.nobody", lang)),
+        ]
     chart = None
     if kpi is not None:
         around = kpi_around(session, event, local_now().date())
@@ -249,16 +272,22 @@ def render_detail(event_id: int | None, lang: str):
                                       CORE_COLOURS.get(rule.core, "#0072B2"), kpi.unit, lang,
                                       lang=lang), config=graph_config(lang))
     history = dmc.Timeline([dmc.TimelineItem(
-        title=t(f"risk.state.{s.to_state}", lang),
+        title=_step_title(s, lang),
         children=dmc.Text(f"{s.at:%Y-%m-%d %H:%M} · {s.username}" + (f" · {s.note}" if s.note
                                                                       else ""), size="xs"))
         for s in steps], active=len(steps) - 1, bulletSize=14, lineWidth=2)
-    actions = allowed_steps(event, current_user)
-    controls = dmc.Group([
-        dmc.TextInput(id="risk-note", placeholder=t("risk.note", lang), w=220),
-        *[dmc.Button(t(f"risk.to.{a}", lang), id={"type": "risk-step", "to": a},
-                     size="compact-sm", variant="light") for a in actions],
-    ]) if actions else dmc.Text(t("risk.read_only", lang), size="xs", c="dimmed")
+    if inc is None:  # not grouped yet: the event alone, as before incidents
+        actions, options = allowed_steps(event, current_user), []
+    else:  # the whole incident is worked; dispatching names an assignee
+        actions = incident_steps(session, inc.incident, current_user)
+        options = candidates(session, inc.incident, current_user)
+    controls = dmc.Stack([
+        dmc.TextInput(id="risk-note", placeholder=t("risk.note", lang), w=260),
+        _assign_controls(options, inc.assignee is not None if inc else False, lang),
+        dmc.Group([dmc.Button(t(f"risk.to.{a}", lang), id={"type": "risk-step", "to": a},
+                              size="compact-sm", variant="light") for a in actions]),
+    ], gap=6) if actions or options else dmc.Text(t("risk.read_only", lang), size="xs",
+                                                   c="dimmed")
     return dmc.Stack([
         dmc.Text(f"#{event.id}", fw=600, id="risk-detail-id"),
         html.Table([html.Tr([html.Td(k, style={"paddingRight": "12px", "color": "#868e96"}),
@@ -309,54 +338,182 @@ EVENTS_GRID = {"type": "csv-grid", "name": "risk-events"}
 OVERDUE_GRID = {"type": "csv-grid", "name": "risk-overdue"}
 
 
+MY_WORK_GRID = {"type": "csv-grid", "name": "risk-my-work"}
+
+
 @callback(Output("risk-detail", "children", allow_duplicate=True),
           Output(EVENTS_GRID, "rowData"), Output(OVERDUE_GRID, "rowData"),
+          Output(MY_WORK_GRID, "rowData"),
           Input({"type": "risk-step", "to": dash.ALL}, "n_clicks"),
           State("risk-event-id", "data"), State("risk-note", "value"),
           State(EVENTS_GRID, "rowData"), State(OVERDUE_GRID, "rowData"), prevent_initial_call=True)
 @writes_data
 def take_step(clicks, event_id, note, listed, overdue):
-    """Move the event one step along the closed loop (checked on the server, recorded), and
-    show its new state in both tables at once."""
+    """Move the event's incident (every event of it that can) one step along the closed loop
+    (checked on the server, recorded), and show the new states in the tables at once."""
     if not event_id or not isinstance(clicks, list) or not any(clicks):
-        return no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update
     lang = current_user.language
     trigger = dash.ctx.triggered_id
     to_state = trigger.get("to") if isinstance(trigger, dict) else None
     event_no = _event_id(event_id)
     if event_no is None or to_state not in STATE_KEYS:
         return (_bad_event_id(event_id if event_no is None else f"{event_id} -> {to_state}", lang),
-                no_update, no_update)
+                no_update, no_update, no_update)
     session = get_session()
     found = _in_scope(session, event_no)
     if found is None:
-        return _unavailable(lang), no_update, no_update
+        return _unavailable(lang), no_update, no_update, no_update
     event, _ = found
+    inc = incident_of(session, event)
     try:
-        step(session, event, current_user, to_state, str(note or "")[:500])
+        if inc is None:
+            step(session, event, current_user, to_state, str(note or "")[:500])
+        else:
+            step_incident(session, inc.incident, current_user, to_state, str(note or "")[:500])
         session.commit()
     except StepRefused as exc:
         session.rollback()
-        return dmc.Alert(str(exc), color="red"), no_update, no_update
-    row = _row_of(session, event, lang)
-    return render_detail(event_no, lang), *_with_row(listed, overdue, row)
+        return dmc.Alert(str(exc), color="red"), no_update, no_update, no_update
+    return (render_detail(event_no, lang), *_with_rows(listed, overdue, _rows_of(session, event, lang)),
+            _my_work_rows(session, lang))
 
 
-def _row_of(session, event, lang: str) -> dict | None:
-    """The table row of one event as it is now (the same columns as the page's tables)."""
-    frame_ = events(session, event.unit, local_now(), start=event.last_day, end=event.first_day,
-                    scope=Scope.of(current_user.unit))
-    rows = _rows(frame_[frame_["id"] == event.id], lang)
-    return rows[0] if rows else None
+@callback(Output("risk-detail", "children", allow_duplicate=True),
+          Output(EVENTS_GRID, "rowData", allow_duplicate=True),
+          Output(OVERDUE_GRID, "rowData", allow_duplicate=True),
+          Output(MY_WORK_GRID, "rowData", allow_duplicate=True),
+          Input({"type": "risk-assign", "to": dash.ALL}, "n_clicks"),
+          State("risk-event-id", "data"), State("risk-assignee", "value"),
+          State("risk-note", "value"), State(EVENTS_GRID, "rowData"),
+          State(OVERDUE_GRID, "rowData"), prevent_initial_call=True)
+@writes_data
+def dispatch(clicks, event_id, assignee, note, listed, overdue):
+    """Dispatch (or reassign) the event's incident to the picked assignee: checked on the server
+    (a value the list did not offer is refused the same way), recorded on every event."""
+    if not event_id or not isinstance(clicks, list) or not any(clicks):
+        return no_update, no_update, no_update, no_update
+    lang = current_user.language
+    event_no = _event_id(event_id)
+    if event_no is None:
+        return _bad_event_id(event_id, lang), no_update, no_update, no_update
+    session = get_session()
+    found = _in_scope(session, event_no)
+    if found is None:
+        return _unavailable(lang), no_update, no_update, no_update
+    event, _ = found
+    inc = incident_of(session, event)
+    if inc is None:
+        refused(PATH, f"assign: event {event_no} is in no incident")
+        return _unavailable(lang), no_update, no_update, no_update
+    if not assignee:
+        return (dmc.Alert(t("risk.pick_assignee_first", lang), color="orange",
+                          id="risk-assign-error"), no_update, no_update, no_update)
+    try:
+        try:
+            who = parse_assignee(session, assignee)
+        except StepRefused as exc:
+            refused(PATH, f"assignee {str(assignee)[:60]!r}: {exc}")
+            raise
+        assign(session, inc.incident, current_user, who, str(note or "")[:500])
+        session.commit()
+    except StepRefused as exc:
+        session.rollback()
+        return (dmc.Alert(str(exc), color="red", id="risk-assign-error"), no_update, no_update,
+                no_update)
+    return (render_detail(event_no, lang), *_with_rows(listed, overdue, _rows_of(session, event, lang)),
+            _my_work_rows(session, lang))
 
 
-def _with_row(listed, overdue, row: dict | None):
-    """Both tables' rows with `row` in place of its old version; the overdue list keeps the
-    event only while it is still open and overdue (it is not added: the list is the page's)."""
-    if row is None:
+@callback(Output("risk-event-id", "data", allow_duplicate=True),
+          Input(MY_WORK_GRID, "cellClicked"), prevent_initial_call=True)
+def pick_my_work(cell):
+    """Open the lead event of the incident clicked in "My work"."""
+    raw = cell.get("rowId") if isinstance(cell, dict) else None
+    if not raw:
+        return no_update
+    event_no = _event_id(raw)
+    if event_no is None:
+        refused(PATH, f"event id {str(raw)[:40]!r}")
+        return no_update
+    return event_no
+
+
+def _rows_of(session, event, lang: str) -> list[dict]:
+    """The table rows of the event and the other events of its incident as they are now (the
+    same columns as the page's tables)."""
+    scope = Scope.of(current_user.unit)
+    inc = incident_of(session, event)
+    group = [event] if inc is None else incident_events(session, inc.incident)
+    top = inc.incident.unit if inc is not None and scope.allows(inc.incident.unit) else event.unit
+    # events() keeps those whose last day is on or after `start` and first day on or before `end`
+    frame_ = events(session, top, local_now(), start=min(e.last_day for e in group),
+                    end=max(e.first_day for e in group), scope=scope)
+    if frame_.empty:
+        return []
+    return _rows(frame_[frame_["id"].isin([e.id for e in group])], lang)
+
+
+def _with_rows(listed, overdue, rows: list[dict]):
+    """Both tables' rows with `rows` in place of their old versions; the overdue list keeps an
+    event only while it is still open and overdue (none is added: the lists are the page's)."""
+    if not rows:
         return no_update, no_update
-    listed = [row if r.get("id") == row["id"] else r for r in listed or [] if isinstance(r, dict)]
-    still = row["overdue_mark"] != ""
-    overdue = [row if r.get("id") == row["id"] else r for r in overdue or []
-               if isinstance(r, dict) and (still or r.get("id") != row["id"])]
+    new = {r["id"]: r for r in rows}
+    listed = [new.get(r.get("id"), r) for r in listed or [] if isinstance(r, dict)]
+    overdue = [new.get(r.get("id"), r) for r in overdue or [] if isinstance(r, dict)
+               and (r.get("id") not in new or new[r["id"]]["overdue_mark"] != "")]
     return listed, overdue
+
+
+def _my_work_panel(session, lang: str) -> dmc.Paper:
+    """What the signed-in user is to act on (`metrics.risk_work.my_work`); a click opens it."""
+    rows = _my_work_rows(session, lang)
+    return dmc.Paper([dmc.Text(f"{t('risk.my_work', lang)} ({len(rows)})", fw=600,
+                               id="risk-my-work-title"),
+                      grid("risk-my-work", rows, _my_work_columns(lang), lang, row_id="event",
+                           height="200px")],
+                     p="sm", withBorder=True, radius="md", mb="sm", className="no-print")
+
+
+def _my_work_columns(lang: str) -> list[dict]:
+    return [{"field": f, "headerName": h} for f, h in (
+        ("incident", t("risk.incident", lang)), ("rule_name", t("risk.rule", lang)),
+        ("unit_name", t("col.unit", lang)), ("units", t("risk.units_affected", lang)),
+        ("state_name", t("col.status", lang)), ("assignee", t("risk.assignee", lang)),
+        ("deadline", in_zone("risk.deadline", lang)), ("overdue_mark", t("risk.overdue_short", lang)),
+        ("why", t("risk.why", lang)))]
+
+
+def _my_work_rows(session, lang: str) -> list[dict]:
+    work = my_work(session, current_user, local_now(), Scope.of(current_user.unit))
+    names = "_en" if lang == "en" else "_zh"
+    return [{"event": r["event"], "incident": f"#{r['incident']}", "rule_name": r["rule" + names],
+             "unit_name": r["unit" + names], "units": r["units"],
+             "state_name": t(f"risk.state.{r['state']}", lang),
+             "assignee": r["assignee"] or t("risk.nobody", lang),
+             "deadline": r["deadline"].strftime("%Y-%m-%d %H:%M"),
+             "overdue_mark": "⚠" if r["overdue"] else "", "why": t(WHY[r["reason"]], lang)}
+            for r in work.to_dict("records")]
+
+
+def _assign_controls(options: list[tuple[str, str]], assigned: bool, lang: str):
+    """The assignee list and the Dispatch (or Reassign) button; none for who may not assign."""
+    if not options:
+        return None
+    return dmc.Group([
+        dmc.Select(id="risk-assignee", data=[{"value": v, "label": label} for v, label in options],
+                   placeholder=t("risk.assignee_pick", lang), searchable=True, w=300,
+                   size="xs", comboboxProps={"withinPortal": True}),
+        dmc.Button(t("risk.reassign" if assigned else "risk.to.dispatched", lang),
+                   id={"type": "risk-assign", "to": "incident"}, size="compact-sm"),
+    ], gap="xs")
+
+
+def _step_title(s, lang: str) -> str:
+    """A timeline entry's title: the state it moved to, or whom it was assigned or raised to."""
+    if s.action == "assign":
+        return f"{t('risk.assigned', lang)} → {s.assignee}"
+    if s.action == "escalate":
+        return f"{t('risk.escalated_to', lang)} {s.assignee}"
+    return t(f"risk.state.{s.to_state}", lang)

@@ -441,8 +441,8 @@ def test_a_step_updates_both_tables_at_once(tmp_path):
             login_user(_user(get_session(), "admin"))
             _user(get_session(), "admin").language = "zh"
             trigger = '{"to":"resolved","type":"risk-step"}.n_clicks'
-            detail, listed, overdue = _run_callback(risk.take_step, trigger, [1], ids[0], "done",
-                                                    stale, stale[:1])
+            detail, listed, overdue, _ = _run_callback(risk.take_step, trigger, [1], ids[0],
+                                                       "done", stale, stale[:1])
         with Session(store.engine) as s:
             assert s.get(RiskEvent, ids[0]).state == "resolved"
         assert f"#{ids[0]}" in str(detail)
