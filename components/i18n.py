@@ -211,7 +211,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "risk.sev.high": ("高", "High"),
     "risk.sev.medium": ("中", "Medium"),
     "risk.sev.low": ("低", "Low"),
-    "risk.counts": ("未解决 {open} 个，其中超期 {overdue} 个", "{open} open, {overdue} overdue"),
+    "risk.counts": ("未解决 {open} 起（影响 {units} 个单位），其中超期 {overdue} 起",
+                    "{open} open incidents ({units} units affected), {overdue} overdue"),
     "risk.coverage": ("风险扫描覆盖：{ranges}", "Risk scan covers: {ranges}"),
     "risk.coverage_none": ("风险扫描尚未覆盖任何日期（风险事件按时关闭率无法判定）。",
                            "The risk scan has covered no day yet (risk closure is unknown)."),
@@ -670,6 +671,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reports.make": ("生成并下载 PDF", "Make and download the PDF"),
     "reports.working": ("正在生成报告…", "Making the report…"),
     "reports.done": ("报告已下载", "Report downloaded"),
+    # issue 23: incidents
+    "risk.units": ("影响单位", "Units"),
+    "risk.incidents_count": ("{incidents} 起（影响 {units} 个单位）",
+                             "{incidents} incidents ({units} units affected)"),
+    "risk.units_affected": ("影响 {n} 个单位", "{n} units affected"),
 }
 
 
