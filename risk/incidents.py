@@ -37,6 +37,12 @@ def owner_of(unit: OrgUnit, tier: int, by_id: dict[int, OrgUnit]) -> OrgUnit:
     return by_id.get(ids[tier - 1], unit)
 
 
+def _prefixes(path: str) -> list[str]:
+    """The paths of the unit at `path` and of each of its ancestors ("/1/", "/1/2/", ...)."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
+
+
 def related(upper: str, lower: str) -> bool:
     """Whether the units of paths `upper` and `lower` are one an ancestor of the other (or the same)."""
     return lower.startswith(upper) or upper.startswith(lower)
@@ -51,6 +57,12 @@ class _Grouping:
         self.rules: dict[int, RiskRule] = {}
         # (rule id, carrier) -> the incidents that may take an event (loaded once per key).
         self.known: dict[tuple[int, str | None], list[RiskIncident]] = {}
+        # Looked up by unit, not scanned whole (a rescan of years meets thousands per rule):
+        # (key, path) -> the incidents whose unit is at that path (`at`) or under it (`below`);
+        # an incident moved up or merged away stays listed where it was and is checked again.
+        self.at: dict[tuple, list[RiskIncident]] = defaultdict(list)
+        self.below: dict[tuple, list[RiskIncident]] = defaultdict(list)
+        self.gone: set[int] = set()  # id(incident) merged away
         self.order: dict[int, tuple[int, int]] = {}  # id(incident) -> sort key: lowest id first
         self.fresh = 0
         self.members: dict[int, list[RiskEvent]] = defaultdict(list)  # id(incident) -> events
@@ -89,24 +101,43 @@ class _Grouping:
             self.known[key] = list(found)
             for inc in found:
                 self.order[id(inc)] = (0, inc.id)
+                self.index(key, inc)
+
+    def index(self, key: tuple, inc: RiskIncident) -> None:
+        """List the incident at its unit and under each of that unit's ancestors (and itself)."""
+        path = self.path(inc.unit_id)
+        self.at[(key, path)].append(inc)
+        for prefix in _prefixes(path):
+            self.below[(key, prefix)].append(inc)
+
+    def candidates(self, key: tuple, path: str) -> list[RiskIncident]:
+        """The incidents that may lie at, above or under the unit at `path` (a superset)."""
+        found = {id(i): i for i in self.below.get((key, path), ())}
+        for prefix in _prefixes(path):
+            found.update((id(i), i) for i in self.at.get((key, prefix), ()))
+        return [i for k, i in found.items() if k not in self.gone]
 
     def place(self, event: RiskEvent) -> RiskIncident:
         """Put `event` into its incident (joined, merged or new) and return it."""
         key = (event.rule_id, event.carrier)
         path = self.path(event.unit_id)
-        hits = [inc for inc in self.known[key]
+        hits = [inc for inc in self.candidates(key, path)
                 if inc.first_day <= event.last_day and event.first_day <= inc.last_day
                 and related(self.path(inc.unit_id), path)]
         if not hits:
             inc = self.new(event)
             self.known[key].append(inc)
+            self.index(key, inc)
         else:
             hits.sort(key=lambda i: self.order[id(i)])
             inc = hits[0]
+            was = inc.unit_id
             for other in hits[1:]:
                 self.merge(inc, other)
-                self.known[key].remove(other)
+                self.gone.add(id(other))
             self.widen(inc, event)
+            if inc.unit_id != was:  # moved up: listed where it is now too
+                self.at[(key, self.path(inc.unit_id))].append(inc)
         self.members[id(inc)].append(event)
         if inc.id is not None:
             event.incident_id = inc.id
@@ -184,6 +215,8 @@ class _Grouping:
         self.session.flush()
         for incs in self.known.values():
             for inc in incs:
+                if id(inc) in self.gone:
+                    continue
                 for e in self.members.get(id(inc), []):
                     e.incident_id = inc.id
         self.session.flush()
