@@ -353,3 +353,37 @@ def test_risk_events_api_carries_incident_and_assignee(client, app_store):
     for r in rows:
         shared[r["incident"]].add(r["unit"])
     assert any(len(units) > 1 for units in shared.values())
+
+
+# -- the risk page ---------------------------------------------------------------------------------
+
+
+def test_the_risk_page_lists_one_row_per_incident(app, app_store):
+    from tests.test_risk import _find, _render_risk
+
+    start, end = dt.date(2026, 6, 1), dt.date(2026, 6, 30)
+    page = _render_risk(app, "admin", unit="ZJ", start=start.isoformat(), end=end.isoformat())
+    grid = _find(page, {"type": "csv-grid", "name": "risk-events"})
+    rows = grid.rowData
+    with Session(app_store.engine) as s:
+        raw = [r for r in _raw(s, "ZJ") if _day(r[7]) >= start and _day(r[6]) <= end]
+        units = {i.id: len({e.unit_id for e in s.scalars(select(RiskEvent).where(
+            RiskEvent.incident_id == i.id))}) for i in s.scalars(select(RiskIncident))}
+        # the lead of each incident: its highest unit's event (shortest path), earliest first
+        lead = {}
+        for r in sorted(raw, key=lambda r: (len(r[2]), _day(r[6]), r[0])):
+            lead.setdefault(r[1], r[0])
+    assert len(raw) > len(lead)  # some incidents of several events in the period
+    assert sorted(r["id"] for r in rows) == sorted(lead.values())
+    incident_of = {r[0]: r[1] for r in raw}
+    assert {r["id"]: r["units"] for r in rows} == {e: units[incident_of[e]] for e in lead.values()}
+    title = " ".join(_texts_of(_find(page, "risk-events-count")))
+    shown_units = len({r[3] for r in raw})
+    assert f"{len(lead)} 起（影响 {shown_units} 个单位）" in title
+    assert "影响单位" in [c["headerName"] for c in grid.columnDefs]
+
+
+def _texts_of(component) -> list[str]:
+    from tests.test_pages import texts
+
+    return [texts(component)]
