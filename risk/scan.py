@@ -6,6 +6,8 @@ Events are stamped as detected at 06:00 the morning after the breach (when the n
 have found it), so a scan of past days gives the same events as scanning each night did.
 A rule whose settings cannot be used (`risk.params`) is skipped, with the reason kept on the rule
 (`skip_reason`, shown on the admin page) and in the log; the other rules are scanned.
+New events are grouped into incidents (`risk.incidents`: one rule, overlapping days, a unit and its
+descendants) as they are written; an event that goes on keeps its incident's last day.
 """
 
 from __future__ import annotations
