@@ -249,14 +249,15 @@ def stages():
 
 @bp.get("/risk-events")
 def risk_events():
-    """Risk events of a unit's subtree, optionally in some states."""
+    """Risk events of a unit's subtree, optionally in some states, each with its incident (the
+    same id for events grouped into one) and the incident's assignee."""
     session = get_read_session()
     unit = params.unit(session, request.args, _scope())
     states = params.listed(request.args, "state", set(RISK_STATES))
     frame = events(session, unit, local_now(), states, scope=_scope())
     keep = ["id", "rule", "rule_type", "severity", "unit", "carrier", "kpi", "date", "last_day",
             "value", "threshold", "worst_day", "worst_value", "worst_threshold", "state",
-            "deadline", "overdue"]
+            "deadline", "overdue", "incident", "assignee"]
     return jsonify(_rows(frame[keep]))
 
 

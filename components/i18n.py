@@ -186,7 +186,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "risk.to.resolved": ("标记解决", "Resolve"),
     "risk.to.closed": ("验证闭环", "Verify and close"),
     "risk.to.reopened": ("重开", "Reopen"),
-    "risk.heat": ("风险事件（下级单位 × 运营核心）", "Events by child unit and operating core"),
+    "risk.heat": ("风险事件起数（下级单位 × 运营核心）", "Incidents by child unit and operating core"),
     "risk.trend": ("未解决与超期事件趋势", "Open and overdue events over time"),
     "risk.overdue": ("超期未解决事件", "Overdue events"),
     "risk.overdue_short": ("超期", "Overdue"),
@@ -211,7 +211,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "risk.sev.high": ("高", "High"),
     "risk.sev.medium": ("中", "Medium"),
     "risk.sev.low": ("低", "Low"),
-    "risk.counts": ("未解决 {open} 个，其中超期 {overdue} 个", "{open} open, {overdue} overdue"),
+    "risk.counts": ("未解决 {open} 起（影响 {units} 个单位），其中超期 {overdue} 起",
+                    "{open} open incidents ({units} units affected), {overdue} overdue"),
     "risk.coverage": ("风险扫描覆盖：{ranges}", "Risk scan covers: {ranges}"),
     "risk.coverage_none": ("风险扫描尚未覆盖任何日期（风险事件按时关闭率无法判定）。",
                            "The risk scan has covered no day yet (risk closure is unknown)."),
@@ -538,8 +539,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "Stage this month: {stage}; last month: {before}."),
     "report.next.caption": ("进入{stage}尚需达到的条件", "What {stage} still needs"),
     "report.moves.caption": ("本月阶段发生变化的下级单位", "Child units whose stage changed this month"),
-    "report.events.caption": ("本月涉及的风险事件（超期优先，最多 {n} 条）",
-                              "Risk events of the month (overdue first, at most {n})"),
+    "report.events.caption": ("本月涉及的风险事件，每起一行（超期优先，最多 {n} 起）",
+                              "Risk incidents of the month, one row each (overdue first, at most "
+                              "{n})"),
     "report.risk.about": ("新增：本月创建；闭环：本月解决（按期：不晚于处置期限）；未闭环与超期：截至月末。",
                           "Opened: created in the month; closed: resolved in the month (on time: by "
                           "the deadline); open and overdue: at the month's end."),
@@ -756,7 +758,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # issue 23: assignees and my work
     "risk.my_work": ("我的待办", "My work"),
     "risk.incident": ("事件组", "Incident"),
-    "risk.units_affected": ("涉及单位", "Units affected"),
+    "risk.units_label": ("涉及单位", "Units affected"),
     "risk.assignee": ("处理人", "Assignee"),
     "risk.nobody": ("未指派", "Nobody"),
     "risk.why": ("列入原因", "Why listed"),
@@ -769,6 +771,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "risk.reassign": ("改派", "Reassign"),
     "risk.assigned": ("派单给", "Assigned to"),
     "risk.escalated_to": ("升级至", "Escalated to"),
+    # issue 23: incidents
+    "risk.units": ("影响单位", "Units"),
+    "risk.incidents_count": ("{incidents} 起（影响 {units} 个单位）",
+                             "{incidents} incidents ({units} units affected)"),
+    "risk.units_affected": ("影响 {n} 个单位", "{n} units affected"),
+    "report.col.units": ("影响单位", "Units"),
 }
 
 

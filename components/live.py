@@ -47,7 +47,9 @@ def live_tiles(counters, lang: str) -> list[dmc.Paper]:
         tile("satisfaction", t("live.satisfaction", lang), number(c.satisfaction, "%", lang),
              t("live.rated", lang).format(n=count(c.satisfaction_denominator))
              if c.satisfaction_denominator is not None else ""),
-        tile("risk_events_today", t("live.risk", lang), count(c.risk_events_today)),
+        tile("risk_events_today", t("live.risk", lang), count(c.risk_events_today),
+             t("risk.units_affected", lang).format(n=count(c.risk_units_today))
+             if c.risk_units_today is not None else ""),
     ]
 
 

@@ -19,6 +19,7 @@ from data.changes import rollups
 from data.db import get_engine
 from data.rubric import ensure_rubric
 from data.units import UNIT_CODE_RULE, bad_unit_codes
+from risk.incidents import group_ungrouped
 from risk.library import ensure_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             ensure_catalog(session)
             ensure_rubric(session)
             ensure_rules(session)
+            group_ungrouped(session)  # events from before incidents (migration 0022)
         # A store that had facts before roll-ups existed (or whose build was interrupted): built
         # in chunks, resuming where a previous build stopped; an empty store is marked built.
         rollups().build(engine)

@@ -11,11 +11,13 @@ source systems give them):
 - `fcr` and `satisfaction`: the registry's `first_contact_resolution` and `satisfaction` over the
   orders closed today up to `now` (resolved at first contact / closed; ratings 4-5 / ratings), with
   numerator and denominator;
-- `risk_events_today`: risk events of the subtree created today up to `now`.
+- `risk_events_today`: risk incidents with an event of the subtree created today up to `now`
+  (a county and its four outlets breaching one rule on one day are one), and `risk_units_today`
+  the units of the subtree those events are at.
 
 "No data" is None, never 0: when the subtree has no work order in the last LOOKBACK_DAYS days
 (no live feed) the order counts are None; a rate without a denominator is None; the comparison
-series is None when the subtree's orders do not reach back a week; the risk count is None before
+series is None when the subtree's orders do not reach back a week; the risk counts are None before
 any risk scan ever ran. With data, nothing counted is 0.
 """
 
@@ -70,7 +72,8 @@ class LiveCounters:
     satisfaction: float | None
     satisfaction_numerator: int | None
     satisfaction_denominator: int | None
-    risk_events_today: int | None
+    risk_events_today: int | None  # incidents
+    risk_units_today: int | None
 
     def as_dict(self) -> dict:
         """The counters as plain values (times ISO, to the minute), for JSON."""
@@ -147,7 +150,7 @@ def live_counters(session: Session, unit: OrgUnit, now: dt.datetime,
         satisfaction=_ratio(closed[2], closed[3]) if closed else None,
         satisfaction_numerator=_int(closed[2]) if closed else None,
         satisfaction_denominator=_int(closed[3]) if closed else None,
-        risk_events_today=_risk_events(session, unit, midnight, now),
+        **_risk_events(session, unit, midnight, now),
     )
 
 
@@ -177,12 +180,15 @@ def _by_hour(session: Session, unit: OrgUnit, day: dt.date, until: dt.datetime,
 
 
 def _risk_events(session: Session, unit: OrgUnit, midnight: dt.datetime,
-                 now: dt.datetime) -> int | None:
-    """Risk events of the subtree created from `midnight` to `now`; None before any scan ran."""
+                 now: dt.datetime) -> dict[str, int | None]:
+    """Incidents with an event of the subtree created from `midnight` to `now`, and the units of
+    those events (`risk_events_today`, `risk_units_today`); None before any scan ran."""
     if session.scalar(select(exists().where(RiskScanRun.id.is_not(None)))) is not True:
-        return None
-    return _int(session.scalar(
-        select(func.count()).select_from(RiskEvent)
+        return {"risk_events_today": None, "risk_units_today": None}
+    incidents, units = session.execute(
+        select(func.count(func.distinct(func.coalesce(RiskEvent.incident_id, -RiskEvent.id))),
+               func.count(func.distinct(RiskEvent.unit_id))).select_from(RiskEvent)
         .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
         .where(subtree_filter(unit.path), RiskEvent.created_at >= midnight,
-               RiskEvent.created_at <= now)))
+               RiskEvent.created_at <= now)).one()
+    return {"risk_events_today": _int(incidents), "risk_units_today": _int(units)}

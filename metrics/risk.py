@@ -6,11 +6,19 @@ import datetime as dt
 from collections.abc import Collection
 
 import pandas as pd
-from sqlalchemy import Date, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, case, cast, distinct, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from data.clock import month_end, month_start, months_between
-from data.models import OrgUnit, RiskEvent, RiskEventStep, RiskRule, RiskScanRun
+from data.models import (
+    OrgUnit,
+    RiskEvent,
+    RiskEventStep,
+    RiskIncident,
+    RiskRule,
+    RiskScanRun,
+    User,
+)
 from data.units import PATH_ID_WIDTH, subtree_bounds
 from metrics import sql
 from metrics.cache import cached
@@ -30,7 +38,10 @@ def events(session: Session, unit: OrgUnit, now: dt.datetime, states: list[str] 
            scope: Scope | None = None, limit: int = 2000) -> pd.DataFrame:
     """Events of the unit's subtree (newest first) with rule, unit, state, deadline and overdue.
 
-    `value` and `threshold` are of the event's last day; `worst_*` of its worst day.
+    `value` and `threshold` are of the event's last day; `worst_*` of its worst day. `incident`
+    is the id of the incident the event is worked in (None only before it is grouped), `units`
+    how many units that incident's events are at (1 for an event of no incident), `assignee`
+    who the incident is assigned to: a user's name, "<role>@<unit code>", or None.
     """
     enforce(scope, unit)
     frame = _event_rows(session, unit, tuple(states) if states else None, start, end, limit)
@@ -44,14 +55,21 @@ def _event_rows(session: Session, unit: OrgUnit, states: tuple[str, ...] | None,
                 start: dt.date | None, end: dt.date | None, limit: int) -> pd.DataFrame:
     """`events` without `overdue` (which depends on the time asked): cached until a risk event,
     step or rule changes (HQ lists thousands of events)."""
-    e, r = RiskEvent, RiskRule
+    e, r, i = RiskEvent, RiskRule, RiskIncident
+    others, at = aliased(RiskEvent), aliased(OrgUnit)
+    units = (select(func.count(distinct(others.unit_id)))
+             .where(others.incident_id == e.incident_id).scalar_subquery())
     # Columns, not ORM entities: building an entity per row took 130 ms of a 400 ms page at HQ.
     q = (select(e.id, r.code, r.name_zh, r.name_en, r.type, r.core, r.severity, OrgUnit.code,
                 OrgUnit.name_zh, OrgUnit.name_en, e.carrier, r.kpi, e.first_day, e.last_day,
                 e.value, e.threshold, e.worst_day, e.worst_value, e.worst_threshold, e.state,
-                e.deadline)
+                e.deadline, e.incident_id, User.username, i.assignee_role, at.code, units,
+                OrgUnit.tier)
          .join(RiskRule, RiskRule.id == RiskEvent.rule_id)
          .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+         .outerjoin(i, i.id == e.incident_id)
+         .outerjoin(User, User.id == i.assignee_id)
+         .outerjoin(at, at.id == i.assignee_unit_id)
          .where(_in_subtree(unit)).order_by(RiskEvent.first_day.desc(), RiskEvent.id.desc())
          .limit(limit))
     if states:
@@ -60,13 +78,50 @@ def _event_rows(session: Session, unit: OrgUnit, states: tuple[str, ...] | None,
         q = q.where(RiskEvent.last_day >= start)
     if end:
         q = q.where(RiskEvent.first_day <= end)
-    return pd.DataFrame([tuple(row) for row in session.execute(q).all()],
-                        columns=EVENT_COLUMNS[:-1])
+    rows = [(*row[:21], row[21], _assignee(row[22], row[23], row[24]),
+             row[25] if row[21] is not None else 1, row[26])
+            for row in session.execute(q).all()]
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS[:-1])
+    # an id or None (an event not yet grouped), never a float
+    frame["incident"] = pd.Series([r[21] for r in rows], index=frame.index, dtype=object)
+    return frame
+
+
+def _assignee(username: str | None, role: str | None, unit_code: str | None) -> str | None:
+    """Who an incident is assigned to, as text: a user's name, or "<role>@<unit code>"."""
+    if username:
+        return username
+    if role and unit_code:
+        return f"{role}@{unit_code}"
+    return None
 
 
 EVENT_COLUMNS = ["id", "rule", "rule_zh", "rule_en", "rule_type", "core", "severity", "unit",
                  "unit_zh", "unit_en", "carrier", "kpi", "date", "last_day", "value", "threshold",
-                 "worst_day", "worst_value", "worst_threshold", "state", "deadline", "overdue"]
+                 "worst_day", "worst_value", "worst_threshold", "state", "deadline", "incident",
+                 "assignee", "units", "unit_tier", "overdue"]
+
+
+def by_incident(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per incident of an `events` frame: its highest unit's event (the earliest of
+    those on a tie), in the frame's order of those rows; an event of no incident is a row of its
+    own. `units` stays the incident's count of units."""
+    if frame.empty:
+        return frame
+    key = frame["incident"].where(frame["incident"].notna(), -frame["id"])
+    ranked = frame.assign(_key=key.astype("int64"), _pos=range(len(frame)))
+    lead = (ranked.sort_values(["_key", "unit_tier", "date", "id"])
+            .drop_duplicates("_key").sort_values("_pos"))
+    return lead.drop(columns=["_key", "_pos"])
+
+
+def incident_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many incidents the events of an `events` frame belong to, and at how many units they
+    are (`incidents`, `units`)."""
+    if frame.empty:
+        return {"incidents": 0, "units": 0}
+    key = frame["incident"].where(frame["incident"].notna(), -frame["id"])
+    return {"incidents": int(key.nunique()), "units": int(frame["unit"].nunique())}
 
 
 def event_detail(session: Session, event_id: int, scope: Scope | None = None):
@@ -178,29 +233,40 @@ def closed_on_time_by_child(session: Session, unit: OrgUnit, kids: list[OrgUnit]
     return out
 
 
+def _incident_key():
+    """An event's incident, or (not yet grouped) the event itself, as one distinct number."""
+    return func.coalesce(RiskEvent.incident_id, -RiskEvent.id)
+
+
 def open_counts(session: Session, unit: OrgUnit, now: dt.datetime,
                 scope: Scope | None = None) -> dict[str, int]:
-    """How many events of the subtree are not yet resolved, and how many of those are overdue."""
+    """How many incidents have an event in the subtree not yet resolved (`open`), how many of
+    those have one past its deadline (`overdue`), and how many units of the subtree have an
+    event not yet resolved (`units`)."""
     enforce(scope, unit)
-    base = (select(func.count()).select_from(RiskEvent)
-            .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
-            .where(_in_subtree(unit), RiskEvent.state.not_in(DONE)))
-    return {"open": session.scalar(base) or 0,
-            "overdue": session.scalar(base.where(RiskEvent.deadline < now)) or 0}
+    key = _incident_key()
+    late = case((RiskEvent.deadline < now, key), else_=None)
+    row = session.execute(
+        select(func.count(distinct(key)), func.count(distinct(late)),
+               func.count(distinct(RiskEvent.unit_id)))
+        .select_from(RiskEvent).join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
+        .where(_in_subtree(unit), RiskEvent.state.not_in(DONE))).one()
+    return {"open": int(row[0] or 0), "overdue": int(row[1] or 0), "units": int(row[2] or 0)}
 
 
 def heat_by_child_and_core(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
                            now: dt.datetime, scope: Scope | None = None) -> pd.DataFrame:
-    """Events touching [start, end], counted per child unit and core; the unit's own events (at
-    the unit itself, not in a child's subtree) under the unit's own code.
+    """Incidents with an event touching [start, end], counted per child unit and core (column
+    `events`): an incident whose events lie in two children counts in both; the unit's own
+    (events at the unit itself, not in a child's subtree) under the unit's own code.
 
     Counted in the database, grouped by the child's path (a child's path is the unit's and one
-    fixed-width step): every event, however many (a list of events stops at its limit)."""
+    fixed-width step): every incident, however many (a list of events stops at its limit)."""
     enforce(scope, unit)
     step = len(unit.path) + PATH_ID_WIDTH + 1
     child_path = func.substr(OrgUnit.path, 1, step)
     rows = session.execute(
-        select(child_path, RiskRule.core, func.count())
+        select(child_path, RiskRule.core, func.count(distinct(_incident_key())))
         .select_from(RiskEvent).join(RiskRule, RiskRule.id == RiskEvent.rule_id)
         .join(OrgUnit, OrgUnit.id == RiskEvent.unit_id)
         .where(_in_subtree(unit), RiskEvent.last_day >= start, RiskEvent.first_day <= end)

@@ -20,7 +20,15 @@ from metrics.league import league_table
 from metrics.live import LiveCounters, live_counters
 from metrics.matrix import matrix
 from metrics.registry import KPIS, REGISTRY, Kpi
-from metrics.risk import events, heat_by_child_and_core, open_counts, open_trend, scan_coverage
+from metrics.risk import (
+    by_incident,
+    events,
+    heat_by_child_and_core,
+    incident_counts,
+    open_counts,
+    open_trend,
+    scan_coverage,
+)
 from metrics.risk_handling import handling_times
 from metrics.scope import Scope, enforce
 from metrics.stages import Assessment, assess, assess_months, children_this_and_last_month, movers
@@ -131,14 +139,20 @@ def carriers_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
 @dataclass(frozen=True)
 class RiskView:
     """What the risk page shows: the events of the range, the overdue open ones, the heat by child
-    and core, the open and overdue trend, and the days the scan covered."""
+    and core, the open and overdue trend, and the days the scan covered; the same lists one row
+    per incident (`metrics.risk.by_incident`) and their counts of incidents and units."""
 
     listed: pd.DataFrame
     overdue: pd.DataFrame
-    heat: pd.DataFrame  # child, core, events
+    heat: pd.DataFrame  # child, core, events (incidents)
     trend: pd.DataFrame  # day, open, overdue
     coverage: list[tuple[dt.date, dt.date]]
     open: pd.DataFrame  # the events not yet resolved, whenever they began (overdue ones included)
+    listed_incidents: pd.DataFrame  # `listed`, one row per incident
+    overdue_incidents: pd.DataFrame  # `overdue`, one row per incident
+    open_incidents: pd.DataFrame  # `open`, one row per incident
+    # "listed", "overdue", "open" -> {"incidents": n, "units": m} (`metrics.risk.incident_counts`)
+    counts: dict[str, dict[str, int]]
     # hours to dispatch and resolve by owner tier and rule type (`metrics.risk_handling`)
     handling: pd.DataFrame | None = None
 
@@ -149,10 +163,14 @@ def risk_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date, now
     listed = events(session, unit, now, start=start, end=end, scope=scope)
     open_ = events(session, unit, now, states=["open", "dispatched", "in_progress", "reopened"],
                    scope=scope)
-    return RiskView(listed, open_[open_["overdue"].astype(bool)],
+    overdue = open_[open_["overdue"].astype(bool)]
+    return RiskView(listed, overdue,
                     heat_by_child_and_core(session, unit, start, end, now, scope=scope),
                     open_trend(session, unit, start, end, scope=scope), scan_coverage(session),
-                    open_, handling=handling_times(session, unit, start, end, scope, as_of=now))
+                    open_, by_incident(listed), by_incident(overdue), by_incident(open_),
+                    {"listed": incident_counts(listed), "overdue": incident_counts(overdue),
+                     "open": incident_counts(open_)},
+                    handling=handling_times(session, unit, start, end, scope, as_of=now))
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def layout(**query: str):
             return not_permitted()
         detail = render_detail(picked, ctx.lang)
     view = risk_view(ctx.session, ctx.unit, v.start, v.end, local_now(), ctx.scope)
-    listed, overdue = view.listed, view.overdue
+    # one row per incident (its highest unit's event: its id opens the detail)
+    listed, overdue = view.listed_incidents, view.overdue_incidents
     body = [
         _coverage(view.coverage, ctx.lang),
         _my_work_panel(ctx.session, ctx.lang),
@@ -83,13 +84,14 @@ def layout(**query: str):
                                              config=graph_config(ctx.lang))],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
         ]),
-        dmc.Paper([dmc.Text(f"{t('risk.overdue', ctx.lang)} ({len(overdue)})", fw=600),
+        dmc.Paper([dmc.Text(_header("risk.overdue", view.counts["overdue"], ctx.lang), fw=600,
+                            id="risk-overdue-count"),
                    grid("risk-overdue", _rows(overdue, ctx.lang), _columns(ctx.lang), ctx.lang,
                         row_id="id", height="260px")],
                   p="sm", withBorder=True, radius="md", mt="sm"),
         dmc.Grid([
-            dmc.GridCol(dmc.Paper([dmc.Text(f"{t('risk.events', ctx.lang)} ({len(listed)})",
-                                             fw=600),
+            dmc.GridCol(dmc.Paper([dmc.Text(_header("risk.events", view.counts["listed"],
+                                                    ctx.lang), fw=600, id="risk-events-count"),
                                    dmc.Text(t("risk.pick", ctx.lang), size="xs", c="dimmed",
                                             className="hint"),
                                    grid("risk-events", _rows(listed, ctx.lang), _columns(ctx.lang),
@@ -171,29 +173,38 @@ def _coverage(ranges: list[tuple[dt.date, dt.date]], lang: str) -> dmc.Text:
     return dmc.Text(text, size="sm", c="dimmed", mb="xs", id="scan-coverage")
 
 
+def _header(key: str, counts: dict[str, int], lang: str) -> str:
+    """A table's title with its counts: "超期未解决事件 · 3 起（影响 7 个单位）"."""
+    return f"{t(key, lang)} · {t('risk.incidents_count', lang).format(**counts)}"
+
+
 def _columns(lang: str) -> list[dict]:
     return [{"field": f, "headerName": t(k, lang), **extra} for f, k, extra in (
-        ("date", "risk.date", {}), ("unit_name", "col.unit", {}), ("rule_name", "risk.rule", {}),
+        ("date", "risk.date", {}), ("unit_name", "col.unit", {}),
+        ("units", "risk.units", {}), ("rule_name", "risk.rule", {}),
         ("severity", "risk.severity", {}), ("state_name", "col.status", {}),
         ("deadline", "risk.deadline", {"headerName": in_zone("risk.deadline", lang)}),
         ("overdue_mark", "risk.overdue_short", {}))]
 
 
 def _rows(frame_, lang: str) -> list[dict]:
+    """One row per row of an events frame (the page passes one per incident: its highest unit's
+    event, whose id the row keeps); `units`: how many units its incident affects."""
     # Plain column lists, labels looked up once: HQ lists thousands of events.
     if frame_.empty:
         return []
     sev = {v: t(f"risk.sev.{v}", lang) for v in set(frame_["severity"])}
     state = {v: t(f"risk.state.{v}", lang) for v in set(frame_["state"])}
     names = "_en" if lang == "en" else "_zh"
-    return [{"id": i, "date": d.isoformat(), "unit_name": unit, "rule_name": rule,
-             "severity": sev[sv], "state_name": state[st],
+    return [{"id": i, "date": d.isoformat(), "unit_name": unit, "units": int(n),
+             "rule_name": rule, "severity": sev[sv], "state_name": state[st],
              "deadline": due.strftime("%Y-%m-%d %H:%M"), "overdue_mark": "⚠" if late else ""}
-            for i, d, unit, rule, sv, st, due, late in zip(
+            for i, d, unit, n, rule, sv, st, due, late in zip(
                 frame_["id"].tolist(), frame_["date"].tolist(), frame_["unit" + names].tolist(),
-                frame_["rule" + names].tolist(), frame_["severity"].tolist(),
-                frame_["state"].tolist(), frame_["deadline"].dt.to_pydatetime().tolist(),
-                frame_["overdue"].tolist(), strict=True)]
+                frame_["units"].tolist(), frame_["rule" + names].tolist(),
+                frame_["severity"].tolist(), frame_["state"].tolist(),
+                frame_["deadline"].dt.to_pydatetime().tolist(), frame_["overdue"].tolist(),
+                strict=True)]
 
 
 def _event_id(raw) -> int | None:
@@ -261,7 +272,7 @@ def render_detail(event_id: int | None, lang: str):
     if inc is not None:
         facts += [
             (t("risk.incident", lang), f"#{inc.incident.id}"),
-            (t("risk.units_affected", lang), f"{len(inc.units)}: "
+            (t("risk.units_label", lang), f"{len(inc.units)}: "
              + "、".join(name(u, lang) for u in inc.units)),
             (t("risk.assignee", lang), inc.assignee or t("risk.nobody", lang)),
         ]
@@ -479,7 +490,7 @@ def _my_work_panel(session, lang: str) -> dmc.Paper:
 def _my_work_columns(lang: str) -> list[dict]:
     return [{"field": f, "headerName": h} for f, h in (
         ("incident", t("risk.incident", lang)), ("rule_name", t("risk.rule", lang)),
-        ("unit_name", t("col.unit", lang)), ("units", t("risk.units_affected", lang)),
+        ("unit_name", t("col.unit", lang)), ("units", t("risk.units_label", lang)),
         ("state_name", t("col.status", lang)), ("assignee", t("risk.assignee", lang)),
         ("deadline", in_zone("risk.deadline", lang)), ("overdue_mark", t("risk.overdue_short", lang)),
         ("why", t("risk.why", lang)))]

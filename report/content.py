@@ -30,7 +30,7 @@ from metrics.matrix import matrix
 from metrics.monthly import MonthRanges, kpi_movers, month_kpis, month_ranges, rank_children
 from metrics.quality import late_outlets, monthly_quality
 from metrics.registry import KPIS, REGISTRY, for_core
-from metrics.risk import events, month_counts
+from metrics.risk import by_incident, events, month_counts
 from metrics.scope import Scope
 from metrics.targets import Bands
 from metrics.views import stages_view
@@ -441,15 +441,17 @@ def _risk_section(ctx: _Ctx, counts: Table) -> Section:
     at_end = dt.datetime.combine(ctx.r.end + dt.timedelta(days=1), dt.time())
     listed = events(ctx.session, ctx.unit, at_end, start=ctx.r.start, end=ctx.r.end,
                     scope=ctx.scope)
-    listed = listed.sort_values(["overdue", "date"], ascending=[False, False]).head(EVENTS_SHOWN)
+    # one row per incident: its highest unit's event, with how many units it affects
+    listed = by_incident(listed).sort_values(["overdue", "date"], ascending=[False, False]
+                                             ).head(EVENTS_SHOWN)
     rows = tuple((r["rule_en"] if lang == "en" else r["rule_zh"],
-                  r["unit_en"] if lang == "en" else r["unit_zh"],
+                  r["unit_en"] if lang == "en" else r["unit_zh"], str(int(r["units"])),
                   f"{r['date']:%Y-%m-%d}", t(f"risk.sev.{r['severity']}", lang),
                   t(f"risk.state.{r['state']}", lang), f"{r['deadline']:%Y-%m-%d}",
                   t("report.yes" if r["overdue"] else "report.no", lang))
                  for r in listed.to_dict("records"))
     table = Table("risk-events", tuple(t(f"report.col.{c}", lang) for c in (
-        "rule", "unit", "first_day", "severity", "state", "deadline", "overdue")), rows,
+        "rule", "unit", "units", "first_day", "severity", "state", "deadline", "overdue")), rows,
         caption=t("report.events.caption", lang).format(n=EVENTS_SHOWN))
     return Section("risk", t("report.risk", lang), (t("report.risk.about", lang),),
                    (counts, table) if rows else (counts,))

@@ -6,6 +6,8 @@ Events are stamped as detected at 06:00 the morning after the breach (when the n
 have found it), so a scan of past days gives the same events as scanning each night did.
 A rule whose settings cannot be used (`risk.params`) is skipped, with the reason kept on the rule
 (`skip_reason`, shown on the admin page) and in the log; the other rules are scanned.
+New events are grouped into incidents (`risk.incidents`: one rule, overlapping days, a unit and its
+descendants) as they are written; an event that goes on keeps its incident's last day.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from data.models import AuditEvent, OrgUnit, RiskEvent, RiskEventStep, RiskRule,
 from metrics.compute import daily_series
 from metrics.registry import REGISTRY, SOURCES
 from risk.detect import EVALUATORS, Breach, Day, audit_breaches, excess, history_days
+from risk.incidents import extend, group, group_ungrouped, owner_of
 from risk.params import HISTORY_DAYS, BadRule, check_rule
 
 LOOKBACK_DAYS = HISTORY_DAYS  # anomaly history plus two change windows
@@ -66,6 +69,7 @@ def scan(session: Session, start: dt.date, end: dt.date,
     caller's transaction ends.
     """
     run = _begin_run(session, start, end, all_units=unit_ids is None)
+    group_ungrouped(session)  # events from before incidents (migration 0022) first
     units = session.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
     by_id = {u.id: u for u in units}
     if unit_ids is not None:
@@ -107,7 +111,7 @@ def scan(session: Session, start: dt.date, end: dt.date,
             outcome = record(session, rule, unit, breach, by_id, known, opened)
             if outcome:
                 stats[outcome] += 1
-        _open(session, rule, opened)
+        _open(session, rule, opened, by_id)
     # The run's row (its trigger bumps the `risk` stamp: the days it covers now count).
     run.new, run.extended, run.finished_at = stats["new"], stats["extended"], utc_now()
     session.flush()
@@ -203,14 +207,6 @@ def _audit(session, params, start, end, by_tier) -> list[tuple[OrgUnit, Breach]]
     return out
 
 
-def owner_of(unit: OrgUnit, tier: int, by_id: dict[int, OrgUnit]) -> OrgUnit:
-    """Return the ancestor of `unit` at `tier` (the unit itself when it is at or above it)."""
-    if unit.tier <= tier:
-        return unit
-    ids = [int(p) for p in unit.path.strip("/").split("/")]
-    return by_id.get(ids[tier - 1], unit)
-
-
 def _events(session: Session, rule: RiskRule, found: list[tuple[OrgUnit, Breach]]
             ) -> dict[int, list[RiskEvent]]:
     """The rule's events of the units with breaches that began by the last breach's day, per
@@ -230,11 +226,14 @@ def _events(session: Session, rule: RiskRule, found: list[tuple[OrgUnit, Breach]
     return out
 
 
-def _open(session: Session, rule: RiskRule, opened: list[RiskEvent]) -> None:
-    """Write the events `record` opened (one batch) and the first step of each."""
+def _open(session: Session, rule: RiskRule, opened: list[RiskEvent],
+          by_id: dict[int, OrgUnit]) -> None:
+    """Write the events `record` opened (one batch), group them into incidents
+    (`risk.incidents.group`) and write the first step of each."""
     if not opened:
         return
     session.flush()
+    group(session, opened, by_id)
     session.add_all([RiskEventStep(event_id=e.id, at=e.created_at, username=SCANNER,
                                    from_state=None, to_state="open",
                                    note=rule.name_zh + " / " + rule.name_en) for e in opened])
@@ -274,6 +273,7 @@ def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
                                                             latest.worst_threshold):
             latest.worst_day = breach.day
             latest.worst_value, latest.worst_threshold = breach.value, breach.threshold
+        extend(session, latest)  # its incident lasts as long
         return "extended"
     found_at = detected_at(breach.day)
     event = RiskEvent(rule_id=rule.id, unit_id=unit.id,
@@ -289,6 +289,7 @@ def record(session: Session, rule: RiskRule, unit: OrgUnit, breach: Breach,
         opened.append(event)
         return "new"
     session.flush()
+    group(session, [event], by_id)
     session.add(RiskEventStep(event_id=event.id, at=found_at, username=SCANNER, from_state=None,
                               to_state="open", note=rule.name_zh + " / " + rule.name_en))
     return "new"

@@ -308,7 +308,9 @@ def _expected(s: Session, page: str, lang: str) -> list[str]:
         from data.clock import local_now
 
         listed = events(s, unit, local_now(), start=START, end=END, scope=scope)
-        out.append(f"{t('risk.events', lang)} ({len(listed)})")
+        counts = t("risk.incidents_count", lang).format(  # incidents, and the units they touch
+            incidents=len(set(listed["incident"])), units=len(set(listed["unit"])))
+        out.append(f"{t('risk.events', lang)} · {counts}")
     return [_squash(x) for x in out]
 
 

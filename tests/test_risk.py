@@ -315,7 +315,7 @@ def test_risk_events_api(client, manager):
     assert rows and set(rows[0]) == {"id", "rule", "rule_type", "severity", "unit", "carrier",
                                      "kpi", "date", "last_day", "value", "threshold",
                                      "worst_day", "worst_value", "worst_threshold", "state",
-                                     "deadline", "overdue"}
+                                     "deadline", "overdue", "incident", "assignee"}
     assert all(r["date"] <= r["worst_day"] <= r["last_day"] for r in rows)
     closed = client.get("/api/v1/risk-events?unit=ZJ&state=closed").get_json()
     assert closed and all(r["state"] == "closed" for r in closed)

@@ -1,5 +1,5 @@
-"""The risk page's counts at any size: the heat by child and core counts every event (not the first
-2,000 a list shows), and the open/overdue trend equals a count of the events day by day. Expected
+"""The risk page's counts at any size: the heat by child and core counts every incident (not the
+first 2,000 events a list shows), and the open/overdue trend equals a count of the events day by day. Expected
 values come from raw SQL over risk_event."""
 
 from __future__ import annotations
@@ -18,26 +18,29 @@ NOW = dt.datetime.combine(DEMO_END + dt.timedelta(days=1), dt.time(9))
 
 
 def _raw_heat(conn, code: str, start: dt.date, end: dt.date) -> dict[tuple[str, str], int]:
-    """Events touching [start, end] in `code`'s subtree per (child or the unit itself, core)."""
+    """Incidents with an event touching [start, end] in `code`'s subtree per (child or the unit
+    itself, core); an event not grouped into an incident counts as one of its own."""
     rows = conn.execute(text(
-        "SELECT u.path, r.core FROM risk_event e JOIN risk_rule r ON r.id = e.rule_id "
-        "JOIN org_unit u ON u.id = e.unit_id "
+        "SELECT u.path, r.core, e.id, e.incident_id FROM risk_event e "
+        "JOIN risk_rule r ON r.id = e.rule_id JOIN org_unit u ON u.id = e.unit_id "
         "WHERE e.last_day >= :start AND e.first_day <= :end"), {"start": start, "end": end}).all()
     top = conn.execute(text("SELECT id, path FROM org_unit WHERE code = :c"), {"c": code}).one()
     kids = conn.execute(text("SELECT code, path FROM org_unit WHERE parent_id = :id"),
                         {"id": top.id}).all()
-    out: dict[tuple[str, str], int] = {}
-    for path, core in rows:
+    out: dict[tuple[str, str], set] = {}
+    for path, core, event, incident in rows:
         if not path.startswith(top.path):
             continue
         child = next((k.code for k in kids if path.startswith(k.path)), code)
-        out[(child, core)] = out.get((child, core), 0) + 1
-    return out
+        out.setdefault((child, core), set()).add(("incident", incident) if incident is not None
+                                                 else ("event", event))
+    return {k: len(v) for k, v in out.items()}
 
 
 @pytest.mark.writes
 def test_the_heat_counts_every_event_beyond_a_lists_limit(own_store):
-    """2,400 more events under the province: the heat's cells still add up to every event."""
+    """2,400 more events (not grouped: each its own incident) under the province: the heat's
+    cells still count every incident."""
     start, end = dt.date(2026, 6, 1), DEMO_END
     with own_store.engine.begin() as conn:
         outlets = [r.id for r in conn.execute(text(

@@ -210,12 +210,14 @@ def _expected(store, url, lang) -> dict[str, str]:
         if parts.path in ("/", "/risk"):
             low = unit.path
             rows = s.execute(text(
-                "SELECT e.state, e.deadline FROM risk_event e JOIN org_unit u ON u.id = e.unit_id "
+                "SELECT e.state, e.deadline, e.incident_id FROM risk_event e "
+                "JOIN org_unit u ON u.id = e.unit_id "
                 "WHERE substr(u.path, 1, length(:p)) = :p"), {"p": low}).all()
             now = dt.datetime.now()
-            live = [d for state_, d in rows if state_ not in ("resolved", "closed")]
-            out["wall-open"] = f"{len(live):,}"
-            out["wall-overdue"] = f"{sum(1 for d in live if _naive(d) < now):,}"
+            # incidents: the events of one count once
+            live = [(d, i) for state_, d, i in rows if state_ not in ("resolved", "closed")]
+            out["wall-open"] = f"{len({i for _, i in live}):,}"
+            out["wall-overdue"] = f"{len({i for d, i in live if _naive(d) < now}):,}"
         if parts.path == "/cores":
             from metrics.registry import REGISTRY, for_core
 

@@ -43,7 +43,9 @@ def live_wall(ctx: WallContext):
         tile("satisfaction", "live.satisfaction", number(c.satisfaction, "%", lang),
              t("live.rated", lang).format(n=count(c.satisfaction_denominator))
              if c.satisfaction_denominator is not None else None),
-        tile("risk_events_today", "live.risk", count(c.risk_events_today)),
+        tile("risk_events_today", "live.risk", count(c.risk_events_today),
+             t("risk.units_affected", lang).format(n=count(c.risk_units_today))
+             if c.risk_units_today is not None else None),
     ]
     h = view.hotline or {}
     hotline = [

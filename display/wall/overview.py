@@ -30,7 +30,8 @@ def overview_wall(ctx: WallContext):
                    t("wall.stage_missing", ctx.lang).format(stage=stage.stage + 1,
                                                             n=len(stage.missing))),
         html.Div([
-            big_number(t("wall.risk_open", ctx.lang), f"{risk['open']:,}", value_id="wall-open"),
+            big_number(t("wall.risk_open", ctx.lang), f"{risk['open']:,}", value_id="wall-open",
+                       note=t("risk.units_affected", ctx.lang).format(n=f"{risk['units']:,}")),
             big_number(t("wall.risk_overdue", ctx.lang), f"{risk['overdue']:,}", alarm=overdue,
                        value_id="wall-overdue"),
         ], className="wall-row"),

@@ -1,5 +1,5 @@
-"""The risk view on a wall: open and overdue events as big numbers (the alarm colour when any is
-overdue) and the open events, overdue first, a page at a time."""
+"""The risk view on a wall: open and overdue incidents as big numbers with the units they affect
+(the alarm colour when any is overdue) and the open incidents, overdue first, a page at a time."""
 
 from __future__ import annotations
 
@@ -27,14 +27,22 @@ def risk_wall(ctx: WallContext):
     """The risk view of the context's unit, drawn for a wall."""
     v = ctx.view.state
     view = risk_view(ctx.session, ctx.unit, v.start, v.end, ctx.now, ctx.view.scope)
-    open_ = view.open.sort_values(["overdue", "deadline"], ascending=[False, True], kind="stable")
-    overdue = len(view.overdue)
+    # one row per incident (its highest unit's event), counted as incidents and units affected
+    open_ = view.open_incidents.sort_values(["overdue", "deadline"], ascending=[False, True],
+                                            kind="stable")
+    counts = view.counts
+    overdue = counts["overdue"]["incidents"]
+
+    def units(key: str) -> str:
+        return t("risk.units_affected", ctx.lang).format(n=f"{counts[key]['units']:,}")
+
     side = html.Div([
         big_number(t("wall.risk_overdue", ctx.lang), f"{overdue:,}", alarm=overdue > 0,
-                   value_id="wall-overdue"),
-        big_number(t("wall.risk_open", ctx.lang), f"{len(view.open):,}", value_id="wall-open"),
-        big_number(t("wall.events_period", ctx.lang), f"{len(view.listed):,}",
-                   value_id="wall-listed"),
+                   value_id="wall-overdue", note=units("overdue")),
+        big_number(t("wall.risk_open", ctx.lang), f"{counts['open']['incidents']:,}",
+                   value_id="wall-open", note=units("open")),
+        big_number(t("wall.events_period", ctx.lang), f"{counts['listed']['incidents']:,}",
+                   value_id="wall-listed", note=units("listed")),
     ], className="wall-col wall-side")
     shown = list(open_.head(ROWS_PER_PAGE * MAX_PAGES).itertuples())
     rows = [_row(e, ctx.now, ctx.lang) for e in shown]
@@ -49,10 +57,13 @@ def risk_wall(ctx: WallContext):
 
 
 def _row(e, now: dt.datetime, lang: str) -> html.Div:
-    """One open event: unit, rule, severity and state, and how long overdue (or until due)."""
+    """One open incident (its highest unit's event): unit (and how many units it affects), rule,
+    severity and state, and how long overdue (or until due)."""
     due = _due(abs(now - e.deadline).total_seconds() / 3600, e.overdue, lang)
     return html.Div([
-        html.Div(e.unit_en if lang == "en" else e.unit_zh, className="wall-cell wall-c-name"),
+        html.Div((e.unit_en if lang == "en" else e.unit_zh)
+                 + (f" · {t('risk.units_affected', lang).format(n=e.units)}" if e.units > 1
+                    else ""), className="wall-cell wall-c-name"),
         html.Div(e.rule_en if lang == "en" else e.rule_zh, className="wall-cell wall-c-rule"),
         html.Div(f"{t(f'risk.sev.{e.severity}', lang)} · {t(f'risk.state.{e.state}', lang)}",
                  className="wall-cell wall-c-state"),
