@@ -670,6 +670,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reports.make": ("生成并下载 PDF", "Make and download the PDF"),
     "reports.working": ("正在生成报告…", "Making the report…"),
     "reports.done": ("报告已下载", "Report downloaded"),
+    # issue 23: links and context (risk events marked on KPI trends)
+    "marks.name": ("风险事件", "Risk events"),
+    "marks.events": ("{n} 个事件", "{n} events"),
+    "marks.open": ("点击打开事件", "click to open the event"),
 }
 
 
