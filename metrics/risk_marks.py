@@ -77,9 +77,8 @@ def _marks(session: Session, unit: OrgUnit, kpis: tuple[str, ...], start: dt.dat
         select(ranked.c.kpi, ranked.c.day, ranked.c.event, ranked.c.events, ranked.c.worst,
                ranked.c.unit, ranked.c.unit_zh, ranked.c.unit_en)
         .where(ranked.c.place == 1).order_by(ranked.c.kpi, ranked.c.day)).all()
-    if not leads:
-        return pd.DataFrame(columns=MARK_COLUMNS)
-    # The rules of each KPI and day (a few per day), most severe first, then by code.
+    # The rules of each KPI and day (a few per day), most severe first, then by code. Asked even
+    # when there are no marks: a page reads as many statements whatever its data.
     rules: dict[tuple[str, dt.date | None], list[tuple[str, str]]] = {}
     for kpi, day, zh, en in session.execute(
             on_days(r.kpi, days.c.day, r.name_zh, r.name_en)
@@ -92,4 +91,4 @@ def _marks(session: Session, unit: OrgUnit, kpis: tuple[str, ...], start: dt.dat
         rows.append((kpi, sql.as_date(day), int(event), int(n), SEVERITIES[int(worst) - 1], code,
                      unit_zh, unit_en, "、".join(zh for zh, _ in names),
                      "; ".join(en for _, en in names)))
-    return pd.DataFrame(rows, columns=MARK_COLUMNS)
+    return pd.DataFrame(rows, columns=MARK_COLUMNS) if rows else pd.DataFrame(columns=MARK_COLUMNS)

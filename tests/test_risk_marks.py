@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from components.charts import one_trend, trend_lines
 from components.i18n import t
 from data.units import unit_by_code
-from metrics.cache import bypass
 from metrics.registry import REGISTRY
 from metrics.risk_marks import event_marks
 from metrics.scope import OutOfScope, Scope
