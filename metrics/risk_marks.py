@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import Date, and_, case, func, literal, or_, select
+from sqlalchemy import Date, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import OrgUnit, RiskEvent, RiskRule
@@ -47,8 +47,6 @@ def _marks(session: Session, unit: OrgUnit, kpis: tuple[str, ...], start: dt.dat
     """`event_marks`, counted and ranked in the database (cached until a risk event, step or rule
     changes)."""
     dialect = session.get_bind().dialect.name
-    days = select(literal(start, Date).label("day")).cte("mark_days", recursive=True)
-    days = days.union_all(select(sql.day_after(days.c.day, dialect)).where(days.c.day < end))
     e, r = RiskEvent, RiskRule
     low, high = subtree_bounds(unit.path)
     rank = case((r.severity == "high", 3), (r.severity == "medium", 2), else_=1)
@@ -56,12 +54,21 @@ def _marks(session: Session, unit: OrgUnit, kpis: tuple[str, ...], start: dt.dat
              e.first_day <= end]
     if carriers is not None:
         where.append(or_(e.carrier.is_(None), e.carrier.in_(carriers)))
+    # Each event's days in the range, one row per event and day: a recursive walk from its first
+    # day (or `start`) to its last (or `end`), so the work grows with the events' days, not with
+    # events x days of the range (that join took 14 s for a year at 20,000 events on SQLite).
+    greatest, least = ((func.greatest, func.least) if dialect == "postgresql"
+                       else (func.max, func.min))
+    walk = (select(e.id.label("event"), greatest(e.first_day, literal(start, Date)).label("day"),
+                   least(e.last_day, literal(end, Date)).label("last"))
+            .select_from(e).join(r, r.id == e.rule_id).join(OrgUnit, OrgUnit.id == e.unit_id)
+            .where(*where).cte("mark_days", recursive=True))
+    days = walk.union_all(select(walk.c.event, sql.day_after(walk.c.day, dialect), walk.c.last)
+                          .where(walk.c.day < walk.c.last))
 
     def on_days(*columns):
-        return (select(*columns).select_from(e).join(r, r.id == e.rule_id)
-                .join(OrgUnit, OrgUnit.id == e.unit_id)
-                .join(days, and_(e.first_day <= days.c.day, e.last_day >= days.c.day))
-                .where(*where))
+        return (select(*columns).select_from(days).join(e, e.id == days.c.event)
+                .join(r, r.id == e.rule_id).join(OrgUnit, OrgUnit.id == e.unit_id))
 
     per_day = (r.kpi, days.c.day)
     ranked = on_days(
