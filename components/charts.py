@@ -133,11 +133,12 @@ def ranking_bars(rows: pd.DataFrame, kpi, lang: str) -> go.Figure:
 
 def trend_lines(frame: pd.DataFrame, series: str, kpi, lang: str,
                 colours: dict | None = None, labels: dict | None = None,
-                partial: dict | None = None) -> go.Figure:
+                partial: dict | None = None, marks: pd.DataFrame | None = None) -> go.Figure:
     """One line per value of `series` (e.g. carrier) over `period`.
 
     `partial` ({day: (outlets loaded, outlets)} of the days not every outlet loaded) marks those
     days' points hollow, saying n/m in the hover, and annotates the last point if it is one.
+    `marks` (metrics.risk_marks.event_marks of this KPI) marks the days of risk events.
     """
     if frame.empty or frame["value"].isna().all():
         return message_figure(t("nodata", lang))
@@ -155,6 +156,8 @@ def trend_lines(frame: pd.DataFrame, series: str, kpi, lang: str,
             line={"color": (colours or CARRIER_COLOURS).get(key)}, **{"mode": "lines", **extra}))
     if partial:
         _mark_partial(fig, frame, partial, lang)
+    if marks is not None and not marks.empty:
+        add_event_marks(fig, marks, lang)
     fig.update_layout(height=300)
     if monthly:
         fig.update_xaxes(tickformat="%Y-%m", dtick="M1", title_text=t("trend.by_month", lang))
@@ -214,10 +217,40 @@ def distribution(values: pd.Series, kpi, lang: str) -> go.Figure:
 
 
 def one_trend(frame: pd.DataFrame, kpi, lang: str, label: str, colour: str | None = None,
-              partial: dict | None = None) -> go.Figure:
-    """One KPI's values over `period` as a single line named `label` (in `colour`)."""
+              partial: dict | None = None, marks: pd.DataFrame | None = None) -> go.Figure:
+    """One KPI's values over `period` as a single line named `label` (in `colour`), the days of
+    its risk events marked (`marks`, see `trend_lines`)."""
     return trend_lines(frame.assign(series=label), "series", kpi, lang,
-                       {label: colour} if colour else None, partial=partial)
+                       {label: colour} if colour else None, partial=partial, marks=marks)
+
+
+# A mark's colour by the most severe event of its day: red, amber, grey (as the statuses).
+SEVERITY_COLOURS = {"high": STATUS_COLOURS["red"], "medium": STATUS_COLOURS["amber"],
+                    "low": "#868E96"}
+MARKS_AXIS = "y2"  # the marks' own axis, 0..1 over the plot: they sit along its top edge
+
+
+def add_event_marks(fig: go.Figure, marks: pd.DataFrame, lang: str) -> go.Figure:
+    """Mark the days of risk events along the top of a trend chart, like annotations: a triangle
+    per day coloured by its most severe event, saying the rules, the unit and how many events in
+    its hover; its customdata is the event a click opens (`marks`: event_marks rows of one KPI).
+
+    The marks have an axis of their own (0..1, hidden, over the value axis), so they stay at the
+    top whatever the values and grain, and never stretch the value axis."""
+    unit = marks["unit_en" if lang == "en" else "unit_zh"]
+    rules = marks["rules_en" if lang == "en" else "rules_zh"]
+    text = [f"{r} · {u} · " + t("marks.events", lang).format(n=n) + "<br>" + t("marks.open", lang)
+            for r, u, n in zip(rules, unit, marks["events"], strict=True)]
+    fig.add_trace(go.Scatter(
+        x=list(marks["day"]), y=[1.0] * len(marks), yaxis=MARKS_AXIS, mode="markers",
+        name=t("marks.name", lang), customdata=[int(e) for e in marks["event"]], text=text,
+        hovertemplate="%{x|%Y-%m-%d} %{text}<extra></extra>", cliponaxis=False,
+        marker={"symbol": "triangle-down", "size": 12,
+                "color": [SEVERITY_COLOURS.get(s, SEVERITY_COLOURS["low"])
+                          for s in marks["severity"]]}))
+    fig.update_layout({"yaxis" + MARKS_AXIS[1:]: {
+        "overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}})
+    return fig
 
 
 def open_trend_figure(trend: pd.DataFrame, lang: str) -> go.Figure:

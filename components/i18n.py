@@ -777,6 +777,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "{incidents} incidents ({units} units affected)"),
     "risk.units_affected": ("影响 {n} 个单位", "{n} units affected"),
     "report.col.units": ("影响单位", "Units"),
+    # issue 23: links and context (risk events marked on KPI trends)
+    "marks.name": ("风险事件", "Risk events"),
+    "marks.events": ("{n} 个事件", "{n} events"),
+    "marks.open": ("点击打开事件", "click to open the event"),
 }
 
 

@@ -30,6 +30,7 @@ from metrics.risk import (
     scan_coverage,
 )
 from metrics.risk_handling import handling_times
+from metrics.risk_marks import event_marks
 from metrics.scope import Scope, enforce
 from metrics.stages import Assessment, assess, assess_months, children_this_and_last_month, movers
 from metrics.targets import DEFAULT_BANDS, Bands, attainment, status, targets_for
@@ -115,6 +116,7 @@ class CarriersView:
     substitution: pd.DataFrame  # period, kpi, value, numerator, denominator
     mix: pd.DataFrame  # measure, carrier, share, count
     grain: str
+    marks: pd.DataFrame  # the risk events on the trends' days (metrics.risk_marks.event_marks)
 
 
 def carriers_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
@@ -133,7 +135,9 @@ def carriers_view(session: Session, unit: OrgUnit, start: dt.date, end: dt.date,
     substitution = compute(session, ["online_substitution"], unit, start, end, None, by=grain,
                            scope=scope)
     mix = carrier_mix(session, unit, start, end, scope)
-    return CarriersView(kpis, by_carrier, trend, substitution, mix, grain)
+    marks = event_marks(session, unit, ["transactions", "online_substitution"], start, end, scope,
+                        list(shown))
+    return CarriersView(kpis, by_carrier, trend, substitution, mix, grain, marks)
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,7 @@ class CoresView:
     by_carrier: pd.DataFrame
     trend: pd.DataFrame
     grain: str
+    marks: pd.DataFrame  # the risk events on the trends' days (metrics.risk_marks.event_marks)
 
 
 def cores_view(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.date,
@@ -238,7 +243,8 @@ def cores_view(session: Session, kpis: Sequence[str], unit: OrgUnit, start: dt.d
     grain = trend_grain(start, end)
     return CoresView(headline(session, kpis, unit, start, end, carriers, scope, bands),
                      compute(session, kpis, unit, start, end, by="carrier", scope=scope),
-                     kpi_trends(session, kpis, unit, start, end, carriers, grain, scope), grain)
+                     kpi_trends(session, kpis, unit, start, end, carriers, grain, scope), grain,
+                     event_marks(session, unit, kpis, start, end, scope, carriers))
 
 
 @dataclass(frozen=True)
@@ -270,6 +276,7 @@ class RegionsView:
     league: pd.DataFrame | None = None
     by_day: pd.DataFrame | None = None
     by_carrier: pd.DataFrame | None = None
+    marks: pd.DataFrame | None = None  # at an outlet: the risk events on the KPI's days
 
 
 def regions_view(session: Session, kpi: str, unit: OrgUnit, has_children: bool, start: dt.date,
@@ -281,7 +288,8 @@ def regions_view(session: Session, kpi: str, unit: OrgUnit, has_children: bool, 
                                                scope=scope, compare=compare_to))
     return RegionsView(by_day=kpi_trends(session, [kpi], unit, start, end, carriers, "day", scope),
                        by_carrier=compute(session, [kpi], unit, start, end, carriers, by="carrier",
-                                          scope=scope))
+                                          scope=scope),
+                       marks=event_marks(session, unit, [kpi], start, end, scope, carriers))
 
 
 @dataclass(frozen=True)

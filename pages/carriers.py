@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dash
 import dash_mantine_components as dmc
-from dash import dcc
+from dash import Input, Output, State, callback, dcc
 
 from components.charts import carrier_mix_figure, graph_config, one_trend, safe, trend_lines
 from components.i18n import name, t
 from metrics.registry import REGISTRY
 from metrics.views import carriers_view
 from pages._common import PageContext, frame, kpi_carrier_table, page_context
+from pages._marks import fired_click, open_marked_event
 
 dash.register_page(__name__, path="/carriers", name="Carriers", title="载体 Carriers")
 
@@ -30,6 +31,7 @@ def layout(**query: str):
     table = kpi_carrier_table(ctx, "carriers-table", view.kpis, view.by_carrier, shown)
     names = {c.code: name(c, ctx.lang) for c in ctx.carriers}
     config = graph_config(ctx.lang, displayModeBar="hover")
+    marks = view.marks
     body = [
         dmc.Paper([dmc.Text(t("carriers.table", ctx.lang), fw=600), table], p="sm",
                   withBorder=True, radius="md"),
@@ -41,16 +43,27 @@ def layout(**query: str):
                                                          lang=ctx.lang), config=config)],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
             dmc.GridCol(dmc.Paper([dmc.Text(t("carriers.substitution", ctx.lang), fw=600),
-                                   dcc.Graph(figure=safe(
+                                   dcc.Graph(id="carriers-substitution", figure=safe(
                                        one_trend, view.substitution, REGISTRY["online_substitution"],
                                        ctx.lang, t("carriers.substitution", ctx.lang), "#0072B2",
+                                       marks=marks[marks["kpi"] == "online_substitution"],
                                        lang=ctx.lang), config=config)],
                                   p="sm", withBorder=True, radius="md"), span={"base": 12, "lg": 6}),
         ], mt="sm"),
         dmc.Paper([dmc.Text(t("carriers.trend", ctx.lang), fw=600),
-                   dcc.Graph(figure=safe(trend_lines, view.trend, "carrier",
-                                         REGISTRY["transactions"], ctx.lang, labels=names,
-                                         lang=ctx.lang), config=config)],
+                   dcc.Graph(id="carriers-trend", figure=safe(
+                       trend_lines, view.trend, "carrier", REGISTRY["transactions"], ctx.lang,
+                       labels=names, marks=marks[marks["kpi"] == "transactions"], lang=ctx.lang),
+                             config=config)],
                   p="sm", withBorder=True, radius="md", mt="sm"),
     ]
     return frame(ctx, PATH, "nav.carriers", body)
+
+
+@callback(Output("_pages_location", "pathname", allow_duplicate=True),
+          Output("_pages_location", "search", allow_duplicate=True),
+          Input("carriers-substitution", "clickData"), Input("carriers-trend", "clickData"),
+          State("_pages_location", "search"), prevent_initial_call=True)
+def open_event(_substitution, _trend, search):
+    """Open the risk event of the clicked mark on a trend."""
+    return open_marked_event(fired_click(), search, PATH)

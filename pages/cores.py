@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, State, callback, dcc
+from dash import ALL, Input, Output, State, callback, dcc
 
 from components.cards import kpi_card
 from components.charts import graph_config, one_trend, safe
@@ -14,6 +14,7 @@ from components.view_state import update
 from metrics.registry import CORES, for_core
 from metrics.views import cores_view
 from pages._common import PageContext, frame, kpi_carrier_table, page_context, partly_loaded_days, unit_names
+from pages._marks import fired_click, open_marked_event
 
 dash.register_page(__name__, path="/cores", name="Cores", title="运营核心 Operating cores")
 
@@ -42,11 +43,12 @@ def layout(**query: str):
     table = kpi_carrier_table(ctx, "cores-table", kpis, view.by_carrier, ctx.carriers)
     trend = view.trend
     partial = partly_loaded_days(ctx, view.grain)
+    marks = view.marks
     graphs = [dmc.Paper([dmc.Text(name(k, ctx.lang), fw=600, size="sm"),
-                         dcc.Graph(figure=safe(
+                         dcc.Graph(id={"type": "cores-trend", "kpi": k.id}, figure=safe(
                              one_trend, trend[trend["kpi"] == k.id], k, ctx.lang, name(k, ctx.lang),
                              CORE_COLOURS[core], partial=None if k.monthly else partial,
-                             lang=ctx.lang),
+                             marks=marks[marks["kpi"] == k.id], lang=ctx.lang),
                              config=graph_config(ctx.lang))],
                         p="sm", withBorder=True, radius="md") for k in kpis]
     body = [
@@ -66,3 +68,12 @@ def layout(**query: str):
 def choose_core(core, search):
     """Show another core."""
     return update(search, core=core)
+
+
+@callback(Output("_pages_location", "pathname", allow_duplicate=True),
+          Output("_pages_location", "search", allow_duplicate=True),
+          Input({"type": "cores-trend", "kpi": ALL}, "clickData"),
+          State("_pages_location", "search"), prevent_initial_call=True)
+def open_event(_clicks, search):
+    """Open the risk event of the clicked mark on a trend."""
+    return open_marked_event(fired_click(), search, PATH)

@@ -17,6 +17,7 @@ from components.view_state import update
 from metrics.registry import REGISTRY
 from metrics.views import REGIONS_DEFAULT_KPI, regions_view
 from pages._common import PageContext, explain_text, frame, page_context
+from pages._marks import open_marked_event
 
 dash.register_page(__name__, path="/regions", name="Regions", title="区域 Regions")
 
@@ -45,9 +46,9 @@ def layout(**query: str):
                     dmc.GridCol(_grid("regions-carriers", rows, [
                         ("carrier", "col.carrier"), ("value", "col.value")], ctx.lang),
                         span={"base": 12, "md": 4}),
-                    dmc.GridCol(dcc.Graph(figure=safe(one_trend, view.by_day, kpi, ctx.lang,
-                                                      name(kpi, ctx.lang), lang=ctx.lang),
-                                          config=graph_config(ctx.lang)),
+                    dmc.GridCol(dcc.Graph(id="regions-trend", figure=safe(
+                        one_trend, view.by_day, kpi, ctx.lang, name(kpi, ctx.lang),
+                        marks=view.marks, lang=ctx.lang), config=graph_config(ctx.lang)),
                                 span={"base": 12, "md": 8}),
                 ])]
         return frame(ctx, PATH, "nav.regions", body)
@@ -112,3 +113,12 @@ def drill(click, cell, search):
     elif cell:
         code = cell.get("rowId")
     return update(search, unit=code) if code else no_update
+
+
+@callback(Output("_pages_location", "pathname", allow_duplicate=True),
+          Output("_pages_location", "search", allow_duplicate=True),
+          Input("regions-trend", "clickData"), State("_pages_location", "search"),
+          prevent_initial_call=True)
+def open_event(click, search):
+    """Open the risk event of the clicked mark on the outlet's trend."""
+    return open_marked_event(click, search, PATH)
