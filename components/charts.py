@@ -239,8 +239,9 @@ def add_event_marks(fig: go.Figure, marks: pd.DataFrame, lang: str) -> go.Figure
     top whatever the values and grain, and never stretch the value axis."""
     unit = marks["unit_en" if lang == "en" else "unit_zh"]
     rules = marks["rules_en" if lang == "en" else "rules_zh"]
-    text = [f"{r} · {u} · " + t("marks.events", lang).format(n=n) + "<br>" + t("marks.open", lang)
-            for r, u, n in zip(rules, unit, marks["events"], strict=True)]
+    text = [f"{r} · {u} · " + t("marks.events", lang).format(n=i, events=n) + "<br>"
+            + t("marks.open", lang)
+            for r, u, n, i in zip(rules, unit, marks["events"], marks["incidents"], strict=True)]
     fig.add_trace(go.Scatter(
         x=list(marks["day"]), y=[1.0] * len(marks), yaxis=MARKS_AXIS, mode="markers",
         name=t("marks.name", lang), customdata=[int(e) for e in marks["event"]], text=text,

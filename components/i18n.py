@@ -779,8 +779,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.col.units": ("影响单位", "Units"),
     # issue 23: links and context (risk events marked on KPI trends)
     "marks.name": ("风险事件", "Risk events"),
-    "marks.events": ("{n} 个事件", "{n} events"),
+    "marks.events": ("{n} 起（{events} 个事件）", "{n} incidents ({events} events)"),
     "marks.open": ("点击打开事件", "click to open the event"),
+    # issue 23: notices named in the risk page's detail and the admin page
+    "notify.channel.email": ("邮件", "Email"),
+    "notify.channel.webhook": ("群机器人", "Chat robot"),
+    "notify.st.pending": ("待发送", "Pending"),
+    "notify.st.sending": ("发送中", "Sending"),
+    "notify.st.sent": ("已发送", "Sent"),
+    "notify.st.failed": ("失败（将重试）", "Failed (retried)"),
+    "notify.st.refused": ("未发送", "Not sent"),
+    "risk.notices": ("通知记录", "Notifications"),
+    "risk.notices_none": ("尚无通知", "No notification yet"),
 }
 
 

@@ -19,3 +19,14 @@ def wall_display_only() -> dmc.Container:
         "大屏账号只能打开大屏页面。 Display accounts can open wall-display views only. ",
         dmc.Anchor("选择播放列表 Choose a playlist →", href="/display", refresh=True)],
         title="大屏账号 Display account", color="yellow", id="display-only"), py="xl")
+
+
+def risk_notice_rows(rows: list[dict], lang: str) -> list[dict]:
+    """Notices of risk incidents (`risk.notify` rows) with their kind, channel and state named in
+    `lang` (the codes stay in `kind_code`, `state_code`)."""
+    from components.i18n import t
+
+    return [{**r, "kind_code": r["kind"], "state_code": r["state"],
+             "kind": t(f"notify.short.{r['kind']}", lang),
+             "channel": t(f"notify.channel.{r['channel']}", lang),
+             "state": t(f"notify.st.{r['state']}", lang)} for r in rows]

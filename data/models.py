@@ -551,6 +551,9 @@ class RiskEventStep(Base):
     action: Mapped[str] = mapped_column(String(16), default="move", server_default="move")
     assignee: Mapped[str | None] = mapped_column(String(160))  # e.g. "zhang" or "manager@ZJ-HZ-01"
 
+    # The notices' sweep reads the steps of the last day (`risk.notify.causes`).
+    __table_args__ = (Index("ix_risk_event_step_at", "at"),)
+
 
 class RiskNotification(Base):
     """One notice of an incident to one recipient by one channel: on dispatch (and reassignment),

@@ -16,7 +16,7 @@ from metrics import sql
 from metrics.cache import cached
 from metrics.scope import Scope, enforce
 
-MARK_COLUMNS = ["kpi", "day", "event", "events", "severity", "unit", "unit_zh", "unit_en",
+MARK_COLUMNS = ["kpi", "day", "event", "events", "incidents", "severity", "unit", "unit_zh", "unit_en",
                 "rules_zh", "rules_en"]
 SEVERITIES = ("low", "medium", "high")  # in rising order
 
@@ -28,7 +28,8 @@ def event_marks(session: Session, unit: OrgUnit, kpis: Sequence[str], start: dt.
     event is on every day from its first to its last) whose rule watches the KPI.
 
     Columns: `kpi`, `day`; `event`, the event a click opens (the one at the highest unit, then the
-    most severe, then the first recorded); `events`, how many there are that day; `severity`, the
+    most severe, then the first recorded); `events`, how many there are that day, `incidents` how
+    many incidents they are (`risk.incidents`: an event not yet grouped counts as one); `severity`, the
     most severe of them; `unit`, `unit_zh`, `unit_en` of the opened event's unit; `rules_zh`,
     `rules_en`, the names of their rules, most severe first. `carriers`: only events of those
     carriers or of none (a rule over the KPI of every carrier). One row per KPI and day with events,
@@ -70,18 +71,30 @@ def _marks(session: Session, unit: OrgUnit, kpis: tuple[str, ...], start: dt.dat
         return (select(*columns).select_from(days).join(e, e.id == days.c.event)
                 .join(r, r.id == e.rule_id).join(OrgUnit, OrgUnit.id == e.unit_id))
 
-    per_day = (r.kpi, days.c.day)
-    ranked = on_days(
-        r.kpi.label("kpi"), days.c.day.label("day"), e.id.label("event"),
+    # Each event's place in its incident that day (the first counts the incident once: a window
+    # cannot count distinct values on PostgreSQL).
+    events_on_days = on_days(
+        r.kpi.label("kpi"), days.c.day.label("day"), e.id.label("event"), rank.label("rank"),
+        OrgUnit.tier.label("tier"), e.first_day.label("first_day"), OrgUnit.code.label("unit"),
+        OrgUnit.name_zh.label("unit_zh"), OrgUnit.name_en.label("unit_en"),
+        func.row_number().over(partition_by=(r.kpi, days.c.day,
+                                             func.coalesce(e.incident_id, -e.id)),
+                               order_by=e.id).label("nth"),
+    ).subquery()
+    o = events_on_days.c
+    per_day = (o.kpi, o.day)
+    ranked = select(
+        o.kpi, o.day, o.event,
         func.count().over(partition_by=per_day).label("events"),
-        func.max(rank).over(partition_by=per_day).label("worst"),
-        OrgUnit.code.label("unit"), OrgUnit.name_zh.label("unit_zh"),
-        OrgUnit.name_en.label("unit_en"),
+        func.sum(case((o.nth == 1, 1), else_=0)).over(partition_by=per_day).label("incidents"),
+        func.max(o.rank).over(partition_by=per_day).label("worst"),
+        o.unit, o.unit_zh, o.unit_en,
         func.row_number().over(partition_by=per_day, order_by=(
-            OrgUnit.tier, rank.desc(), e.first_day, e.id)).label("place"),
+            o.tier, o.rank.desc(), o.first_day, o.event)).label("place"),
     ).subquery()
     leads = session.execute(
-        select(ranked.c.kpi, ranked.c.day, ranked.c.event, ranked.c.events, ranked.c.worst,
+        select(ranked.c.kpi, ranked.c.day, ranked.c.event, ranked.c.events, ranked.c.incidents,
+               ranked.c.worst,
                ranked.c.unit, ranked.c.unit_zh, ranked.c.unit_en)
         .where(ranked.c.place == 1).order_by(ranked.c.kpi, ranked.c.day)).all()
     # The rules of each KPI and day (a few per day), most severe first, then by code. Asked even
@@ -93,9 +106,10 @@ def _marks(session: Session, unit: OrgUnit, kpis: tuple[str, ...], start: dt.dat
             .order_by(r.kpi, days.c.day, rank.desc(), r.code)):
         rules.setdefault((kpi, sql.as_date(day)), []).append((zh, en))
     rows = []
-    for kpi, day, event, n, worst, code, unit_zh, unit_en in leads:
+    for kpi, day, event, n, incidents, worst, code, unit_zh, unit_en in leads:
         names = rules[(kpi, sql.as_date(day))]
-        rows.append((kpi, sql.as_date(day), int(event), int(n), SEVERITIES[int(worst) - 1], code,
+        rows.append((kpi, sql.as_date(day), int(event), int(n), int(incidents),
+                     SEVERITIES[int(worst) - 1], code,
                      unit_zh, unit_en, "、".join(zh for zh, _ in names),
                      "; ".join(en for _, en in names)))
     return pd.DataFrame(rows, columns=MARK_COLUMNS) if rows else pd.DataFrame(columns=MARK_COLUMNS)

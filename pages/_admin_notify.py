@@ -17,6 +17,7 @@ from auth import admin
 from auth.guard import writes_data
 from components.grid_locale import grid_locale
 from components.i18n import t
+from components.notices import risk_notice_rows
 from components.tables import size_to_content
 from data.db import get_session
 from pages._common import company_zone, in_zone
@@ -92,7 +93,7 @@ def register() -> None:
         except admin.NotPermitted:
             return [], []
         return ([{**h, "unit_name": h["unit_name_en" if lang == "en" else "unit_name_zh"]}
-                 for h in hooks], recent)
+                 for h in hooks], risk_notice_rows(recent, lang))
 
     @callback(Output("admin-message", "children", allow_duplicate=True),
               Output("admin-message", "hide", allow_duplicate=True),

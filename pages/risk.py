@@ -16,7 +16,7 @@ from components.charts import breach_figure, graph_config, open_trend_figure, sa
 from components.format import number, pct
 from components.heatmaps import risk_heatmap
 from components.i18n import name, t
-from components.notices import not_permitted
+from components.notices import not_permitted, risk_notice_rows
 from components.tables import grid
 from components.theme import CORE_COLOURS
 from data.clock import local_now
@@ -26,7 +26,8 @@ from metrics.risk import event_detail, events, kpi_around
 from metrics.risk_work import incident_of, my_work
 from metrics.scope import OutOfScope, Scope
 from metrics.views import risk_view
-from pages._common import PageContext, frame, in_zone, page_context, refused
+from pages._common import PageContext, company_zone, frame, in_zone, page_context, refused
+from risk import notify
 from risk.params import PARAMS
 from risk.workflow import (
     StepRefused,
@@ -304,7 +305,21 @@ def render_detail(event_id: int | None, lang: str):
         html.Table([html.Tr([html.Td(k, style={"paddingRight": "12px", "color": "#868e96"}),
                              html.Td(v)]) for k, v in facts], style={"fontSize": "13px"}),
         chart, controls, dmc.Text(in_zone("risk.steps", lang), fw=600, size="sm"), history,
+        *(_notices(session, inc.incident.id, lang) if inc is not None else []),
     ], gap="xs")
+
+
+def _notices(session, incident_id: int, lang: str) -> list:
+    """Every notice the incident produced (the panel's reader may see the incident: checked by
+    the caller): when, what, to whom, by which channel and with what outcome."""
+    rows = risk_notice_rows(notify.notifications_of(session, incident_id, tz=company_zone()), lang)
+    lines = [dmc.Text(f"{r['created_at']} · {r['kind']} · {r['channel']} · {r['recipient']} · "
+                      f"{r['state']}" + (f" · {r['error']}" if r["error"] else ""),
+                      size="xs", c="red" if r["state_code"] in ("failed", "refused") else None,
+                      className="risk-notice")
+             for r in rows]
+    return [dmc.Text(in_zone("risk.notices", lang), fw=600, size="sm"),
+            *(lines or [dmc.Text(t("risk.notices_none", lang), size="xs", c="dimmed")])]
 
 
 @callback(Output("risk-event-id", "data"),

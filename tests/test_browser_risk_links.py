@@ -127,7 +127,7 @@ def test_a_click_on_a_mark_opens_its_event_keeping_the_view(served):
         page.mouse.move(mark["x"], mark["y"])
         page.wait_for_selector(f"{graph} .hoverlayer .hovertext")
         hover = page.locator(f"{graph} .hoverlayer").text_content() or ""
-        assert "微信全天无业务" in hover and "个事件" in hover
+        assert "微信全天无业务" in hover and "个事件）" in hover
         page.mouse.click(mark["x"], mark["y"])
         page.wait_for_url(f"**/risk?**event={mark['event']}**")
         page.wait_for_selector(f"#risk-detail-id >> text=#{mark['event']}")

@@ -19,6 +19,7 @@ from data.units import unit_by_code
 from metrics.registry import REGISTRY
 from metrics.risk_marks import event_marks
 from metrics.scope import OutOfScope, Scope
+from risk.incidents import group_ungrouped
 from tests.conftest import app_over
 from tests.test_chart_colours import page_figures
 
@@ -32,7 +33,7 @@ def _raw_marks(conn, code: str, kpis: list[str], start: dt.date, end: dt.date,
     on the day, the one to open (highest unit, then most severe, then first day, then id)."""
     top = conn.execute(text("SELECT path FROM org_unit WHERE code = :c"), {"c": code}).scalar()
     rows = conn.execute(text(
-        "SELECT e.id, e.first_day, e.last_day, e.carrier, r.kpi, r.severity, r.code AS rule, "
+        "SELECT e.id, e.incident_id, e.first_day, e.last_day, e.carrier, r.kpi, r.severity, r.code AS rule, "
         "r.name_zh AS rule_zh, u.path, u.tier, u.code, u.name_zh FROM risk_event e "
         "JOIN risk_rule r ON r.id = e.rule_id JOIN org_unit u ON u.id = e.unit_id")).all()
     days: dict[tuple[str, dt.date], list] = {}
@@ -50,7 +51,8 @@ def _raw_marks(conn, code: str, kpis: list[str], start: dt.date, end: dt.date,
     for key, found in days.items():
         lead, _ = min(found, key=lambda f: (f[0].tier, -SEVERITY[f[0].severity], f[1], f[0].id))
         rules = sorted({(-SEVERITY[r.severity], r.rule, r.rule_zh) for r, _ in found})
-        out[key] = {"event": lead.id, "events": len(found), "unit": lead.code,
+        out[key] = {"event": lead.id, "events": len(found),
+                    "incidents": len({r.incident_id or -r.id for r, _ in found}), "unit": lead.code,
                     "unit_zh": lead.name_zh,
                     "severity": max((r.severity for r, _ in found), key=SEVERITY.__getitem__),
                     "rules_zh": "、".join(name for _, _, name in rules)}
@@ -58,7 +60,8 @@ def _raw_marks(conn, code: str, kpis: list[str], start: dt.date, end: dt.date,
 
 
 def _got(marks: pd.DataFrame) -> dict[tuple[str, dt.date], dict]:
-    return {(r.kpi, r.day): {"event": r.event, "events": r.events, "unit": r.unit,
+    return {(r.kpi, r.day): {"event": r.event, "events": r.events, "incidents": r.incidents,
+                             "unit": r.unit,
                              "unit_zh": r.unit_zh, "severity": r.severity, "rules_zh": r.rules_zh}
             for r in marks.itertuples()}
 
@@ -100,6 +103,9 @@ def _add_events(conn) -> dict[str, int]:
 def test_marks_are_the_events_of_each_kpi_and_day(own_store):
     with own_store.engine.begin() as conn:
         made = _add_events(conn)
+    with Session(own_store.engine) as s:  # as the scan would: the county's outage is one incident
+        assert group_ungrouped(s) == len(made)
+        s.commit()
     cases = [("HQ", dt.date(2026, 3, 1), dt.date(2026, 6, 30), None),
              ("ZJ", dt.date(2026, 6, 1), dt.date(2026, 6, 30), None),
              ("ZJ-HZ", dt.date(2026, 6, 1), dt.date(2026, 6, 30), None),
@@ -121,8 +127,9 @@ def test_marks_are_the_events_of_each_kpi_and_day(own_store):
     hz, hz_app = expected[2], expected[3]
     assert hz[("transactions", dt.date(2026, 6, 20))]["event"] == made["county"]
     assert hz[("transactions", dt.date(2026, 6, 20))]["events"] == 3
+    assert hz[("transactions", dt.date(2026, 6, 20))]["incidents"] == 1
     assert hz[("transactions", dt.date(2026, 6, 24))] | {"rules_zh": ""} == {
-        "event": made["high"], "events": 2, "unit": "ZJ-HZ-02-01", "severity": "high",
+        "event": made["high"], "events": 2, "incidents": 2, "unit": "ZJ-HZ-02-01", "severity": "high",
         "unit_zh": hz[("transactions", dt.date(2026, 6, 24))]["unit_zh"], "rules_zh": ""}
     assert hz[("transactions", dt.date(2026, 6, 24))]["rules_zh"] == "App 全天无业务、业务量偏低"
     assert hz[("transactions", dt.date(2026, 6, 1))]["event"] == made["before"]
@@ -173,10 +180,12 @@ def test_marks_refuse_a_unit_outside_the_scope(tiny_store):
 
 MARKS = pd.DataFrame([
     {"kpi": "transactions", "day": dt.date(2026, 6, 15), "event": 6, "events": 3,
-     "severity": "high", "unit": "ZJ-HZ-01", "unit_zh": "上城区供电局", "unit_en": "Shangcheng",
+     "incidents": 1, "severity": "high",
+     "unit": "ZJ-HZ-01", "unit_zh": "上城区供电局", "unit_en": "Shangcheng",
      "rules_zh": "微信全天无业务", "rules_en": "WeChat carried no traffic all day"},
     {"kpi": "transactions", "day": dt.date(2026, 6, 24), "event": 41, "events": 1,
-     "severity": "medium", "unit": "ZJ-HZ-02", "unit_zh": "拱墅区供电局", "unit_en": "Gongshu",
+     "incidents": 1, "severity": "medium",
+     "unit": "ZJ-HZ-02", "unit_zh": "拱墅区供电局", "unit_en": "Gongshu",
      "rules_zh": "业务量偏低", "rules_en": "Transactions low"}])
 TREND = pd.DataFrame({"period": [dt.date(2026, 6, 1) + dt.timedelta(days=i) for i in range(30)],
                       "kpi": "transactions", "value": [100.0 + i for i in range(30)]})
@@ -195,7 +204,7 @@ def test_a_trend_carries_its_marks_as_a_trace_that_opens_the_event(lang):
         assert list(marks.marker.color) == ["#C92A2A", "#E69F00"]  # high red, medium amber
         unit, rule = ("Shangcheng", "WeChat carried") if lang == "en" else ("上城区供电局", "微信全天")
         assert unit in marks.text[0] and rule in marks.text[0]
-        assert t("marks.events", lang).format(n=3) in marks.text[0]
+        assert t("marks.events", lang).format(n=1, events=3) in marks.text[0]
     # No events, no marks trace (and no second axis).
     plain = one_trend(TREND, kpi, lang, "x", marks=MARKS.iloc[0:0])
     assert [tr.name for tr in plain.data] == ["x"] and "yaxis2" not in plain.layout.to_plotly_json()

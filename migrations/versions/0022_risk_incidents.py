@@ -10,7 +10,7 @@ when it was dispatched and resolved; `risk_event.incident_id` says which inciden
 worked in. Events from before this revision have none until `flask --app app init-db` (or the
 next risk scan) groups them. Steps record assignments and escalations (`action`, `assignee`).
 `risk_notification` is the outbox of notices (email, webhook), `risk_webhook` the chat robots'
-URLs per unit subtree. Writes to `risk_incident` bump the `risk` stamp, as the other risk tables'.
+URLs per unit subtree; steps are indexed by time for the notices' sweep. Writes to `risk_incident` bump the `risk` stamp, as the other risk tables'.
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def upgrade() -> None:
     op.add_column('risk_event_step', sa.Column('action', sa.String(length=16), nullable=False,
                                                server_default='move'))
     op.add_column('risk_event_step', sa.Column('assignee', sa.String(length=160), nullable=True))
+    op.create_index('ix_risk_event_step_at', 'risk_event_step', ['at'])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE TRIGGER {TABLE}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
                    f"ON {TABLE} FOR EACH STATEMENT EXECUTE FUNCTION bump_store_version('risk')")
@@ -126,6 +127,7 @@ def downgrade() -> None:
     else:
         for what in EVENTS:
             op.execute(f"DROP TRIGGER {TABLE}_version_{what}")
+    op.drop_index('ix_risk_event_step_at', table_name='risk_event_step')
     op.drop_column('risk_event_step', 'assignee')
     op.drop_column('risk_event_step', 'action')
     op.drop_index('ix_risk_event_incident_id', table_name='risk_event')
