@@ -13,6 +13,7 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, no_update
 from flask_login import current_user
 
+import settings
 from auth import admin
 from auth.guard import writes_data
 from components.grid_locale import grid_locale
@@ -112,7 +113,8 @@ def register() -> None:
             if dash.ctx.triggered_id == "notify-remove":
                 webhooks.remove_webhook(session, current_user, unit or "")
             else:
-                webhooks.set_webhook(session, current_user, unit or "", url or "")
+                webhooks.set_webhook(session, current_user, unit or "", url or "", allowed=(
+                    webhooks.Allowed.parse(settings.current().WEBHOOK_ALLOWED_HOSTS)))
         except (webhooks.WebhookError, admin.NotPermitted) as exc:
             session.rollback()
             return f"{t('admin.not_done', lang)}{exc}", False, "red", no_update, no_update

@@ -85,6 +85,19 @@ def url_problem(url: str) -> tuple[str, str] | None:
     return None
 
 
+def _reachable_literal(url: str, allowed: Allowed) -> None:
+    """WebhookError when the URL's host is an address (not a name) that `allowed` refuses."""
+    host = (urlsplit(url).hostname or "").strip("[]")
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return
+    if not allowed.allows(host, address):
+        raise WebhookError(
+            f"网址无效：{address} 不是公网地址，且未列入 WEBHOOK_ALLOWED_HOSTS / Invalid webhook URL: "
+            f"{address} is not a public address and not in WEBHOOK_ALLOWED_HOSTS")
+
+
 def check_url(url: str) -> str:
     """`url` stripped, or WebhookError saying (in both languages) why it cannot be a webhook."""
     text = str(url or "").strip()
@@ -119,12 +132,16 @@ def _unit(session: Session, code: str) -> OrgUnit:
 
 
 def set_webhook(session: Session, actor: User, unit_code: str, url: str,
-                now=None) -> RiskWebhook:
-    """Set the webhook of a unit's subtree (admins only; the URL checked; audited)."""
+                now=None, allowed: Allowed | None = None) -> RiskWebhook:
+    """Set the webhook of a unit's subtree (admins only; the URL checked; audited). With `allowed`
+    (WEBHOOK_ALLOWED_HOSTS), a host given as an address that no post could reach is refused now
+    (a name is resolved, and checked, when a notice is sent)."""
     require_admin(actor)
     unit = _unit(session, unit_code)
     try:
         checked = check_url(url)
+        if allowed is not None:
+            _reachable_literal(checked, allowed)
     except WebhookError as exc:
         audit.record(session, "risk_webhook_set", actor.username, target=f"unit {unit.code}",
                      outcome="refused", detail=str(exc))

@@ -91,6 +91,25 @@ def test_the_service_refuses_a_malformed_url_and_audits_it(own_store):
     assert row.outcome == "refused" and "http" in row.detail
 
 
+@pytest.mark.parametrize("url", ["http://10.0.0.5/hook", "http://127.0.0.1:8050/api/v1/units",
+                                 "http://169.254.169.254/latest/meta-data/", "http://[::1]/x",
+                                 "http://[::ffff:192.168.1.1]/x", "http://0.0.0.0/x"])
+def test_an_address_no_post_could_reach_is_refused_when_set(own_store, url):
+    """Set by address, a host outside the allow list is refused at once (not only when a notice
+    fails later); the same address allowed by WEBHOOK_ALLOWED_HOSTS is taken."""
+    with Session(own_store.engine) as s:
+        with pytest.raises(WebhookError, match="WEBHOOK_ALLOWED_HOSTS"):
+            webhooks.set_webhook(s, _user(s, "admin"), "ZJ-HZ", url, allowed=Allowed.parse(""))
+        s.rollback()
+        assert s.scalars(select(RiskWebhook)).all() == []
+        host = url.split("//")[1].split("/")[0].rsplit(":", 1)[0] if "[" not in url else (
+            url.split("[")[1].split("]")[0])
+        webhooks.set_webhook(s, _user(s, "admin"), "ZJ-HZ", url,
+                             allowed=Allowed.parse(f"{host}/128" if ":" in host else f"{host}/32"))
+        assert len(s.scalars(select(RiskWebhook)).all()) == 1
+        s.rollback()
+
+
 def test_only_admins_set_webhooks_and_the_audit_keeps_no_key(own_store):
     url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-KEY-1"
     with Session(own_store.engine) as s:
@@ -119,6 +138,9 @@ def test_the_admin_page_refuses_a_malformed_url(own_store):
         assert refused.status_code == 200
         said = text_of(outputs(refused))
         assert "网址无效" in said and "Invalid webhook URL" in said
+        internal = post(client, flask_app, "pages._admin_notify", "change_webhook",
+                        [1, None], ["ZJ-HZ", "http://169.254.169.254/latest/meta-data/", 0])
+        assert "WEBHOOK_ALLOWED_HOSTS" in text_of(outputs(internal))
         taken = post(client, flask_app, "pages._admin_notify", "change_webhook",
                      [2, None], ["ZJ-HZ", "https://example.com/hook?key=SECRET", 0])
         assert outputs(taken)[("admin-changed", "data")] == 1
