@@ -274,7 +274,7 @@ def render_detail(event_id: int | None, lang: str):
         facts += [
             (t("risk.incident", lang), f"#{inc.incident.id}"),
             (t("risk.units_label", lang), f"{len(inc.units)}: "
-             + "、".join(name(u, lang) for u in inc.units)),
+             + (", " if lang == "en" else "、").join(name(u, lang) for u in inc.units)),
             (t("risk.assignee", lang), inc.assignee or t("risk.nobody", lang)),
         ]
     chart = None
@@ -292,7 +292,9 @@ def render_detail(event_id: int | None, lang: str):
         actions, options = allowed_steps(event, current_user), []
     else:  # the whole incident is worked; dispatching names an assignee
         actions = incident_steps(session, inc.incident, current_user)
-        options = candidates(session, inc.incident, current_user)
+        # a resolved incident is reopened before it is worked again, not reassigned
+        options = ([] if inc.incident.resolved_at is not None
+                   else candidates(session, inc.incident, current_user))
     controls = dmc.Stack([
         dmc.TextInput(id="risk-note", placeholder=t("risk.note", lang), w=260),
         _assign_controls(options, inc.assignee is not None if inc else False, lang),
@@ -539,7 +541,7 @@ def _assign_controls(options: list[tuple[str, str]], assigned: bool, lang: str):
 def _step_title(s, lang: str) -> str:
     """A timeline entry's title: the state it moved to, or whom it was assigned or raised to."""
     if s.action == "assign":
-        return f"{t('risk.assigned', lang)} → {s.assignee}"
+        return f"{t('risk.assigned', lang)} {s.assignee}"
     if s.action == "escalate":
         return f"{t('risk.escalated_to', lang)} {s.assignee}"
     return t(f"risk.state.{s.to_state}", lang)

@@ -208,6 +208,10 @@ def assign(session: Session, incident: RiskIncident, actor: User, assignee: Assi
     if not events:
         raise _refuse(session, incident, actor, "assign: no events",
                       f"风险事件 {incident.id} 没有事件 / incident {incident.id} has no events")
+    if all(e.state in DONE for e in events):
+        raise _refuse(session, incident, actor, f"assign to {assignee.text}: resolved",
+                      f"事件组 {incident.id} 已解决，请先重开再派单 / incident {incident.id} is "
+                      "resolved: reopen it before assigning it")
     now = now or local_now()
     records = [_move(session, e, actor, "dispatched" if e.state in DISPATCHABLE else e.state, note,
                      now, action="assign", assignee=assignee.text) for e in events]

@@ -43,7 +43,7 @@ def test_a_manager_dispatches_an_incident_to_a_colleague(tmp_path):
             assert "未指派" in page.inner_text("#risk-detail")
             choose(page, "#risk-assignee", "李工 (li, ZJ-HZ-01)")
             page.get_by_role("button", name="派单").click()
-            page.wait_for_selector("#risk-detail >> text=派单给 → li")
+            page.wait_for_selector("#risk-detail >> text=派单给 li")
             page.wait_for_selector("#risk-detail >> text=改派")  # now a reassignment
             # Assigned to a person: it leaves the manager's work at once.
             page.wait_for_function(f"() => !document.querySelector(\"{MY_WORK} "
@@ -64,7 +64,7 @@ def test_a_manager_dispatches_an_incident_to_a_colleague(tmp_path):
             page.wait_for_selector(f"{row} >> text=指派给我")
             page.click(f"{row} .ag-cell[col-id='rule_name']")
             page.wait_for_selector(f"#risk-detail-id >> text=#{lead}")
-            page.wait_for_selector("#risk-detail >> text=派单给 → li")
+            page.wait_for_selector("#risk-detail >> text=派单给 li")
             page.screenshot(path=str(ARTIFACTS / "risk-my-work.png"))
             assert failures == []
             assert [e for e in errors if "favicon" not in e] == []

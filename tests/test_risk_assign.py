@@ -260,6 +260,8 @@ def test_working_the_incident_works_its_events(store):
         t4 = t3 + dt.timedelta(hours=1)
         step_incident(s, incident, admin, "closed", now=t4)
         assert {e.state for e in events} == {"closed"} and incident.resolved_at == t3
+        with pytest.raises(StepRefused, match="reopen it before assigning"):  # closed: reopen first
+            assign(s, incident, admin, parse_assignee(s, "role:manager@ZJ-HZ-01"), now=t4)
         step_incident(s, incident, admin, "reopened", "not fixed", now=t4 + dt.timedelta(hours=1))
         assert {e.state for e in events} == {"reopened"} and incident.resolved_at is None
         assert all(e.resolved_at is None and e.closed_at is None for e in events)
@@ -394,7 +396,7 @@ def test_the_detail_shows_the_incident_and_dispatching_works_it(store):
                 risk.dispatch, trigger, [1], ids[1], f"user:{manager_id}", "take it", stale,
                 stale)
         shown = " ".join(texts(detail).split())
-        assert "Assigned to → manager" in str(detail) and "Reassign" in shown  # (a title)
+        assert "Assigned to manager" in str(detail) and "Reassign" in shown  # (a title)
         assert "Assignee manager" in shown
         assert [r["state_name"] for r in listed] == ["Dispatched"] * 3  # every event's row
         assert [r["id"] for r in overdue] == ids  # still overdue: dispatched is not resolved
