@@ -791,6 +791,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notify.st.refused": ("未发送", "Not sent"),
     "risk.notices": ("通知记录", "Notifications"),
     "risk.notices_none": ("尚无通知", "No notification yet"),
+    "notify.webhook_placeholder": ("企业微信、钉钉等群机器人的网址",
+                                   "e.g. https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"),
 }
 
 

@@ -59,7 +59,7 @@ def section(lang: str) -> dmc.Stack:
         dmc.Group([
             dmc.TextInput(id="notify-unit", label=t("admin.unit", lang), w=160),
             dmc.TextInput(id="notify-url", label=t("notify.webhook_url", lang), w=480,
-                          placeholder="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"),
+                          placeholder=t("notify.webhook_placeholder", lang)),
             dmc.Button(t("notify.set_webhook", lang), id="notify-set", mt=24),
             dmc.Button(t("notify.remove_webhook", lang), id="notify-remove", variant="light",
                        color="red", mt=24),

@@ -20,7 +20,8 @@ CATALOGUE = ROOT / "components" / "i18n.py"
 # Keys built at run time: the prefix, then one value from a list the code holds.
 FAMILIES = {"period.", "compare.", "pdf.", "pdf.reason.", "risk.state.", "risk.to.", "risk.sev.",
             "status.", "import.kind.", "import.outcome.", "role.", "language.", "admin.tab.",
-            "report.col.", "report.kind.", "report.better.", "report.define."}
+            "report.col.", "report.kind.", "report.better.", "report.define.", "notify.st.",
+            "notify.short.", "notify.channel."}
 PREFIX = re.compile(r"""f["']((?:[A-Za-z0-9_]+\.)+)\{""")
 
 
