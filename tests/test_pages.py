@@ -188,7 +188,9 @@ def test_a_manager_session_in_the_browser(app, tiny_store):
                             dt.date(2026, 6, 1), dt.date(2026, 6, 30))["value"][0]
         assert shown == number(value, "%", "zh")
 
-        # Change the period: the URL and the numbers follow.
+        # Change the period: the URL and the numbers follow. A person picks once the page has
+        # settled: a callback of the navigation still running could re-render the filter bar.
+        page.wait_for_load_state("networkidle")
         choose(page, "#f-period", "近 7 天")
         page.wait_for_function("() => location.search.includes('period=last7')")
         page.wait_for_selector(card)
